@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { migrate, migrationStatus } from '../db/migrations.ts';
+import { openDatabase, psqlCommand, type DatabaseTarget } from '../db/target.ts';
+import { validateSchema } from '../db/validate.ts';
+
+export async function withDatabase<T>(work: (target: DatabaseTarget) => Promise<T>): Promise<T> {
+  const target = await openDatabase();
+  try {
+    return await work(target);
+  } finally {
+    await target.close();
+  }
+}
+
+async function migrateAndReport(target: DatabaseTarget): Promise<void> {
+  const { applied } = await migrate(target.url, { log: (line) => console.log(`  ${line}`) });
+  console.log(applied.length ? `Applied ${applied.length} migration(s) to ${target.label}` : `Nothing to migrate: ${target.label} is up to date`);
+}
+
+async function validateAndReport(target: DatabaseTarget): Promise<boolean> {
+  const result = await validateSchema(target.url);
+  for (const message of result.messages) (result.ok ? console.log : console.error)(message);
+  return result.ok;
+}
+
+function printConnection(target: DatabaseTarget): void {
+  console.log(`\nConnect with:\n  ${psqlCommand(target)}`);
+}
+
+export function registerDatabaseCommands(program: Command): void {
+  program
+    .command('up')
+    .description('bring the database up (embedded unless DATABASE_URL is set), migrate it, print how to connect, exit')
+    .action(() =>
+      withDatabase(async (target) => {
+        await migrateAndReport(target);
+        if (!(await validateAndReport(target))) process.exitCode = 1;
+        printConnection(target);
+        if (target.embedded && !target.embedded.server.attached) {
+          console.log(`The data stays in ${target.embedded.dataDir}; run \`npm run erp -- serve\` to keep the server running.`);
+        }
+      }),
+    );
+
+  program
+    .command('serve')
+    .description('run the embedded database in the foreground until interrupted (Ctrl-C)')
+    .action(async () => {
+      if (process.env.DATABASE_URL) throw new Error('serve runs the embedded database; unset DATABASE_URL to use it');
+      const target = await openDatabase();
+      if (target.embedded?.server.attached) {
+        console.log(`The embedded database is already running (another process serves it).`);
+        printConnection(target);
+        return;
+      }
+      await migrateAndReport(target);
+      printConnection(target);
+      console.log('Serving; press Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await target.close();
+      console.log('Stopped; the data is kept.');
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending migrations from migrations/ (each file in one transaction)')
+    .action(() => withDatabase(migrateAndReport));
+
+  program
+    .command('status')
+    .description('list applied and pending migrations, and applied files that were edited since')
+    .action(() =>
+      withDatabase(async (target) => {
+        const status = await migrationStatus(target.url);
+        for (const migration of status.applied) {
+          const note = migration.state === 'ok' ? '' : migration.state === 'edited' ? '  EDITED SINCE APPLIED' : '  FILE MISSING';
+          console.log(`applied  ${migration.name}  ${migration.appliedAt.toISOString()}${note}`);
+        }
+        for (const migration of status.pending) console.log(`pending  ${migration.name}`);
+        if (!status.applied.length && !status.pending.length) console.log('No migrations found.');
+        if (status.applied.some((migration) => migration.state !== 'ok')) process.exitCode = 1;
+      }),
+    );
+
+  program
+    .command('validate')
+    .description('check the schema with migrations/validate_schema.sql')
+    .action(() =>
+      withDatabase(async (target) => {
+        if (!(await validateAndReport(target))) process.exitCode = 1;
+      }),
+    );
+}

