@@ -64,6 +64,9 @@ async function create(fromTemplate: boolean): Promise<TestDatabase> {
     pool,
     query: (text, params) => pool.query(text, params),
     drop: async () => {
+      // pool.end() can resolve before every connection is closed; DROP … WITH (FORCE) then
+      // terminates the rest, which must not surface as an unhandled pool error.
+      pool.on('error', () => {});
       await pool.end();
       await asSuperuser((client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
     },
