@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerDatabaseCommands } from './database-commands.ts';
+import { registerExtractCommands } from './extract-commands.ts';
 import { readPackageVersion } from '../version.ts';
 
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDatabaseCommands(program);
+registerExtractCommands(program);
 
 program
   .parseAsync()

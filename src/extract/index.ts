@@ -1,0 +1,35 @@
+/** The extract stage's public API: what the CLI and the transform stage use. */
+export type {
+  CodaCellValue,
+  CodaKnownSingleValue,
+  CodaPersonValue,
+  CodaRow,
+  CodaSingleValue,
+  CodaUnrecognisedObject,
+  PublicApiColumn,
+  PublicApiColumnFormat,
+  PublicApiCurrencyValue,
+  PublicApiImageUrlValue,
+  PublicApiRowValue,
+  PublicApiUrlValue,
+} from './coda-api-types.ts';
+export { CodaClient, type CodaClientOptions, type CodaClientStats, type TableIdentity } from './client.ts';
+export {
+  DEFAULT_BASE_URL,
+  DEFAULT_RATE_LIMIT,
+  displayBaseUrl,
+  formatRateLimit,
+  parseRateLimit,
+  resolveConnection,
+  type CodaConnection,
+  type ConnectionSettings,
+  type RateLimit,
+} from './config.ts';
+export { CodaApiError } from './errors.ts';
+export { createProgress, formatTableSummary, silentProgress, type ExtractProgress, type TableSummary } from './progress.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+export { MANIFEST_FILE, SNAPSHOT_FORMAT_VERSION, type SnapshotManifest, type SnapshotTable } from './snapshot-format.ts';
+export { readSnapshot, type CodaSource, type Snapshot } from './snapshot-reader.ts';
+export { defaultSnapshotDir, extractSnapshot, type ExtractOptions, type ExtractResult } from './snapshot-writer.ts';
+export { openCodaSource, type SourceOptions } from './source.ts';
+export { systemClock, type Clock, type Random } from './timing.ts';

@@ -1,0 +1,100 @@
+/**
+ * Extraction progress on stderr. On a terminal: one line, redrawn, with rows and pages per table
+ * being read. Otherwise (CI, pipes, logs): nothing but one summary line per finished table.
+ */
+import type { Clock } from './timing.ts';
+
+export interface TableTotals {
+  rows: number;
+  pages: number;
+}
+
+export interface TableSummary extends TableTotals {
+  elapsedMs: number;
+}
+
+export interface ExtractProgress {
+  tableStarted(table: { id: string; name: string }): void;
+  pageWritten(tableId: string, totals: TableTotals): void;
+  tableFinished(tableId: string, summary: TableSummary): void;
+  /** Clears the live line; called once at the end, whether extraction succeeded or not. */
+  close(): void;
+}
+
+/** What progress is written to: process.stderr, or a test double. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+export const silentProgress: ExtractProgress = {
+  tableStarted: () => {},
+  pageWritten: () => {},
+  tableFinished: () => {},
+  close: () => {},
+};
+
+const count = new Intl.NumberFormat('en-US');
+
+function plural(n: number, word: string): string {
+  return `${count.format(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** "Tasks: 1,234 rows, 13 pages, 2.1 s" */
+export function formatTableSummary(tableName: string, summary: TableSummary): string {
+  return `${tableName}: ${plural(summary.rows, 'row')}, ${plural(summary.pages, 'page')}, ${(summary.elapsedMs / 1_000).toFixed(1)} s`;
+}
+
+/** Redraws at most this often: a fast extraction must not spend its time painting. */
+const REDRAW_INTERVAL_MS = 100;
+
+export function createProgress(stream: ProgressStream, clock: Clock): ExtractProgress {
+  const names = new Map<string, string>();
+  if (!stream.isTTY) {
+    return {
+      tableStarted: (table) => names.set(table.id, table.name),
+      pageWritten: () => {},
+      tableFinished: (tableId, summary) => stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`),
+      close: () => {},
+    };
+  }
+
+  const active = new Map<string, TableTotals>();
+  let lastDraw = -Infinity;
+  let lineShown = false;
+  const clearLine = () => {
+    if (lineShown) stream.write('\r\x1b[K');
+    lineShown = false;
+  };
+  const draw = (force: boolean) => {
+    const now = clock.now();
+    if (!force && now - lastDraw < REDRAW_INTERVAL_MS) return;
+    lastDraw = now;
+    clearLine();
+    if (active.size === 0) return;
+    const parts = [...active].map(([id, totals]) => `${names.get(id)} ${count.format(totals.rows)} rows/${totals.pages} p`);
+    const line = `reading ${active.size} table${active.size === 1 ? '' : 's'}: ${parts.join(' · ')}`;
+    // Wider than the terminal would wrap, and \r would then redraw only the last part.
+    stream.write(line.slice(0, Math.max(20, (stream.columns || 80) - 1)));
+    lineShown = true;
+  };
+  return {
+    tableStarted(table) {
+      names.set(table.id, table.name);
+      active.set(table.id, { rows: 0, pages: 0 });
+      draw(true);
+    },
+    pageWritten(tableId, totals) {
+      active.set(tableId, totals);
+      draw(false);
+    },
+    tableFinished(tableId, summary) {
+      active.delete(tableId);
+      clearLine();
+      stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`);
+      draw(true);
+    },
+    close: clearLine,
+  };
+}

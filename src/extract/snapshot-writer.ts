@@ -1,0 +1,141 @@
+/**
+ * `extract`: reads every base table of a doc into a new snapshot directory. Rows go to disk page
+ * by page, so a table of any size costs one page of memory. The directory is built under a
+ * temporary name and renamed when complete: an interrupted or failed run leaves nothing that
+ * looks like a snapshot.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { readPackageVersion } from '../version.ts';
+import type { CodaClient } from './client.ts';
+import type { PublicApiTableReference } from './coda-api-types.ts';
+import { silentProgress, type ExtractProgress } from './progress.ts';
+import { MANIFEST_FILE, SNAPSHOT_FORMAT_VERSION, tableFile, type SnapshotManifest, type SnapshotTable } from './snapshot-format.ts';
+import { systemClock, type Clock } from './timing.ts';
+
+export const TOOL_NAME = 'postgres-erp';
+
+export interface ExtractOptions {
+  client: CodaClient;
+  docId: string;
+  /** The snapshot directory to create; it must not exist yet. */
+  outDir: string;
+  progress?: ExtractProgress;
+  /** Aborting stops the requests in flight and removes the unfinished directory. */
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+export interface ExtractResult {
+  dir: string;
+  manifest: SnapshotManifest;
+}
+
+/** snapshots/<docId>-<UTC time>, e.g. snapshots/AbCDeFGH-20250102T030405Z */
+export function defaultSnapshotDir(docId: string, at: Date, root = 'snapshots'): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return path.join(root, `${docId}-${stamp}`);
+}
+
+export async function extractSnapshot(options: ExtractOptions): Promise<ExtractResult> {
+  const { client, docId, signal } = options;
+  const clock = options.clock ?? systemClock;
+  const progress = options.progress ?? silentProgress;
+  const dir = path.resolve(options.outDir);
+  if (existsSync(dir)) throw new Error(`${dir} already exists; choose another --out directory or remove it`);
+
+  const startedAt = clock.now();
+  const doc = await client.getDoc(docId, signal);
+  const tables = await client.listBaseTables(docId, signal);
+  const partialDir = `${dir}.partial-${randomBytes(4).toString('hex')}`;
+  // A process that ends while extracting (Ctrl-C: the CLI exits on SIGINT) runs no async cleanup;
+  // an 'exit' handler is synchronous and still runs.
+  const removeOnExit = () => rmSync(partialDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
+  await mkdir(path.join(partialDir, 'tables'), { recursive: true });
+  try {
+    const extracted = await extractTables(tables, signal, (table, tableSignal) =>
+      extractTable({ ...options, clock, progress, partialDir, table, signal: tableSignal }),
+    );
+    const manifest: SnapshotManifest = {
+      formatVersion: SNAPSHOT_FORMAT_VERSION,
+      tool: { name: TOOL_NAME, version: readPackageVersion() },
+      extractedAt: new Date(startedAt).toISOString(),
+      apiBaseUrl: client.baseUrl,
+      doc: { id: doc.id, name: doc.name, browserLink: doc.browserLink },
+      tables: extracted,
+    };
+    await writeFile(path.join(partialDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(partialDir, dir);
+    return { dir, manifest };
+  } catch (error) {
+    await rm(partialDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    process.off('exit', removeOnExit);
+    progress.close();
+  }
+}
+
+/**
+ * All tables at once (the shared request queue is what limits the pace). The first failure
+ * stops the others, so the caller can remove the directory knowing nothing still writes to it.
+ */
+async function extractTables(
+  tables: PublicApiTableReference[],
+  signal: AbortSignal | undefined,
+  extractOne: (table: PublicApiTableReference, signal: AbortSignal) => Promise<SnapshotTable>,
+): Promise<SnapshotTable[]> {
+  const stopSiblings = new AbortController();
+  let firstFailure: unknown;
+  const results = await Promise.allSettled(
+    tables.map(async (table) => {
+      // One signal per table: its requests' abort listeners then stay few per signal.
+      const tableSignal = AbortSignal.any(signal ? [signal, stopSiblings.signal] : [stopSiblings.signal]);
+      try {
+        return await extractOne(table, tableSignal);
+      } catch (error) {
+        if (!stopSiblings.signal.aborted) {
+          firstFailure = error;
+          stopSiblings.abort(error);
+        }
+        throw error;
+      }
+    }),
+  );
+  if (stopSiblings.signal.aborted) throw firstFailure;
+  return results.map((result) => (result as PromiseFulfilledResult<SnapshotTable>).value);
+}
+
+async function extractTable(options: {
+  client: CodaClient;
+  docId: string;
+  table: PublicApiTableReference;
+  partialDir: string;
+  progress: ExtractProgress;
+  clock: Clock;
+  signal: AbortSignal;
+}): Promise<SnapshotTable> {
+  const { client, docId, table, progress, clock, signal } = options;
+  const started = clock.now();
+  progress.tableStarted(table);
+  const columns = await client.listColumns(docId, table, signal);
+  const file = tableFile(table.id);
+  const output = await open(path.join(options.partialDir, file), 'wx');
+  let rows = 0;
+  let pages = 0;
+  try {
+    for await (const page of client.rowPages(docId, table, signal)) {
+      await output.appendFile(page.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      rows += page.length;
+      pages += 1;
+      progress.pageWritten(table.id, { rows, pages });
+    }
+  } finally {
+    await output.close();
+  }
+  progress.tableFinished(table.id, { rows, pages, elapsedMs: clock.now() - started });
+  return { id: table.id, name: table.name, browserLink: table.browserLink, columns, rowCount: rows, file };
+}

@@ -1,0 +1,115 @@
+/** Shared by the extract tests: fake servers that are always stopped, temporary folders, clocks, the CLI. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { CodaClient, systemClock, type Clock, type CodaClientOptions } from '../../src/extract/index.ts';
+import { startCodaServer, type CodaServer, type CodaServerOptions } from '../support/coda-server/server.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Distinctive, so that finding it anywhere in output is unambiguous. */
+export const TOKEN = 'tok_SECRET-do-not-leak-7f3a9c21e5';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+/** A fake Coda on a free port, stopped after the test. */
+export async function codaServer(options: Partial<CodaServerOptions> = {}): Promise<CodaServer> {
+  const server = await startCodaServer({ token: TOKEN, ...options });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** A temporary folder, removed after the test. */
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'erp-extract-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The real clock with waits shrunk by `scale`; `sleeps` keeps the waits that were asked for. */
+export function scaledClock(scale: number): Clock & { sleeps: number[] } {
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: systemClock.now,
+    sleep: (ms, signal) => {
+      sleeps.push(ms);
+      return systemClock.sleep(ms * scale, signal);
+    },
+  };
+}
+
+/** A client for `server`: a scaled rate (20 per 200 ms), fast waits, deterministic jitter. */
+export function testClient(server: CodaServer, options: Partial<CodaClientOptions> = {}): CodaClient {
+  return new CodaClient({
+    baseUrl: server.baseUrl,
+    token: TOKEN,
+    rateLimit: { requests: 20, intervalMs: 200 },
+    clock: scaledClock(0.01),
+    random: () => 0.5,
+    timeoutMs: 2_000,
+    ...options,
+  });
+}
+
+/** The most requests that arrived within any window of `windowMs`. */
+export function busiestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end += 1) {
+    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start += 1;
+    most = Math.max(most, end - start + 1);
+  }
+  return most;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `erp` as users run it, with only the Coda settings given here in its environment. */
+export function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; result: Promise<CliResult> } {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CODA_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+    await result.catch(() => undefined);
+  });
+  return { child, result };
+}
+
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return startCli(args, env).result;
+}
+
+/** Resolves once `condition` holds, checking every few milliseconds (for events in another process). */
+export async function until(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every file under `dir`, with its content. */
+export async function readTree(dir: string): Promise<{ file: string; content: string }[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+  return Promise.all(files.map(async (file) => ({ file, content: await readFile(file, 'utf8') })));
+}
