@@ -3,6 +3,7 @@
  * src/extract, src/transform and src/load.
  */
 import { Command } from 'commander';
+import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { readPackageVersion } from '../version.ts';
@@ -14,6 +15,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDatabaseCommands(program);
+registerApiCommands(program);
 registerExtractCommands(program);
 
 program

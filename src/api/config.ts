@@ -1,0 +1,65 @@
+/**
+ * PostgREST's configuration, as the PGRST_* environment variables it reads. The settings that do
+ * not depend on where it runs are defined once here; compose.yaml repeats them for production
+ * and a test checks that both agree.
+ */
+import { ANONYMOUS_ROLE } from './roles.ts';
+
+/** The exposed schemas; the first is the default when a request names none. */
+export const API_SCHEMAS = ['erp', 'agent'] as const;
+export type ApiSchema = (typeof API_SCHEMAS)[number];
+
+/** Holds the pre-request check; PostgREST calls into it but never serves it. */
+export const API_SUPPORT_SCHEMA = 'postgrest';
+
+/** The `aud` every token must carry; a token for another audience is refused. */
+export const DEFAULT_JWT_AUDIENCE = 'erp-db.bestviable.com';
+
+/**
+ * The most rows one GET returns. PostgREST buffers a whole response in memory, so this is what
+ * keeps one request from exhausting a 100 MB container (or a 300 MB database's work memory).
+ */
+export const MAX_ROWS = 1000;
+
+/** Settings identical in every environment. */
+export const SHARED_POSTGREST_SETTINGS = {
+  PGRST_DB_SCHEMAS: API_SCHEMAS.join(','),
+  PGRST_DB_ANON_ROLE: ANONYMOUS_ROLE,
+  // Rejects tokens without aud or exp, which PostgREST 12 itself accepts (see 003_api_roles.sql).
+  PGRST_DB_PRE_REQUEST: `${API_SUPPORT_SCHEMA}.check_request`,
+  PGRST_DB_MAX_ROWS: String(MAX_ROWS),
+  PGRST_DB_EXTRA_SEARCH_PATH: '',
+  PGRST_JWT_ROLE_CLAIM_KEY: '.role',
+  PGRST_OPENAPI_MODE: 'follow-privileges',
+  // Query plans reveal table sizes and indexes to any caller.
+  PGRST_DB_PLAN_ENABLED: 'false',
+  // Needed for the per-role statement_timeout: PostgREST reads role settings only with db-config on.
+  PGRST_DB_CONFIG: 'true',
+  PGRST_DB_CHANNEL_ENABLED: 'true',
+  PGRST_LOG_LEVEL: 'warn',
+} as const;
+
+export interface PostgrestEnvironmentOptions {
+  /** Connection string of the authenticator role (holds its password). */
+  dbUri: string;
+  jwtSecret: string;
+  jwtAudience: string;
+  host: string;
+  port: number;
+  adminPort: number;
+  /** Connections PostgREST may hold; production uses the default 10. */
+  dbPool?: number;
+}
+
+export function postgrestEnvironment(options: PostgrestEnvironmentOptions): Record<string, string> {
+  return {
+    ...SHARED_POSTGREST_SETTINGS,
+    PGRST_DB_URI: options.dbUri,
+    PGRST_JWT_SECRET: options.jwtSecret,
+    PGRST_JWT_AUD: options.jwtAudience,
+    PGRST_SERVER_HOST: options.host,
+    PGRST_SERVER_PORT: String(options.port),
+    PGRST_ADMIN_SERVER_PORT: String(options.adminPort),
+    ...(options.dbPool === undefined ? {} : { PGRST_DB_POOL: String(options.dbPool) }),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The database roles of the HTTP API and of the internal services, as created by
+ * migrations/003_api_roles.sql. Names live here once so the CLI, the docs generator and the
+ * tests agree with the migration (a test checks that they do).
+ */
+
+/** PostgREST logs in as this role and switches to the role named in the JWT. */
+export const AUTHENTICATOR_ROLE = 'authenticator';
+/** Requests without a token run as this role; it can read nothing. */
+export const ANONYMOUS_ROLE = 'web_anon';
+
+/** Roles a JWT may claim, with what a token for each is for. */
+export const JWT_ROLES = {
+  erp_editor: 'ToolJet-style editing: reads and writes erp',
+  dashboard_reader: 'dashboards: reads erp and agent, writes nothing',
+  agent_service: 'agent services over HTTP: reads and writes agent, reads erp',
+} as const;
+export type JwtRole = keyof typeof JWT_ROLES;
+
+/** Every role PostgREST may run a request as. */
+export const API_ROLES = [ANONYMOUS_ROLE, ...(Object.keys(JWT_ROLES) as JwtRole[])] as const;
+
+/**
+ * Login roles whose passwords are set at deploy time from the environment (never in a
+ * migration), each with the variable that holds its password.
+ */
+export const LOGIN_ROLE_PASSWORD_VARIABLES = {
+  [AUTHENTICATOR_ROLE]: 'AUTHENTICATOR_PASSWORD',
+  planner_api: 'PLANNER_API_PASSWORD',
+  memory_gateway: 'MEMORY_GATEWAY_PASSWORD',
+} as const;
+export type LoginRole = keyof typeof LOGIN_ROLE_PASSWORD_VARIABLES;
+
+/** The internal services that connect directly on the private network. */
+export const SERVICE_LOGIN_ROLES = ['planner_api', 'memory_gateway'] as const satisfies readonly LoginRole[];
+
+export function isJwtRole(role: string): role is JwtRole {
+  return Object.hasOwn(JWT_ROLES, role);
+}

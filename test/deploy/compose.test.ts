@@ -1,0 +1,240 @@
+/**
+ * compose.yaml and the files it uses, checked statically (there is no Docker in CI): pinned
+ * images, limits, health checks, networks, Traefik routing, start order, and every variable it
+ * reads documented in .env.example.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEFAULT_JWT_AUDIENCE, MAX_ROWS, SHARED_POSTGREST_SETTINGS } from '../../src/api/config.ts';
+import { POSTGREST_VERSION } from '../../src/api/postgrest-binary.ts';
+import { PLACEHOLDER_MARKER } from '../../src/api/role-passwords.ts';
+import { AUTHENTICATOR_ROLE, LOGIN_ROLE_PASSWORD_VARIABLES } from '../../src/api/roles.ts';
+import { DATABASE_NAME, OWNER_ROLE } from '../../src/db/target.ts';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  networks?: string[];
+  ports?: unknown;
+  profiles?: string[];
+  labels?: string[];
+  volumes?: string[];
+  deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
+}
+
+const read = (file: string) => readFileSync(file, 'utf8');
+const composeText = read('compose.yaml');
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, Service>;
+  networks: Record<string, { external?: boolean; name?: string }>;
+  volumes: Record<string, unknown>;
+};
+const service = (name: string): Service => {
+  const found = compose.services[name];
+  if (!found) throw new Error(`compose.yaml has no service ${name}`);
+  return found;
+};
+const postgres = service('postgres-erp');
+const postgrest = service('postgrest-erp');
+const migrate = service('migrate');
+const coda = service('coda-migration');
+
+/** KEY=value lines of .env.example. */
+const envExample = new Map(
+  read('.env.example')
+    .split('\n')
+    .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+);
+
+/** Traefik labels as a map, key without the traefik. prefix. */
+const labels = new Map(
+  (postgrest.labels ?? []).map((label) => [label.slice(0, label.indexOf('=')).replace(/^traefik\./, ''), label.slice(label.indexOf('=') + 1)] as const),
+);
+
+describe('the services', () => {
+  it('are the database, the one-shot migration, the API and the tool jobs', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['coda-migration', 'erp-cli', 'migrate', 'postgres-erp', 'postgrest-erp']);
+  });
+
+  it('pin their images, never latest', () => {
+    expect(postgres.image).toBe('postgres:15-alpine');
+    expect(postgrest.image).toBe(`postgrest/postgrest:v${POSTGREST_VERSION}`);
+    for (const [name, { image }] of Object.entries(compose.services)) {
+      expect(image, name).toMatch(/:[^:]+$/);
+      expect(image, name).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('are limited to the droplet budget', () => {
+    expect(postgres.deploy?.resources?.limits).toEqual({ memory: '300M', cpus: '0.5' });
+    expect(postgrest.deploy?.resources?.limits).toEqual({ memory: '100M', cpus: '0.25' });
+    for (const [name, { deploy }] of Object.entries(compose.services)) expect(deploy?.resources?.limits?.memory, name).toBeTruthy();
+    // The Haskell heap cap sits below the container limit.
+    expect(postgrest.environment?.GHCRTS).toBe('-M80m');
+  });
+});
+
+describe('postgres-erp', () => {
+  it('creates the portfolio database owned by erp_admin, with the password from .env', () => {
+    expect(postgres.environment).toMatchObject({ POSTGRES_DB: DATABASE_NAME, POSTGRES_USER: OWNER_ROLE });
+    expect(postgres.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+  });
+
+  it('is health-checked with pg_isready, keeps its data in a named volume and publishes no port', () => {
+    expect(postgres.healthcheck?.test.join(' ')).toMatch(/pg_isready -h 127\.0\.0\.1/);
+    expect(postgres.volumes).toContain('postgres-erp-data:/var/lib/postgresql/data');
+    expect(compose.volumes).toHaveProperty('postgres-erp-data');
+    expect(postgres.ports).toBeUndefined();
+    expect(postgres.networks).toEqual(['portfolio-network']);
+  });
+
+  it('runs with deploy/postgresql.conf, sized for 300 MB', () => {
+    expect(postgres.volumes).toContain('./deploy/postgresql.conf:/etc/postgresql/postgresql.conf:ro');
+    expect(postgres.command).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
+    const settings = Object.fromEntries(
+      read('deploy/postgresql.conf')
+        .split('\n')
+        .map((line) => /^(\w+)\s*=\s*'?([^'#]*?)'?\s*(#.*)?$/.exec(line))
+        .filter((match) => match !== null)
+        .map((match) => [match[1], match[2]]),
+    );
+    expect(settings).toMatchObject({
+      listen_addresses: '*',
+      shared_buffers: '64MB',
+      max_connections: '25',
+      work_mem: '2MB',
+      maintenance_work_mem: '32MB',
+      effective_cache_size: '200MB',
+      max_parallel_workers_per_gather: '0',
+      autovacuum_max_workers: '2',
+      log_statement: 'none',
+    });
+  });
+});
+
+describe('the migrate service', () => {
+  it('is built from the repository, migrates, then sets the role passwords', () => {
+    expect(migrate.build).toBe('.');
+    expect(migrate.command?.join(' ')).toMatch(/src\/cli\/main\.ts migrate && node --import tsx src\/cli\/main\.ts set-role-passwords$/);
+    expect(migrate.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
+  });
+
+  it('gets every deploy secret that set-role-passwords checks', () => {
+    for (const variable of [...Object.values(LOGIN_ROLE_PASSWORD_VARIABLES), 'JWT_SECRET']) {
+      expect(migrate.environment?.[variable], variable).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+    }
+    expect(migrate.environment?.DATABASE_URL).toBe('postgresql://erp_admin:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres-erp:5432/portfolio');
+  });
+
+  it('must finish before the API starts', () => {
+    expect(postgrest.depends_on).toEqual({
+      'postgres-erp': { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+    });
+  });
+});
+
+describe('postgrest-erp', () => {
+  it('is configured as src/api/config.ts configures the local API', () => {
+    expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
+    expect(postgrest.environment?.PGRST_DB_MAX_ROWS).toBe(String(MAX_ROWS));
+    expect(postgrest.environment?.PGRST_DB_URI).toMatch(new RegExp(`^postgresql://${AUTHENTICATOR_ROLE}:\\$\\{AUTHENTICATOR_PASSWORD:\\?[^}]*\\}@postgres-erp:5432/${DATABASE_NAME}$`));
+    expect(postgrest.environment?.PGRST_JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
+    expect(postgrest.environment?.PGRST_JWT_AUD).toMatch(/^\$\{JWT_AUDIENCE:\?/);
+    expect(envExample.get('JWT_AUDIENCE')).toBe(DEFAULT_JWT_AUDIENCE);
+  });
+
+  it('is on the private network and the existing external proxy network', () => {
+    expect(postgrest.networks).toEqual(['portfolio-network', 'docker_proxy']);
+    expect(compose.networks.docker_proxy).toEqual({ external: true });
+    expect(compose.networks['portfolio-network']).toEqual({ name: 'portfolio-network' });
+  });
+
+  it('is health-checked by Traefik on the admin server, which no router exposes', () => {
+    const { PGRST_SERVER_PORT: apiPort, PGRST_ADMIN_SERVER_PORT: adminPort } = postgrest.environment ?? {};
+    expect(apiPort).not.toBe(adminPort);
+    expect(labels.get('http.services.postgrest-erp.loadbalancer.server.port')).toBe(apiPort);
+    expect(labels.get('http.services.postgrest-erp.loadbalancer.healthcheck.path')).toBe('/ready');
+    expect(labels.get('http.services.postgrest-erp.loadbalancer.healthcheck.port')).toBe(adminPort);
+    const services = [...labels].filter(([key]) => /^http\.services\.[^.]+\./.test(key)).map(([key]) => key.split('.')[2]);
+    expect(new Set(services)).toEqual(new Set(['postgrest-erp']));
+    expect(postgrest.healthcheck).toBeUndefined();
+  });
+
+  it('has a router for header-based access and one per schema prefix, each naming its service', () => {
+    const routers = [...new Set([...labels.keys()].filter((key) => key.startsWith('http.routers.')).map((key) => key.split('.')[2]))].sort();
+    expect(routers).toEqual(['erp-db', 'erp-db-agent', 'erp-db-erp']);
+    for (const router of routers) expect(labels.get(`http.routers.${router}.service`), router).toBe('postgrest-erp');
+    expect(labels.get('http.routers.erp-db.rule')).toBe('Host(`erp-db.bestviable.com`)');
+    expect(labels.get('enable')).toBe('true');
+    expect(labels.get('docker.network')).toBe('docker_proxy');
+  });
+
+  it.each(['erp', 'agent'])('routes /%s/... with the prefix stripped and both profile headers overwritten', (schema) => {
+    const router = `http.routers.erp-db-${schema}`;
+    expect(labels.get(`${router}.rule`)).toBe(`Host(\`erp-db.bestviable.com\`) && (Path(\`/${schema}\`) || PathPrefix(\`/${schema}/\`))`);
+    const middlewares = labels.get(`${router}.middlewares`)?.split(',') ?? [];
+    const strip = middlewares.find((name) => labels.has(`http.middlewares.${name}.stripprefix.prefixes`));
+    const profile = middlewares.find((name) => labels.has(`http.middlewares.${name}.headers.customrequestheaders.Accept-Profile`));
+    expect(labels.get(`http.middlewares.${strip}.stripprefix.prefixes`)).toBe(`/${schema}`);
+    expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Accept-Profile`)).toBe(schema);
+    expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Content-Profile`)).toBe(schema);
+    expect(middlewares).toEqual([strip, profile]);
+  });
+});
+
+describe('the Coda migration', () => {
+  it('runs in the network under the coda profile, with the Coda token from .env', () => {
+    expect(coda.profiles).toEqual(['coda']);
+    expect(coda.command).toEqual(['cutover']);
+    expect(coda.networks).toEqual(['portfolio-network']);
+    expect(coda.environment?.CODA_API_TOKEN).toBe('${CODA_API_TOKEN:-}');
+    expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+  });
+});
+
+describe('.env.example', () => {
+  const used = [...new Set([...composeText.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]!))].sort();
+
+  it('documents every variable compose.yaml reads, and nothing else', () => {
+    expect(used.length).toBeGreaterThan(5);
+    expect([...envExample.keys()].sort()).toEqual(used);
+  });
+
+  it('holds only placeholders that are obviously not real', () => {
+    for (const [variable, value] of envExample) {
+      if (variable === 'JWT_AUDIENCE') continue;
+      expect(value, variable).toContain(PLACEHOLDER_MARKER);
+    }
+  });
+
+  it('is documented line by line', () => {
+    const lines = read('.env.example').split('\n');
+    for (const [index, line] of lines.entries()) {
+      if (/^[A-Z_]+=/.test(line)) expect(lines[index - 1], line).toMatch(/^#/);
+    }
+  });
+});
+
+describe('deploy/', () => {
+  it('routes erp-db.bestviable.com through the Cloudflare tunnel to Traefik, before the catch-all', () => {
+    const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as { ingress: { hostname?: string; service: string }[] };
+    expect(ingress[0]).toMatchObject({ hostname: 'erp-db.bestviable.com', service: expect.stringMatching(/^http:\/\/traefik:\d+$/) });
+    expect(ingress.at(-1)).toEqual({ service: 'http_status:404' });
+  });
+
+  it('builds the tool image from node:20-alpine without dev dependencies, running the CLI with tsx', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^FROM node:20-alpine$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--import", "tsx", "src\/cli\/main\.ts"\]/);
+    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['.data', '.env', 'node_modules']));
+  });
+});
