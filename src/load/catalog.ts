@@ -1,0 +1,79 @@
+/**
+ * What the database says about a target table: its columns, CHECK constraints and foreign keys.
+ * Mappings are checked against this before anything is loaded, and the SQL the load stage runs
+ * only ever names tables and columns found here.
+ */
+import type pg from 'pg';
+
+export interface TargetColumn {
+  name: string;
+  /** As Postgres spells it: text, numeric, date, timestamp with time zone, text[], jsonb, bigint ... */
+  type: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  /** Identity and generated columns are the database's to fill. */
+  generated: boolean;
+}
+
+export interface TargetCheck {
+  name: string;
+  columns: string[];
+  /** The constraint's expression, from pg_get_constraintdef: catalog text, not user input. */
+  expression: string;
+}
+
+export interface TargetTable {
+  /** Schema-qualified, e.g. erp.projects. */
+  name: string;
+  schema: string;
+  table: string;
+  columns: Map<string, TargetColumn>;
+  checks: TargetCheck[];
+  /** Column -> the schema-qualified table its foreign key references. */
+  references: Map<string, string>;
+}
+
+export async function readTargetTable(client: pg.ClientBase, qualifiedName: string): Promise<TargetTable | undefined> {
+  const [schema = '', table = ''] = qualifiedName.split('.');
+  const relation = await client.query<{ oid: number }>(
+    `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'`,
+    [schema, table],
+  );
+  const oid = relation.rows[0]?.oid;
+  if (oid === undefined) return undefined;
+
+  const columns = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            a.atthasdef AS has_default, (a.attidentity <> '' OR a.attgenerated <> '') AS generated
+       FROM pg_attribute a
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [oid],
+  );
+  const checks = await client.query<{ name: string; columns: string[]; expression: string }>(
+    `SELECT con.conname AS name,
+            array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns,
+            pg_get_constraintdef(con.oid) AS expression
+       FROM pg_constraint con
+      WHERE con.conrelid = $1 AND con.contype = 'c'
+      ORDER BY con.conname`,
+    [oid],
+  );
+  const references = await client.query<{ column: string; referenced: string }>(
+    `SELECT a.attname AS column, rn.nspname || '.' || rc.relname AS referenced
+       FROM pg_constraint con
+       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+       JOIN pg_class rc ON rc.oid = con.confrelid
+       JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE con.conrelid = $1 AND con.contype = 'f' AND cardinality(con.conkey) = 1`,
+    [oid],
+  );
+  return {
+    name: qualifiedName,
+    schema,
+    table,
+    columns: new Map(columns.rows.map((row) => [row.name, { name: row.name, type: row.type, notNull: row.not_null, hasDefault: row.has_default, generated: row.generated }])),
+    checks: checks.rows,
+    references: new Map(references.rows.map((row) => [row.column, row.referenced])),
+  };
+}

@@ -1,0 +1,354 @@
+/**
+ * Loading one table, inside the caller's transaction:
+ *
+ *   1. stage: COPY the transformed rows into a temporary table shaped like the target;
+ *   2. resolve: linked rows through the lineage map, people by email then exact name;
+ *   3. check: rows that would break one of the target's CHECK constraints become rejects
+ *      (evaluated with the constraint's own expression from the catalog), so one bad row does
+ *      not abort the whole load;
+ *   4. upsert, keyed by Coda lineage (not by name): rows whose values differ are updated, new
+ *      rows are inserted, unchanged rows are not touched (their updated_at stays put);
+ *   5. lineage: every loaded row's Coda doc, table, row, link and content hash.
+ *
+ * Every name in the SQL comes from the catalog (see load-plan.ts) and is quoted.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { CodaRow } from '../extract/index.ts';
+import { transformTable, type Reference, type Reject, type TableContext, type TargetRow } from '../transform/transform.ts';
+import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
+import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
+
+const { escapeIdentifier: q } = pg;
+
+export interface FieldChange {
+  column: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface RowSummary {
+  rowId: string;
+  rowName: string;
+  browserLink: string;
+}
+
+export interface UnresolvedReference extends RowSummary {
+  column: string;
+  label: string;
+  reason: string;
+}
+
+export interface TableLoadReport {
+  mappingFile: string;
+  codaTable: { id: string; name: string };
+  target: string;
+  read: number;
+  inserted: RowSummary[];
+  updated: (RowSummary & { changes: FieldChange[] })[];
+  unchanged: number;
+  rejects: Reject[];
+  /** Optional links that could not be resolved and were loaded as NULL. */
+  unresolved: UnresolvedReference[];
+  /** Rows loaded by earlier runs whose Coda row is gone from the table now (never deleted). */
+  goneFromCoda: (RowSummary & { targetId: string })[];
+  peopleCreated: number;
+}
+
+export interface LoadContext {
+  client: pg.ClientBase;
+  docId: string;
+  runId: string;
+}
+
+const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
+const refColumn = (column: string) => `_ref_${column}`;
+
+function stageName(load: TableLoad): string {
+  return `stage_${load.target.table}`;
+}
+
+function targetSql(load: TableLoad): string {
+  return `${q(load.target.schema)}.${q(load.target.table)}`;
+}
+
+async function createStage({ client }: LoadContext, load: TableLoad): Promise<void> {
+  const stage = q(stageName(load));
+  const columns = load.columns.map(q).join(', ');
+  // Same column types as the target, none of its constraints: constraints are checked in step 3.
+  await client.query(`CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`);
+  const extra = [
+    `ADD COLUMN _coda_row_id text PRIMARY KEY`,
+    `ADD COLUMN _row_name text`,
+    `ADD COLUMN _browser_link text`,
+    `ADD COLUMN _content_hash text NOT NULL`,
+    `ADD COLUMN _target_id bigint`,
+    `ADD COLUMN _is_new boolean NOT NULL DEFAULT false`,
+    ...load.references.map((reference) => `ADD COLUMN ${q(refColumn(reference.column))} jsonb`),
+  ];
+  await client.query(`ALTER TABLE ${stage} ${extra.join(', ')}`);
+}
+
+/** Streams transformed rows into the stage with COPY; returns the transform's rejects and the ids read. */
+async function stageRows(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>) {
+  const rejects: Reject[] = [];
+  const idsRead: string[] = [];
+  const valueColumns = load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
+  const types = valueColumns.map((column) => load.target.columns.get(column)?.type ?? 'text');
+  const copyColumns = [...STAGE_COLUMNS, ...valueColumns, ...load.references.map((reference) => refColumn(reference.column))];
+
+  const encode = (row: TargetRow): string => {
+    const byColumn = new Map<string, Reference>(row.references.map((reference) => [reference.column, reference]));
+    return encodeCopyRow([
+      encodeCopyField(row.source.rowId, 'text'),
+      encodeCopyField(row.source.rowName, 'text'),
+      encodeCopyField(row.source.browserLink, 'text'),
+      encodeCopyField(row.contentHash, 'text'),
+      ...valueColumns.map((column, index) => encodeCopyField(row.values[column] ?? null, types[index] ?? 'text')),
+      ...load.references.map((reference) => encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'jsonb')),
+    ]);
+  };
+  async function* copyLines() {
+    for await (const result of transformTable({ mapping: load.mapping, docId: context.docId, table }, rows)) {
+      const source = 'row' in result ? result.row.source : result.reject.source;
+      idsRead.push(source.rowId);
+      if ('reject' in result) rejects.push(result.reject);
+      else yield encode(result.row);
+    }
+  }
+  const copy = context.client.query(copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from(copyLines()), copy);
+  return { rejects, idsRead };
+}
+
+interface StagedRowProblem extends RowSummary {
+  column: string;
+  label: string;
+  value: unknown;
+  reason: string;
+}
+
+function problemReject(table: TableContext['table'], docId: string, problems: StagedRowProblem[]): Reject[] {
+  const byRow = new Map<string, Reject>();
+  for (const problem of problems) {
+    const reject = byRow.get(problem.rowId) ?? {
+      source: { docId, tableId: table.id, tableName: table.name, rowId: problem.rowId, rowName: problem.rowName, browserLink: problem.browserLink },
+      problems: [],
+    };
+    reject.problems.push({ column: problem.column, codaColumn: problem.label, value: problem.value, reason: problem.reason });
+    byRow.set(problem.rowId, reject);
+  }
+  return [...byRow.values()];
+}
+
+function isRequired(load: TableLoad, column: string): boolean {
+  const spec = load.mapping.spec.columns[column];
+  return spec !== undefined && spec.as !== 'constant' && spec.required;
+}
+
+function labelOf(load: TableLoad, column: string): string {
+  const spec = load.mapping.spec.columns[column];
+  return spec && spec.as !== 'constant' ? (spec.label ?? spec.from) : column;
+}
+
+async function resolveRowLinks(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<void> {
+  const [schema = '', table = ''] = reference.referencedTable.split('.');
+  await context.client.query(
+    `UPDATE ${q(stageName(load))} s SET ${q(reference.column)} = t.id
+       FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(table)} t ON t.id = l.target_id
+      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
+        AND l.coda_row_id = s.${q(refColumn(reference.column))} ->> 'rowId'`,
+    [context.docId, reference.codaTable, reference.referencedTable],
+  );
+}
+
+async function matchPeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<void> {
+  const stage = q(stageName(load));
+  const ref = q(refColumn(reference.column));
+  const column = q(reference.column);
+  await context.client.query(
+    `UPDATE ${stage} s SET ${column} = p.id FROM erp.people p
+      WHERE s.${column} IS NULL AND s.${ref} ->> 'email' IS NOT NULL AND lower(p.email) = lower(s.${ref} ->> 'email')`,
+  );
+  // By exact name only when one person has it, and never over an email that says otherwise.
+  await context.client.query(
+    `UPDATE ${stage} s SET ${column} = m.id
+       FROM (SELECT full_name, min(id) AS id, min(email) AS email FROM erp.people GROUP BY full_name HAVING count(*) = 1) m
+      WHERE s.${column} IS NULL AND s.${ref} IS NOT NULL AND m.full_name = s.${ref} ->> 'name'
+        AND (s.${ref} ->> 'email' IS NULL OR m.email IS NULL)`,
+  );
+}
+
+/** People named in Person cells and found nowhere: created when the mapping says so. */
+async function createPeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<number> {
+  const ref = q(refColumn(reference.column));
+  const created = await context.client.query<{ id: string; email: string | null; full_name: string }>(
+    `INSERT INTO erp.people (full_name, email)
+     SELECT DISTINCT ON (coalesce(lower(${ref} ->> 'email'), ${ref} ->> 'name')) ${ref} ->> 'name', ${ref} ->> 'email'
+       FROM ${q(stageName(load))}
+      WHERE ${q(reference.column)} IS NULL AND ${ref} IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM erp.people p WHERE p.full_name = ${ref} ->> 'name' AND (${ref} ->> 'email' IS NULL OR p.email IS NULL))
+     RETURNING id, email, full_name`,
+  );
+  if (!created.rowCount) return 0;
+  await context.client.query(
+    `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, content_hash, first_run_id, last_run_id)
+     SELECT $1, 'person-values', coalesce(lower(p.email), 'name:' || p.full_name), $2, p.id, md5(p.full_name || coalesce(p.email, '')), $3, $3
+       FROM unnest($4::bigint[]) AS created(id) JOIN erp.people p USING (id)
+     ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE SET target_id = EXCLUDED.target_id, last_run_id = EXCLUDED.last_run_id`,
+    [context.docId, PEOPLE_TABLE, context.runId, created.rows.map((row) => row.id)],
+  );
+  return created.rowCount;
+}
+
+/** Links that did not resolve: they reject their row, or stay NULL and are listed. */
+async function settleUnresolved(context: LoadContext, load: TableLoad, reference: ReferenceColumn, rejectRows: boolean): Promise<StagedRowProblem[]> {
+  const stage = q(stageName(load));
+  const unresolvedRows = `${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL`;
+  const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string; ref: { name: string; email?: string | null; rowId?: string } }>(
+    `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref
+       FROM ${stage} WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
+  );
+  if (rejectRows && rows.length) await context.client.query(`DELETE FROM ${stage} WHERE ${unresolvedRows}`);
+  const label = labelOf(load, reference.column);
+  return rows.map((row) => ({
+    rowId: row.row_id,
+    rowName: row.row_name,
+    browserLink: row.browser_link,
+    column: reference.column,
+    label,
+    value: row.ref,
+    reason:
+      reference.kind === 'row'
+        ? `${label} links to "${row.ref.name}" (${row.ref.rowId}), which is not in the database: that row was rejected or is missing from Coda`
+        : `${label} names ${row.ref.name}${row.ref.email ? ` <${row.ref.email}>` : ''}, who is not in erp.people${row.ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`,
+  }));
+}
+
+/** Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression. */
+async function rejectConstraintBreaks(context: LoadContext, load: TableLoad): Promise<StagedRowProblem[]> {
+  const problems: StagedRowProblem[] = [];
+  const mapped = new Set(load.columns);
+  for (const check of load.target.checks) {
+    if (!check.columns.every((column) => mapped.has(column))) continue;
+    const expression = check.expression.replace(/^CHECK /, '').replace(/ NOT VALID$/, '');
+    const { rows } = await context.client.query<Record<string, unknown> & { _coda_row_id: string; _row_name: string; _browser_link: string }>(
+      `DELETE FROM ${q(stageName(load))} WHERE NOT (${expression}) RETURNING _coda_row_id, _row_name, _browser_link, ${check.columns.map(q).join(', ')}`,
+    );
+    for (const row of rows) {
+      const shown = check.columns.map((column) => `${labelOf(load, column)} = ${JSON.stringify(row[column])}`).join(', ');
+      problems.push({
+        rowId: row._coda_row_id,
+        rowName: row._row_name,
+        browserLink: row._browser_link,
+        column: check.columns.join(', '),
+        label: check.columns.map((column) => labelOf(load, column)).join(', '),
+        value: Object.fromEntries(check.columns.map((column) => [column, row[column]])),
+        reason: `${shown} breaks the database rule ${check.name} (${expression}); fix the value in Coda or the mapping's values`,
+      });
+    }
+  }
+  return problems;
+}
+
+async function upsert(context: LoadContext, load: TableLoad, table: TableContext['table']) {
+  const stage = q(stageName(load));
+  const target = targetSql(load);
+  const columns = load.columns.map(q);
+  const targetRow = `ROW(${columns.map((column) => `t.${column}`).join(', ')})`;
+  const stageRow = `ROW(${columns.map((column) => `s.${column}`).join(', ')})`;
+
+  await context.client.query(
+    `UPDATE ${stage} s SET _target_id = t.id
+       FROM pipeline.coda_lineage l JOIN ${target} t ON t.id = l.target_id
+      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id`,
+    [context.docId, table.id, load.target.name],
+  );
+  const changed = await context.client.query<{ row_id: string; row_name: string; browser_link: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }>(
+    `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
+            array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL) AS changed,
+            to_jsonb(t) AS before, to_jsonb(s) AS after
+       FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
+      WHERE ${targetRow} IS DISTINCT FROM ${stageRow}
+      ORDER BY s._coda_row_id`,
+  );
+  await context.client.query(
+    `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+  );
+  const inserted = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
+    `UPDATE ${stage} SET _target_id = nextval(pg_get_serial_sequence($1, 'id')), _is_new = true WHERE _target_id IS NULL
+     RETURNING _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link`,
+    [target],
+  );
+  await context.client.query(`INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _target_id, ${columns.join(', ')} FROM ${stage} WHERE _is_new`);
+  const staged = await context.client.query(
+    `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
+     SELECT $1, $2, _coda_row_id, $3, _target_id, _browser_link, _content_hash, $4, $4 FROM ${stage}
+     ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
+       SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id`,
+    [context.docId, table.id, load.target.name, context.runId],
+  );
+  const toSummary = (row: { row_id: string; row_name: string; browser_link: string }): RowSummary => ({ rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link });
+  return {
+    inserted: inserted.rows.map(toSummary).sort((a, b) => a.rowId.localeCompare(b.rowId)),
+    updated: changed.rows.map((row) => ({ ...toSummary(row), changes: row.changed.map((column) => ({ column, before: row.before[column] ?? null, after: row.after[column] ?? null })) })),
+    unchanged: (staged.rowCount ?? 0) - inserted.rowCount! - changed.rowCount!,
+  };
+}
+
+async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: TableContext['table'], idsRead: string[]) {
+  const { rows } = await context.client.query<{ row_id: string; browser_link: string | null; target_id: string }>(
+    `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id
+       FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
+      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND NOT (l.coda_row_id = ANY ($4::text[]))
+      ORDER BY l.coda_row_id`,
+    [context.docId, table.id, load.target.name, idsRead],
+  );
+  return rows.map((row) => ({ rowId: row.row_id, rowName: '', browserLink: row.browser_link ?? '', targetId: row.target_id }));
+}
+
+export async function loadTable(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>): Promise<TableLoadReport> {
+  await createStage(context, load);
+  const { rejects, idsRead } = await stageRows(context, load, table, rows);
+
+  let peopleCreated = 0;
+  const unresolved: UnresolvedReference[] = [];
+  const stagedProblems: StagedRowProblem[] = [];
+  for (const reference of load.references) {
+    // A person the mapping says to reject when unknown rejects the row even in an optional column.
+    let rejectUnresolved = isRequired(load, reference.column);
+    if (reference.kind === 'row') {
+      await resolveRowLinks(context, load, reference);
+    } else {
+      await matchPeople(context, load, reference);
+      const spec = load.mapping.spec.columns[reference.column];
+      if (spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create') {
+        peopleCreated += await createPeople(context, load, reference);
+        await matchPeople(context, load, reference);
+      } else {
+        rejectUnresolved = true;
+      }
+    }
+    const settled = await settleUnresolved(context, load, reference, rejectUnresolved);
+    if (rejectUnresolved) stagedProblems.push(...settled);
+    else unresolved.push(...settled.map(({ value: _value, ...rest }) => rest));
+  }
+  stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
+  const { inserted, updated, unchanged } = await upsert(context, load, table);
+
+  return {
+    mappingFile: load.mapping.file,
+    codaTable: { id: table.id, name: table.name },
+    target: load.target.name,
+    read: idsRead.length,
+    inserted,
+    updated,
+    unchanged,
+    rejects: [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) => a.source.rowId.localeCompare(b.source.rowId)),
+    unresolved: unresolved.sort((a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column)),
+    goneFromCoda: await findGoneFromCoda(context, load, table, idsRead),
+    peopleCreated,
+  };
+}

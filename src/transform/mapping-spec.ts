@@ -1,0 +1,134 @@
+/**
+ * Mapping specs: one YAML file per Coda table under mappings/, saying which erp table it fills
+ * and, per target column, which Coda column (by id: names change, ids do not) and conversion.
+ * Renaming a Coda column, or adding a select value, is an edit to a file, not to code.
+ *
+ * Files are checked when loaded; an error names the file, the field and the fix.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+
+export const MAPPINGS_DIR = 'mappings';
+
+const codaColumnId = z
+  .string({ error: 'must be a Coda column id such as c-AbC123xyz (the mapping bootstrap writes them)' })
+  .regex(/^c-[A-Za-z0-9_-]+$/, 'must be a Coda column id such as c-AbC123xyz, not a column name (names change, ids do not)');
+const codaTableId = z
+  .string({ error: 'must be a Coda table id such as grid-AbC123xyz' })
+  .regex(/^grid-[A-Za-z0-9_-]+$/, 'must be a Coda base table id such as grid-AbC123xyz (views, table-…, hide columns)');
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const personPolicy = z.enum(['create', 'reject'], { error: 'must be "create" (add unknown people to erp.people) or "reject" (reject the row)' });
+const valueMap = z.record(z.string(), z.string(), { error: 'must map each Coda choice to a database value, e.g. "In Progress": active' });
+
+/** What every column that reads a Coda cell has in common. */
+const fromCoda = {
+  from: codaColumnId,
+  /** The Coda column's name when the file was written, for humans; never used to look it up. */
+  label: z.string().optional(),
+  /** An empty cell rejects the row instead of taking the default. */
+  required: z.boolean().default(false),
+  /** Used when the cell is empty. */
+  default: scalar.optional(),
+};
+
+const columnSpec = z.discriminatedUnion(
+  'as',
+  [
+    z.strictObject({ as: z.literal('text'), ...fromCoda }),
+    z.strictObject({ as: z.literal('number'), ...fromCoda }),
+    z.strictObject({
+      as: z.literal('currency'),
+      ...fromCoda,
+      /** amount (default) loads the number; code loads the currency code, for a currency column beside it. */
+      part: z.enum(['amount', 'code']).default('amount'),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be a currency code such as USD').optional(),
+    }),
+    z.strictObject({ as: z.literal('percent'), ...fromCoda, scale: z.enum(['fraction', 'percent']).default('fraction') }),
+    z.strictObject({ as: z.literal('date'), ...fromCoda }),
+    z.strictObject({ as: z.literal('datetime'), ...fromCoda }),
+    z.strictObject({ as: z.literal('checkbox'), ...fromCoda }),
+    z.strictObject({ as: z.literal('select'), ...fromCoda, values: valueMap }),
+    z.strictObject({ as: z.literal('tags'), ...fromCoda, values: valueMap.optional() }),
+    z.strictObject({ as: z.literal('list'), ...fromCoda }),
+    z.strictObject({ as: z.literal('person'), ...fromCoda, unknown: personPolicy.optional() }),
+    z.strictObject({ as: z.literal('lookup'), ...fromCoda, table: codaTableId }),
+    z.strictObject({ as: z.literal('constant'), value: scalar }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
+        ? 'needs "as:" set to one of text, number, currency, percent, date, datetime, checkbox, select, tags, list, person, lookup, constant'
+        : undefined,
+  },
+);
+
+const targetColumnName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
+
+export const mappingSpecSchema = z.strictObject({
+  coda: z.strictObject({
+    table: codaTableId,
+    /** The table's name when the file was written, for humans. */
+    name: z.string(),
+  }),
+  target: z.string().regex(/^erp\.[a-z_][a-z0-9_]*$/, 'must name a table in the erp schema, e.g. erp.projects'),
+  /** What happens to a Person value that matches nobody in erp.people (by email, then exact name). */
+  people: z.strictObject({ unknown: personPolicy }).default({ unknown: 'reject' }),
+  columns: z.record(targetColumnName, columnSpec).refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),
+});
+
+export type MappingSpec = z.output<typeof mappingSpecSchema>;
+export type ColumnSpec = MappingSpec['columns'][string];
+export type CodaColumnSpec = Exclude<ColumnSpec, { as: 'constant' }>;
+
+export interface LoadedMapping {
+  /** Path as given, for messages. */
+  file: string;
+  spec: MappingSpec;
+}
+
+export class MappingError extends Error {}
+
+function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index ? '.' : ''}${String(segment)}`)).join('') || '(top level)';
+}
+
+export function parseMappingSpec(file: string, text: string): LoadedMapping {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` line ${error.linePos[0].line}` : '';
+    throw new MappingError(`${file}:${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}. Fix the indentation or quoting there.`);
+  }
+  const parsed = mappingSpecSchema.safeParse(document);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}: check the spelling, or remove it`
+          : issue.message;
+      return `  ${fieldPath(issue.path)}: ${message}`;
+    });
+    throw new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
+  }
+  return { file, spec: parsed.data };
+}
+
+/** Every mapping in a folder; two files for the same Coda table or target table are an error. */
+export async function loadMappings(dir = MAPPINGS_DIR): Promise<LoadedMapping[]> {
+  const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
+  if (!files.length) throw new MappingError(`${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`);
+  const mappings = await Promise.all(files.map(async (name) => parseMappingSpec(path.join(dir, name), await readFile(path.join(dir, name), 'utf8'))));
+  for (const key of ['table', 'target'] as const) {
+    const seen = new Map<string, string>();
+    for (const { file, spec } of mappings) {
+      const value = key === 'table' ? spec.coda.table : spec.target;
+      const other = seen.get(value);
+      if (other) throw new MappingError(`${file} and ${other} both map ${value}; keep one mapping per ${key === 'table' ? 'Coda table' : 'target table'}`);
+      seen.set(value, file);
+    }
+  }
+  return mappings;
+}

@@ -1,0 +1,231 @@
+/**
+ * The transform stage: Coda rows in, target rows or rejects out, nothing else. Pure: no I/O, no
+ * database. Every row read comes out exactly once, as a TargetRow or as a Reject.
+ *
+ * References (linked rows, people) are carried out unresolved: only the load stage can see which
+ * erp ids they become.
+ */
+import { createHash } from 'node:crypto';
+import type { CodaRow, PublicApiColumn, SnapshotTable } from '../extract/index.ts';
+import {
+  containsNul,
+  toCheckbox,
+  toCurrency,
+  toCurrencyCode,
+  toDate,
+  toDateTime,
+  toList,
+  toNumber,
+  toPercent,
+  toPerson,
+  toRowRef,
+  toSelect,
+  toTags,
+  toText,
+  type Converted,
+  type PersonRef,
+  type PgValue,
+  type RowRef,
+} from './convert.ts';
+import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
+
+/** Where a row came from, carried into staging, lineage, rejects and reports. */
+export interface SourceRow {
+  docId: string;
+  tableId: string;
+  tableName: string;
+  rowId: string;
+  /** The row's display value in Coda. */
+  rowName: string;
+  browserLink: string;
+}
+
+/** What a reference cell points at. */
+export type ReferenceTarget = { kind: 'row'; ref: RowRef } | { kind: 'person'; ref: PersonRef; unknown: 'create' | 'reject' };
+
+export type Reference = ReferenceTarget & {
+  /** Target column, and the Coda column's name for messages. */
+  column: string;
+  label: string;
+  required: boolean;
+};
+
+export interface TargetRow {
+  source: SourceRow;
+  /** Converted values by target column, references excluded. */
+  values: Record<string, PgValue>;
+  /** Target column -> the row or person it must point at; absent when the cell was empty. */
+  references: Reference[];
+  /** Of values and references: changes when the Coda content that we load changes. */
+  contentHash: string;
+}
+
+export interface Problem {
+  /** Target column, and the Coda column it reads, as a person sees them. */
+  column: string;
+  codaColumn: string;
+  value: unknown;
+  reason: string;
+}
+
+export interface Reject {
+  source: SourceRow;
+  problems: Problem[];
+}
+
+export type TransformResult = { row: TargetRow } | { reject: Reject };
+
+/** What the transform of one table needs to know besides the rows. */
+export interface TableContext {
+  mapping: LoadedMapping;
+  docId: string;
+  table: Pick<SnapshotTable, 'id' | 'name' | 'columns'>;
+}
+
+/**
+ * Checks a mapping against the table Coda actually sent: every mapped column must exist.
+ * An error names the file, the field and the fix.
+ */
+export function checkMappingAgainstTable({ mapping, table }: TableContext): void {
+  const { file, spec } = mapping;
+  if (spec.coda.table !== table.id) throw new MappingError(`${file}: coda.table is ${spec.coda.table} but was checked against ${table.id}`);
+  const byId = new Map(table.columns.map((column) => [column.id, column]));
+  const problems: string[] = [];
+  for (const [target, column] of Object.entries(spec.columns)) {
+    if (column.as === 'constant' || byId.has(column.from)) continue;
+    const sameName = table.columns.find((candidate) => candidate.name === column.label);
+    const hint = sameName ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id` : `the table's columns are ${describeColumns(table.columns)}`;
+    problems.push(`  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`);
+  }
+  if (problems.length) throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
+}
+
+function describeColumns(columns: PublicApiColumn[]): string {
+  return columns.map((column) => `"${column.name}" (${column.id})`).join(', ');
+}
+
+function codaColumnLabel(spec: CodaColumnSpec, columns: Map<string, PublicApiColumn>): string {
+  return columns.get(spec.from)?.name ?? spec.label ?? spec.from;
+}
+
+function convertCell(spec: CodaColumnSpec, cell: unknown, defaultPersonPolicy: 'create' | 'reject'): Converted<PgValue | ReferenceTarget> {
+  switch (spec.as) {
+    case 'text':
+      return toText(cell);
+    case 'number':
+      return toNumber(cell);
+    case 'currency':
+      return spec.part === 'code' ? toCurrencyCode(cell) : toCurrency(cell, spec.currency);
+    case 'percent':
+      return toPercent(cell, spec.scale);
+    case 'date':
+      return toDate(cell);
+    case 'datetime':
+      return toDateTime(cell);
+    case 'checkbox':
+      return toCheckbox(cell);
+    case 'select':
+      return toSelect(cell, spec.values);
+    case 'tags':
+      return toTags(cell, spec.values);
+    case 'list':
+      return toList(cell);
+    case 'person': {
+      const person = toPerson(cell);
+      if (!person.ok || !person.value) return person.ok ? { ok: true, value: null } : person;
+      return { ok: true, value: { kind: 'person', ref: person.value, unknown: spec.unknown ?? defaultPersonPolicy } };
+    }
+    case 'lookup': {
+      const row = toRowRef(cell);
+      if (!row.ok || !row.value) return row.ok ? { ok: true, value: null } : row;
+      if (row.value.tableId !== spec.table) {
+        return { ok: false, reason: `links to a row of table ${row.value.tableId}, but the mapping expects table ${spec.table}` };
+      }
+      return { ok: true, value: { kind: 'row', ref: row.value } };
+    }
+  }
+}
+
+function isReference(value: PgValue | ReferenceTarget): value is ReferenceTarget {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'kind' in value;
+}
+
+function hashContent(values: Record<string, PgValue>, references: Reference[]): string {
+  const canonical = JSON.stringify([Object.entries(values).sort(([a], [b]) => a.localeCompare(b)), references.map((reference) => [reference.column, reference.ref])]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function emptyResult(column: ColumnSpec): PgValue {
+  if (column.as === 'constant') return column.value === undefined ? null : String(column.value);
+  if (column.default !== undefined) return String(column.default);
+  return column.as === 'tags' || column.as === 'list' ? [] : null;
+}
+
+export function transformRow(context: TableContext, row: CodaRow): TransformResult {
+  const { spec } = context.mapping;
+  const columns = new Map(context.table.columns.map((column) => [column.id, column]));
+  const source: SourceRow = {
+    docId: context.docId,
+    tableId: context.table.id,
+    tableName: context.table.name,
+    rowId: row.id,
+    rowName: row.name,
+    browserLink: row.browserLink,
+  };
+  const values: Record<string, PgValue> = {};
+  const references: Reference[] = [];
+  const problems: Problem[] = [];
+
+  for (const [target, column] of Object.entries(spec.columns)) {
+    if (column.as === 'constant') {
+      values[target] = emptyResult(column);
+      continue;
+    }
+    const cell = row.values[column.from];
+    const label = codaColumnLabel(column, columns);
+    const converted: ReturnType<typeof convertCell> = containsNul(cell)
+      ? { ok: false, reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda' }
+      : convertCell(column, cell ?? '', spec.people.unknown);
+    if (!converted.ok) {
+      problems.push({ column: target, codaColumn: label, value: cell, reason: `${label} ${converted.reason}` });
+      continue;
+    }
+    const value = converted.value;
+    if (isReference(value)) {
+      references.push({ ...value, column: target, label, required: column.required });
+      continue;
+    }
+    const empty = value === null || (Array.isArray(value) && value.length === 0);
+    if (empty && column.required && column.default === undefined) {
+      problems.push({ column: target, codaColumn: label, value: cell ?? '', reason: `${label} is empty, but a value is required` });
+      continue;
+    }
+    values[target] = empty ? emptyResult(column) : value;
+  }
+
+  if (problems.length) return { reject: { source, problems } };
+  return { row: { source, values, references, contentHash: hashContent(values, references) } };
+}
+
+/**
+ * A whole table, streamed. A row id seen twice is a reject the second time: loading it twice
+ * would make one Coda row two erp rows, or overwrite one with the other.
+ */
+export async function* transformTable(context: TableContext, rows: AsyncIterable<CodaRow>): AsyncGenerator<TransformResult> {
+  checkMappingAgainstTable(context);
+  const seen = new Set<string>();
+  for await (const row of rows) {
+    if (seen.has(row.id)) {
+      yield {
+        reject: {
+          source: { docId: context.docId, tableId: context.table.id, tableName: context.table.name, rowId: row.id, rowName: row.name, browserLink: row.browserLink },
+          problems: [{ column: '(row)', codaColumn: '(row id)', value: row.id, reason: `row ${row.id} appears more than once in the table; only its first copy is loaded` }],
+        },
+      };
+      continue;
+    }
+    seen.add(row.id);
+    yield transformRow(context, row);
+  }
+}
+
