@@ -8,7 +8,7 @@ import { isJwtRole, JWT_ROLES } from '../api/roles.ts';
 import { migrationStatus } from '../db/migrations.ts';
 import { DEFAULT_DATA_DIR, type DatabaseTarget } from '../db/target.ts';
 import { generateSchemaDocument, REGENERATE_COMMAND, SCHEMA_DOCUMENT } from '../docs/schema-doc.ts';
-import { withDatabase } from './database-commands.ts';
+import { withDatabase } from '../db/target.ts';
 
 /** The same folder openDatabase() uses for the embedded cluster and its secrets. */
 function dataDir(): string {

@@ -1,16 +1,11 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { migrate, migrationStatus } from '../db/migrations.ts';
-import { openDatabase, psqlCommand, type DatabaseTarget } from '../db/target.ts';
+import { openDatabase, psqlCommand, withDatabase, type DatabaseTarget } from '../db/target.ts';
 import { validateSchema } from '../db/validate.ts';
-
-export async function withDatabase<T>(work: (target: DatabaseTarget) => Promise<T>): Promise<T> {
-  const target = await openDatabase();
-  try {
-    return await work(target);
-  } finally {
-    await target.close();
-  }
-}
+import { MAPPINGS_DIR } from '../transform/mapping-spec.ts';
+import { EXAMPLE_SNAPSHOT } from './example.ts';
+import { runMigration } from './migration-commands.ts';
 
 async function migrateAndReport(target: DatabaseTarget): Promise<void> {
   const { applied } = await migrate(target.url, { log: (line) => console.log(`  ${line}`) });
@@ -31,10 +26,12 @@ export function registerDatabaseCommands(program: Command): void {
   program
     .command('up')
     .description('bring the database up (embedded unless DATABASE_URL is set), migrate it, print how to connect, exit')
-    .action(() =>
+    .option('--with-example', `then run a cutover of the example doc in ${path.relative(process.cwd(), EXAMPLE_SNAPSHOT)}`)
+    .action((options: { withExample?: boolean }) =>
       withDatabase(async (target) => {
         await migrateAndReport(target);
         if (!(await validateAndReport(target))) process.exitCode = 1;
+        if (options.withExample) await runMigration(target, 'cutover', { snapshot: EXAMPLE_SNAPSHOT, mappings: MAPPINGS_DIR, runs: 'runs', timeout: 60 });
         printConnection(target);
         if (target.embedded && !target.embedded.server.attached) {
           console.log(`The data stays in ${target.embedded.dataDir}; run \`npm run erp -- serve\` to keep the server running.`);

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
+import { registerMigrationCommands } from './migration-commands.ts';
 import { readPackageVersion } from '../version.ts';
 
 const program = new Command()
@@ -17,6 +18,7 @@ const program = new Command()
 registerDatabaseCommands(program);
 registerApiCommands(program);
 registerExtractCommands(program);
+registerMigrationCommands(program);
 
 program
   .parseAsync()

@@ -99,6 +99,15 @@ export async function openDatabase({ dataDir = process.env.ERP_DATA_DIR ?? DEFAU
   }
 }
 
+export async function withDatabase<T>(work: (target: DatabaseTarget) => Promise<T>): Promise<T> {
+  const target = await openDatabase();
+  try {
+    return await work(target);
+  } finally {
+    await target.close();
+  }
+}
+
 /** A psql command that works as printed: the password comes from the pgpass file, not the screen. */
 export function psqlCommand(target: DatabaseTarget): string {
   const url = new URL(target.url);
