@@ -10,9 +10,14 @@ COPY package.json package-lock.json ./
 # No install scripts: they only prepare the embedded Postgres for local use, never run here.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
+# pg_dump for the backup a cutover takes before it loads anything.
+RUN apk add --no-cache postgresql15-client
+
 COPY src ./src
 COPY migrations ./migrations
 COPY mappings ./mappings
+# Where a cutover keeps its snapshot, backup and reports (bind-mounted by compose.yaml).
+RUN mkdir -p runs snapshots && chown node:node runs snapshots
 
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]

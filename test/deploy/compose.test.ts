@@ -191,11 +191,13 @@ describe('postgrest-erp', () => {
 });
 
 describe('the Coda migration', () => {
-  it('runs in the network under the coda profile, with the Coda token from .env', () => {
+  it('runs in the network under the coda profile, a dry run unless told to cut over, with the Coda token and doc from .env', () => {
     expect(coda.profiles).toEqual(['coda']);
-    expect(coda.command).toEqual(['cutover']);
+    expect(coda.command).toEqual(['plan']);
     expect(coda.networks).toEqual(['portfolio-network']);
     expect(coda.environment?.CODA_API_TOKEN).toBe('${CODA_API_TOKEN:-}');
+    expect(coda.environment?.CODA_DOC_ID).toBe('${CODA_DOC_ID:-}');
+    expect(coda.volumes).toEqual(['./coda/runs:/app/runs', './coda/snapshots:/app/snapshots']);
     expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
   });
 });

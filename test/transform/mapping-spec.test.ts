@@ -1,0 +1,118 @@
+/**
+ * Mapping files with mistakes: every message names the file, the field and the fix.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareLoads } from '../../src/load/load-plan.ts';
+import { loadMappings, parseMappingSpec } from '../../src/transform/mapping-spec.ts';
+import { checkMappingAgainstTable } from '../../src/transform/transform.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+
+const FILE = 'mappings/projects.yaml';
+const valid = `
+coda: { table: grid-Pr0j, name: Projects }
+target: erp.projects
+columns:
+  name: { from: c-name, label: Name, as: text, required: true }
+`;
+
+const parseError = (text: string) => {
+  try {
+    parseMappingSpec(FILE, text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the mapping to be refused');
+};
+
+describe('a mapping file with a mistake', () => {
+  it.each([
+    ['a misspelt field', valid.replace('required: true', 'requried: true'), /columns\.name: unknown field "requried": check the spelling, or remove it/],
+    ['a column name instead of an id', valid.replace('from: c-name', 'from: Name'), /columns\.name\.from: must be a Coda column id such as c-AbC123xyz, not a column name/],
+    ['an unknown conversion', valid.replace('as: text', 'as: txt'), /columns\.name\.as: needs "as:" set to one of text, number/],
+    ['a view instead of a base table', valid.replace('grid-Pr0j', 'table-Pr0j'), /coda\.table: must be a Coda base table id/],
+    ['a target outside erp', valid.replace('erp.projects', 'agent.sessions'), /target: must name a table in the erp schema/],
+    ['a select without values', `${valid}  status: { from: c-status, as: select }\n`, /columns\.status\.values: must map each Coda choice/],
+    ['a lookup without its table', `${valid}  venture_id: { from: c-venture, as: lookup }\n`, /columns\.venture_id\.table: must be a Coda table id/],
+    ['a person policy typo', `${valid}people: { unknown: add }\n`, /people\.unknown: must be "create"/],
+    ['broken YAML', `${valid}  bad: [1, 2\n`, /mappings\/projects\.yaml: line \d+ is not valid YAML/],
+  ])('%s', (_name, text, message) => {
+    const error = parseError(text);
+    expect(error).toMatch(/^mappings\/projects\.yaml/);
+    expect(error).toMatch(message);
+  });
+
+  it('names both files when two map the same Coda table', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'erp-mappings-'));
+    try {
+      await writeFile(path.join(dir, 'a.yaml'), valid);
+      await writeFile(path.join(dir, 'b.yaml'), valid.replace('erp.projects', 'erp.tasks'));
+      await expect(loadMappings(dir)).rejects.toThrow(/b\.yaml and .*a\.yaml both map grid-Pr0j; keep one mapping per Coda table/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('points at the new id when a mapped Coda column was recreated under another id', () => {
+    const mapping = parseMappingSpec(FILE, valid);
+    const table = { id: 'grid-Pr0j', name: 'Projects', columns: [{ id: 'c-newName', name: 'Name' }] } as never;
+    expect(() => checkMappingAgainstTable({ mapping, docId: 'doc', table })).toThrow(
+      /columns\.name\.from: Coda table "Projects" \(grid-Pr0j\) has no column c-name \("Name"\); a column named "Name" now has id c-newName: use that id/,
+    );
+  });
+});
+
+describe('a mapping that does not fit the database', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  const prepare = async (text: string) => {
+    const client = await db.pool.connect();
+    try {
+      return await prepareLoads(client, [parseMappingSpec(FILE, text)], new Set(['grid-Pr0j']));
+    } finally {
+      client.release();
+    }
+  };
+
+  it.each([
+    ['an unknown column', `${valid}  nmae: { from: c-x, as: text }\n`, /columns\.nmae: erp\.projects has no column nmae; its columns are id, global_id, name/],
+    ['a conversion that does not fit the type', `${valid}  start_date: { from: c-x, as: number }\n`, /columns\.start_date: "as: number" cannot fill erp\.projects\.start_date, which is date/],
+    ['a column the database computes', `${valid}  id: { from: c-x, as: number }\n`, /columns\.id: erp\.projects\.id is filled by the database; remove it/],
+    ['a NOT NULL column that may end up empty', `${valid}  status: { from: c-x, as: select, values: { A: active } }\n`, /columns\.status: erp\.projects\.status may not be empty; add a default \(default: …\) or mark it required/],
+    ['a link to a table the doc does not have', `${valid}  venture_id: { from: c-x, as: lookup, table: grid-Nope }\n`, /columns\.venture_id\.table: the doc has no table grid-Nope/],
+    ['a person in a column that is not a link to people', `${valid}  venture_id: { from: c-x, as: person }\n`, /columns\.venture_id: erp\.projects\.venture_id references erp\.ventures, but the person resolves to erp\.people/],
+    ['a target table that does not exist', valid.replace('erp.projects', 'erp.projets'), /target: there is no table erp\.projets/],
+  ])('%s', async (_name, text, message) => {
+    const error = await prepare(text).then(
+      () => undefined,
+      (caught: Error) => caught.message,
+    );
+    expect(error).toMatch(/mappings\/projects\.yaml/);
+    expect(error).toMatch(message);
+  });
+
+  it('needs every column the database requires', async () => {
+    await expect(prepare(valid.replace('  name: { from: c-name, label: Name, as: text, required: true }\n', '  description: { from: c-d, as: text }\n'))).rejects.toThrow(
+      /erp\.projects\.name must be filled, but the mapping does not map it; add columns\.name/,
+    );
+  });
+
+  it('accepts the default mappings', async () => {
+    const client = await db.pool.connect();
+    try {
+      const mappings = await loadMappings();
+      const loads = await prepareLoads(client, mappings, new Set(mappings.map((mapping) => mapping.spec.coda.table)));
+      expect(loads).toHaveLength(mappings.length);
+    } finally {
+      client.release();
+    }
+  });
+});
