@@ -4,7 +4,7 @@
  * authenticator password) live in the git-ignored data folder; JWT_SECRET, JWT_AUDIENCE and
  * AUTHENTICATOR_PASSWORD in the environment take precedence, as in production.
  */
-import pg from 'pg';
+import { withClient } from '../db/client.ts';
 import { freePort } from '../db/embedded.ts';
 import { loadOrCreateSecret } from '../db/secrets.ts';
 import type { DatabaseTarget } from '../db/target.ts';
@@ -29,17 +29,13 @@ export async function signingKey(dataDir: string, env: NodeJS.ProcessEnv = proce
 }
 
 async function requireApiRoles(target: DatabaseTarget): Promise<void> {
-  const client = new pg.Client({ connectionString: target.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ ready: boolean }>(
-      `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1) AND to_regprocedure($2) IS NOT NULL AS ready`,
-      [AUTHENTICATOR_ROLE, `${SHARED_POSTGREST_SETTINGS.PGRST_DB_PRE_REQUEST}()`],
-    );
-    if (!rows[0]?.ready) throw new Error(`${target.label} has no API roles yet: run \`npm run erp -- migrate\` first`);
-  } finally {
-    await client.end();
-  }
+  const { rows } = await withClient(target.url, (client) =>
+    client.query<{ ready: boolean }>(`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1) AND to_regprocedure($2) IS NOT NULL AS ready`, [
+      AUTHENTICATOR_ROLE,
+      `${SHARED_POSTGREST_SETTINGS.PGRST_DB_PRE_REQUEST}()`,
+    ]),
+  );
+  if (!rows[0]?.ready) throw new Error(`${target.label} has no API roles yet: run \`npm run erp -- migrate\` first`);
 }
 
 /**

@@ -5,6 +5,7 @@
  * PostgREST 12 would start with a short JWT secret and fail only on the first request.
  */
 import pg from 'pg';
+import { withClient } from '../db/client.ts';
 import { MIN_JWT_SECRET_LENGTH } from './jwt.ts';
 import { LOGIN_ROLE_PASSWORD_VARIABLES, type LoginRole } from './roles.ts';
 
@@ -42,13 +43,9 @@ export function readDeploySecrets(env: NodeJS.ProcessEnv): DeploySecrets {
  * stores only the SCRAM verifier, and deploy/postgresql.conf does not log statements.
  */
 export async function setLoginRolePasswords(url: string, passwords: Partial<Record<LoginRole, string>>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  await withClient(url, async (client) => {
     for (const [role, password] of Object.entries(passwords)) {
       await client.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }

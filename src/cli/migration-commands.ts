@@ -1,15 +1,12 @@
 /**
  * The Coda migration commands: plan (dry run), cutover, and the mapping bootstrap.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import pg from 'pg';
-import { readTargetTable } from '../load/catalog.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatOutcome, formatSummaryTable } from '../report/terminal.ts';
-import { draftMapping, snakeCase, suggestTarget, type DraftTable } from '../transform/draft-mapping.ts';
+import { writeDraftMappings, type DraftTable } from '../transform/draft-mapping.ts';
 import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
 import { withDatabase, type DatabaseTarget } from '../db/target.ts';
@@ -116,25 +113,7 @@ export function registerMigrationCommands(program: Command): void {
     { snapshot: true },
   ).action(async (options: CodaOptions & { table: string[]; mappings: string; force?: boolean }) => {
     const tables = await draftTables(options);
-    await withDatabase(async (target) => {
-      const client = new pg.Client({ connectionString: target.url });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ name: string }>(`SELECT 'erp.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'erp' AND c.relkind = 'r' ORDER BY 1`);
-        const targets = rows.map((row) => row.name);
-        await mkdir(options.mappings, { recursive: true });
-        for (const wanted of options.table) {
-          const table = tables.find((candidate) => candidate.id === wanted || candidate.name.toLowerCase() === wanted.toLowerCase());
-          if (!table) throw new Error(`the doc has no base table "${wanted}"; its tables are ${tables.map((candidate) => `"${candidate.name}"`).join(', ')}`);
-          const targetName = suggestTarget(table.name, targets);
-          const file = path.join(options.mappings, `${snakeCase(table.name)}.yaml`);
-          if (existsSync(file) && !options.force) throw new Error(`${file} exists; review it, or pass --force to overwrite it`);
-          await writeFile(file, draftMapping(table, targetName ? await readTargetTable(client, targetName) : undefined, tables));
-          console.log(`wrote ${displayPath(file)}${targetName ? ` (-> ${targetName})` : ' (choose its target table)'}`);
-        }
-      } finally {
-        await client.end();
-      }
-    });
+    const written = await withDatabase((target) => writeDraftMappings({ databaseUrl: target.url, tables, wanted: options.table, dir: options.mappings, force: options.force ?? false }));
+    for (const draft of written) console.log(`wrote ${displayPath(draft.file)}${draft.target ? ` (-> ${draft.target})` : ' (choose its target table)'}`);
   });
 }

@@ -18,6 +18,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { withClient } from './client.ts';
 import { PG_MIGRATE_LOCK_ID, runner, type MigrationBuilder } from 'node-pg-migrate';
 
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
@@ -112,16 +113,6 @@ function refuseEdited(status: MigrationStatus, dir: string): void {
           `Restore the file; applied migrations are never deleted.`,
       );
     }
-  }
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }
 

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { withClient } from './client.ts';
 import { startEmbeddedPostgres, SUPERUSER, type RunningPostgres } from './embedded.ts';
 import { loadOrCreateSecret, redactUrl } from './secrets.ts';
 
@@ -33,16 +34,6 @@ export function connectionUrl(parts: { user: string; password: string; host: str
   url.port = String(parts.port);
   url.pathname = `/${parts.database}`;
   return url.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /**

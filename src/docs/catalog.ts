@@ -3,7 +3,7 @@
  * keys, checks, triggers, policies, functions, comments and the privileges of the API and
  * service roles. Every list is sorted, so the same schema always gives the same document.
  */
-import pg from 'pg';
+import { withClient } from '../db/client.ts';
 
 export interface Column {
   name: string;
@@ -78,9 +78,7 @@ function groupBy<T extends Row>(rows: T[], key: (row: T) => string): Map<string,
 const tableKey = (row: Row) => `${String(row.schema)}.${String(row.table)}`;
 
 export async function readCatalog(url: string, schemaNames: readonly string[], roles: readonly string[]): Promise<Catalog> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     const q = async <R extends Row>(sql: string, params: unknown[] = [schemaNames]) => (await client.query<R>(sql, params)).rows;
 
     const schemas = await q<{ name: string; comment: string | null }>(
@@ -248,7 +246,5 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
       })),
       roles: roleRows.map((role) => ({ name: role.name, canLogin: role.can_login, comment: role.comment })),
     };
-  } finally {
-    await client.end();
-  }
+  });
 }

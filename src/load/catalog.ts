@@ -33,6 +33,14 @@ export interface TargetTable {
   references: Map<string, string>;
 }
 
+/** Every table a mapping may target, schema-qualified. */
+export async function listTargetTables(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT 'erp.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'erp' AND c.relkind = 'r' ORDER BY 1`,
+  );
+  return rows.map((row) => row.name);
+}
+
 export async function readTargetTable(client: pg.ClientBase, qualifiedName: string): Promise<TargetTable | undefined> {
   const [schema = '', table = ''] = qualifiedName.split('.');
   const relation = await client.query<{ oid: number }>(

@@ -3,8 +3,12 @@
  * mapping file the owner reviews. Columns are keyed by id (rename-proof) with the names beside
  * them; each gets a suggested target column and conversion, or is listed as not mapped.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { withClient } from '../db/client.ts';
 import type { PublicApiColumn } from '../extract/index.ts';
-import type { TargetTable } from '../load/catalog.ts';
+import { listTargetTables, readTargetTable, type TargetTable } from '../load/catalog.ts';
 import type { ColumnSpec } from './mapping-spec.ts';
 
 export interface DraftTable {
@@ -151,4 +155,33 @@ export function draftMapping(table: DraftTable, target: TargetTable | undefined,
   }
   if (unmapped.length) lines.push('# Not mapped (no matching column in the target, or a kind of value that is not loaded):', ...unmapped);
   return `${lines.join('\n')}\n`;
+}
+
+export interface DraftRequest {
+  databaseUrl: string;
+  /** The doc's base tables with their columns. */
+  tables: DraftTable[];
+  /** Table names (any case) or ids to draft. */
+  wanted: string[];
+  dir: string;
+  force: boolean;
+}
+
+/** Writes one draft per wanted table, refusing to overwrite a mapping unless forced. */
+export async function writeDraftMappings(request: DraftRequest): Promise<{ file: string; target: string | undefined }[]> {
+  return withClient(request.databaseUrl, async (client) => {
+    const targets = await listTargetTables(client);
+    await mkdir(request.dir, { recursive: true });
+    const written: { file: string; target: string | undefined }[] = [];
+    for (const wanted of request.wanted) {
+      const table = request.tables.find((candidate) => candidate.id === wanted || candidate.name.toLowerCase() === wanted.toLowerCase());
+      if (!table) throw new Error(`the doc has no base table "${wanted}"; its tables are ${request.tables.map((candidate) => `"${candidate.name}"`).join(', ')}`);
+      const target = suggestTarget(table.name, targets);
+      const file = path.join(request.dir, `${snakeCase(table.name)}.yaml`);
+      if (existsSync(file) && !request.force) throw new Error(`${file} exists; review it, or pass --force to overwrite it`);
+      await writeFile(file, draftMapping(table, target ? await readTargetTable(client, target) : undefined, request.tables));
+      written.push({ file, target });
+    }
+    return written;
+  });
 }

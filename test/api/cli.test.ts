@@ -2,35 +2,16 @@
  * `erp token`, `erp set-role-passwords` and `erp api` as a user runs them: a child process,
  * real output, real exit codes.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JWT_AUDIENCE } from '../../src/api/config.ts';
+import { CLI, cliEnvironment as environment, erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, TEST_JWT_SECRET, TEST_LOGIN_PASSWORDS } from './harness.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('src/cli/main.ts');
 const SECRET_ENV = { JWT_SECRET: TEST_JWT_SECRET, JWT_AUDIENCE: undefined };
-
-function environment(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const childEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
-  return childEnv;
-}
-
-async function erp(args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: environment(env) });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 let db: TestDatabase;
 beforeAll(async () => {

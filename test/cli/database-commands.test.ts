@@ -1,29 +1,13 @@
 /**
  * The database commands as a user runs them: a child process, real output, real exit codes.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { erp } from '../support/cli.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
-
-const run = promisify(execFile);
-const CLI = path.resolve('src/cli/main.ts');
-
-async function erp(args: string[], env: Record<string, string | undefined>) {
-  const childEnv = { ...process.env, ...env };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: childEnv });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe('erp up on the embedded default', () => {
   let dataDir: string;

@@ -2,35 +2,24 @@
  * The migration commands as the owner runs them, against the local Coda server: the mapping
  * bootstrap, and a cutover straight from the (fake) live doc.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/load/run.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
 import { FIXTURE_DOC_ID, fixtureDoc, tasksTable } from '../support/coda-server/fixture-doc.ts';
 import { startCodaServer, type CodaServer } from '../support/coda-server/server.ts';
+import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
-const run = promisify(execFile);
 const TOKEN = 'tok_cli-migration-7c1d0e';
 
 let server: CodaServer;
 let db: TestDatabase;
 let workDir: string;
 
-async function erp(args: string[]) {
-  const env = { ...process.env, CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN, DATABASE_URL: db.url };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, cwd: path.resolve('.'), maxBuffer: 10_000_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const erpWithCoda = (args: string[]) => erp(args, { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN, DATABASE_URL: db.url });
 
 beforeAll(async () => {
   server = await startCodaServer({ token: TOKEN, doc: fixtureDoc });
@@ -45,7 +34,7 @@ afterAll(async () => {
 
 describe('erp mappings', () => {
   it('lists every base table and column with its id, format, formula flag and link target', async () => {
-    const listed = await erp(['mappings', 'list', '--doc', FIXTURE_DOC_ID]);
+    const listed = await erpWithCoda(['mappings', 'list', '--doc', FIXTURE_DOC_ID]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^Projects \(grid-Pr0j3ctS7\)$/m);
     expect(listed.stdout).toMatch(/c-Jv3nT3rE3c {2}Venture {2}lookup -> Ventures \(grid-V3ntUr5s3\)/);
@@ -55,7 +44,7 @@ describe('erp mappings', () => {
 
   it('drafts mapping files keyed by column id, with suggested erp columns, that load as they are', async () => {
     const dir = path.join(workDir, 'drafts');
-    const drafted = await erp(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', 'grid-T4sKs9Lm0', '--mappings', dir]);
+    const drafted = await erpWithCoda(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', 'grid-T4sKs9Lm0', '--mappings', dir]);
     expect(drafted.code, drafted.stderr).toBe(0);
     expect(drafted.stdout).toMatch(/wrote .*projects\.yaml \(-> erp\.projects\)/);
     const projects = parseMappingSpec('projects.yaml', await readFile(path.join(dir, 'projects.yaml'), 'utf8')).spec;
@@ -71,7 +60,7 @@ describe('erp mappings', () => {
     expect(tasks.columns.scheduled_start_date).toMatchObject({ from: 'c-Ks5cH8kS8h', as: 'date' });
     expect(tasks.columns.assignee_id).toMatchObject({ as: 'person' });
 
-    const again = await erp(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', '--mappings', dir]);
+    const again = await erpWithCoda(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', '--mappings', dir]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/projects\.yaml exists; review it, or pass --force/);
   });
@@ -82,7 +71,7 @@ describe('erp cutover from the live doc', () => {
   let output: string;
 
   beforeAll(async () => {
-    const result = await erp(['cutover', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'snapshot'), '--runs', path.join(workDir, 'runs')]);
+    const result = await erpWithCoda(['cutover', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'snapshot'), '--runs', path.join(workDir, 'runs')]);
     output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
     const [runDir] = await readdir(path.join(workDir, 'runs'));
