@@ -1,11 +1,11 @@
 /**
- * The Coda migration commands: plan (dry run), cutover, and the mapping bootstrap.
+ * The Coda migration commands: plan (dry run), cutover, reconcile, and the mapping bootstrap.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
-import { formatOutcome, formatSummaryTable } from '../report/terminal.ts';
+import { formatTerminalReport } from '../report/terminal.ts';
+import { writeRunReports } from '../report/write.ts';
 import { writeDraftMappings, type DraftTable } from '../transform/draft-mapping.ts';
 import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
@@ -18,8 +18,6 @@ export interface RunCommandOptions extends CodaOptions {
   maxRejects?: number;
 }
 
-const REJECTS_SHOWN = 20;
-
 function count(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
@@ -31,34 +29,20 @@ function runDirectory(root: string, mode: RunMode, at: Date): string {
   return path.join(root, `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${mode}`);
 }
 
-export function printRunReport(report: RunReport): void {
-  console.log(`\n${report.mode === 'plan' ? 'Plan' : 'Cutover'} of "${report.doc.name}" (${report.doc.id}) from ${displayPath(report.source)}\n`);
-  console.log(formatSummaryTable(report));
-  const rejects = report.tables.flatMap((table) => table.rejects);
-  if (rejects.length) {
-    console.log(`\nRejected rows (${rejects.length}):`);
-    for (const reject of rejects.slice(0, REJECTS_SHOWN)) {
-      console.log(`  ${reject.source.tableName} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`);
-      console.log(`    ${reject.source.browserLink}`);
-    }
-    if (rejects.length > REJECTS_SHOWN) console.log(`  … and ${rejects.length - REJECTS_SHOWN} more in the report`);
-  }
-  const unresolved = report.tables.flatMap((table) => table.unresolved);
-  if (unresolved.length) console.log(`\n${unresolved.length} optional link(s) could not be resolved and were left empty; see the report.`);
-  console.log(`\n${formatOutcome(report)}`);
-}
-
-/** One plan or cutover against an open database; its report is printed and kept in its run folder. */
+/**
+ * One plan, cutover or reconcile against an open database; its report is printed and kept in its
+ * run folder. Exits non-zero when a cutover rolled back or a reconcile found differences.
+ */
 export async function runMigration(target: DatabaseTarget, mode: RunMode, options: RunCommandOptions): Promise<RunReport> {
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
   const runDir = runDirectory(options.runs, mode, new Date());
   const report = await runLoad({ databaseUrl: target.url, source, mappings, mode, maxRejects: options.maxRejects, runDir });
-  await mkdir(runDir, { recursive: true });
-  await writeFile(path.join(runDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  printRunReport(report);
-  console.log(`Report: ${displayPath(path.join(runDir, 'report.json'))}`);
-  if (report.outcome === 'rolled_back') process.exitCode = 1;
+  const summary = formatTerminalReport(report, displayPath(report.source));
+  const files = await writeRunReports(runDir, report, summary);
+  console.log(`\n${summary}`);
+  console.log(`Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`);
+  if (report.outcome === 'rolled_back' || report.outcome === 'differences') process.exitCode = 1;
   return report;
 }
 
@@ -88,6 +72,12 @@ export function registerMigrationCommands(program: Command): void {
     .action(async (options: RunCommandOptions) => {
       await withDatabase((target) => runMigration(target, 'cutover', options));
     });
+
+  addRunOptions(
+    program.command('reconcile').description('compare Coda with Postgres after a load: rows matched, missing, extra or different, and business totals; exits 1 on any difference'),
+  ).action(async (options: RunCommandOptions) => {
+    await withDatabase((target) => runMigration(target, 'reconcile', options));
+  });
 
   const mappings = program.command('mappings').description('list a doc\'s tables and columns, and write draft mapping files');
   addCodaOptions(mappings.command('list').description('every base table and column: name, id, format, formula, link target'), { snapshot: true }).action(

@@ -66,11 +66,12 @@ export interface LoadContext {
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
 const refColumn = (column: string) => `_ref_${column}`;
 
-function stageName(load: TableLoad): string {
+/** The session's temporary staging table of one load; it lives until the transaction ends. */
+export function stageName(load: TableLoad): string {
   return `stage_${load.target.table}`;
 }
 
-function targetSql(load: TableLoad): string {
+export function targetSql(load: TableLoad): string {
   return `${q(load.target.schema)}.${q(load.target.table)}`;
 }
 

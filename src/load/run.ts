@@ -1,22 +1,24 @@
 /**
- * One plan or cutover run: every mapped table loaded in dependency order inside ONE transaction,
- * which a plan always rolls back and a cutover commits only when the result is clean.
+ * One plan, cutover or reconcile run: every mapped table loaded in dependency order inside ONE
+ * transaction, which a plan always rolls back and a cutover commits only when the result is clean
+ * and reconciles with Coda. A reconcile runs only the comparison (see reconcile.ts), and rolls back.
  *
  * A plan runs exactly the code a cutover runs, so what it reports is what a cutover would do.
  * The run itself is recorded on a second connection (pipeline.runs, pipeline.rejects), so a run
  * that rolled back or failed is still on record with its reason.
  */
 import pg from 'pg';
-import type { Snapshot, SnapshotTable } from '../extract/index.ts';
+import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../version.ts';
 import { backupErpSchema, type BackupResult } from './backup.ts';
-import { prepareLoads, type TableLoad } from './load-plan.ts';
+import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
+import { differences, loadDifferences, reconcileWithinTransaction, type Reconciliation, type TimedTableReport } from './reconcile.ts';
 
-export type RunMode = 'plan' | 'cutover';
+export type RunMode = 'plan' | 'cutover' | 'reconcile';
 
-/** Held for the whole of a plan or cutover: a second one is refused at once instead of queueing. */
+/** Held for the whole of a run: a second one is refused at once instead of queueing. */
 export const LOAD_LOCK_KEY = 7_301_452_907;
 
 export interface RunOptions {
@@ -38,11 +40,14 @@ export interface RunReport {
   source: string;
   startedAt: string;
   finishedAt: string;
-  outcome: 'planned' | 'committed' | 'rolled_back';
-  /** Why a cutover rolled back, in words for the owner. */
+  outcome: 'planned' | 'committed' | 'rolled_back' | 'reconciled' | 'differences';
+  /** Why a cutover rolled back, or where a reconcile found differences, in words for the owner. */
   outcomeNote: string | null;
   backup: BackupResult | null;
-  tables: (TableLoadReport & { seconds: number })[];
+  /** What the load did, or for a reconcile what loading again would do (inserted = missing, updated = differ). */
+  tables: TimedTableReport[];
+  /** Coda against Postgres after a cutover's load, or of a reconcile; none for a plan. */
+  reconciliation: Reconciliation | null;
 }
 
 export class LoadRefusedError extends Error {}
@@ -78,35 +83,6 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
   }
   return null;
-}
-
-/**
- * Reconciliation before commit: the same pipeline, run again over the loaded data inside a
- * savepoint, must find nothing to insert or update. It shares every line of conversion and
- * comparison with the load, so "clean" means Postgres now holds exactly what Coda holds.
- */
-async function reconcileWithinTransaction(
-  client: pg.Client,
-  loads: TableLoad[],
-  tablesById: Map<string, SnapshotTable>,
-  source: Snapshot,
-  docId: string,
-  runId: string,
-): Promise<string | null> {
-  await client.query('SAVEPOINT reconcile');
-  const differences: string[] = [];
-  try {
-    for (const load of loads) {
-      const table = tablesById.get(load.mapping.spec.coda.table)!;
-      await client.query(`DROP TABLE IF EXISTS pg_temp.${pg.escapeIdentifier(`stage_${load.target.table}`)}`);
-      const again = await loadTable({ client, docId, runId }, load, table, source.rows(table.id));
-      const count = again.inserted.length + again.updated.length;
-      if (count) differences.push(`${load.target.name}: ${count} row(s) differ from Coda after loading`);
-    }
-  } finally {
-    await client.query('ROLLBACK TO SAVEPOINT reconcile');
-  }
-  return differences.length ? `reconciliation failed: ${differences.join('; ')}` : null;
 }
 
 async function recordFinish(bookkeeping: pg.Client, runId: string, outcome: string, note: string | null, counts: object): Promise<void> {
@@ -179,23 +155,37 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     }
 
     const backup = options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
-    const tables: RunReport['tables'] = [];
+    const context = { client, docId: manifest.doc.id, runId };
+    let tables: TimedTableReport[] = [];
+    let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
     try {
-      for (const load of loads) {
-        const started = performance.now();
-        const table = tablesById.get(load.mapping.spec.coda.table)!;
-        const report = await loadTable({ client, docId: manifest.doc.id, runId }, load, table, options.source.rows(table.id));
-        tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
-        await options.onTableLoaded?.(report);
+      if (options.mode === 'reconcile') {
+        ({ reconciliation, tables } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+      } else {
+        for (const load of loads) {
+          const started = performance.now();
+          const table = tablesById.get(load.mapping.spec.coda.table)!;
+          const report = await loadTable(context, load, table, options.source.rows(table.id));
+          tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
+          await options.onTableLoaded?.(report);
+        }
+        // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
+        if (options.mode === 'cutover') ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
       }
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;
     }
-    const note = options.mode === 'cutover' ? (rollbackReason(tables, options.maxRejects ?? 0) ?? (await reconcileWithinTransaction(client, loads, tablesById, options.source, manifest.doc.id, runId))) : null;
+    const notes = {
+      plan: () => null,
+      cutover: () => rollbackReason(tables, options.maxRejects ?? 0) ?? loadDifferences(reconciliation!),
+      reconcile: () => differences(reconciliation!).join('; ') || null,
+    };
+    const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    const outcomes = { plan: 'planned', cutover: commit ? 'committed' : 'rolled_back', reconcile: note === null ? 'reconciled' : 'differences' } as const;
     const report: RunReport = {
       runId,
       mode: options.mode,
@@ -203,10 +193,11 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       source: options.source.dir,
       startedAt,
       finishedAt: new Date().toISOString(),
-      outcome: options.mode === 'plan' ? 'planned' : commit ? 'committed' : 'rolled_back',
+      outcome: outcomes[options.mode],
       outcomeNote: note,
       backup,
       tables,
+      reconciliation,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

@@ -1,38 +1,77 @@
 /**
- * The per-table summary printed at the end of a plan or cutover, in the shape of pgloader's load
- * report: one line per table and a total, right-aligned numbers.
+ * What a run prints at its end, and keeps as summary.txt in its run folder: the per-table summary
+ * in the shape of pgloader's load report (one line per table and a total, right-aligned numbers),
+ * the business totals of a reconciliation, the first rejects and differences, and the outcome.
  */
 import type { RunReport } from '../load/run.ts';
+import { countsPerTable, headline, runTitle, sectionTitles, showValue, splitReport, type ReportTable } from './document.ts';
 
-const HEADERS = ['table', 'read', 'inserted', 'updated', 'unchanged', 'rejected', 'seconds'] as const;
+/** Rows listed per kind; the rest are in the other reports. */
+const ROWS_SHOWN = 20;
 
-export function summaryRows(report: RunReport): string[][] {
-  const rows = report.tables.map((table) => [
-    table.target,
-    String(table.read),
-    String(table.inserted.length),
-    String(table.updated.length),
-    String(table.unchanged),
-    String(table.rejects.length),
-    table.seconds.toFixed(2),
-  ]);
-  const total = (index: number) => String(rows.reduce((sum, row) => sum + Number(row[index]), 0));
-  rows.push(['Total', total(1), total(2), total(3), total(4), total(5), report.tables.reduce((sum, table) => sum + table.seconds, 0).toFixed(2)]);
-  return rows;
-}
-
-export function formatSummaryTable(report: RunReport): string {
-  const rows = summaryRows(report);
-  const widths = HEADERS.map((header, index) => Math.max(header.length, ...rows.map((row) => row[index]!.length)));
+/** Columns padded to their widest cell: the first left-aligned, the rest right-aligned; a rule above the last row when it is a total. */
+function formatGrid(headers: readonly string[], rows: string[][], { total = true } = {}): string {
+  const widths = headers.map((header, index) => Math.max(header.length, ...rows.map((row) => row[index]!.length)));
   const line = (cells: readonly string[]) => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join(' | ');
   const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
   const body = rows.map(line);
-  return [line(HEADERS), rule, ...body.slice(0, -1), rule, body.at(-1)!].join('\n');
+  return [line(headers), rule, ...(total ? [...body.slice(0, -1), rule, body.at(-1)!] : body)].join('\n');
 }
 
-export function formatOutcome(report: RunReport): string {
-  const verb = { planned: 'Plan finished: nothing was written.', committed: 'Cutover committed.', rolled_back: 'Cutover rolled back: the database is as it was.' }[report.outcome];
-  return [verb, report.outcomeNote ? `Why: ${report.outcomeNote}` : '', report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '']
+/** The per-table counts with the seconds each table took, and their totals. */
+function formatSummaryTable(report: RunReport): string {
+  const { columns, rows, totals } = countsPerTable(report);
+  const seconds = new Map(report.tables.map((table) => [table.target, table.seconds]));
+  const allSeconds = [...seconds.values()].reduce((sum, value) => sum + value, 0);
+  return formatGrid(
+    ['table', ...columns, 'seconds'],
+    [...rows.map((row) => [row.target, ...row.counts.map(String), (seconds.get(row.target) ?? 0).toFixed(2)]), ['Total', ...totals.map(String), allSeconds.toFixed(2)]],
+  );
+}
+
+function formatOutcome(report: RunReport): string {
+  return [headline(report), report.outcomeNote ? `Why: ${report.outcomeNote}` : '', report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '']
     .filter(Boolean)
     .join('\n');
+}
+
+function listed<T>(title: string, items: T[], describe: (item: T) => string[]): string[] {
+  if (!items.length) return [];
+  const more = items.length > ROWS_SHOWN ? [`  … and ${items.length - ROWS_SHOWN} more in the report`] : [];
+  return [`\n${title} (${items.length}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
+}
+
+/** The whole printout; `source` is the snapshot folder as the owner should see it. */
+export function formatTerminalReport(report: RunReport, source: string): string {
+  const { body } = splitReport(report);
+  const titles = sectionTitles(report.mode);
+  const everyTable = <T>(pick: (table: ReportTable) => T[]) => body.tables.flatMap((table) => pick(table).map((item) => ({ ...item, target: table.target })));
+  const lines = [`${runTitle(report.mode)} of "${report.doc.name}" (${report.doc.id}) from ${source}\n`, formatSummaryTable(report)];
+  const totals = report.reconciliation?.totals ?? [];
+  if (totals.length) {
+    lines.push('\nBusiness totals, Coda against Postgres:');
+    lines.push(formatGrid(['total', 'Coda', 'Postgres', ''], totals.map((total) => [total.label, total.coda, total.postgres, total.coda === total.postgres ? 'same' : 'DIFFERENT']), { total: false }));
+  }
+  const { before, after } = titles.change;
+  lines.push(
+    ...listed(titles.rejects, everyTable((table) => table.rejects), (reject) => [
+      `  ${reject.target} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`,
+      `    ${reject.source.browserLink}`,
+    ]),
+    ...listed(titles.updated, everyTable((table) => table.updated), (row) => [
+      `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${showValue(change.before)} (${before}) -> ${showValue(change.after)} (${after})`).join('; ')}`,
+      `    ${row.browserLink}`,
+    ]),
+  );
+  if (report.mode === 'reconcile') {
+    lines.push(
+      ...listed(titles.inserted, everyTable((table) => table.inserted), (row) => [`  ${row.target} / ${row.rowName || row.rowId}`, `    ${row.browserLink}`]),
+      ...listed(titles.notFromCoda, report.reconciliation!.tables.flatMap((table) => table.notFromCoda.map((row) => ({ ...row, target: table.target }))), (row) => [`  ${row.target} id ${row.targetId}: ${row.label}`]),
+    );
+  }
+  lines.push(...listed(titles.goneFromCoda, everyTable((table) => table.goneFromCoda), (row) => [`  ${row.target} id ${row.targetId}: ${row.browserLink}`]));
+  const unresolved = body.tables.reduce((sum, table) => sum + table.unresolved.length, 0);
+  if (unresolved) lines.push(`\n${unresolved} optional link(s) could not be resolved and were left empty; see the report.`);
+  lines.push(`\n${formatOutcome(report)}`);
+  return `${lines.join('\n')}\n`;
 }

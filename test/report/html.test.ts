@@ -1,0 +1,98 @@
+/**
+ * report.html as the owner sees it: one self-contained page that shows the outcome, the totals and
+ * the rejects, with Coda's text escaped. The page is opened in headless Chromium (Debian's
+ * `chromium` package, driven by playwright-core; no browser is downloaded). Where chromium is not
+ * installed the browser check is skipped with a notice, and the checks on the page's text still run.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad, type RunReport } from '../../src/load/run.ts';
+import { formatTerminalReport } from '../../src/report/terminal.ts';
+import { writeRunReports } from '../../src/report/write.ts';
+import { loadMappings } from '../../src/transform/mapping-spec.ts';
+import { fixtureDoc, offersTable, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { snapshotOf } from '../support/fixture-snapshot.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`NOTICE: ${CHROMIUM} not found, so report.html is not checked in a browser; install it with: apt-get install -y chromium`);
+
+const SCRIPT_NAME = '<script>alert("owned")</script>';
+const IMAGE_STATUS = '<img src=x onerror=alert(1)>';
+
+let db: TestDatabase;
+let workDir: string;
+let report: RunReport;
+let htmlFile: string;
+let html: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-report-html-'));
+  const source = await snapshotOf(fixtureDoc, workDir, (server) => {
+    server.editRow(projectsTable.id, 'i-jNwDisc1A', { [projectsTable.columnIds.name]: SCRIPT_NAME });
+    server.editRow(offersTable.id, 'i-fRetain5E', { [offersTable.columnIds.status]: IMAGE_STATUS });
+  });
+  report = await runLoad({ databaseUrl: db.url, source, mappings: await loadMappings(), mode: 'plan', runDir: workDir });
+  const files = await writeRunReports(path.join(workDir, 'run'), report, formatTerminalReport(report, report.source));
+  htmlFile = files['report.html'];
+  html = await readFile(htmlFile, 'utf8');
+});
+afterAll(async () => {
+  await db.drop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('report.html', () => {
+  it('is self-contained: no scripts, and nothing loaded from anywhere', () => {
+    expect(html).not.toMatch(/<(script|link|iframe|img|object|embed|base)\b|<[^>]*\ssrc=|@import|url\(/i);
+    expect(html).toMatch(/<style>[\s\S]+<\/style>/);
+    expect(html).toMatch(/<svg [^>]*role="img"/);
+  });
+
+  it('escapes Coda text: a row named <script> is shown as text', () => {
+    expect(html).toContain('&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt;');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it.skipIf(!hasChromium)('shows the outcome, the totals and the rejects in Chromium, and runs nothing', async () => {
+    // A fresh profile each run (playwright passes it as --user-data-dir).
+    const browser = await chromium.launchPersistentContext(await mkdtemp(path.join(workDir, 'chromium-profile-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1200, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const requested: string[] = [];
+      const dialogs: string[] = [];
+      page.on('request', (request) => requested.push(request.url()));
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.goto(pathToFileURL(htmlFile).href);
+      expect(requested).toEqual([pathToFileURL(htmlFile).href]);
+      expect(dialogs).toEqual([]);
+
+      await expect.poll(() => page.locator('.outcome h1').innerText()).toBe('Dry run: nothing was written. A cutover now would insert 110 row(s), change 0, leave 0 unchanged and reject 1.');
+      const cards = await page.locator('.card').allInnerTexts();
+      expect(cards.map((card) => card.replace(/\s+/g, ' '))).toEqual(['111 read', '110 inserted', '0 updated', '0 unchanged', '1 rejected']);
+      const rejects = page.locator('section', { hasText: 'Rows rejected (not loaded), with the reason (1)' });
+      await expect.poll(() => rejects.innerText()).toContain(`Status "${IMAGE_STATUS}" is not one of the known choices`);
+      const rejectLink = rejects.locator('a', { hasText: 'Ops Retainer (10 h/month)' });
+      expect(await rejectLink.getAttribute('href')).toBe(offersTable.ref('i-fRetain5E').url);
+      expect(await page.locator('main').textContent()).toContain(SCRIPT_NAME);
+      expect(await page.locator('svg rect').count()).toBeGreaterThanOrEqual(report.tables.length);
+    } finally {
+      await browser.close();
+    }
+  });
+});
