@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { TableLoadReport } from '../load/load-table.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
@@ -37,7 +38,9 @@ export async function runMigration(target: DatabaseTarget, mode: RunMode, option
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
   const runDir = runDirectory(options.runs, mode, new Date());
-  const report = await runLoad({ databaseUrl: target.url, source, mappings, mode, maxRejects: options.maxRejects, runDir });
+  // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
+  const onTableLoaded = process.stderr.isTTY ? (table: TableLoadReport) => void process.stderr.write(`  ${table.target}: ${table.read.toLocaleString('en-US')} rows read\n`) : undefined;
+  const report = await runLoad({ databaseUrl: target.url, source, mappings, mode, maxRejects: options.maxRejects, runDir, onTableLoaded });
   const summary = formatTerminalReport(report, displayPath(report.source));
   const files = await writeRunReports(runDir, report, summary);
   console.log(`\n${summary}`);
