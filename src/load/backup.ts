@@ -24,7 +24,9 @@ export interface BackupResult {
   path: string;
 }
 
+/** PG_DUMP=none skips pg_dump and writes the CSV backup. */
 async function findPgDump(): Promise<string | undefined> {
+  if (process.env.PG_DUMP === 'none') return undefined;
   const candidates = [process.env.PG_DUMP, 'pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'].filter((candidate): candidate is string => Boolean(candidate));
   for (const candidate of candidates) {
     if (candidate.includes('/') && !existsSync(candidate)) continue;

@@ -92,7 +92,7 @@ function checkColumns(load: TableLoad, byCodaTable: Map<string, LoadedMapping>, 
   }
 }
 
-function dependencyOrder(loads: TableLoad[]): TableLoad[] {
+export function dependencyOrder(loads: TableLoad[]): TableLoad[] {
   const byTarget = new Map(loads.map((load) => [load.target.name, load]));
   const parents = new Map(
     loads.map((load) => [
