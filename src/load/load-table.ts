@@ -65,6 +65,8 @@ export interface LoadContext {
 
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
 const refColumn = (column: string) => `_ref_${column}`;
+/** About 64 k characters of COPY text per write. */
+const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
 /** The session's temporary staging table of one load; it lives until the transaction ends. */
 export function stageName(load: TableLoad): string {
@@ -111,17 +113,38 @@ async function stageRows(context: LoadContext, load: TableLoad, table: TableCont
       ...load.references.map((reference) => encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'jsonb')),
     ]);
   };
-  async function* copyLines() {
+  // Lines go out in chunks of many rows: a write (and a COPY message) per row costs more than the row.
+  async function* copyChunks() {
+    let chunk = '';
     for await (const result of transformTable({ mapping: load.mapping, docId: context.docId, table }, rows)) {
       const source = 'row' in result ? result.row.source : result.reject.source;
       idsRead.push(source.rowId);
-      if ('reject' in result) rejects.push(result.reject);
-      else yield encode(result.row);
+      if ('reject' in result) {
+        rejects.push(result.reject);
+        continue;
+      }
+      chunk += encode(result.row);
+      if (chunk.length >= COPY_CHUNK_CHARACTERS) {
+        yield chunk;
+        chunk = '';
+      }
     }
+    if (chunk) yield chunk;
   }
   const copy = context.client.query(copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`));
-  await pipeline(Readable.from(copyLines()), copy);
+  await pipeline(Readable.from(copyChunks()), copy);
   return { rejects, idsRead };
+}
+
+/**
+ * Autovacuum never analyses temporary tables, and cannot see what this transaction wrote to the
+ * lineage (after a plan rolled back, it even takes the lineage for empty). With such counts the
+ * planner joins the stage and the lineage in nested loops, which at 100k rows turns resolving one
+ * link column into minutes. The stage's key column is enough to record the stage's row count.
+ */
+async function refreshStatistics({ client }: LoadContext, load: TableLoad): Promise<void> {
+  await client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id)`);
+  await client.query('ANALYZE pipeline.coda_lineage');
 }
 
 interface StagedRowProblem extends RowSummary {
@@ -275,9 +298,12 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
       WHERE ${targetRow} IS DISTINCT FROM ${stageRow}
       ORDER BY s._coda_row_id`,
   );
-  await context.client.query(
-    `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
-  );
+  // The query above found every row that differs; with none, the update would scan the table for nothing.
+  if (changed.rowCount) {
+    await context.client.query(
+      `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+    );
+  }
   const inserted = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
     `UPDATE ${stage} SET _target_id = nextval(pg_get_serial_sequence($1, 'id')), _is_new = true WHERE _target_id IS NULL
      RETURNING _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link`,
@@ -313,6 +339,7 @@ async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: Ta
 export async function loadTable(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>): Promise<TableLoadReport> {
   await createStage(context, load);
   const { rejects, idsRead } = await stageRows(context, load, table, rows);
+  await refreshStatistics(context, load);
 
   let peopleCreated = 0;
   const unresolved: UnresolvedReference[] = [];
@@ -326,8 +353,10 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
       await matchPeople(context, load, reference);
       const spec = load.mapping.spec.columns[reference.column];
       if (spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create') {
-        peopleCreated += await createPeople(context, load, reference);
-        await matchPeople(context, load, reference);
+        const created = await createPeople(context, load, reference);
+        peopleCreated += created;
+        // Only people just created can match now; without any, a second pass finds nothing new.
+        if (created) await matchPeople(context, load, reference);
       } else {
         rejectUnresolved = true;
       }

@@ -1,6 +1,7 @@
 /** Builders for Coda's rich (JSON-LD) cell values, as `valueFormat=rich` returns them. */
-import type { CodaPersonValue, PublicApiCurrencyValue, PublicApiImageUrlValue, PublicApiUrlValue } from '../../../src/extract/index.ts';
+import type { CodaPersonValue, PublicApiCurrencyValue, PublicApiImageUrlValue, PublicApiRowValue, PublicApiUrlValue } from '../../../src/extract/index.ts';
 import type { PublicApiImageStatus, PublicApiLinkedDataType } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
+import { rowBrowserLink, tableBrowserLink } from './links.ts';
 
 const SCHEMA_ORG = 'http://schema.org/';
 
@@ -31,4 +32,18 @@ export function image(name: string, url: string, width: number, height: number):
 
 export function webPage(url: string, name?: string): PublicApiUrlValue {
   return { '@context': SCHEMA_ORG, '@type': 'WebPage' as PublicApiLinkedDataType.WebPage, url, ...(name === undefined ? {} : { name }) };
+}
+
+/** A reference to a row of another table, named by that row's display value. */
+export function rowReference(docId: string, table: { id: string; name: string }, rowId: string, name: string): PublicApiRowValue {
+  return {
+    '@context': SCHEMA_ORG,
+    '@type': 'StructuredValue' as PublicApiLinkedDataType.StructuredValue,
+    additionalType: 'row',
+    name,
+    url: rowBrowserLink(docId, table, rowId),
+    tableId: table.id,
+    rowId,
+    tableUrl: tableBrowserLink(docId, table),
+  };
 }

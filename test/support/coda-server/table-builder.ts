@@ -3,9 +3,8 @@
  * row leaves out are empty (""), as Coda sends empty cells.
  */
 import type { PublicApiRowValue } from '../../../src/extract/index.ts';
-import type { PublicApiLinkedDataType } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
 import type { FixtureCellValue, FixtureColumn, FixtureRow, FixtureTable } from './fixture-types.ts';
-import { rowBrowserLink, tableBrowserLink } from './links.ts';
+import { rowReference } from './rich-values.ts';
 import { formatValue } from './value-formats.ts';
 
 export interface TableSpec<K extends string> {
@@ -67,16 +66,7 @@ export function tableDefiner(docId: string) {
       ref(rowId) {
         const row = rows.find((candidate) => candidate.id === rowId);
         if (!row) throw new Error(`fixture table ${spec.name} has no row ${rowId}`);
-        return {
-          '@context': 'http://schema.org/',
-          '@type': 'StructuredValue' as PublicApiLinkedDataType.StructuredValue,
-          additionalType: 'row',
-          name: String(formatValue(row.values[displayColumn.id] ?? '', 'simple')),
-          url: rowBrowserLink(docId, spec, rowId),
-          tableId: spec.id,
-          rowId,
-          tableUrl: tableBrowserLink(docId, spec),
-        };
+        return rowReference(docId, spec, rowId, String(formatValue(row.values[displayColumn.id] ?? '', 'simple')));
       },
       view({ id, name, columns: shown, where }) {
         const shownIds = new Set(shown.map((handle) => columnIds[handle]));

@@ -1,0 +1,95 @@
+/**
+ * What a benchmark run produces. Every figure carries the baselines measured in the same run, as
+ * ratios: the machine is shared and noisy, so absolute times say little on their own.
+ */
+
+export interface Baseline {
+  /** What was measured instead, in words for the reader of the results. */
+  label: string;
+  value: number;
+  /** figure / baseline; above 1 means the figure is larger (faster for rates, slower for times). */
+  ratio: number;
+}
+
+export interface Figure {
+  value: number;
+  unit: 'rows/s' | 's' | 'bytes';
+  baselines: Baseline[];
+}
+
+export function figure(value: number, unit: Figure['unit'], baselines: { label: string; value: number }[]): Figure {
+  return { value, unit, baselines: baselines.map((baseline) => ({ ...baseline, ratio: value / baseline.value })) };
+}
+
+export interface ExtractionResult {
+  /** Rows of every table, read through the rate limit by `erp extract`. */
+  rowsPerSecond: Figure;
+  /** Requests per second against the allowed rate: the pacing alone, without partial pages. */
+  requestRateFraction: number;
+  requests: number;
+  rateLimited: number;
+  /** Of the CLI process, Node start included. */
+  cliSeconds: number;
+  peakRssBytes: Figure;
+}
+
+export interface SizeResult {
+  /** Rows of the largest table (Tasks). */
+  taskRows: number;
+  /** Rows of every mapped table of the doc. */
+  sourceRows: number;
+  extraction: ExtractionResult;
+  transformRowsPerSecond: Figure;
+  loadRowsPerSecond: Figure;
+  /** Why there is no pgloader baseline, when there is none. */
+  pgloaderNote: string | null;
+  planUnchangedSeconds: Figure;
+  planChangedSeconds: Figure;
+  /** Rows the 10%-changed plan reports as updated. */
+  changedRowsPlanned: number;
+  cutoverSeconds: number;
+  cutoverPeakRssBytes: Figure;
+}
+
+export interface MachineDescription {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  os: string;
+  node: string;
+  postgres: string;
+  pgloader: string | null;
+}
+
+export interface BenchConfig {
+  taskRowSizes: number[];
+  /** 1: Coda's real window; 20: a window 20 times shorter, with the same number of requests in it. */
+  timeScale: number;
+  codaLimit: { requests: number; windowMs: number };
+  /** The window the local server enforces: codaLimit.windowMs / timeScale. */
+  serverWindowMs: number;
+  /** What the extractor is told (--rate-limit): a margin below the server's limit. */
+  clientRequestsPerWindow: number;
+  rowsPerPage: number;
+  /** Whether pgloader was found, so its baseline is in the results. */
+  pgloader: boolean;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null: not measurable in this run (e.g. pgloader missing, or no 100k size). */
+  met: boolean | null;
+  note?: string;
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  commit: { sha: string; dirty: boolean };
+  machine: MachineDescription;
+  config: BenchConfig;
+  sizes: SizeResult[];
+  migrationSeconds: Figure;
+  cliStartup: { seconds: number; peakRssBytes: number };
+  targets: TargetCheck[];
+}

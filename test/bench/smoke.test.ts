@@ -1,0 +1,78 @@
+/**
+ * The benchmark at a tiny size, so `npm run bench` keeps working: every figure and every
+ * baseline is measured and finite, and the results files are written. Numbers are not judged
+ * here; the test machine is no benchmark machine.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionUrl } from '../../src/db/target.ts';
+import { explainTargets } from '../../bench/explanations.ts';
+import { CHART_FILE, writeResults } from '../../bench/report.ts';
+import type { BenchResults, Figure } from '../../bench/results.ts';
+import { runBench } from '../../bench/run-bench.ts';
+import { testCluster } from '../support/db.ts';
+
+let workDir: string;
+let results: BenchResults;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bench-smoke-'));
+  const cluster = testCluster();
+  results = await runBench({
+    taskRowSizes: [200],
+    timeScale: 1,
+    adminUrl: connectionUrl({ ...cluster.superuser, host: cluster.host, port: cluster.port, database: 'postgres' }),
+    // The cluster's owner role, with the password it already has: other test files use it.
+    owner: cluster.owner,
+    workDir,
+    log: () => {},
+  });
+}, 120_000);
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+function expectMeasured(name: string, figure: Figure, baselines: number): void {
+  expect(Number.isFinite(figure.value) && figure.value > 0, `${name}: ${figure.value}`).toBe(true);
+  expect(figure.baselines, name).toHaveLength(baselines);
+  for (const baseline of figure.baselines) {
+    expect(Number.isFinite(baseline.value) && baseline.value > 0, `${name} / ${baseline.label}: ${baseline.value}`).toBe(true);
+    expect(Number.isFinite(baseline.ratio), `${name} / ${baseline.label}`).toBe(true);
+  }
+}
+
+describe('the benchmark, at 200 tasks', () => {
+  it('measures every figure with its baselines', () => {
+    const [size] = results.sizes;
+    if (!size) throw new Error('no size was measured');
+    expectMeasured('extraction', size.extraction.rowsPerSecond, 1);
+    expectMeasured('extract memory', size.extraction.peakRssBytes, 1);
+    expectMeasured('transform', size.transformRowsPerSecond, 1);
+    expectMeasured('load', size.loadRowsPerSecond, results.machine.pgloader ? 2 : 1);
+    expect(size.pgloaderNote === null).toBe(results.machine.pgloader !== null);
+    expectMeasured('plan, unchanged', size.planUnchangedSeconds, 1);
+    expectMeasured('plan, 10% changed', size.planChangedSeconds, 1);
+    expectMeasured('cutover memory', size.cutoverPeakRssBytes, 1);
+    expectMeasured('migrations', results.migrationSeconds, 1);
+    expect(size.extraction.requests).toBeGreaterThan(0);
+    expect(size.extraction.rateLimited).toBe(0);
+    // Every tenth task, project and engagement of the revised doc differs.
+    expect(size.changedRowsPlanned).toBe(20 + 1 + 2);
+    expect(results.targets.map((target) => target.target)).toHaveLength(5);
+  });
+
+  it('writes Markdown that links the chart, JSON and the chart', async () => {
+    const dir = path.join(workDir, 'results');
+    const markdownFile = await writeResults(results, explainTargets(results), dir);
+    const markdown = await readFile(markdownFile, 'utf8');
+    expect(markdown).toContain(`](${CHART_FILE})`);
+    expect(markdown).toContain(results.machine.cpuModel);
+    expect(markdown).toContain(results.commit.sha.slice(0, 12));
+    expect(JSON.parse(await readFile(path.join(dir, 'latest.json'), 'utf8'))).toMatchObject({ sizes: [{ taskRows: 200 }] });
+    expect(await readFile(path.join(dir, CHART_FILE), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+    expect(existsSync(path.join(workDir, 'tasks-200'))).toBe(true);
+  });
+});
