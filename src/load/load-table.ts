@@ -61,10 +61,18 @@ export interface LoadContext {
   client: pg.ClientBase;
   docId: string;
   runId: string;
+  /**
+   * The pass a cutover commits: it records every row it saw in the lineage (last_run_id). A plan
+   * or reconcile pass is rolled back, so it records only the rows it inserts, which later tables'
+   * links resolve through.
+   */
+  committing: boolean;
 }
 
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
 const refColumn = (column: string) => `_ref_${column}`;
+/** The distinct people of one Person column, while it is resolved. */
+const PERSON_REFS = 'person_refs';
 /** About 64 k characters of COPY text per write. */
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
@@ -188,33 +196,46 @@ async function resolveRowLinks(context: LoadContext, load: TableLoad, reference:
   );
 }
 
-async function matchPeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<void> {
+/**
+ * Person cells, resolved once per distinct person rather than once per row: a table of 100k tasks
+ * names a few dozen people. The distinct values go into PERSON_REFS, are matched there (by email,
+ * then by exact name when exactly one person has it and no email says otherwise), unknown ones
+ * are created when the mapping says so, and the ids are written back to the stage in one pass.
+ */
+async function resolvePeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn, createUnknown: boolean): Promise<number> {
   const stage = q(stageName(load));
   const ref = q(refColumn(reference.column));
-  const column = q(reference.column);
-  await context.client.query(
-    `UPDATE ${stage} s SET ${column} = p.id FROM erp.people p
-      WHERE s.${column} IS NULL AND s.${ref} ->> 'email' IS NOT NULL AND lower(p.email) = lower(s.${ref} ->> 'email')`,
-  );
-  // By exact name only when one person has it, and never over an email that says otherwise.
-  await context.client.query(
-    `UPDATE ${stage} s SET ${column} = m.id
-       FROM (SELECT full_name, min(id) AS id, min(email) AS email FROM erp.people GROUP BY full_name HAVING count(*) = 1) m
-      WHERE s.${column} IS NULL AND s.${ref} IS NOT NULL AND m.full_name = s.${ref} ->> 'name'
-        AND (s.${ref} ->> 'email' IS NULL OR m.email IS NULL)`,
-  );
+  const refs = q(PERSON_REFS);
+  await context.client.query(`CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${stage} WHERE ${ref} IS NOT NULL`);
+  const match = async () => {
+    await context.client.query(
+      `UPDATE ${refs} r SET person_id = p.id FROM erp.people p
+        WHERE r.person_id IS NULL AND r.ref ->> 'email' IS NOT NULL AND lower(p.email) = lower(r.ref ->> 'email')`,
+    );
+    await context.client.query(
+      `UPDATE ${refs} r SET person_id = m.id
+         FROM (SELECT full_name, min(id) AS id, min(email) AS email FROM erp.people GROUP BY full_name HAVING count(*) = 1) m
+        WHERE r.person_id IS NULL AND m.full_name = r.ref ->> 'name' AND (r.ref ->> 'email' IS NULL OR m.email IS NULL)`,
+    );
+  };
+  await match();
+  const created = createUnknown ? await createPeople(context, refs) : 0;
+  // Only people just created can match now.
+  if (created) await match();
+  await context.client.query(`UPDATE ${stage} s SET ${q(reference.column)} = r.person_id FROM ${refs} r WHERE s.${ref} = r.ref AND r.person_id IS NOT NULL`);
+  await context.client.query(`DROP TABLE ${refs}`);
+  return created;
 }
 
-/** People named in Person cells and found nowhere: created when the mapping says so. */
-async function createPeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<number> {
-  const ref = q(refColumn(reference.column));
-  const created = await context.client.query<{ id: string; email: string | null; full_name: string }>(
+/** People named in Person cells and found nowhere, added to erp.people with their lineage. */
+async function createPeople(context: LoadContext, refs: string): Promise<number> {
+  const created = await context.client.query<{ id: string }>(
     `INSERT INTO erp.people (full_name, email)
-     SELECT DISTINCT ON (coalesce(lower(${ref} ->> 'email'), ${ref} ->> 'name')) ${ref} ->> 'name', ${ref} ->> 'email'
-       FROM ${q(stageName(load))}
-      WHERE ${q(reference.column)} IS NULL AND ${ref} IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM erp.people p WHERE p.full_name = ${ref} ->> 'name' AND (${ref} ->> 'email' IS NULL OR p.email IS NULL))
-     RETURNING id, email, full_name`,
+     SELECT DISTINCT ON (coalesce(lower(ref ->> 'email'), ref ->> 'name')) ref ->> 'name', ref ->> 'email'
+       FROM ${refs}
+      WHERE person_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM erp.people p WHERE p.full_name = ref ->> 'name' AND (ref ->> 'email' IS NULL OR p.email IS NULL))
+     RETURNING id`,
   );
   if (!created.rowCount) return 0;
   await context.client.query(
@@ -310,18 +331,19 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
     [target],
   );
   await context.client.query(`INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _target_id, ${columns.join(', ')} FROM ${stage} WHERE _is_new`);
-  const staged = await context.client.query(
+  await context.client.query(
     `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
-     SELECT $1, $2, _coda_row_id, $3, _target_id, _browser_link, _content_hash, $4, $4 FROM ${stage}
+     SELECT $1, $2, _coda_row_id, $3, _target_id, _browser_link, _content_hash, $4, $4 FROM ${stage} WHERE $5 OR _is_new
      ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
        SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id`,
-    [context.docId, table.id, load.target.name, context.runId],
+    [context.docId, table.id, load.target.name, context.runId, context.committing],
   );
+  const staged = Number((await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0);
   const toSummary = (row: { row_id: string; row_name: string; browser_link: string }): RowSummary => ({ rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link });
   return {
     inserted: inserted.rows.map(toSummary).sort((a, b) => a.rowId.localeCompare(b.rowId)),
     updated: changed.rows.map((row) => ({ ...toSummary(row), changes: row.changed.map((column) => ({ column, before: row.before[column] ?? null, after: row.after[column] ?? null })) })),
-    unchanged: (staged.rowCount ?? 0) - inserted.rowCount! - changed.rowCount!,
+    unchanged: staged - inserted.rowCount! - changed.rowCount!,
   };
 }
 
@@ -350,16 +372,10 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
     if (reference.kind === 'row') {
       await resolveRowLinks(context, load, reference);
     } else {
-      await matchPeople(context, load, reference);
       const spec = load.mapping.spec.columns[reference.column];
-      if (spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create') {
-        const created = await createPeople(context, load, reference);
-        peopleCreated += created;
-        // Only people just created can match now; without any, a second pass finds nothing new.
-        if (created) await matchPeople(context, load, reference);
-      } else {
-        rejectUnresolved = true;
-      }
+      const createUnknown = spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create';
+      peopleCreated += await resolvePeople(context, load, reference, createUnknown);
+      if (!createUnknown) rejectUnresolved = true;
     }
     const settled = await settleUnresolved(context, load, reference, rejectUnresolved);
     if (rejectUnresolved) stagedProblems.push(...settled);

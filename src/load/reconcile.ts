@@ -148,7 +148,8 @@ export async function reconcileWithinTransaction(
       const unexplained = await notFromCoda(client, load);
       // A cutover's own load left this stage behind; the pass stages afresh.
       await client.query(`DROP TABLE IF EXISTS pg_temp.${q(stageName(load))}`);
-      const pass = await loadTable(context, load, table, source.rows(table.id));
+      // Always rolled back to the savepoint: nothing of the pass is kept.
+      const pass = await loadTable({ ...context, committing: false }, load, table, source.rows(table.id));
       const codaTotals = await takeMeasures(client, `pg_temp.${q(stageName(load))}`, measures);
       tables.push({ ...pass, seconds: (performance.now() - started) / 1000 });
       reconciliation.tables.push({

@@ -155,7 +155,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     }
 
     const backup = options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
-    const context = { client, docId: manifest.doc.id, runId };
+    const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
