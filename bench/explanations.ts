@@ -43,7 +43,7 @@ export function explainTargets(results: BenchResults): string[] {
     notes.push(
       `No-change plan ${at}: ${format(largest.planUnchangedSeconds.value)}. A plan reads and transforms every row by design (a changed mapping or conversion must show up in the plan), ` +
         `and reading plus transforming the doc alone takes about ${format(transformSeconds)} on this machine; the rest compares every staged row with its erp row ` +
-        `and refreshes every lineage row (last_run_id). Under 5 s would need the transform several times faster (see the transform figure) or a plan that skips rows whose Coda updatedAt and mapping are unchanged.`,
+        `and resolves its links and people over the staged rows. Under 5 s would need the transform several times faster (see the transform figure) or a plan that skips rows whose Coda updatedAt and mapping are unchanged.`,
     );
   }
   if (missed.has('peak CLI memory under 300 MB at the largest size')) {

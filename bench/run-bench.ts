@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { withClient } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrations.ts';
 import { ensureOwnedDatabase } from '../src/db/target.ts';
 import { readSnapshot, type Snapshot } from '../src/extract/index.ts';
@@ -54,16 +55,6 @@ function databaseUrl(adminUrl: string, database: string, who?: { user: string; p
     url.password = who.password;
   }
   return url.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
