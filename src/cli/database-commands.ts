@@ -26,12 +26,14 @@ export function registerDatabaseCommands(program: Command): void {
   program
     .command('up')
     .description('bring the database up (embedded unless DATABASE_URL is set), migrate it, print how to connect, exit')
-    .option('--with-example', `then run a cutover of the example doc in ${path.relative(process.cwd(), EXAMPLE_SNAPSHOT)}`)
+    .option('--with-example', `then, on the embedded database only, run a cutover of the example doc in ${path.relative(process.cwd(), EXAMPLE_SNAPSHOT)}`)
     .action((options: { withExample?: boolean }) =>
       withDatabase(async (target) => {
         await migrateAndReport(target);
         if (!(await validateAndReport(target))) process.exitCode = 1;
-        if (options.withExample) await runMigration(target, 'cutover', { snapshot: EXAMPLE_SNAPSHOT, mappings: MAPPINGS_DIR, runs: 'runs', timeout: 60 });
+        // The example's made-up business must never land in a real database.
+        if (options.withExample && !target.embedded) console.log('DATABASE_URL is set: the example doc is migrated only into the embedded database, so it was skipped.');
+        else if (options.withExample) await runMigration(target, 'cutover', { snapshot: EXAMPLE_SNAPSHOT, mappings: MAPPINGS_DIR, runs: 'runs', timeout: 60 });
         printConnection(target);
         if (target.embedded && !target.embedded.server.attached) {
           console.log(`The data stays in ${target.embedded.dataDir}; run \`npm run erp -- serve\` to keep the server running.`);

@@ -73,6 +73,13 @@ describe('the database commands with DATABASE_URL', () => {
     expect(validated.stdout).toMatch(/validate_schema: OK/);
   });
 
+  it('never migrates the example doc into a database named by DATABASE_URL', async () => {
+    const started = await erp(['up', '--with-example'], { DATABASE_URL: db.url });
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/the example doc is migrated only into the embedded database, so it was skipped/);
+    expect((await db.query('SELECT count(*)::int AS n FROM erp.projects')).rows[0]?.n).toBe(0);
+  });
+
   it('validate exits non-zero and names the table when one is missing', async () => {
     await db.query('DROP TABLE erp.okrs');
     const validated = await erp(['validate'], { DATABASE_URL: db.url });
