@@ -150,8 +150,9 @@ function isReference(value: PgValue | ReferenceTarget): value is ReferenceTarget
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'kind' in value;
 }
 
+/** Keys are in the mapping's column order for every row of a table, so the JSON is canonical as it is. */
 function hashContent(values: Record<string, PgValue>, references: Reference[]): string {
-  const canonical = JSON.stringify([Object.entries(values).sort(([a], [b]) => a.localeCompare(b)), references.map((reference) => [reference.column, reference.ref])]);
+  const canonical = JSON.stringify([values, references.map((reference) => [reference.column, reference.ref])]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -161,50 +162,61 @@ function emptyResult(column: ColumnSpec): PgValue {
   return column.as === 'tags' || column.as === 'list' ? [] : null;
 }
 
-export function transformRow(context: TableContext, row: CodaRow): TransformResult {
+/**
+ * The transform of one table's rows, prepared once per table: which cells to read, and the name
+ * each Coda column goes by in a reason.
+ */
+export function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
   const { spec } = context.mapping;
-  const columns = new Map(context.table.columns.map((column) => [column.id, column]));
-  const source: SourceRow = {
-    docId: context.docId,
-    tableId: context.table.id,
-    tableName: context.table.name,
-    rowId: row.id,
-    rowName: row.name,
-    browserLink: row.browserLink,
+  const columnsById = new Map(context.table.columns.map((column) => [column.id, column]));
+  const targets = Object.entries(spec.columns).map(([target, column]) => ({
+    target,
+    column,
+    label: column.as === 'constant' ? target : codaColumnLabel(column, columnsById),
+  }));
+
+  return (row) => {
+    const source: SourceRow = {
+      docId: context.docId,
+      tableId: context.table.id,
+      tableName: context.table.name,
+      rowId: row.id,
+      rowName: row.name,
+      browserLink: row.browserLink,
+    };
+    const values: Record<string, PgValue> = {};
+    const references: Reference[] = [];
+    const problems: Problem[] = [];
+
+    for (const { target, column, label } of targets) {
+      if (column.as === 'constant') {
+        values[target] = emptyResult(column);
+        continue;
+      }
+      const cell = row.values[column.from];
+      const converted: ReturnType<typeof convertCell> = containsNul(cell)
+        ? { ok: false, reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda' }
+        : convertCell(column, cell ?? '', spec.people.unknown);
+      if (!converted.ok) {
+        problems.push({ column: target, codaColumn: label, value: cell, reason: `${label} ${converted.reason}` });
+        continue;
+      }
+      const value = converted.value;
+      if (isReference(value)) {
+        references.push({ ...value, column: target, label, required: column.required });
+        continue;
+      }
+      const empty = value === null || (Array.isArray(value) && value.length === 0);
+      if (empty && column.required && column.default === undefined) {
+        problems.push({ column: target, codaColumn: label, value: cell ?? '', reason: `${label} is empty, but a value is required` });
+        continue;
+      }
+      values[target] = empty ? emptyResult(column) : value;
+    }
+
+    if (problems.length) return { reject: { source, problems } };
+    return { row: { source, values, references, contentHash: hashContent(values, references) } };
   };
-  const values: Record<string, PgValue> = {};
-  const references: Reference[] = [];
-  const problems: Problem[] = [];
-
-  for (const [target, column] of Object.entries(spec.columns)) {
-    if (column.as === 'constant') {
-      values[target] = emptyResult(column);
-      continue;
-    }
-    const cell = row.values[column.from];
-    const label = codaColumnLabel(column, columns);
-    const converted: ReturnType<typeof convertCell> = containsNul(cell)
-      ? { ok: false, reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda' }
-      : convertCell(column, cell ?? '', spec.people.unknown);
-    if (!converted.ok) {
-      problems.push({ column: target, codaColumn: label, value: cell, reason: `${label} ${converted.reason}` });
-      continue;
-    }
-    const value = converted.value;
-    if (isReference(value)) {
-      references.push({ ...value, column: target, label, required: column.required });
-      continue;
-    }
-    const empty = value === null || (Array.isArray(value) && value.length === 0);
-    if (empty && column.required && column.default === undefined) {
-      problems.push({ column: target, codaColumn: label, value: cell ?? '', reason: `${label} is empty, but a value is required` });
-      continue;
-    }
-    values[target] = empty ? emptyResult(column) : value;
-  }
-
-  if (problems.length) return { reject: { source, problems } };
-  return { row: { source, values, references, contentHash: hashContent(values, references) } };
 }
 
 /**
@@ -213,6 +225,7 @@ export function transformRow(context: TableContext, row: CodaRow): TransformResu
  */
 export async function* transformTable(context: TableContext, rows: AsyncIterable<CodaRow>): AsyncGenerator<TransformResult> {
   checkMappingAgainstTable(context);
+  const transformRow = rowTransformer(context);
   const seen = new Set<string>();
   for await (const row of rows) {
     if (seen.has(row.id)) {
@@ -225,7 +238,7 @@ export async function* transformTable(context: TableContext, rows: AsyncIterable
       continue;
     }
     seen.add(row.id);
-    yield transformRow(context, row);
+    yield transformRow(row);
   }
 }
 
