@@ -102,10 +102,10 @@ async function createStage({ client }: LoadContext, load: TableLoad): Promise<vo
   await client.query(`ALTER TABLE ${stage} ${extra.join(', ')}`);
 }
 
-/** Streams transformed rows into the stage with COPY; returns the transform's rejects and the ids read. */
+/** Streams transformed rows into the stage with COPY; returns the transform's rejects and how many rows were read. */
 async function stageRows(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>) {
   const rejects: Reject[] = [];
-  const idsRead: string[] = [];
+  let read = 0;
   const valueColumns = load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
   const types = valueColumns.map((column) => load.target.columns.get(column)?.type ?? 'text');
   const copyColumns = [...STAGE_COLUMNS, ...valueColumns, ...load.references.map((reference) => refColumn(reference.column))];
@@ -125,8 +125,7 @@ async function stageRows(context: LoadContext, load: TableLoad, table: TableCont
   async function* copyChunks() {
     let chunk = '';
     for await (const result of transformTable({ mapping: load.mapping, docId: context.docId, table }, rows)) {
-      const source = 'row' in result ? result.row.source : result.reject.source;
-      idsRead.push(source.rowId);
+      read += 1;
       if ('reject' in result) {
         rejects.push(result.reject);
         continue;
@@ -141,7 +140,7 @@ async function stageRows(context: LoadContext, load: TableLoad, table: TableCont
   }
   const copy = context.client.query(copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`));
   await pipeline(Readable.from(copyChunks()), copy);
-  return { rejects, idsRead };
+  return { rejects, read };
 }
 
 /**
@@ -347,20 +346,23 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   };
 }
 
-async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: TableContext['table'], idsRead: string[]) {
+/** Rows a Coda row of this table produced in an earlier run, and that this run did not read: neither staged nor rejected. */
+async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: TableContext['table'], rejectedIds: string[]) {
   const { rows } = await context.client.query<{ row_id: string; browser_link: string | null; target_id: string }>(
     `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id
        FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
-      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND NOT (l.coda_row_id = ANY ($4::text[]))
+      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
+        AND NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
+        AND NOT (l.coda_row_id = ANY ($4::text[]))
       ORDER BY l.coda_row_id`,
-    [context.docId, table.id, load.target.name, idsRead],
+    [context.docId, table.id, load.target.name, rejectedIds],
   );
   return rows.map((row) => ({ rowId: row.row_id, rowName: '', browserLink: row.browser_link ?? '', targetId: row.target_id }));
 }
 
 export async function loadTable(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>): Promise<TableLoadReport> {
   await createStage(context, load);
-  const { rejects, idsRead } = await stageRows(context, load, table, rows);
+  const { rejects, read } = await stageRows(context, load, table, rows);
   await refreshStatistics(context, load);
 
   let peopleCreated = 0;
@@ -383,18 +385,19 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
   }
   stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
   const { inserted, updated, unchanged } = await upsert(context, load, table);
+  const allRejects = [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
 
   return {
     mappingFile: load.mapping.file,
     codaTable: { id: table.id, name: table.name },
     target: load.target.name,
-    read: idsRead.length,
+    read,
     inserted,
     updated,
     unchanged,
-    rejects: [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) => a.source.rowId.localeCompare(b.source.rowId)),
+    rejects: allRejects,
     unresolved: unresolved.sort((a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column)),
-    goneFromCoda: await findGoneFromCoda(context, load, table, idsRead),
+    goneFromCoda: await findGoneFromCoda(context, load, table, allRejects.map((reject) => reject.source.rowId)),
     peopleCreated,
   };
 }
