@@ -58,8 +58,14 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   }).finally(() => clearInterval(poller));
   await polling;
   const seconds = (performance.now() - started) / 1000;
-  const run = { seconds, peakRssBytes, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
-  if (exitCode !== 0) throw new Error(`erp ${args.join(' ')} exited with ${exitCode}:\n${run.stderr || run.stdout}`);
+  const run = {
+    seconds,
+    peakRssBytes,
+    stdout: Buffer.concat(stdout).toString('utf8'),
+    stderr: Buffer.concat(stderr).toString('utf8'),
+  };
+  if (exitCode !== 0)
+    throw new Error(`erp ${args.join(' ')} exited with ${exitCode}:\n${run.stderr || run.stdout}`);
   if (peakRssBytes === 0) throw new Error(`erp ${args[0]} ended before its memory could be read`);
   return run;
 }

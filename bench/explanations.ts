@@ -10,7 +10,9 @@ const format = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFix
 export function explainTargets(results: BenchResults): string[] {
   const largest = results.sizes.at(-1);
   if (!largest) return [];
-  const missed = new Set(results.targets.filter((target) => target.met === false).map((target) => target.target));
+  const missed = new Set(
+    results.targets.filter((target) => target.met === false).map((target) => target.target),
+  );
   const notes: string[] = [];
   const rows = largest.sourceRows;
   const loadSeconds = seconds(rows, largest.loadRowsPerSecond.value);
@@ -21,14 +23,20 @@ export function explainTargets(results: BenchResults): string[] {
 
   if ([...missed].some((target) => target.startsWith('extraction'))) {
     const { extraction } = largest;
-    const rowsPerRequest = (extraction.rowsPerSecond.value / extraction.requestRateFraction / (results.config.codaLimit.requests / (results.config.serverWindowMs / 1000))) || 0;
+    const rowsPerRequest =
+      extraction.rowsPerSecond.value /
+        extraction.requestRateFraction /
+        (results.config.codaLimit.requests / (results.config.serverWindowMs / 1000)) || 0;
     notes.push(
       `Extraction ${at}: requests went out at ${(extraction.requestRateFraction * 100).toFixed(1)}% of the allowed rate (the extractor is set to ` +
         `${results.config.clientRequestsPerWindow} of ${results.config.codaLimit.requests} per window), and a request carried ${rowsPerRequest.toFixed(1)} rows on average against ` +
         `${results.config.rowsPerPage} in a full page: the doc, table and column listings and each table's last, partial page carry fewer. Small docs cannot reach the ceiling for that reason alone.`,
     );
   }
-  if (missed.has('load at half the speed of raw COPY or better') || missed.has('load not slower than pgloader')) {
+  if (
+    missed.has('load at half the speed of raw COPY or better') ||
+    missed.has('load not slower than pgloader')
+  ) {
     notes.push(
       `Load ${at}: ${format(loadSeconds)} in all, of which reading the snapshot takes about ${format(readSeconds)} and reading plus transforming (JSON parsing, ` +
         `row checks, conversions, a content hash per row) about ${format(transformSeconds)}, measured separately on the same rows; the load streams both into its staging COPY. ` +

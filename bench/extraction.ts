@@ -26,20 +26,37 @@ export async function measureExtraction(
     token: TOKEN,
     doc,
     maxPageSize: config.rowsPerPage,
-    rateLimit: { requests: config.codaLimit.requests, windowMs: config.serverWindowMs, retryAfter: 'seconds' },
+    rateLimit: {
+      requests: config.codaLimit.requests,
+      windowMs: config.serverWindowMs,
+      retryAfter: 'seconds',
+    },
   });
   const tokenFile = path.join(workDir, 'coda-token');
   const snapshotDir = path.join(workDir, 'snapshot');
   try {
     await writeFile(tokenFile, TOKEN, { mode: 0o600 });
     const cli = await runCli(
-      ['extract', '--doc', doc.id, '--base-url', server.baseUrl, '--token-file', tokenFile, '--rate-limit', `${config.clientRequestsPerWindow}/${config.serverWindowMs}ms`, '--out', snapshotDir],
+      [
+        'extract',
+        '--doc',
+        doc.id,
+        '--base-url',
+        server.baseUrl,
+        '--token-file',
+        tokenFile,
+        '--rate-limit',
+        `${config.clientRequestsPerWindow}/${config.serverWindowMs}ms`,
+        '--out',
+        snapshotDir,
+      ],
       {},
     );
     const requests = server.requests;
     const first = requests[0];
     const last = requests.at(-1);
-    if (!first || !last || requests.length < 2) throw new Error('the extract sent fewer than two requests; nothing to time');
+    if (!first || !last || requests.length < 2)
+      throw new Error('the extract sent fewer than two requests; nothing to time');
     // From the first request to the last, plus one average gap for the last request's own turn.
     const gaps = requests.length - 1;
     const seconds = ((last.at - first.at) / 1000) * (requests.length / gaps);
@@ -48,12 +65,16 @@ export async function measureExtraction(
     return {
       snapshotDir,
       result: {
-        rowsPerSecond: figure(rows / seconds, 'rows/s', [{ label: 'ceiling: allowed requests/s x rows per page', value: ceilingRowsPerSecond(config) }]),
+        rowsPerSecond: figure(rows / seconds, 'rows/s', [
+          { label: 'ceiling: allowed requests/s x rows per page', value: ceilingRowsPerSecond(config) },
+        ]),
         requestRateFraction: requests.length / seconds / allowedPerSecond,
         requests: requests.length,
         rateLimited: requests.filter((request) => request.status === 429).length,
         cliSeconds: cli.seconds,
-        peakRssBytes: figure(cli.peakRssBytes, 'bytes', [{ label: '`erp --version` (Node, tsx and the CLI loaded, no work)', value: cliBaselineRssBytes }]),
+        peakRssBytes: figure(cli.peakRssBytes, 'bytes', [
+          { label: '`erp --version` (Node, tsx and the CLI loaded, no work)', value: cliBaselineRssBytes },
+        ]),
       },
     };
   } finally {

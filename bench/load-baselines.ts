@@ -31,7 +31,11 @@ export interface ExportedTable {
 }
 
 /** `targets`: erp tables ("erp.tasks") and the columns the load writes (the id and the mapped ones). */
-export async function exportLoadedRows(client: pg.ClientBase, targets: { target: string; columns: string[] }[], dir: string): Promise<ExportedTable[]> {
+export async function exportLoadedRows(
+  client: pg.ClientBase,
+  targets: { target: string; columns: string[] }[],
+  dir: string,
+): Promise<ExportedTable[]> {
   const exported: ExportedTable[] = [];
   for (const { target, columns } of targets) {
     const [schema = '', table = ''] = target.split('.');
@@ -39,17 +43,27 @@ export async function exportLoadedRows(client: pg.ClientBase, targets: { target:
     const copyTextFile = path.join(dir, `${table}.copy`);
     const csvFile = path.join(dir, `${table}.csv`);
     await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT`)), createWriteStream(copyTextFile));
-    await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`)), createWriteStream(csvFile));
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${q(schema)}.${q(table)}`);
+    await pipeline(
+      client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv)`)),
+      createWriteStream(csvFile),
+    );
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${q(schema)}.${q(table)}`,
+    );
     exported.push({ table, columns, rows: rows[0]?.n ?? 0, copyTextFile, csvFile });
   }
   return exported;
 }
 
-async function createUnindexedCopies(client: pg.ClientBase, schema: string, tables: ExportedTable[]): Promise<void> {
+async function createUnindexedCopies(
+  client: pg.ClientBase,
+  schema: string,
+  tables: ExportedTable[],
+): Promise<void> {
   await client.query(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
   await client.query(`CREATE SCHEMA ${q(schema)}`);
-  for (const { table } of tables) await client.query(`CREATE TABLE ${q(schema)}.${q(table)} (LIKE erp.${q(table)} INCLUDING DEFAULTS)`);
+  for (const { table } of tables)
+    await client.query(`CREATE TABLE ${q(schema)}.${q(table)} (LIKE erp.${q(table)} INCLUDING DEFAULTS)`);
 }
 
 /** Seconds to COPY every exported table into its unindexed copy. */
@@ -57,7 +71,12 @@ export async function rawCopySeconds(client: pg.ClientBase, tables: ExportedTabl
   await createUnindexedCopies(client, RAW_COPY_SCHEMA, tables);
   const started = performance.now();
   for (const { table, columns, copyTextFile } of tables) {
-    await pipeline(createReadStream(copyTextFile), client.query(copyFrom(`COPY ${q(RAW_COPY_SCHEMA)}.${q(table)} (${columns.map(q).join(', ')}) FROM STDIN`)));
+    await pipeline(
+      createReadStream(copyTextFile),
+      client.query(
+        copyFrom(`COPY ${q(RAW_COPY_SCHEMA)}.${q(table)} (${columns.map(q).join(', ')}) FROM STDIN`),
+      ),
+    );
   }
   return (performance.now() - started) / 1000;
 }
@@ -82,7 +101,12 @@ function totalImportSeconds(output: string): number {
  * Loads the CSV files with pgloader. The connection string (with its password) goes in a command
  * file only this user can read, never on a command line that `ps` shows.
  */
-export async function pgloaderSeconds(client: pg.ClientBase, databaseUrl: string, tables: ExportedTable[], workDir: string): Promise<number> {
+export async function pgloaderSeconds(
+  client: pg.ClientBase,
+  databaseUrl: string,
+  tables: ExportedTable[],
+  workDir: string,
+): Promise<number> {
   await createUnindexedCopies(client, PGLOADER_SCHEMA, tables);
   const commandFiles: string[] = [];
   for (const { table, columns, csvFile } of tables) {
@@ -99,13 +123,22 @@ export async function pgloaderSeconds(client: pg.ClientBase, databaseUrl: string
     );
     commandFiles.push(file);
   }
-  const { stdout, stderr } = await run(process.env.PGLOADER ?? 'pgloader', ['--root-dir', path.join(workDir, 'pgloader'), ...commandFiles], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout, stderr } = await run(
+    process.env.PGLOADER ?? 'pgloader',
+    ['--root-dir', path.join(workDir, 'pgloader'), ...commandFiles],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
   const outputs = `${stdout}\n${stderr}`;
   const loaded = await client.query<{ n: number }>(
-    tables.map(({ table }) => `SELECT count(*)::int AS n FROM ${q(PGLOADER_SCHEMA)}.${q(table)}`).join(' UNION ALL '),
+    tables
+      .map(({ table }) => `SELECT count(*)::int AS n FROM ${q(PGLOADER_SCHEMA)}.${q(table)}`)
+      .join(' UNION ALL '),
   );
   const expected = tables.reduce((sum, table) => sum + table.rows, 0);
   const got = loaded.rows.reduce((sum, row) => sum + row.n, 0);
   if (got !== expected) throw new Error(`pgloader loaded ${got} of ${expected} rows:\n${outputs}`);
-  return [...outputs.matchAll(/Total import time[^\n]*/g)].reduce((sum, [line]) => sum + totalImportSeconds(line), 0);
+  return [...outputs.matchAll(/Total import time[^\n]*/g)].reduce(
+    (sum, [line]) => sum + totalImportSeconds(line),
+    0,
+  );
 }

@@ -29,7 +29,8 @@ const { values } = parseArgs({
 });
 const taskRowSizes = values.sizes.split(',').map(Number);
 const timeScale = Number(values['time-scale']);
-if (!taskRowSizes.every((size) => Number.isInteger(size) && size > 0)) throw new Error(`--sizes must be whole numbers above 0, e.g. 1000,10000,100000`);
+if (!taskRowSizes.every((size) => Number.isInteger(size) && size > 0))
+  throw new Error(`--sizes must be whole numbers above 0, e.g. 1000,10000,100000`);
 if (!(timeScale >= 1)) throw new Error('--time-scale must be 1 or more');
 
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
@@ -43,13 +44,22 @@ async function main(): Promise<void> {
     const results = await runBench({
       taskRowSizes,
       timeScale,
-      adminUrl: connectionUrl({ user: SUPERUSER, password: server.superuserPassword, host: server.host, port: server.port, database: 'postgres' }),
+      adminUrl: connectionUrl({
+        user: SUPERUSER,
+        password: server.superuserPassword,
+        host: server.host,
+        port: server.port,
+        database: 'postgres',
+      }),
       owner: { user: OWNER_ROLE, password: randomBytes(18).toString('base64url') },
       workDir,
       log,
     });
     const markdown = await writeResults(results, explainTargets(results), values.out);
-    for (const target of results.targets) log(`${target.met === null ? 'n/a' : target.met ? 'met' : 'MISSED'}: ${target.target}: ${target.measured}`);
+    for (const target of results.targets)
+      log(
+        `${target.met === null ? 'n/a' : target.met ? 'met' : 'MISSED'}: ${target.target}: ${target.measured}`,
+      );
     console.log(`Results: ${markdown}`);
   } finally {
     await server.stop();

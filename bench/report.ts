@@ -13,7 +13,12 @@ function formatValue(value: number, unit: Figure['unit']): string {
   return `${Math.round(value).toLocaleString('en-US')} rows/s`;
 }
 
-function figureRows(name: string, pick: (size: SizeResult) => Figure, sizes: SizeResult[], extra?: (size: SizeResult) => string): string[] {
+function figureRows(
+  name: string,
+  pick: (size: SizeResult) => Figure,
+  sizes: SizeResult[],
+  extra?: (size: SizeResult) => string,
+): string[] {
   return sizes.flatMap((size) => {
     const value = pick(size);
     return value.baselines.map(
@@ -46,7 +51,10 @@ export function renderMarkdown(results: BenchResults, notes: string[]): string {
     '',
     '| target | measured | met |',
     '|---|---|---|',
-    ...results.targets.map((target) => `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'not measured' : target.met ? 'yes' : '**no**'} |`),
+    ...results.targets.map(
+      (target) =>
+        `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'not measured' : target.met ? 'yes' : '**no**'} |`,
+    ),
     '',
     ...(notes.length ? ['## Notes', '', ...notes.map((note) => `- ${note}`), ''] : []),
     '## Figures',
@@ -55,15 +63,34 @@ export function renderMarkdown(results: BenchResults, notes: string[]): string {
     '',
     '| figure | tasks | value | baseline | ratio | detail |',
     '|---|--:|--:|---|--:|---|',
-    ...figureRows('extraction (all tables)', (size) => size.extraction.rowsPerSecond, sizes, (size) =>
-      `${size.sourceRows.toLocaleString('en-US')} rows, ${size.extraction.requests} requests at ${(size.extraction.requestRateFraction * 100).toFixed(1)}% of the allowed rate, ${size.extraction.rateLimited} × 429; CLI ${size.extraction.cliSeconds.toFixed(1)} s`,
+    ...figureRows(
+      'extraction (all tables)',
+      (size) => size.extraction.rowsPerSecond,
+      sizes,
+      (size) =>
+        `${size.sourceRows.toLocaleString('en-US')} rows, ${size.extraction.requests} requests at ${(size.extraction.requestRateFraction * 100).toFixed(1)}% of the allowed rate, ${size.extraction.rateLimited} × 429; CLI ${size.extraction.cliSeconds.toFixed(1)} s`,
     ),
     ...figureRows('transform', (size) => size.transformRowsPerSecond, sizes),
-    ...figureRows('load (staging COPY, link resolution, checks, upsert, lineage)', (size) => size.loadRowsPerSecond, sizes, (size) => size.pgloaderNote ?? ''),
+    ...figureRows(
+      'load (staging COPY, link resolution, checks, upsert, lineage)',
+      (size) => size.loadRowsPerSecond,
+      sizes,
+      (size) => size.pgloaderNote ?? '',
+    ),
     ...figureRows('plan, nothing changed', (size) => size.planUnchangedSeconds, sizes),
-    ...figureRows('plan, 10% changed', (size) => size.planChangedSeconds, sizes, (size) => `${size.changedRowsPlanned.toLocaleString('en-US')} rows to update`),
+    ...figureRows(
+      'plan, 10% changed',
+      (size) => size.planChangedSeconds,
+      sizes,
+      (size) => `${size.changedRowsPlanned.toLocaleString('en-US')} rows to update`,
+    ),
     ...figureRows('peak memory, erp extract', (size) => size.extraction.peakRssBytes, sizes),
-    ...figureRows('peak memory, erp cutover', (size) => size.cutoverPeakRssBytes, sizes, (size) => `cutover took ${size.cutoverSeconds.toFixed(1)} s (backup, load, reconciliation)`),
+    ...figureRows(
+      'peak memory, erp cutover',
+      (size) => size.cutoverPeakRssBytes,
+      sizes,
+      (size) => `cutover took ${size.cutoverSeconds.toFixed(1)} s (backup, load, reconciliation)`,
+    ),
     `| migrations, empty database | | ${formatValue(results.migrationSeconds.value, 's')} | ${results.migrationSeconds.baselines.map((baseline) => `${baseline.label}: ${formatValue(baseline.value, 's')}`).join('; ')} | **${results.migrationSeconds.baselines[0]?.ratio.toFixed(1)}** | median of ${sizes.length} |`,
     '',
     `CLI start-up (\`erp --version\`): ${results.cliStartup.seconds.toFixed(2)} s, ${formatValue(results.cliStartup.peakRssBytes, 'bytes')}.`,

@@ -17,8 +17,16 @@ export interface Figure {
   baselines: Baseline[];
 }
 
-export function figure(value: number, unit: Figure['unit'], baselines: { label: string; value: number }[]): Figure {
-  return { value, unit, baselines: baselines.map((baseline) => ({ ...baseline, ratio: value / baseline.value })) };
+export function figure(
+  value: number,
+  unit: Figure['unit'],
+  baselines: { label: string; value: number }[],
+): Figure {
+  return {
+    value,
+    unit,
+    baselines: baselines.map((baseline) => ({ ...baseline, ratio: value / baseline.value })),
+  };
 }
 
 export interface ExtractionResult {

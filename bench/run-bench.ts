@@ -24,7 +24,14 @@ import { snapshotOf } from '../test/support/fixture-snapshot.ts';
 import { runCli } from './cli-process.ts';
 import { measureExtraction } from './extraction.ts';
 import { exportLoadedRows, pgloaderSeconds, pgloaderVersion, rawCopySeconds } from './load-baselines.ts';
-import { figure, type BenchConfig, type BenchResults, type MachineDescription, type SizeResult, type TargetCheck } from './results.ts';
+import {
+  figure,
+  type BenchConfig,
+  type BenchResults,
+  type MachineDescription,
+  type SizeResult,
+  type TargetCheck,
+} from './results.ts';
 
 const exec = promisify(execFile);
 const { escapeIdentifier: q } = pg;
@@ -73,7 +80,10 @@ function mappedTables(snapshot: Snapshot, mappings: LoadedMapping[]) {
   const tables = snapshot.manifest().tables;
   return mappings.map((mapping) => {
     const table = tables.find((candidate) => candidate.id === mapping.spec.coda.table);
-    if (!table) throw new Error(`${mapping.file} maps ${mapping.spec.coda.table}, which the benchmark doc does not have`);
+    if (!table)
+      throw new Error(
+        `${mapping.file} maps ${mapping.spec.coda.table}, which the benchmark doc does not have`,
+      );
     return { mapping, table };
   });
 }
@@ -92,19 +102,26 @@ async function measureTransform(snapshot: Snapshot, mappings: LoadedMapping[]) {
     ).seconds;
     const transformed = await timed(async () => {
       let rejects = 0;
-      for await (const result of transformTable({ mapping, docId, table }, snapshot.rows(table.id))) if ('reject' in result) rejects += 1;
+      for await (const result of transformTable({ mapping, docId, table }, snapshot.rows(table.id)))
+        if ('reject' in result) rejects += 1;
       return rejects;
     });
-    if (transformed.result) throw new Error(`the benchmark doc's ${table.name} has ${transformed.result} rejected rows; it must transform cleanly`);
+    if (transformed.result)
+      throw new Error(
+        `the benchmark doc's ${table.name} has ${transformed.result} rejected rows; it must transform cleanly`,
+      );
     transformSeconds += transformed.seconds;
     rows += table.rowCount;
   }
-  return figure(rows / transformSeconds, 'rows/s', [{ label: 'reading the same rows from the snapshot, unconverted', value: rows / readSeconds }]);
+  return figure(rows / transformSeconds, 'rows/s', [
+    { label: 'reading the same rows from the snapshot, unconverted', value: rows / readSeconds },
+  ]);
 }
 
 function totals(report: RunReport) {
   const rejects = report.tables.reduce((sum, table) => sum + table.rejects.length, 0);
-  if (rejects) throw new Error(`the ${report.mode} rejected ${rejects} rows of the benchmark doc; it must load cleanly`);
+  if (rejects)
+    throw new Error(`the ${report.mode} rejected ${rejects} rows of the benchmark doc; it must load cleanly`);
   return {
     read: report.tables.reduce((sum, table) => sum + table.read, 0),
     inserted: report.tables.reduce((sum, table) => sum + table.inserted.length, 0),
@@ -113,13 +130,25 @@ function totals(report: RunReport) {
   };
 }
 
-async function measureSize(taskRows: number, options: BenchOptions, config: BenchConfig, mappings: LoadedMapping[], cliBaseline: { peakRssBytes: number }, migrations: { apply: number[]; rerun: number[] }): Promise<SizeResult> {
+async function measureSize(
+  taskRows: number,
+  options: BenchOptions,
+  config: BenchConfig,
+  mappings: LoadedMapping[],
+  cliBaseline: { peakRssBytes: number },
+  migrations: { apply: number[]; rerun: number[] },
+): Promise<SizeResult> {
   const { log } = options;
   const sizeDir = path.join(options.workDir, `tasks-${taskRows}`);
   await mkdir(sizeDir, { recursive: true });
 
   log(`[${taskRows} tasks] extracting through the rate limit (erp extract)…`);
-  const { snapshotDir, result: extraction } = await measureExtraction(syntheticDoc({ taskRows }), config, sizeDir, cliBaseline.peakRssBytes);
+  const { snapshotDir, result: extraction } = await measureExtraction(
+    syntheticDoc({ taskRows }),
+    config,
+    sizeDir,
+    cliBaseline.peakRssBytes,
+  );
   const snapshot = await readSnapshot(snapshotDir);
   const sourceRows = mappedTables(snapshot, mappings).reduce((sum, { table }) => sum + table.rowCount, 0);
 
@@ -127,27 +156,51 @@ async function measureSize(taskRows: number, options: BenchOptions, config: Benc
   const transformRowsPerSecond = await measureTransform(snapshot, mappings);
 
   const database = `bench_${taskRows}_${randomBytes(4).toString('hex')}`;
-  await ensureOwnedDatabase(options.adminUrl, { database, owner: options.owner.user, ownerPassword: options.owner.password });
+  await ensureOwnedDatabase(options.adminUrl, {
+    database,
+    owner: options.owner.user,
+    ownerPassword: options.owner.password,
+  });
   const url = databaseUrl(options.adminUrl, database, options.owner);
   try {
     log(`[${taskRows} tasks] migrating an empty database…`);
     migrations.apply.push((await timed(() => migrate(url))).seconds);
     migrations.rerun.push((await timed(() => migrate(url))).seconds);
 
-    const plan = (source: Snapshot) => timed(() => runLoad({ databaseUrl: url, source, mappings, mode: 'plan', runDir: path.join(sizeDir, 'runs') }));
+    const plan = (source: Snapshot) =>
+      timed(() =>
+        runLoad({ databaseUrl: url, source, mappings, mode: 'plan', runDir: path.join(sizeDir, 'runs') }),
+      );
     log(`[${taskRows} tasks] loading into the empty database (plan: every row new)…`);
     const firstLoad = await plan(snapshot);
     const loaded = totals(firstLoad.result);
 
     log(`[${taskRows} tasks] erp cutover…`);
-    const cutover = await runCli(['cutover', '--snapshot', snapshotDir, '--mappings', BENCH_MAPPINGS_DIR, '--runs', path.join(sizeDir, 'runs')], { DATABASE_URL: url });
+    const cutover = await runCli(
+      [
+        'cutover',
+        '--snapshot',
+        snapshotDir,
+        '--mappings',
+        BENCH_MAPPINGS_DIR,
+        '--runs',
+        path.join(sizeDir, 'runs'),
+      ],
+      { DATABASE_URL: url },
+    );
 
     log(`[${taskRows} tasks] baselines: raw COPY${config.pgloader ? ' and pgloader' : ''}…`);
-    const targets = mappings.map((mapping) => ({ target: mapping.spec.target, columns: ['id', ...Object.keys(mapping.spec.columns)] }));
+    const targets = mappings.map((mapping) => ({
+      target: mapping.spec.target,
+      columns: ['id', ...Object.keys(mapping.spec.columns)],
+    }));
     const baselines = await withClient(url, async (client) => {
       const exported = await exportLoadedRows(client, targets, sizeDir);
       const exportedRows = exported.reduce((sum, table) => sum + table.rows, 0);
-      if (exportedRows !== loaded.inserted) throw new Error(`the cutover left ${exportedRows} rows in the mapped tables, the load inserted ${loaded.inserted}`);
+      if (exportedRows !== loaded.inserted)
+        throw new Error(
+          `the cutover left ${exportedRows} rows in the mapped tables, the load inserted ${loaded.inserted}`,
+        );
       const rawSeconds = await rawCopySeconds(client, exported);
       const pgloader = config.pgloader ? await pgloaderSeconds(client, url, exported, sizeDir) : undefined;
       return { rows: exportedRows, rawSeconds, pgloader };
@@ -156,7 +209,10 @@ async function measureSize(taskRows: number, options: BenchOptions, config: Benc
     log(`[${taskRows} tasks] plan with nothing changed…`);
     const unchanged = await plan(snapshot);
     const unchangedTotals = totals(unchanged.result);
-    if (unchangedTotals.inserted + unchangedTotals.updated) throw new Error(`a plan of the unchanged doc would write ${unchangedTotals.inserted + unchangedTotals.updated} rows`);
+    if (unchangedTotals.inserted + unchangedTotals.updated)
+      throw new Error(
+        `a plan of the unchanged doc would write ${unchangedTotals.inserted + unchangedTotals.updated} rows`,
+      );
 
     log(`[${taskRows} tasks] plan with 10% of the rows changed…`);
     const revised = await snapshotOf(syntheticDoc({ taskRows, revised: true }), sizeDir);
@@ -169,23 +225,47 @@ async function measureSize(taskRows: number, options: BenchOptions, config: Benc
       extraction,
       transformRowsPerSecond,
       loadRowsPerSecond: figure(loaded.read / loaded.tableSeconds, 'rows/s', [
-        { label: 'raw COPY of the same rows into unindexed copies of the tables', value: baselines.rows / baselines.rawSeconds },
-        ...(baselines.pgloader === undefined ? [] : [{ label: 'pgloader loading the same rows from CSV into unindexed copies', value: baselines.rows / baselines.pgloader }]),
+        {
+          label: 'raw COPY of the same rows into unindexed copies of the tables',
+          value: baselines.rows / baselines.rawSeconds,
+        },
+        ...(baselines.pgloader === undefined
+          ? []
+          : [
+              {
+                label: 'pgloader loading the same rows from CSV into unindexed copies',
+                value: baselines.rows / baselines.pgloader,
+              },
+            ]),
       ]),
-      pgloaderNote: config.pgloader ? null : 'pgloader is not installed (apt-get install -y pgloader), so it was not measured',
-      planUnchangedSeconds: figure(unchanged.seconds, 's', [{ label: 'plan of the same doc into an empty database (every row new)', value: firstLoad.seconds }]),
-      planChangedSeconds: figure(changed.seconds, 's', [{ label: 'plan of the same doc into an empty database (every row new)', value: firstLoad.seconds }]),
+      pgloaderNote: config.pgloader
+        ? null
+        : 'pgloader is not installed (apt-get install -y pgloader), so it was not measured',
+      planUnchangedSeconds: figure(unchanged.seconds, 's', [
+        { label: 'plan of the same doc into an empty database (every row new)', value: firstLoad.seconds },
+      ]),
+      planChangedSeconds: figure(changed.seconds, 's', [
+        { label: 'plan of the same doc into an empty database (every row new)', value: firstLoad.seconds },
+      ]),
       changedRowsPlanned: changedTotals.updated,
       cutoverSeconds: cutover.seconds,
-      cutoverPeakRssBytes: figure(cutover.peakRssBytes, 'bytes', [{ label: '`erp --version` (Node, tsx and the CLI loaded, no work)', value: cliBaseline.peakRssBytes }]),
+      cutoverPeakRssBytes: figure(cutover.peakRssBytes, 'bytes', [
+        { label: '`erp --version` (Node, tsx and the CLI loaded, no work)', value: cliBaseline.peakRssBytes },
+      ]),
     };
   } finally {
-    await withClient(options.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${q(database)} WITH (FORCE)`));
+    await withClient(options.adminUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${q(database)} WITH (FORCE)`),
+    );
   }
 }
 
 async function describeMachine(adminUrl: string, pgloader: string | null): Promise<MachineDescription> {
-  const postgres = await withClient(adminUrl, async (client) => (await client.query<{ version: string }>('SELECT version()')).rows[0]?.version ?? 'unknown');
+  const postgres = await withClient(
+    adminUrl,
+    async (client) =>
+      (await client.query<{ version: string }>('SELECT version()')).rows[0]?.version ?? 'unknown',
+  );
   return {
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -226,7 +306,9 @@ function checkTargets(sizes: SizeResult[]): TargetCheck[] {
     },
     {
       target: 'load not slower than pgloader',
-      measured: pgloader ? `${pgloader.ratio.toFixed(2)}× pgloader ${at}` : (largest.pgloaderNote ?? 'not measured'),
+      measured: pgloader
+        ? `${pgloader.ratio.toFixed(2)}× pgloader ${at}`
+        : (largest.pgloaderNote ?? 'not measured'),
       met: pgloader ? pgloader.ratio >= 1 : null,
     },
     {
@@ -258,14 +340,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const startup = await runCli(['--version'], {});
   const migrations = { apply: [] as number[], rerun: [] as number[] };
   const sizes: SizeResult[] = [];
-  for (const taskRows of options.taskRowSizes) sizes.push(await measureSize(taskRows, options, config, mappings, startup, migrations));
+  for (const taskRows of options.taskRowSizes)
+    sizes.push(await measureSize(taskRows, options, config, mappings, startup, migrations));
   return {
     generatedAt: new Date().toISOString(),
     commit: await describeCommit(),
     machine: await describeMachine(options.adminUrl, pgloader),
     config,
     sizes,
-    migrationSeconds: figure(median(migrations.apply), 's', [{ label: 'running the migrations again on the migrated database (nothing to apply)', value: median(migrations.rerun) }]),
+    migrationSeconds: figure(median(migrations.apply), 's', [
+      {
+        label: 'running the migrations again on the migrated database (nothing to apply)',
+        value: median(migrations.rerun),
+      },
+    ]),
     cliStartup: { seconds: startup.seconds, peakRssBytes: startup.peakRssBytes },
     targets: checkTargets(sizes),
   };

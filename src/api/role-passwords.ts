@@ -26,12 +26,17 @@ export function readDeploySecrets(env: NodeJS.ProcessEnv): DeploySecrets {
   const usable = (variable: string, minLength: number): string => {
     const value = env[variable] ?? '';
     if (!value) problems.push(`${variable} is not set`);
-    else if (value.includes(PLACEHOLDER_MARKER)) problems.push(`${variable} still holds the .env.example placeholder`);
-    else if (value.length < minLength) problems.push(`${variable} has ${value.length} characters; use at least ${minLength}`);
+    else if (value.includes(PLACEHOLDER_MARKER))
+      problems.push(`${variable} still holds the .env.example placeholder`);
+    else if (value.length < minLength)
+      problems.push(`${variable} has ${value.length} characters; use at least ${minLength}`);
     return value;
   };
   const passwords = Object.fromEntries(
-    Object.entries(LOGIN_ROLE_PASSWORD_VARIABLES).map(([role, variable]) => [role, usable(variable, MIN_PASSWORD_LENGTH)]),
+    Object.entries(LOGIN_ROLE_PASSWORD_VARIABLES).map(([role, variable]) => [
+      role,
+      usable(variable, MIN_PASSWORD_LENGTH),
+    ]),
   ) as Record<LoginRole, string>;
   const jwtSecret = usable('JWT_SECRET', MIN_JWT_SECRET_LENGTH);
   if (problems.length) throw new Error(`Deploy secrets are not usable:\n  ${problems.join('\n  ')}`);
@@ -42,7 +47,10 @@ export function readDeploySecrets(env: NodeJS.ProcessEnv): DeploySecrets {
  * Sets login passwords. ALTER ROLE takes no bind parameters, hence the quoted literal; Postgres
  * stores only the SCRAM verifier, and deploy/postgresql.conf does not log statements.
  */
-export async function setLoginRolePasswords(url: string, passwords: Partial<Record<LoginRole, string>>): Promise<void> {
+export async function setLoginRolePasswords(
+  url: string,
+  passwords: Partial<Record<LoginRole, string>>,
+): Promise<void> {
   await withClient(url, async (client) => {
     for (const [role, password] of Object.entries(passwords)) {
       await client.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`);

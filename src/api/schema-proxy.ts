@@ -23,7 +23,15 @@ export function routeBySchemaPrefix(pathWithQuery: string): { schema: ApiSchema;
   return { schema, path: rest.startsWith('/') ? rest : `/${rest}` };
 }
 
-export async function startSchemaProxy({ target, host, port }: { target: string; host: string; port: number }): Promise<RunningProxy> {
+export async function startSchemaProxy({
+  target,
+  host,
+  port,
+}: {
+  target: string;
+  host: string;
+  port: number;
+}): Promise<RunningProxy> {
   const upstream = new URL(target);
   const server = http.createServer((request, response) => {
     const route = routeBySchemaPrefix(request.url ?? '/');
@@ -33,7 +41,13 @@ export async function startSchemaProxy({ target, host, port }: { target: string;
       headers['content-profile'] = route.schema;
     }
     const forwarded = http.request(
-      { hostname: upstream.hostname, port: upstream.port, method: request.method, path: route?.path ?? request.url, headers },
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        method: request.method,
+        path: route?.path ?? request.url,
+        headers,
+      },
       (reply) => {
         response.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(response);

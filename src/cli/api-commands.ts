@@ -32,8 +32,15 @@ function stopOnSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 async function serveApi(target: DatabaseTarget): Promise<void> {
-  const api = await startLocalApi(target, { dataDir: dataDir(), log: (line) => console.error(`postgrest: ${line}`) });
-  const { token, expiresAt } = mintToken({ ...api.signingKey, role: 'dashboard_reader', expiresInSeconds: 3600 });
+  const api = await startLocalApi(target, {
+    dataDir: dataDir(),
+    log: (line) => console.error(`postgrest: ${line}`),
+  });
+  const { token, expiresAt } = mintToken({
+    ...api.signingKey,
+    role: 'dashboard_reader',
+    expiresInSeconds: 3600,
+  });
   console.log(`PostgREST is serving ${target.label}
   by path prefix:  ${api.proxy.url}/erp/...  and  ${api.proxy.url}/agent/...
   by header:       ${api.postgrest.url}/...  with Accept-Profile (reads) or Content-Profile (writes): erp (default) or agent
@@ -50,7 +57,9 @@ Press Ctrl-C to stop.`);
 async function writeSchemaDocument(target: DatabaseTarget, { check }: { check: boolean }): Promise<void> {
   const status = await migrationStatus(target.url);
   if (status.pending.length || status.applied.some((migration) => migration.state !== 'ok')) {
-    throw new Error(`${target.label} is not at the migrations in migrations/: run \`npm run erp -- migrate\` (and \`status\`) first`);
+    throw new Error(
+      `${target.label} is not at the migrations in migrations/: run \`npm run erp -- migrate\` (and \`status\`) first`,
+    );
   }
   const document = await generateSchemaDocument(target.url);
   const relative = path.relative(process.cwd(), SCHEMA_DOCUMENT);
@@ -99,7 +108,7 @@ export function registerApiCommands(program: Command): void {
   program
     .command('set-role-passwords')
     .description(
-      'deploy step: set the login roles\' passwords from AUTHENTICATOR_PASSWORD, PLANNER_API_PASSWORD and ' +
+      "deploy step: set the login roles' passwords from AUTHENTICATOR_PASSWORD, PLANNER_API_PASSWORD and " +
         'MEMORY_GATEWAY_PASSWORD, after checking those and JWT_SECRET',
     )
     .action(async () => {
@@ -112,5 +121,7 @@ export function registerApiCommands(program: Command): void {
     .command('docs')
     .description('regenerate docs/DATABASE_SCHEMA.md from the migrated database')
     .option('--check', 'only report whether the committed file is stale (exit 1 if so)')
-    .action((options: { check?: boolean }) => withDatabase((target) => writeSchemaDocument(target, { check: options.check ?? false })));
+    .action((options: { check?: boolean }) =>
+      withDatabase((target) => writeSchemaDocument(target, { check: options.check ?? false })),
+    );
 }

@@ -35,13 +35,23 @@ function positiveSeconds(value: string): number {
 }
 
 export function addCodaOptions(command: Command, { snapshot }: { snapshot: boolean }): Command {
-  command.addOption(new Option('--doc <docId>', 'the Coda doc id (the part after "_d" in the doc URL)').env('CODA_DOC_ID'));
+  command.addOption(
+    new Option('--doc <docId>', 'the Coda doc id (the part after "_d" in the doc URL)').env('CODA_DOC_ID'),
+  );
   if (snapshot) command.option('--snapshot <dir>', 'read this snapshot directory instead of the live doc');
   return command
     .option('--base-url <url>', `the Coda API (default: CODA_API_BASE_URL or ${DEFAULT_BASE_URL})`)
     .option('--token-file <file>', 'read the API token from this file instead of CODA_API_TOKEN')
-    .option('--rate-limit <rate>', `requests per interval (default: CODA_RATE_LIMIT or ${formatRateLimit(DEFAULT_RATE_LIMIT)})`)
-    .option('--timeout <seconds>', 'give up on a single request after this long, and retry it', positiveSeconds, 60);
+    .option(
+      '--rate-limit <rate>',
+      `requests per interval (default: CODA_RATE_LIMIT or ${formatRateLimit(DEFAULT_RATE_LIMIT)})`,
+    )
+    .option(
+      '--timeout <seconds>',
+      'give up on a single request after this long, and retry it',
+      positiveSeconds,
+      60,
+    );
 }
 
 export async function codaClient(options: CodaOptions): Promise<CodaClient> {
@@ -50,12 +60,15 @@ export async function codaClient(options: CodaOptions): Promise<CodaClient> {
 }
 
 function requireDoc(options: CodaOptions): string {
-  if (!options.doc) throw new Error('say which Coda doc to read: --doc <docId> (or CODA_DOC_ID), or --snapshot <dir>');
+  if (!options.doc)
+    throw new Error('say which Coda doc to read: --doc <docId> (or CODA_DOC_ID), or --snapshot <dir>');
   return options.doc;
 }
 
 /** Extracts the doc into a new snapshot directory, with progress on stderr. */
-export async function extractFromOptions(options: CodaOptions): Promise<ExtractResult & { client: CodaClient }> {
+export async function extractFromOptions(
+  options: CodaOptions,
+): Promise<ExtractResult & { client: CodaClient }> {
   const docId = requireDoc(options);
   const client = await codaClient(options);
   // Node's default for these signals ends the process without 'exit' handlers, and the one that

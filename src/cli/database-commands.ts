@@ -9,7 +9,11 @@ import { runMigration } from './migration-commands.ts';
 
 async function migrateAndReport(target: DatabaseTarget): Promise<void> {
   const { applied } = await migrate(target.url, { log: (line) => console.log(`  ${line}`) });
-  console.log(applied.length ? `Applied ${applied.length} migration(s) to ${target.label}` : `Nothing to migrate: ${target.label} is up to date`);
+  console.log(
+    applied.length
+      ? `Applied ${applied.length} migration(s) to ${target.label}`
+      : `Nothing to migrate: ${target.label} is up to date`,
+  );
 }
 
 async function validateAndReport(target: DatabaseTarget): Promise<boolean> {
@@ -25,18 +29,34 @@ function printConnection(target: DatabaseTarget): void {
 export function registerDatabaseCommands(program: Command): void {
   program
     .command('up')
-    .description('bring the database up (embedded unless DATABASE_URL is set), migrate it, print how to connect, exit')
-    .option('--with-example', `then, on the embedded database only, run a cutover of the example doc in ${path.relative(process.cwd(), EXAMPLE_SNAPSHOT)}`)
+    .description(
+      'bring the database up (embedded unless DATABASE_URL is set), migrate it, print how to connect, exit',
+    )
+    .option(
+      '--with-example',
+      `then, on the embedded database only, run a cutover of the example doc in ${path.relative(process.cwd(), EXAMPLE_SNAPSHOT)}`,
+    )
     .action((options: { withExample?: boolean }) =>
       withDatabase(async (target) => {
         await migrateAndReport(target);
         if (!(await validateAndReport(target))) process.exitCode = 1;
         // The example's made-up business must never land in a real database.
-        if (options.withExample && !target.embedded) console.log('DATABASE_URL is set: the example doc is migrated only into the embedded database, so it was skipped.');
-        else if (options.withExample) await runMigration(target, 'cutover', { snapshot: EXAMPLE_SNAPSHOT, mappings: MAPPINGS_DIR, runs: 'runs', timeout: 60 });
+        if (options.withExample && !target.embedded)
+          console.log(
+            'DATABASE_URL is set: the example doc is migrated only into the embedded database, so it was skipped.',
+          );
+        else if (options.withExample)
+          await runMigration(target, 'cutover', {
+            snapshot: EXAMPLE_SNAPSHOT,
+            mappings: MAPPINGS_DIR,
+            runs: 'runs',
+            timeout: 60,
+          });
         printConnection(target);
         if (target.embedded && !target.embedded.server.attached) {
-          console.log(`The data stays in ${target.embedded.dataDir}; run \`npm run erp -- serve\` to keep the server running.`);
+          console.log(
+            `The data stays in ${target.embedded.dataDir}; run \`npm run erp -- serve\` to keep the server running.`,
+          );
         }
       }),
     );
@@ -45,7 +65,8 @@ export function registerDatabaseCommands(program: Command): void {
     .command('serve')
     .description('run the embedded database in the foreground until interrupted (Ctrl-C)')
     .action(async () => {
-      if (process.env.DATABASE_URL) throw new Error('serve runs the embedded database; unset DATABASE_URL to use it');
+      if (process.env.DATABASE_URL)
+        throw new Error('serve runs the embedded database; unset DATABASE_URL to use it');
       const target = await openDatabase();
       if (target.embedded?.server.attached) {
         console.log(`The embedded database is already running (another process serves it).`);
@@ -75,7 +96,12 @@ export function registerDatabaseCommands(program: Command): void {
       withDatabase(async (target) => {
         const status = await migrationStatus(target.url);
         for (const migration of status.applied) {
-          const note = migration.state === 'ok' ? '' : migration.state === 'edited' ? '  EDITED SINCE APPLIED' : '  FILE MISSING';
+          const note =
+            migration.state === 'ok'
+              ? ''
+              : migration.state === 'edited'
+                ? '  EDITED SINCE APPLIED'
+                : '  FILE MISSING';
           console.log(`applied  ${migration.name}  ${migration.appliedAt.toISOString()}${note}`);
         }
         for (const migration of status.pending) console.log(`pending  ${migration.name}`);

@@ -12,7 +12,9 @@ export function registerExtractCommands(program: Command): void {
   addCodaOptions(
     program
       .command('extract')
-      .description('read every base table of a Coda doc into a new snapshot directory (manifest.json, tables/<tableId>.jsonl)')
+      .description(
+        'read every base table of a Coda doc into a new snapshot directory (manifest.json, tables/<tableId>.jsonl)',
+      )
       .option('--out <dir>', 'the snapshot directory to create (default: snapshots/<docId>-<UTC time>)'),
     { snapshot: false },
   ).action(async (options: CodaOptions) => {

@@ -21,30 +21,54 @@ export interface RunCommandOptions extends CodaOptions {
 
 function count(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number, 0 or more');
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new InvalidArgumentError('expected a whole number, 0 or more');
   return parsed;
 }
 
 /** runs/20250102T030405Z-cutover: one folder per run, for its backup and reports. */
 function runDirectory(root: string, mode: RunMode, at: Date): string {
-  return path.join(root, `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${mode}`);
+  return path.join(
+    root,
+    `${at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${mode}`,
+  );
 }
 
 /**
  * One plan, cutover or reconcile against an open database; its report is printed and kept in its
  * run folder. Exits non-zero when a cutover rolled back or a reconcile found differences.
  */
-export async function runMigration(target: DatabaseTarget, mode: RunMode, options: RunCommandOptions): Promise<RunReport> {
+export async function runMigration(
+  target: DatabaseTarget,
+  mode: RunMode,
+  options: RunCommandOptions,
+): Promise<RunReport> {
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
-  const onTableLoaded = process.stderr.isTTY ? (table: TableLoadReport) => void process.stderr.write(`  ${table.target}: ${table.read.toLocaleString('en-US')} rows read\n`) : undefined;
-  const report = await runLoad({ databaseUrl: target.url, source, mappings, mode, maxRejects: options.maxRejects, runDir, onTableLoaded });
+  const onTableLoaded = process.stderr.isTTY
+    ? (table: TableLoadReport) =>
+        void process.stderr.write(`  ${table.target}: ${table.read.toLocaleString('en-US')} rows read\n`)
+    : undefined;
+  const report = await runLoad({
+    databaseUrl: target.url,
+    source,
+    mappings,
+    mode,
+    maxRejects: options.maxRejects,
+    runDir,
+    onTableLoaded,
+  });
   const summary = formatTerminalReport(report, displayPath(report.source));
   const files = await writeRunReports(runDir, report, summary);
   console.log(`\n${summary}`);
-  console.log(`Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`);
+  console.log(
+    `Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`,
+  );
   if (report.outcome === 'rolled_back' || report.outcome === 'differences') process.exitCode = 1;
   return report;
 }
@@ -60,53 +84,93 @@ async function draftTables(options: CodaOptions): Promise<DraftTable[]> {
   if (options.snapshot || !options.doc) return (await openSource(options)).manifest().tables;
   const client = await codaClient(options);
   const tables = await client.listBaseTables(options.doc);
-  return Promise.all(tables.map(async (table) => ({ id: table.id, name: table.name, columns: await client.listColumns(options.doc!, table) })));
+  return Promise.all(
+    tables.map(async (table) => ({
+      id: table.id,
+      name: table.name,
+      columns: await client.listColumns(options.doc!, table),
+    })),
+  );
 }
 
 export function registerMigrationCommands(program: Command): void {
-  addRunOptions(program.command('plan').description('dry run: what a cutover would insert, update and reject, without writing anything')).action(
-    async (options: RunCommandOptions) => {
-      await withDatabase((target) => runMigration(target, 'plan', options));
-    },
-  );
+  addRunOptions(
+    program
+      .command('plan')
+      .description('dry run: what a cutover would insert, update and reject, without writing anything'),
+  ).action(async (options: RunCommandOptions) => {
+    await withDatabase((target) => runMigration(target, 'plan', options));
+  });
 
-  addRunOptions(program.command('cutover').description('back up erp, load every mapped table in one transaction, commit only if clean'))
+  addRunOptions(
+    program
+      .command('cutover')
+      .description('back up erp, load every mapped table in one transaction, commit only if clean'),
+  )
     .option('--max-rejects <n>', 'roll back when more rows than this are rejected', count, 0)
     .action(async (options: RunCommandOptions) => {
       await withDatabase((target) => runMigration(target, 'cutover', options));
     });
 
   addRunOptions(
-    program.command('reconcile').description('compare Coda with Postgres after a load: rows matched, missing, extra or different, and business totals; exits 1 on any difference'),
+    program
+      .command('reconcile')
+      .description(
+        'compare Coda with Postgres after a load: rows matched, missing, extra or different, and business totals; exits 1 on any difference',
+      ),
   ).action(async (options: RunCommandOptions) => {
     await withDatabase((target) => runMigration(target, 'reconcile', options));
   });
 
-  const mappings = program.command('mappings').description('list a doc\'s tables and columns, and write draft mapping files');
-  addCodaOptions(mappings.command('list').description('every base table and column: name, id, format, formula, link target'), { snapshot: true }).action(
-    async (options: CodaOptions) => {
-      const tables = await draftTables(options);
-      for (const table of tables) {
-        console.log(`${table.name} (${table.id})`);
-        for (const column of table.columns) {
-          const format = column.format as { type: string; isArray?: boolean; table?: { id?: string; name?: string } };
-          const link = format.table ? ` -> ${format.table.name ?? ''} (${format.table.id ?? '?'})` : '';
-          console.log(`  ${column.id}  ${column.name}  ${format.type}${format.isArray ? ' list' : ''}${column.calculated ? ' formula' : ''}${link}`);
-        }
+  const mappings = program
+    .command('mappings')
+    .description("list a doc's tables and columns, and write draft mapping files");
+  addCodaOptions(
+    mappings
+      .command('list')
+      .description('every base table and column: name, id, format, formula, link target'),
+    { snapshot: true },
+  ).action(async (options: CodaOptions) => {
+    const tables = await draftTables(options);
+    for (const table of tables) {
+      console.log(`${table.name} (${table.id})`);
+      for (const column of table.columns) {
+        const format = column.format as {
+          type: string;
+          isArray?: boolean;
+          table?: { id?: string; name?: string };
+        };
+        const link = format.table ? ` -> ${format.table.name ?? ''} (${format.table.id ?? '?'})` : '';
+        console.log(
+          `  ${column.id}  ${column.name}  ${format.type}${format.isArray ? ' list' : ''}${column.calculated ? ' formula' : ''}${link}`,
+        );
       }
-    },
-  );
+    }
+  });
   addCodaOptions(
     mappings
       .command('draft')
-      .description('write draft mapping files for the named tables, keyed by column id, with suggested erp columns')
+      .description(
+        'write draft mapping files for the named tables, keyed by column id, with suggested erp columns',
+      )
       .requiredOption('--table <names...>', 'Coda table names or ids to draft')
       .option('--mappings <dir>', 'where to write the drafts', MAPPINGS_DIR)
       .option('--force', 'overwrite existing mapping files'),
     { snapshot: true },
   ).action(async (options: CodaOptions & { table: string[]; mappings: string; force?: boolean }) => {
     const tables = await draftTables(options);
-    const written = await withDatabase((target) => writeDraftMappings({ databaseUrl: target.url, tables, wanted: options.table, dir: options.mappings, force: options.force ?? false }));
-    for (const draft of written) console.log(`wrote ${displayPath(draft.file)}${draft.target ? ` (-> ${draft.target})` : ' (choose its target table)'}`);
+    const written = await withDatabase((target) =>
+      writeDraftMappings({
+        databaseUrl: target.url,
+        tables,
+        wanted: options.table,
+        dir: options.mappings,
+        force: options.force ?? false,
+      }),
+    );
+    for (const draft of written)
+      console.log(
+        `wrote ${displayPath(draft.file)}${draft.target ? ` (-> ${draft.target})` : ' (choose its target table)'}`,
+      );
   });
 }

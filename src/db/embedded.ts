@@ -53,7 +53,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, HOST, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -129,7 +131,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     await server.start();
   } catch (error) {
     const detail = recentLog.filter(Boolean).slice(-10).join('\n  ');
-    throw new Error(`Embedded Postgres did not start in ${clusterDir}: ${String((error as Error)?.message ?? error)}\n  ${detail}`);
+    throw new Error(
+      `Embedded Postgres did not start in ${clusterDir}: ${String((error as Error)?.message ?? error)}\n  ${detail}`,
+    );
   }
   return {
     host: HOST,

@@ -70,10 +70,9 @@ const appliedTable = `${quoteIdent(BOOKKEEPING_SCHEMA)}.${quoteIdent(APPLIED_TAB
 const checksumTable = `${quoteIdent(BOOKKEEPING_SCHEMA)}.${quoteIdent(CHECKSUM_TABLE)}`;
 
 async function readApplied(client: pg.ClientBase): Promise<AppliedMigration[]> {
-  const exists = await client.query<{ present: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS present`,
-    [appliedTable],
-  );
+  const exists = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+    appliedTable,
+  ]);
   if (!exists.rows[0]?.present) return [];
   const { rows } = await client.query<{ name: string; run_on: Date; sha256: string | null }>(
     `SELECT m.name, m.run_on, c.sha256

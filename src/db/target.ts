@@ -26,7 +26,13 @@ export interface DatabaseTarget {
   close(): Promise<void>;
 }
 
-export function connectionUrl(parts: { user: string; password: string; host: string; port: number; database: string }): string {
+export function connectionUrl(parts: {
+  user: string;
+  password: string;
+  host: string;
+  port: number;
+  database: string;
+}): string {
   const url = new URL('postgresql://placeholder');
   url.username = parts.user;
   url.password = parts.password;
@@ -47,9 +53,14 @@ export async function ensureOwnedDatabase(
   await withClient(adminUrl, async (client) => {
     const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [owner]);
     const verb = role.rowCount ? 'ALTER' : 'CREATE';
-    await client.query(`${verb} ROLE ${quoteIdent(owner)} LOGIN CREATEROLE PASSWORD ${quoteLiteral(ownerPassword)}`);
+    await client.query(
+      `${verb} ROLE ${quoteIdent(owner)} LOGIN CREATEROLE PASSWORD ${quoteLiteral(ownerPassword)}`,
+    );
     const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (!db.rowCount) await client.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(owner)} ENCODING 'UTF8'`);
+    if (!db.rowCount)
+      await client.query(
+        `CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(owner)} ENCODING 'UTF8'`,
+      );
   });
 }
 
@@ -65,25 +76,52 @@ async function ensureDatabaseFromUrl(url: string): Promise<void> {
   }
   const maintenance = new URL(url);
   maintenance.pathname = '/postgres';
-  await withClient(maintenance.toString(), (client) => client.query(`CREATE DATABASE ${quoteIdent(database)} ENCODING 'UTF8'`));
+  await withClient(maintenance.toString(), (client) =>
+    client.query(`CREATE DATABASE ${quoteIdent(database)} ENCODING 'UTF8'`),
+  );
 }
 
-export async function openDatabase({ dataDir = process.env.ERP_DATA_DIR ?? DEFAULT_DATA_DIR } = {}): Promise<DatabaseTarget> {
+export async function openDatabase({
+  dataDir = process.env.ERP_DATA_DIR ?? DEFAULT_DATA_DIR,
+} = {}): Promise<DatabaseTarget> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
     await ensureDatabaseFromUrl(fromEnv);
     return { url: fromEnv, label: redactUrl(fromEnv), close: async () => {} };
   }
 
-  const server = await startEmbeddedPostgres({ dataDir, persistent: true, preferredPort: PREFERRED_EMBEDDED_PORT });
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    persistent: true,
+    preferredPort: PREFERRED_EMBEDDED_PORT,
+  });
   try {
     const ownerPassword = await loadOrCreateSecret(dataDir, OWNER_ROLE);
-    const adminUrl = connectionUrl({ user: SUPERUSER, password: server.superuserPassword, host: server.host, port: server.port, database: 'postgres' });
+    const adminUrl = connectionUrl({
+      user: SUPERUSER,
+      password: server.superuserPassword,
+      host: server.host,
+      port: server.port,
+      database: 'postgres',
+    });
     await ensureOwnedDatabase(adminUrl, { database: DATABASE_NAME, owner: OWNER_ROLE, ownerPassword });
     const pgpassFile = path.resolve(dataDir, 'pgpass');
-    await writeFile(pgpassFile, `${server.host}:${server.port}:*:${OWNER_ROLE}:${ownerPassword}\n`, { mode: 0o600 });
-    const url = connectionUrl({ user: OWNER_ROLE, password: ownerPassword, host: server.host, port: server.port, database: DATABASE_NAME });
-    return { url, label: redactUrl(url), embedded: { dataDir, pgpassFile, server }, close: () => server.stop() };
+    await writeFile(pgpassFile, `${server.host}:${server.port}:*:${OWNER_ROLE}:${ownerPassword}\n`, {
+      mode: 0o600,
+    });
+    const url = connectionUrl({
+      user: OWNER_ROLE,
+      password: ownerPassword,
+      host: server.host,
+      port: server.port,
+      database: DATABASE_NAME,
+    });
+    return {
+      url,
+      label: redactUrl(url),
+      embedded: { dataDir, pgpassFile, server },
+      close: () => server.stop(),
+    };
   } catch (error) {
     await server.stop();
     throw error;
@@ -103,6 +141,8 @@ export async function withDatabase<T>(work: (target: DatabaseTarget) => Promise<
 export function psqlCommand(target: DatabaseTarget): string {
   const url = new URL(target.url);
   url.password = '';
-  const passfile = target.embedded ? `PGPASSFILE=${path.relative(process.cwd(), target.embedded.pgpassFile) || target.embedded.pgpassFile} ` : '';
+  const passfile = target.embedded
+    ? `PGPASSFILE=${path.relative(process.cwd(), target.embedded.pgpassFile) || target.embedded.pgpassFile} `
+    : '';
   return `${passfile}psql "${url.toString()}"`;
 }

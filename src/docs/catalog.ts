@@ -64,7 +64,13 @@ export interface Catalog {
   roles: Role[];
 }
 
-const ON_DELETE: Record<string, string> = { a: 'no action', r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' };
+const ON_DELETE: Record<string, string> = {
+  a: 'no action',
+  r: 'restrict',
+  c: 'cascade',
+  n: 'set null',
+  d: 'set default',
+};
 const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
 
 type Row = Record<string, unknown>;
@@ -77,9 +83,14 @@ function groupBy<T extends Row>(rows: T[], key: (row: T) => string): Map<string,
 
 const tableKey = (row: Row) => `${String(row.schema)}.${String(row.table)}`;
 
-export async function readCatalog(url: string, schemaNames: readonly string[], roles: readonly string[]): Promise<Catalog> {
+export async function readCatalog(
+  url: string,
+  schemaNames: readonly string[],
+  roles: readonly string[],
+): Promise<Catalog> {
   return withClient(url, async (client) => {
-    const q = async <R extends Row>(sql: string, params: unknown[] = [schemaNames]) => (await client.query<R>(sql, params)).rows;
+    const q = async <R extends Row>(sql: string, params: unknown[] = [schemaNames]) =>
+      (await client.query<R>(sql, params)).rows;
 
     const schemas = await q<{ name: string; comment: string | null }>(
       `SELECT nspname AS name, obj_description(oid, 'pg_namespace') AS comment
@@ -91,7 +102,15 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
         WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p')
         ORDER BY 1, 2`,
     );
-    const columns = await q<{ schema: string; table: string; name: string; type: string; not_null: boolean; default: string | null; comment: string | null }>(
+    const columns = await q<{
+      schema: string;
+      table: string;
+      name: string;
+      type: string;
+      not_null: boolean;
+      default: string | null;
+      comment: string | null;
+    }>(
       `SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
               format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
               CASE
@@ -108,7 +127,15 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
         WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY 1, 2, a.attnum`,
     );
-    const constraints = await q<{ schema: string; table: string; name: string; kind: string; columns: string[]; definition: string; comment: string | null }>(
+    const constraints = await q<{
+      schema: string;
+      table: string;
+      name: string;
+      kind: string;
+      columns: string[];
+      definition: string;
+      comment: string | null;
+    }>(
       `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype AS kind,
               ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k (attnum, ord)
                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
@@ -131,8 +158,16 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
         ORDER BY 1, 2, 3`,
     );
     const foreignKeys = await q<{
-      schema: string; table: string; name: string; columns: string[]; not_null: boolean;
-      target_schema: string; target_table: string; target_columns: string[]; on_delete: string; comment: string | null;
+      schema: string;
+      table: string;
+      name: string;
+      columns: string[];
+      not_null: boolean;
+      target_schema: string;
+      target_table: string;
+      target_columns: string[];
+      on_delete: string;
+      comment: string | null;
     }>(
       `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name,
               ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k (attnum, ord)
@@ -204,7 +239,8 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
       const key = tableKey(row);
       const tableConstraints = constraintsOf.get(key) ?? [];
       const rolePrivileges: Record<string, string[]> = {};
-      for (const grant of privilegesOf.get(key) ?? []) (rolePrivileges[grant.role] ??= []).push(grant.privilege);
+      for (const grant of privilegesOf.get(key) ?? [])
+        (rolePrivileges[grant.role] ??= []).push(grant.privilege);
       return {
         schema: row.schema,
         name: row.table,
@@ -219,10 +255,14 @@ export async function readCatalog(url: string, schemaNames: readonly string[], r
         })),
         primaryKey: tableConstraints.find((constraint) => constraint.kind === 'p')?.columns ?? [],
         unique: [
-          ...tableConstraints.filter((constraint) => constraint.kind === 'u').map(({ name, definition }) => ({ name, definition })),
+          ...tableConstraints
+            .filter((constraint) => constraint.kind === 'u')
+            .map(({ name, definition }) => ({ name, definition })),
           ...(uniqueIndexesOf.get(key) ?? []).map(({ name, definition }) => ({ name, definition })),
         ],
-        checks: tableConstraints.filter((constraint) => constraint.kind === 'c').map(({ name, definition }) => ({ name, definition })),
+        checks: tableConstraints
+          .filter((constraint) => constraint.kind === 'c')
+          .map(({ name, definition }) => ({ name, definition })),
         foreignKeys: (foreignKeysOf.get(key) ?? []).map((fk) => ({
           name: fk.name,
           columns: fk.columns,

@@ -18,7 +18,10 @@ function code(text: string): string {
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchor(heading: string): string {
-  return `#${heading.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')}`;
+  return `#${heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-')}`;
 }
 
 function qualified(table: { schema: string; name: string }): string {
@@ -44,7 +47,10 @@ function relationships(tables: Table[]): Relationship[] {
 }
 
 /** Parent first: exactly one parent when the column is required, at most one otherwise. */
-function relationshipLine(relationship: Relationship, entity: (table: { schema: string; name: string }) => string): string {
+function relationshipLine(
+  relationship: Relationship,
+  entity: (table: { schema: string; name: string }) => string,
+): string {
   const { foreignKey } = relationship;
   const parent = entity({ schema: foreignKey.target.schema, name: foreignKey.target.table });
   const cardinality = foreignKey.notNull ? '||--o{' : '|o--o{';
@@ -56,16 +62,22 @@ function schemaDiagram(schema: Schema): string[] {
   const lines = ['```mermaid', 'erDiagram'];
   for (const table of schema.tables) {
     const foreignKeyColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));
-    const keyColumns = table.columns.filter((column) => table.primaryKey.includes(column.name) || foreignKeyColumns.has(column.name));
+    const keyColumns = table.columns.filter(
+      (column) => table.primaryKey.includes(column.name) || foreignKeyColumns.has(column.name),
+    );
     lines.push(`  ${table.name} {`);
     for (const column of keyColumns) {
-      const keys = [table.primaryKey.includes(column.name) ? 'PK' : '', foreignKeyColumns.has(column.name) ? 'FK' : ''].filter(Boolean);
+      const keys = [
+        table.primaryKey.includes(column.name) ? 'PK' : '',
+        foreignKeyColumns.has(column.name) ? 'FK' : '',
+      ].filter(Boolean);
       lines.push(`    ${mermaidType(column.type)} ${column.name} ${keys.join(', ')}`);
     }
     lines.push('  }');
   }
   for (const relationship of relationships(schema.tables)) {
-    if (relationship.foreignKey.target.schema === schema.name) lines.push(relationshipLine(relationship, entity));
+    if (relationship.foreignKey.target.schema === schema.name)
+      lines.push(relationshipLine(relationship, entity));
   }
   lines.push('```');
   return lines;
@@ -101,19 +113,28 @@ function tableSection(table: Table, referencedBy: Relationship[]): string[] {
   lines.push('');
   const facts: string[] = [];
   if (table.primaryKey.length) facts.push(`**Primary key:** ${code(table.primaryKey.join(', '))}`);
-  for (const unique of table.unique) facts.push(`**Unique** ${code(unique.name)}: ${code(unique.definition)}`);
+  for (const unique of table.unique)
+    facts.push(`**Unique** ${code(unique.name)}: ${code(unique.definition)}`);
   for (const fk of table.foreignKeys) {
     const target = `${fk.target.schema}.${fk.target.table}(${fk.target.columns.join(', ')})`;
-    facts.push(`**References** ${code(fk.columns.join(', '))} → ${code(target)}, on delete ${fk.onDelete}${fk.comment ? `: ${cell(fk.comment)}` : ''}`);
+    facts.push(
+      `**References** ${code(fk.columns.join(', '))} → ${code(target)}, on delete ${fk.onDelete}${fk.comment ? `: ${cell(fk.comment)}` : ''}`,
+    );
   }
   for (const { from, foreignKey } of referencedBy) {
-    facts.push(`**Referenced by** ${code(`${qualified(from)}.${foreignKey.columns.join(', ')}`)} (on delete ${foreignKey.onDelete})`);
+    facts.push(
+      `**Referenced by** ${code(`${qualified(from)}.${foreignKey.columns.join(', ')}`)} (on delete ${foreignKey.onDelete})`,
+    );
   }
   for (const check of table.checks) facts.push(`**Check** ${code(check.name)}: ${code(check.definition)}`);
   for (const trigger of table.triggers) facts.push(`**Trigger:** ${code(trigger)}`);
   if (table.rowLevelSecurity) {
-    const policies = table.policies.map((policy) => `${code(policy.name)}${policy.comment ? ` (${cell(policy.comment)})` : ''}`);
-    facts.push(`**Row-level security:** ${policies.length ? policies.join('; ') : 'enabled, no policy: only the owner sees rows'}`);
+    const policies = table.policies.map(
+      (policy) => `${code(policy.name)}${policy.comment ? ` (${cell(policy.comment)})` : ''}`,
+    );
+    facts.push(
+      `**Row-level security:** ${policies.length ? policies.join('; ') : 'enabled, no policy: only the owner sees rows'}`,
+    );
   }
   return [...lines, ...facts.map((fact) => `- ${fact}`), ''];
 }
@@ -123,7 +144,10 @@ function accessMatrix(schema: Schema, roles: string[]): string[] {
     `| ${schema.name} table | ${roles.map(code).join(' | ')} |`,
     `|---|${roles.map(() => '---').join('|')}|`,
     ...schema.tables.map((table) => {
-      const letters = roles.map((role) => (table.privileges[role] ?? []).map((privilege) => PRIVILEGE_LETTERS[privilege]).join('') || '–');
+      const letters = roles.map(
+        (role) =>
+          (table.privileges[role] ?? []).map((privilege) => PRIVILEGE_LETTERS[privilege]).join('') || '–',
+      );
       return `| [${table.name}](${anchor(qualified(table))}) | ${letters.join(' | ')} |`;
     }),
     '',
@@ -143,7 +167,9 @@ export function renderSchemaDocument(catalog: Catalog, options: DocumentOptions)
   const internal = catalog.schemas.filter((schema) => !options.apiSchemas.includes(schema.name));
   const allTables = catalog.schemas.flatMap((schema) => schema.tables);
   const referencedBy = (table: Table) =>
-    relationships(allTables).filter(({ foreignKey }) => foreignKey.target.schema === table.schema && foreignKey.target.table === table.name);
+    relationships(allTables).filter(
+      ({ foreignKey }) => foreignKey.target.schema === table.schema && foreignKey.target.table === table.name,
+    );
   const accessRoles = [...options.accessRoles];
 
   const out: string[] = [
@@ -160,7 +186,10 @@ export function renderSchemaDocument(catalog: Catalog, options: DocumentOptions)
     '## Contents',
     '',
     '- [Roles](#roles) and [access by role](#access-by-role)',
-    ...served.map((schema) => `- [Schema \`${schema.name}\`](${anchor(`Schema ${schema.name}`)}): ${schema.tables.map((table) => `[${table.name}](${anchor(qualified(table))})`).join(', ')}`),
+    ...served.map(
+      (schema) =>
+        `- [Schema \`${schema.name}\`](${anchor(`Schema ${schema.name}`)}): ${schema.tables.map((table) => `[${table.name}](${anchor(qualified(table))})`).join(', ')}`,
+    ),
     `- [Links between ${served.map((schema) => schema.name).join(' and ')}](${anchor(`Links between ${served.map((schema) => schema.name).join(' and ')}`)})`,
     '- [Not served over HTTP](#not-served-over-http)',
     '',
@@ -168,7 +197,9 @@ export function renderSchemaDocument(catalog: Catalog, options: DocumentOptions)
     '',
     '| role | login | what it is for |',
     '|---|---|---|',
-    ...catalog.roles.map((role) => `| ${code(role.name)} | ${role.canLogin ? 'yes' : 'no'} | ${cell(role.comment)} |`),
+    ...catalog.roles.map(
+      (role) => `| ${code(role.name)} | ${role.canLogin ? 'yes' : 'no'} | ${cell(role.comment)} |`,
+    ),
     '',
     '## Access by role',
     '',
@@ -181,20 +212,33 @@ export function renderSchemaDocument(catalog: Catalog, options: DocumentOptions)
     out.push(`## Schema \`${schema.name}\``, '', schema.comment ?? '', '', ...schemaDiagram(schema), '');
     if (schema.functions.length) {
       out.push(`### Functions in \`${schema.name}\``, '');
-      for (const fn of schema.functions) out.push(`- ${code(`${schema.name}.${fn.signature}`)} returns ${code(fn.returns)}: ${cell(fn.comment)}`);
+      for (const fn of schema.functions)
+        out.push(
+          `- ${code(`${schema.name}.${fn.signature}`)} returns ${code(fn.returns)}: ${cell(fn.comment)}`,
+        );
       out.push('');
     }
     for (const table of schema.tables) out.push(...tableSection(table, referencedBy(table)));
   }
 
-  out.push(`## Links between ${served.map((schema) => schema.name).join(' and ')}`, '', ...crossSchemaDiagram(served), '');
+  out.push(
+    `## Links between ${served.map((schema) => schema.name).join(' and ')}`,
+    '',
+    ...crossSchemaDiagram(served),
+    '',
+  );
 
   out.push('## Not served over HTTP', '');
   for (const schema of internal) {
     out.push(`### Schema \`${schema.name}\``, '', schema.comment ?? '_No comment._', '');
-    for (const table of schema.tables) out.push(`- table ${code(qualified(table))}: ${cell(table.comment) || '_no comment_'}`);
-    for (const fn of schema.functions) out.push(`- function ${code(`${schema.name}.${fn.signature}`)}: ${cell(fn.comment)}`);
+    for (const table of schema.tables)
+      out.push(`- table ${code(qualified(table))}: ${cell(table.comment) || '_no comment_'}`);
+    for (const fn of schema.functions)
+      out.push(`- function ${code(`${schema.name}.${fn.signature}`)}: ${cell(fn.comment)}`);
     out.push('');
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

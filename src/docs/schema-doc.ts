@@ -17,6 +17,14 @@ const INTERNAL_SCHEMAS = [BOOKKEEPING_SCHEMA, API_SUPPORT_SCHEMA];
 
 export async function generateSchemaDocument(url: string): Promise<string> {
   const accessRoles = [...API_ROLES, ...SERVICE_LOGIN_ROLES];
-  const catalog = await readCatalog(url, [...API_SCHEMAS, ...INTERNAL_SCHEMAS], [AUTHENTICATOR_ROLE, ...accessRoles]);
-  return renderSchemaDocument(catalog, { apiSchemas: API_SCHEMAS, accessRoles, regenerateCommand: REGENERATE_COMMAND });
+  const catalog = await readCatalog(
+    url,
+    [...API_SCHEMAS, ...INTERNAL_SCHEMAS],
+    [AUTHENTICATOR_ROLE, ...accessRoles],
+  );
+  return renderSchemaDocument(catalog, {
+    apiSchemas: API_SCHEMAS,
+    accessRoles,
+    regenerateCommand: REGENERATE_COMMAND,
+  });
 }

@@ -90,7 +90,13 @@ export class CodaClient {
 
   /** The doc's metadata; refuses a doc that Coda says is over the API size limit. */
   async getDoc(docId: string, signal?: AbortSignal): Promise<PublicApiDoc> {
-    const doc = await this.get<PublicApiDoc>(`/docs/${encodeURIComponent(docId)}`, {}, docSchema, { docId }, signal);
+    const doc = await this.get<PublicApiDoc>(
+      `/docs/${encodeURIComponent(docId)}`,
+      {},
+      docSchema,
+      { docId },
+      signal,
+    );
     if (doc.docSize?.overApiSizeLimit) {
       const { totalRowCount, tableAndViewCount } = doc.docSize;
       throw new CodaApiError(
@@ -106,7 +112,14 @@ export class CodaClient {
     const tables: PublicApiTableReference[] = [];
     const path = `/docs/${encodeURIComponent(docId)}/tables`;
     const params = { tableTypes: 'table', limit: LARGE_PAGE_LIMIT };
-    for await (const items of this.pages<PublicApiTableReference>(path, params, tableListSchema, 'tables', { docId }, signal)) {
+    for await (const items of this.pages<PublicApiTableReference>(
+      path,
+      params,
+      tableListSchema,
+      'tables',
+      { docId },
+      signal,
+    )) {
       // Filtered again in case the filter is ignored: a view read as a table would duplicate rows.
       tables.push(...items.filter((table) => table.tableType === 'table'));
     }
@@ -118,7 +131,14 @@ export class CodaClient {
     const columns: PublicApiColumn[] = [];
     const path = `${tablePath(docId, table)}/columns`;
     const subject = { docId, table };
-    for await (const items of this.pages<PublicApiColumn>(path, { limit: COLUMN_PAGE_LIMIT }, columnListSchema, 'columns', subject, signal)) {
+    for await (const items of this.pages<PublicApiColumn>(
+      path,
+      { limit: COLUMN_PAGE_LIMIT },
+      columnListSchema,
+      'columns',
+      subject,
+      signal,
+    )) {
       columns.push(...items);
     }
     return columns;
@@ -130,7 +150,14 @@ export class CodaClient {
    */
   rowPages(docId: string, table: TableIdentity, signal?: AbortSignal): AsyncGenerator<CodaRow[]> {
     const params = { valueFormat: 'rich', useColumnNames: false, limit: LARGE_PAGE_LIMIT };
-    return this.pages<CodaRow>(`${tablePath(docId, table)}/rows`, params, rowListSchema, 'rows', { docId, table }, signal);
+    return this.pages<CodaRow>(
+      `${tablePath(docId, table)}/rows`,
+      params,
+      rowListSchema,
+      'rows',
+      { docId, table },
+      signal,
+    );
   }
 
   /** Follows nextPageToken until it is absent; a token seen twice would mean reading forever. */
@@ -146,7 +173,13 @@ export class CodaClient {
     let pageToken: string | undefined;
     do {
       // With a pageToken Coda ignores every other parameter: the token carries them.
-      const page = await this.get<Page<T>>(path, pageToken === undefined ? firstParams : { pageToken }, schema, subject, signal);
+      const page = await this.get<Page<T>>(
+        path,
+        pageToken === undefined ? firstParams : { pageToken },
+        schema,
+        subject,
+        signal,
+      );
       yield page.items;
       pageToken = page.nextPageToken ?? undefined;
       if (pageToken !== undefined) {
@@ -196,7 +229,10 @@ export class CodaClient {
             );
           }
           rateLimitedRetries += 1;
-          await this.queue.holdFor(outcome.retryAfterMs ?? backoffDelay(rateLimitedRetries, this.retry, this.random), signal);
+          await this.queue.holdFor(
+            outcome.retryAfterMs ?? backoffDelay(rateLimitedRetries, this.retry, this.random),
+            signal,
+          );
           break;
         }
         case 'transient': {
@@ -211,7 +247,10 @@ export class CodaClient {
           break;
         }
         case 'refused':
-          throw new CodaApiError(refusalMessage(outcome.status, subject, outcome.codaMessage), outcome.status);
+          throw new CodaApiError(
+            refusalMessage(outcome.status, subject, outcome.codaMessage),
+            outcome.status,
+          );
       }
     }
   }
@@ -234,7 +273,9 @@ export class CodaClient {
     if (status === 409 || status >= 500) return { kind: 'transient', problem: `HTTP ${status}` };
     const body = parseJson(response.data);
     if (status >= 200 && status < 300) {
-      return body === undefined ? { kind: 'transient', problem: 'a malformed or truncated JSON body' } : { kind: 'ok', body };
+      return body === undefined
+        ? { kind: 'transient', problem: 'a malformed or truncated JSON body' }
+        : { kind: 'ok', body };
     }
     return { kind: 'refused', status, codaMessage: errorBodySchema.safeParse(body).data?.message };
   }
@@ -242,7 +283,8 @@ export class CodaClient {
   /** A description of a failure without a response, built from the error code only. */
   private networkProblem(error: unknown): string {
     const code = axios.isAxiosError(error) ? error.code : undefined;
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return `no answer within ${this.timeoutMs / 1_000} s`;
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
+      return `no answer within ${this.timeoutMs / 1_000} s`;
     if (code === 'ECONNRESET') return 'the connection was reset';
     if (code === 'ECONNREFUSED') return 'the connection was refused (check --base-url or CODA_API_BASE_URL)';
     return `a network error (${code ?? 'unknown'})`;

@@ -23,13 +23,17 @@ export function parseRateLimit(text: string): RateLimit {
   const requests = Number(match?.[1]);
   const intervalMs = Number(match?.[2] ?? 1) * UNIT_MS[(match?.[3] ?? 's') as keyof typeof UNIT_MS];
   if (!match || requests < 1 || !(intervalMs > 0)) {
-    throw new Error(`rate limit "${text}" is not of the form REQUESTS/INTERVAL, for example 80/6s or 20/200ms`);
+    throw new Error(
+      `rate limit "${text}" is not of the form REQUESTS/INTERVAL, for example 80/6s or 20/200ms`,
+    );
   }
   return { requests, intervalMs };
 }
 
 export function formatRateLimit(rate: RateLimit): string {
-  return rate.intervalMs % 1_000 === 0 ? `${rate.requests}/${rate.intervalMs / 1_000}s` : `${rate.requests}/${rate.intervalMs}ms`;
+  return rate.intervalMs % 1_000 === 0
+    ? `${rate.requests}/${rate.intervalMs / 1_000}s`
+    : `${rate.requests}/${rate.intervalMs}ms`;
 }
 
 /** The base URL as it may be shown or recorded: no user, password, query or fragment. */
@@ -63,14 +67,20 @@ export async function resolveConnection(
   if (!/^https?:$/.test(safeProtocol(baseUrl))) {
     throw new Error('the Coda API base URL (--base-url or CODA_API_BASE_URL) must be an http(s) URL');
   }
-  const token = (settings.tokenFile ? await readTokenFile(settings.tokenFile) : env.CODA_API_TOKEN ?? '').trim();
+  const token = (
+    settings.tokenFile ? await readTokenFile(settings.tokenFile) : (env.CODA_API_TOKEN ?? '')
+  ).trim();
   if (!token) {
     throw new Error(
       'no Coda API token: set CODA_API_TOKEN (create one under Account settings > API settings in Coda) or pass --token-file FILE',
     );
   }
   const rateText = settings.rateLimit ?? env.CODA_RATE_LIMIT;
-  return { baseUrl: baseUrl.replace(/\/+$/, ''), token, rateLimit: rateText ? parseRateLimit(rateText) : DEFAULT_RATE_LIMIT };
+  return {
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    token,
+    rateLimit: rateText ? parseRateLimit(rateText) : DEFAULT_RATE_LIMIT,
+  };
 }
 
 function safeProtocol(url: string): string {
@@ -85,6 +95,8 @@ async function readTokenFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    throw new Error(
+      `cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+    );
   }
 }

@@ -28,7 +28,11 @@ export class CodaApiError extends Error {
 }
 
 /** The message for a status that retrying cannot fix, saying what to check. */
-export function refusalMessage(status: number, subject: RequestSubject, codaMessage: string | undefined): string {
+export function refusalMessage(
+  status: number,
+  subject: RequestSubject,
+  codaMessage: string | undefined,
+): string {
   const what = describeSubject(subject);
   const idHint = subject.table
     ? `the table id ${subject.table.id}`

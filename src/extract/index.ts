@@ -26,10 +26,26 @@ export {
   type RateLimit,
 } from './config.ts';
 export { CodaApiError } from './errors.ts';
-export { createProgress, formatTableSummary, silentProgress, type ExtractProgress, type TableSummary } from './progress.ts';
+export {
+  createProgress,
+  formatTableSummary,
+  silentProgress,
+  type ExtractProgress,
+  type TableSummary,
+} from './progress.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
-export { MANIFEST_FILE, SNAPSHOT_FORMAT_VERSION, type SnapshotManifest, type SnapshotTable } from './snapshot-format.ts';
+export {
+  MANIFEST_FILE,
+  SNAPSHOT_FORMAT_VERSION,
+  type SnapshotManifest,
+  type SnapshotTable,
+} from './snapshot-format.ts';
 export { readSnapshot, type CodaSource, type Snapshot } from './snapshot-reader.ts';
-export { defaultSnapshotDir, extractSnapshot, type ExtractOptions, type ExtractResult } from './snapshot-writer.ts';
+export {
+  defaultSnapshotDir,
+  extractSnapshot,
+  type ExtractOptions,
+  type ExtractResult,
+} from './snapshot-writer.ts';
 export { openCodaSource, type SourceOptions } from './source.ts';
 export { systemClock, type Clock, type Random } from './timing.ts';

@@ -55,7 +55,8 @@ export function createProgress(stream: ProgressStream, clock: Clock): ExtractPro
     return {
       tableStarted: (table) => names.set(table.id, table.name),
       pageWritten: () => {},
-      tableFinished: (tableId, summary) => stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`),
+      tableFinished: (tableId, summary) =>
+        stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`),
       close: () => {},
     };
   }
@@ -73,7 +74,9 @@ export function createProgress(stream: ProgressStream, clock: Clock): ExtractPro
     lastDraw = now;
     clearLine();
     if (active.size === 0) return;
-    const parts = [...active].map(([id, totals]) => `${names.get(id)} ${count.format(totals.rows)} rows/${totals.pages} p`);
+    const parts = [...active].map(
+      ([id, totals]) => `${names.get(id)} ${count.format(totals.rows)} rows/${totals.pages} p`,
+    );
     const line = `reading ${active.size} table${active.size === 1 ? '' : 's'}: ${parts.join(' · ')}`;
     // Wider than the terminal would wrap, and \r would then redraw only the last part.
     stream.write(line.slice(0, Math.max(20, (stream.columns || 80) - 1)));

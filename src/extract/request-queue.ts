@@ -18,7 +18,11 @@ export class RequestQueue {
     // window Coda counts in, and however the network bunches requests up on the way, no window
     // sees more than the rate. `strict` spaces starts by a sliding window, not a fixed one (fixed
     // windows let two starts touch across a boundary).
-    this.queue = new PQueue({ intervalCap: 1, interval: Math.ceil(rate.intervalMs / rate.requests), strict: true });
+    this.queue = new PQueue({
+      intervalCap: 1,
+      interval: Math.ceil(rate.intervalMs / rate.requests),
+      strict: true,
+    });
   }
 
   /** Runs `task` when the rate allows; retries jump ahead so a table's next page is not starved. */

@@ -15,12 +15,18 @@ export const docSchema = z.looseObject({
 });
 
 export const tableListSchema = z.looseObject({
-  items: z.array(z.looseObject({ id: z.string(), name: z.string(), tableType: z.string(), browserLink: z.string() })),
+  items: z.array(
+    z.looseObject({ id: z.string(), name: z.string(), tableType: z.string(), browserLink: z.string() }),
+  ),
   nextPageToken: pageToken,
 });
 
 /** A column: also what the snapshot reader checks the manifest's columns against. */
-export const columnSchema = z.looseObject({ id: z.string(), name: z.string(), format: z.looseObject({ type: z.string() }) });
+export const columnSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  format: z.looseObject({ type: z.string() }),
+});
 
 export const columnListSchema = z.looseObject({
   items: z.array(columnSchema),

@@ -43,7 +43,8 @@ const TABLE_FILE = /^tables\/[A-Za-z0-9_-]+\.jsonl$/;
 /** The file for a table's rows; Coda ids are safe file names, anything else is refused. */
 export function tableFile(tableId: string): string {
   const file = `tables/${tableId}.jsonl`;
-  if (!TABLE_FILE.test(file)) throw new Error(`table id ${JSON.stringify(tableId)} cannot be used as a file name`);
+  if (!TABLE_FILE.test(file))
+    throw new Error(`table id ${JSON.stringify(tableId)} cannot be used as a file name`);
   return file;
 }
 

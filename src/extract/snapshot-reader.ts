@@ -7,7 +7,13 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CodaRow } from './coda-api-types.ts';
 import { describeIssue, rowSchema } from './response-schemas.ts';
-import { MANIFEST_FILE, manifestSchema, SNAPSHOT_FORMAT_VERSION, type SnapshotManifest, type SnapshotTable } from './snapshot-format.ts';
+import {
+  MANIFEST_FILE,
+  manifestSchema,
+  SNAPSHOT_FORMAT_VERSION,
+  type SnapshotManifest,
+  type SnapshotTable,
+} from './snapshot-format.ts';
 
 /** Where Coda data comes from for the later stages. */
 export interface CodaSource {
@@ -38,7 +44,9 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   }
   const check = manifestSchema.safeParse(json);
   if (!check.success) {
-    throw new Error(`${manifestPath} is not a snapshot manifest of format ${SNAPSHOT_FORMAT_VERSION}: ${describeIssue(check.error)}`);
+    throw new Error(
+      `${manifestPath} is not a snapshot manifest of format ${SNAPSHOT_FORMAT_VERSION}: ${describeIssue(check.error)}`,
+    );
   }
   // The raw JSON rather than the parse result: the columns stay exactly as Coda sent them.
   const manifest = json as SnapshotManifest;
@@ -72,13 +80,16 @@ async function* readRows(dir: string, table: SnapshotTable): AsyncGenerator<Coda
         throw new Error(`${file}:${lineNumber} is not a JSON row: the snapshot is damaged`);
       }
       const check = rowSchema.safeParse(row);
-      if (!check.success) throw new Error(`${file}:${lineNumber} is not a Coda row: ${describeIssue(check.error)}`);
+      if (!check.success)
+        throw new Error(`${file}:${lineNumber} is not a Coda row: ${describeIssue(check.error)}`);
       yield row as CodaRow;
     }
   } finally {
     await input.close();
   }
   if (lineNumber !== table.rowCount) {
-    throw new Error(`${file} has ${lineNumber} rows but the manifest says ${table.rowCount}: the snapshot is damaged`);
+    throw new Error(
+      `${file} has ${lineNumber} rows but the manifest says ${table.rowCount}: the snapshot is damaged`,
+    );
   }
 }

@@ -12,7 +12,13 @@ import { readPackageVersion } from '../version.ts';
 import type { CodaClient } from './client.ts';
 import type { PublicApiTableReference } from './coda-api-types.ts';
 import { silentProgress, type ExtractProgress } from './progress.ts';
-import { MANIFEST_FILE, SNAPSHOT_FORMAT_VERSION, tableFile, type SnapshotManifest, type SnapshotTable } from './snapshot-format.ts';
+import {
+  MANIFEST_FILE,
+  SNAPSHOT_FORMAT_VERSION,
+  tableFile,
+  type SnapshotManifest,
+  type SnapshotTable,
+} from './snapshot-format.ts';
 import { systemClock, type Clock } from './timing.ts';
 
 export const TOOL_NAME = 'postgres-erp';
@@ -35,7 +41,10 @@ export interface ExtractResult {
 
 /** snapshots/<docId>-<UTC time>, e.g. snapshots/AbCDeFGH-20250102T030405Z */
 export function defaultSnapshotDir(docId: string, at: Date, root = 'snapshots'): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return path.join(root, `${docId}-${stamp}`);
 }
 

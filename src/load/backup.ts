@@ -27,7 +27,9 @@ export interface BackupResult {
 /** PG_DUMP=none skips pg_dump and writes the CSV backup. */
 async function findPgDump(): Promise<string | undefined> {
   if (process.env.PG_DUMP === 'none') return undefined;
-  const candidates = [process.env.PG_DUMP, 'pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'].filter((candidate): candidate is string => Boolean(candidate));
+  const candidates = [process.env.PG_DUMP, 'pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'].filter(
+    (candidate): candidate is string => Boolean(candidate),
+  );
   for (const candidate of candidates) {
     if (candidate.includes('/') && !existsSync(candidate)) continue;
     try {
@@ -56,7 +58,11 @@ async function csvBackup(client: pg.ClientBase, dir: string): Promise<BackupResu
   return { kind: 'csv', path: dir };
 }
 
-export async function backupErpSchema(client: pg.ClientBase, databaseUrl: string, dir: string): Promise<BackupResult> {
+export async function backupErpSchema(
+  client: pg.ClientBase,
+  databaseUrl: string,
+  dir: string,
+): Promise<BackupResult> {
   const pgDump = await findPgDump();
   if (!pgDump) return csvBackup(client, path.join(dir, 'erp-backup'));
   await mkdir(dir, { recursive: true });

@@ -41,7 +41,10 @@ export async function listTargetTables(client: pg.ClientBase): Promise<string[]>
   return rows.map((row) => row.name);
 }
 
-export async function readTargetTable(client: pg.ClientBase, qualifiedName: string): Promise<TargetTable | undefined> {
+export async function readTargetTable(
+  client: pg.ClientBase,
+  qualifiedName: string,
+): Promise<TargetTable | undefined> {
   const [schema = '', table = ''] = qualifiedName.split('.');
   const relation = await client.query<{ oid: number }>(
     `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'`,
@@ -50,7 +53,13 @@ export async function readTargetTable(client: pg.ClientBase, qualifiedName: stri
   const oid = relation.rows[0]?.oid;
   if (oid === undefined) return undefined;
 
-  const columns = await client.query<{ name: string; type: string; not_null: boolean; has_default: boolean; generated: boolean }>(
+  const columns = await client.query<{
+    name: string;
+    type: string;
+    not_null: boolean;
+    has_default: boolean;
+    generated: boolean;
+  }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             a.atthasdef AS has_default, (a.attidentity <> '' OR a.attgenerated <> '') AS generated
        FROM pg_attribute a
@@ -80,7 +89,18 @@ export async function readTargetTable(client: pg.ClientBase, qualifiedName: stri
     name: qualifiedName,
     schema,
     table,
-    columns: new Map(columns.rows.map((row) => [row.name, { name: row.name, type: row.type, notNull: row.not_null, hasDefault: row.has_default, generated: row.generated }])),
+    columns: new Map(
+      columns.rows.map((row) => [
+        row.name,
+        {
+          name: row.name,
+          type: row.type,
+          notNull: row.not_null,
+          hasDefault: row.has_default,
+          generated: row.generated,
+        },
+      ]),
+    ),
     checks: checks.rows,
     references: new Map(references.rows.map((row) => [row.column, row.referenced])),
   };

@@ -9,7 +9,8 @@ import type { PgValue } from '../transform/convert.ts';
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeCopy(text: string): string {
-  if (text.includes('\u0000')) throw new Error('a NUL character reached COPY; the transform stage should have rejected it');
+  if (text.includes('\u0000'))
+    throw new Error('a NUL character reached COPY; the transform stage should have rejected it');
   return text.replace(/[\\\n\r\t]/g, (character) => COPY_ESCAPES[character] ?? character);
 }
 

@@ -17,7 +17,13 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CodaRow } from '../extract/index.ts';
-import { transformTable, type Reference, type Reject, type TableContext, type TargetRow } from '../transform/transform.ts';
+import {
+  transformTable,
+  type Reference,
+  type Reject,
+  type TableContext,
+  type TargetRow,
+} from '../transform/transform.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 
@@ -89,7 +95,9 @@ async function createStage({ client }: LoadContext, load: TableLoad): Promise<vo
   const stage = q(stageName(load));
   const columns = load.columns.map(q).join(', ');
   // Same column types as the target, none of its constraints: constraints are checked in step 3.
-  await client.query(`CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`);
+  await client.query(
+    `CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`,
+  );
   const extra = [
     `ADD COLUMN _coda_row_id text PRIMARY KEY`,
     `ADD COLUMN _row_name text`,
@@ -103,22 +111,39 @@ async function createStage({ client }: LoadContext, load: TableLoad): Promise<vo
 }
 
 /** Streams transformed rows into the stage with COPY; returns the transform's rejects and how many rows were read. */
-async function stageRows(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>) {
+async function stageRows(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  rows: AsyncIterable<CodaRow>,
+) {
   const rejects: Reject[] = [];
   let read = 0;
-  const valueColumns = load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
+  const valueColumns = load.columns.filter(
+    (column) => !load.references.some((reference) => reference.column === column),
+  );
   const types = valueColumns.map((column) => load.target.columns.get(column)?.type ?? 'text');
-  const copyColumns = [...STAGE_COLUMNS, ...valueColumns, ...load.references.map((reference) => refColumn(reference.column))];
+  const copyColumns = [
+    ...STAGE_COLUMNS,
+    ...valueColumns,
+    ...load.references.map((reference) => refColumn(reference.column)),
+  ];
 
   const encode = (row: TargetRow): string => {
-    const byColumn = new Map<string, Reference>(row.references.map((reference) => [reference.column, reference]));
+    const byColumn = new Map<string, Reference>(
+      row.references.map((reference) => [reference.column, reference]),
+    );
     return encodeCopyRow([
       encodeCopyField(row.source.rowId, 'text'),
       encodeCopyField(row.source.rowName, 'text'),
       encodeCopyField(row.source.browserLink, 'text'),
       encodeCopyField(row.contentHash, 'text'),
-      ...valueColumns.map((column, index) => encodeCopyField(row.values[column] ?? null, types[index] ?? 'text')),
-      ...load.references.map((reference) => encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'jsonb')),
+      ...valueColumns.map((column, index) =>
+        encodeCopyField(row.values[column] ?? null, types[index] ?? 'text'),
+      ),
+      ...load.references.map((reference) =>
+        encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'jsonb'),
+      ),
     ]);
   };
   // Lines go out in chunks of many rows: a write (and a COPY message) per row costs more than the row.
@@ -138,7 +163,9 @@ async function stageRows(context: LoadContext, load: TableLoad, table: TableCont
     }
     if (chunk) yield chunk;
   }
-  const copy = context.client.query(copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`));
+  const copy = context.client.query(
+    copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
+  );
   await pipeline(Readable.from(copyChunks()), copy);
   return { rejects, read };
 }
@@ -165,10 +192,22 @@ function problemReject(table: TableContext['table'], docId: string, problems: St
   const byRow = new Map<string, Reject>();
   for (const problem of problems) {
     const reject = byRow.get(problem.rowId) ?? {
-      source: { docId, tableId: table.id, tableName: table.name, rowId: problem.rowId, rowName: problem.rowName, browserLink: problem.browserLink },
+      source: {
+        docId,
+        tableId: table.id,
+        tableName: table.name,
+        rowId: problem.rowId,
+        rowName: problem.rowName,
+        browserLink: problem.browserLink,
+      },
       problems: [],
     };
-    reject.problems.push({ column: problem.column, codaColumn: problem.label, value: problem.value, reason: problem.reason });
+    reject.problems.push({
+      column: problem.column,
+      codaColumn: problem.label,
+      value: problem.value,
+      reason: problem.reason,
+    });
     byRow.set(problem.rowId, reject);
   }
   return [...byRow.values()];
@@ -184,7 +223,11 @@ function labelOf(load: TableLoad, column: string): string {
   return spec && spec.as !== 'constant' ? (spec.label ?? spec.from) : column;
 }
 
-async function resolveRowLinks(context: LoadContext, load: TableLoad, reference: ReferenceColumn): Promise<void> {
+async function resolveRowLinks(
+  context: LoadContext,
+  load: TableLoad,
+  reference: ReferenceColumn,
+): Promise<void> {
   const [schema = '', table = ''] = reference.referencedTable.split('.');
   await context.client.query(
     `UPDATE ${q(stageName(load))} s SET ${q(reference.column)} = t.id
@@ -201,11 +244,18 @@ async function resolveRowLinks(context: LoadContext, load: TableLoad, reference:
  * then by exact name when exactly one person has it and no email says otherwise), unknown ones
  * are created when the mapping says so, and the ids are written back to the stage in one pass.
  */
-async function resolvePeople(context: LoadContext, load: TableLoad, reference: ReferenceColumn, createUnknown: boolean): Promise<number> {
+async function resolvePeople(
+  context: LoadContext,
+  load: TableLoad,
+  reference: ReferenceColumn,
+  createUnknown: boolean,
+): Promise<number> {
   const stage = q(stageName(load));
   const ref = q(refColumn(reference.column));
   const refs = q(PERSON_REFS);
-  await context.client.query(`CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${stage} WHERE ${ref} IS NOT NULL`);
+  await context.client.query(
+    `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${stage} WHERE ${ref} IS NOT NULL`,
+  );
   const match = async () => {
     await context.client.query(
       `UPDATE ${refs} r SET person_id = p.id FROM erp.people p
@@ -221,7 +271,9 @@ async function resolvePeople(context: LoadContext, load: TableLoad, reference: R
   const created = createUnknown ? await createPeople(context, refs) : 0;
   // Only people just created can match now.
   if (created) await match();
-  await context.client.query(`UPDATE ${stage} s SET ${q(reference.column)} = r.person_id FROM ${refs} r WHERE s.${ref} = r.ref AND r.person_id IS NOT NULL`);
+  await context.client.query(
+    `UPDATE ${stage} s SET ${q(reference.column)} = r.person_id FROM ${refs} r WHERE s.${ref} = r.ref AND r.person_id IS NOT NULL`,
+  );
   await context.client.query(`DROP TABLE ${refs}`);
   return created;
 }
@@ -248,10 +300,20 @@ async function createPeople(context: LoadContext, refs: string): Promise<number>
 }
 
 /** Links that did not resolve: they reject their row, or stay NULL and are listed. */
-async function settleUnresolved(context: LoadContext, load: TableLoad, reference: ReferenceColumn, rejectRows: boolean): Promise<StagedRowProblem[]> {
+async function settleUnresolved(
+  context: LoadContext,
+  load: TableLoad,
+  reference: ReferenceColumn,
+  rejectRows: boolean,
+): Promise<StagedRowProblem[]> {
   const stage = q(stageName(load));
   const unresolvedRows = `${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL`;
-  const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string; ref: { name: string; email?: string | null; rowId?: string } }>(
+  const { rows } = await context.client.query<{
+    row_id: string;
+    row_name: string;
+    browser_link: string;
+    ref: { name: string; email?: string | null; rowId?: string };
+  }>(
     `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref
        FROM ${stage} WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
   );
@@ -278,11 +340,15 @@ async function rejectConstraintBreaks(context: LoadContext, load: TableLoad): Pr
   for (const check of load.target.checks) {
     if (!check.columns.every((column) => mapped.has(column))) continue;
     const expression = check.expression.replace(/^CHECK /, '').replace(/ NOT VALID$/, '');
-    const { rows } = await context.client.query<Record<string, unknown> & { _coda_row_id: string; _row_name: string; _browser_link: string }>(
+    const { rows } = await context.client.query<
+      Record<string, unknown> & { _coda_row_id: string; _row_name: string; _browser_link: string }
+    >(
       `DELETE FROM ${q(stageName(load))} WHERE NOT (${expression}) RETURNING _coda_row_id, _row_name, _browser_link, ${check.columns.map(q).join(', ')}`,
     );
     for (const row of rows) {
-      const shown = check.columns.map((column) => `${labelOf(load, column)} = ${JSON.stringify(row[column])}`).join(', ');
+      const shown = check.columns
+        .map((column) => `${labelOf(load, column)} = ${JSON.stringify(row[column])}`)
+        .join(', ');
       problems.push({
         rowId: row._coda_row_id,
         rowName: row._row_name,
@@ -310,7 +376,14 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
       WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id`,
     [context.docId, table.id, load.target.name],
   );
-  const changed = await context.client.query<{ row_id: string; row_name: string; browser_link: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }>(
+  const changed = await context.client.query<{
+    row_id: string;
+    row_name: string;
+    browser_link: string;
+    changed: string[];
+    before: Record<string, unknown>;
+    after: Record<string, unknown>;
+  }>(
     `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
             array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL) AS changed,
             to_jsonb(t) AS before, to_jsonb(s) AS after
@@ -329,7 +402,9 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
      RETURNING _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link`,
     [target],
   );
-  await context.client.query(`INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _target_id, ${columns.join(', ')} FROM ${stage} WHERE _is_new`);
+  await context.client.query(
+    `INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _target_id, ${columns.join(', ')} FROM ${stage} WHERE _is_new`,
+  );
   await context.client.query(
     `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
      SELECT $1, $2, _coda_row_id, $3, _target_id, _browser_link, _content_hash, $4, $4 FROM ${stage} WHERE $5 OR _is_new
@@ -337,18 +412,40 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
        SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id`,
     [context.docId, table.id, load.target.name, context.runId, context.committing],
   );
-  const staged = Number((await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0);
-  const toSummary = (row: { row_id: string; row_name: string; browser_link: string }): RowSummary => ({ rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link });
+  const staged = Number(
+    (await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0,
+  );
+  const toSummary = (row: { row_id: string; row_name: string; browser_link: string }): RowSummary => ({
+    rowId: row.row_id,
+    rowName: row.row_name,
+    browserLink: row.browser_link,
+  });
   return {
     inserted: inserted.rows.map(toSummary).sort((a, b) => a.rowId.localeCompare(b.rowId)),
-    updated: changed.rows.map((row) => ({ ...toSummary(row), changes: row.changed.map((column) => ({ column, before: row.before[column] ?? null, after: row.after[column] ?? null })) })),
+    updated: changed.rows.map((row) => ({
+      ...toSummary(row),
+      changes: row.changed.map((column) => ({
+        column,
+        before: row.before[column] ?? null,
+        after: row.after[column] ?? null,
+      })),
+    })),
     unchanged: staged - inserted.rowCount! - changed.rowCount!,
   };
 }
 
 /** Rows a Coda row of this table produced in an earlier run, and that this run did not read: neither staged nor rejected. */
-async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: TableContext['table'], rejectedIds: string[]) {
-  const { rows } = await context.client.query<{ row_id: string; browser_link: string | null; target_id: string }>(
+async function findGoneFromCoda(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  rejectedIds: string[],
+) {
+  const { rows } = await context.client.query<{
+    row_id: string;
+    browser_link: string | null;
+    target_id: string;
+  }>(
     `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id
        FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
       WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
@@ -357,10 +454,20 @@ async function findGoneFromCoda(context: LoadContext, load: TableLoad, table: Ta
       ORDER BY l.coda_row_id`,
     [context.docId, table.id, load.target.name, rejectedIds],
   );
-  return rows.map((row) => ({ rowId: row.row_id, rowName: '', browserLink: row.browser_link ?? '', targetId: row.target_id }));
+  return rows.map((row) => ({
+    rowId: row.row_id,
+    rowName: '',
+    browserLink: row.browser_link ?? '',
+    targetId: row.target_id,
+  }));
 }
 
-export async function loadTable(context: LoadContext, load: TableLoad, table: TableContext['table'], rows: AsyncIterable<CodaRow>): Promise<TableLoadReport> {
+export async function loadTable(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  rows: AsyncIterable<CodaRow>,
+): Promise<TableLoadReport> {
   await createStage(context, load);
   const { rejects, read } = await stageRows(context, load, table, rows);
   await refreshStatistics(context, load);
@@ -375,7 +482,8 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
       await resolveRowLinks(context, load, reference);
     } else {
       const spec = load.mapping.spec.columns[reference.column];
-      const createUnknown = spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create';
+      const createUnknown =
+        spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create';
       peopleCreated += await resolvePeople(context, load, reference, createUnknown);
       if (!createUnknown) rejectUnresolved = true;
     }
@@ -385,7 +493,9 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
   }
   stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
   const { inserted, updated, unchanged } = await upsert(context, load, table);
-  const allRejects = [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
+  const allRejects = [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) =>
+    a.source.rowId.localeCompare(b.source.rowId),
+  );
 
   return {
     mappingFile: load.mapping.file,
@@ -397,7 +507,12 @@ export async function loadTable(context: LoadContext, load: TableLoad, table: Ta
     unchanged,
     rejects: allRejects,
     unresolved: unresolved.sort((a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column)),
-    goneFromCoda: await findGoneFromCoda(context, load, table, allRejects.map((reject) => reject.source.rowId)),
+    goneFromCoda: await findGoneFromCoda(
+      context,
+      load,
+      table,
+      allRejects.map((reject) => reject.source.rowId),
+    ),
     peopleCreated,
   };
 }

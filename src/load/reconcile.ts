@@ -87,32 +87,59 @@ function normaliseAmount(value: string): string {
 }
 
 function measuresOf(load: TableLoad): Measure[] {
-  return MEASURES.filter((measure) => measure.table === load.target.name && [measure.sum, measure.groupBy].every((column) => column === undefined || load.columns.includes(column)));
+  return MEASURES.filter(
+    (measure) =>
+      measure.table === load.target.name &&
+      [measure.sum, measure.groupBy].every((column) => column === undefined || load.columns.includes(column)),
+  );
 }
 
 /** Measure label (with its group) -> value, read from one relation. */
-async function takeMeasures(client: pg.ClientBase, relation: string, measures: Measure[]): Promise<Map<string, string>> {
+async function takeMeasures(
+  client: pg.ClientBase,
+  relation: string,
+  measures: Measure[],
+): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   for (const measure of measures) {
     const key = measure.groupBy ? `coalesce(${q(measure.groupBy)}::text, '(empty)')` : `''`;
     const value = measure.sum ? `coalesce(sum(${q(measure.sum)}), 0)::text` : `count(*)::text`;
-    const { rows } = await client.query<{ key: string; value: string }>(`SELECT ${key} AS key, ${value} AS value FROM ${relation} GROUP BY 1`);
+    const { rows } = await client.query<{ key: string; value: string }>(
+      `SELECT ${key} AS key, ${value} AS value FROM ${relation} GROUP BY 1`,
+    );
     for (const row of rows.sort((a, b) => compareCodeUnits(a.key, b.key))) {
-      values.set(measure.groupBy ? `${measure.label}: ${row.key}` : measure.label, normaliseAmount(row.value));
+      values.set(
+        measure.groupBy ? `${measure.label}: ${row.key}` : measure.label,
+        normaliseAmount(row.value),
+      );
     }
   }
   return values;
 }
 
 /** Both sides of every measure; a group only one side has is 0 on the other. */
-function pairTotals(target: string, coda: Map<string, string>, postgres: Map<string, string>, measures: Measure[]): BusinessTotal[] {
+function pairTotals(
+  target: string,
+  coda: Map<string, string>,
+  postgres: Map<string, string>,
+  measures: Measure[],
+): BusinessTotal[] {
   const labels = [...new Set([...coda.keys(), ...postgres.keys()])];
-  const order = (label: string) => measures.findIndex((measure) => label === measure.label || label.startsWith(`${measure.label}: `));
+  const order = (label: string) =>
+    measures.findIndex((measure) => label === measure.label || label.startsWith(`${measure.label}: `));
   labels.sort((a, b) => order(a) - order(b) || compareCodeUnits(a, b));
-  return labels.map((label) => ({ label, target, coda: coda.get(label) ?? '0', postgres: postgres.get(label) ?? '0' }));
+  return labels.map((label) => ({
+    label,
+    target,
+    coda: coda.get(label) ?? '0',
+    postgres: postgres.get(label) ?? '0',
+  }));
 }
 
-async function notFromCoda(client: pg.ClientBase, load: TableLoad): Promise<TableReconciliation['notFromCoda']> {
+async function notFromCoda(
+  client: pg.ClientBase,
+  load: TableLoad,
+): Promise<TableReconciliation['notFromCoda']> {
   // The first mapped column is the one that names the row (name, title, full_name...).
   const { rows } = await client.query<{ target_id: string; label: string | null }>(
     `SELECT t.id::text AS target_id, to_jsonb(t) ->> $1 AS label FROM ${targetSql(load)} t
@@ -143,7 +170,9 @@ export async function reconcileWithinTransaction(
       const started = performance.now();
       const table = tablesById.get(load.mapping.spec.coda.table)!;
       const measures = measuresOf(load);
-      const postgresRows = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${targetSql(load)}`)).rows[0]?.n ?? 0);
+      const postgresRows = Number(
+        (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${targetSql(load)}`)).rows[0]?.n ?? 0,
+      );
       const postgresTotals = await takeMeasures(client, targetSql(load), measures);
       const unexplained = await notFromCoda(client, load);
       // A cutover's own load left this stage behind; the pass stages afresh.
@@ -195,7 +224,8 @@ export function differences(reconciliation: Reconciliation): string[] {
     if (counted.length) found.push(`${table.target}: ${counted.join(', ')}`);
   }
   for (const total of reconciliation.totals) {
-    if (total.coda !== total.postgres) found.push(`${total.label}: ${total.coda} in Coda, ${total.postgres} in Postgres`);
+    if (total.coda !== total.postgres)
+      found.push(`${total.label}: ${total.coda} in Coda, ${total.postgres} in Postgres`);
   }
   return found;
 }

@@ -14,7 +14,13 @@ import { readPackageVersion } from '../version.ts';
 import { backupErpSchema, type BackupResult } from './backup.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
-import { differences, loadDifferences, reconcileWithinTransaction, type Reconciliation, type TimedTableReport } from './reconcile.ts';
+import {
+  differences,
+  loadDifferences,
+  reconcileWithinTransaction,
+  type Reconciliation,
+  type TimedTableReport,
+} from './reconcile.ts';
 
 export type RunMode = 'plan' | 'cutover' | 'reconcile';
 
@@ -68,11 +74,19 @@ function isConnectionLoss(error: unknown, client: pg.Client): boolean {
   return lostConnections.has(client) || /^57P0/.test((error as { code?: string }).code ?? '');
 }
 
-export function tableCounts(report: RunReport): Record<string, { read: number; inserted: number; updated: number; unchanged: number; rejected: number }> {
+export function tableCounts(
+  report: RunReport,
+): Record<string, { read: number; inserted: number; updated: number; unchanged: number; rejected: number }> {
   return Object.fromEntries(
     report.tables.map((table) => [
       table.target,
-      { read: table.read, inserted: table.inserted.length, updated: table.updated.length, unchanged: table.unchanged, rejected: table.rejects.length },
+      {
+        read: table.read,
+        inserted: table.inserted.length,
+        updated: table.updated.length,
+        unchanged: table.unchanged,
+        rejected: table.rejects.length,
+      },
     ]),
   );
 }
@@ -85,16 +99,24 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
   return null;
 }
 
-async function recordFinish(bookkeeping: pg.Client, runId: string, outcome: string, note: string | null, counts: object): Promise<void> {
-  await bookkeeping.query(`UPDATE pipeline.runs SET finished_at = clock_timestamp(), outcome = $2, outcome_note = $3, counts = $4 WHERE id = $1`, [
-    runId,
-    outcome,
-    note,
-    JSON.stringify(counts),
-  ]);
+async function recordFinish(
+  bookkeeping: pg.Client,
+  runId: string,
+  outcome: string,
+  note: string | null,
+  counts: object,
+): Promise<void> {
+  await bookkeeping.query(
+    `UPDATE pipeline.runs SET finished_at = clock_timestamp(), outcome = $2, outcome_note = $3, counts = $4 WHERE id = $1`,
+    [runId, outcome, note, JSON.stringify(counts)],
+  );
 }
 
-async function recordRejects(bookkeeping: pg.Client, runId: string, tables: TableLoadReport[]): Promise<void> {
+async function recordRejects(
+  bookkeeping: pg.Client,
+  runId: string,
+  tables: TableLoadReport[],
+): Promise<void> {
   const lines = tables.flatMap((table) =>
     table.rejects.flatMap((reject) =>
       reject.problems.map((problem) => [
@@ -111,7 +133,16 @@ async function recordRejects(bookkeeping: pg.Client, runId: string, tables: Tabl
     ),
   );
   if (!lines.length) return;
-  const columns = ['coda_table_id', 'coda_table', 'coda_row_id', 'browser_link', 'target_column', 'coda_column', 'value', 'reason'];
+  const columns = [
+    'coda_table_id',
+    'coda_table',
+    'coda_row_id',
+    'browser_link',
+    'target_column',
+    'coda_column',
+    'value',
+    'reason',
+  ];
   await bookkeeping.query(
     `INSERT INTO pipeline.rejects (run_id, ${columns.join(', ')})
      SELECT $1, ${columns.map((column) => (column === 'value' ? 'r.value::jsonb' : `r.${column}`)).join(', ')}
@@ -127,7 +158,9 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
   const client = await connect(options.databaseUrl, options.mode);
   let runId: string | undefined;
   try {
-    const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LOAD_LOCK_KEY]);
+    const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      LOAD_LOCK_KEY,
+    ]);
     if (!locked.rows[0]?.locked) {
       const running = await bookkeeping.query<{ id: string; mode: string; started_at: Date }>(
         `SELECT id, mode, started_at FROM pipeline.runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1`,
@@ -149,19 +182,28 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     if (missing.length) {
       throw new MappingError(
         missing
-          .map((load) => `${load.mapping.file}: coda.table ${load.mapping.spec.coda.table} ("${load.mapping.spec.coda.name}") is not in doc ${manifest.doc.id}; its tables are ${manifest.tables.map((table) => `${table.id} (${table.name})`).join(', ')}`)
+          .map(
+            (load) =>
+              `${load.mapping.file}: coda.table ${load.mapping.spec.coda.table} ("${load.mapping.spec.coda.name}") is not in doc ${manifest.doc.id}; its tables are ${manifest.tables.map((table) => `${table.id} (${table.name})`).join(', ')}`,
+          )
           .join('\n'),
       );
     }
 
-    const backup = options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
+    const backup =
+      options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
     const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
     try {
       if (options.mode === 'reconcile') {
-        ({ reconciliation, tables } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+        ({ reconciliation, tables } = await reconcileWithinTransaction(
+          context,
+          loads,
+          tablesById,
+          options.source,
+        ));
       } else {
         for (const load of loads) {
           const started = performance.now();
@@ -171,7 +213,8 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           await options.onTableLoaded?.(report);
         }
         // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
-        if (options.mode === 'cutover') ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+        if (options.mode === 'cutover')
+          ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
       }
     } catch (error) {
       await client.query('ROLLBACK');
@@ -185,7 +228,11 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
-    const outcomes = { plan: 'planned', cutover: commit ? 'committed' : 'rolled_back', reconcile: note === null ? 'reconciled' : 'differences' } as const;
+    const outcomes = {
+      plan: 'planned',
+      cutover: commit ? 'committed' : 'rolled_back',
+      reconcile: note === null ? 'reconciled' : 'differences',
+    } as const;
     const report: RunReport = {
       runId,
       mode: options.mode,
@@ -204,7 +251,10 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     return report;
   } catch (caught) {
     const error = isConnectionLoss(caught, client)
-      ? new Error(`the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`, { cause: caught })
+      ? new Error(
+          `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
+          { cause: caught },
+        )
       : caught;
     if (runId) await recordFinish(bookkeeping, runId, 'failed', (error as Error).message, {}).catch(() => {});
     throw error;

@@ -7,7 +7,12 @@
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
 import type { RunReport } from '../load/run.ts';
-import { compareCodeUnits, differences, type TableReconciliation, type TimedTableReport } from '../load/reconcile.ts';
+import {
+  compareCodeUnits,
+  differences,
+  type TableReconciliation,
+  type TimedTableReport,
+} from '../load/reconcile.ts';
 
 export type ReportTable = Omit<TimedTableReport, 'seconds'>;
 
@@ -21,16 +26,25 @@ export interface ReportHeader {
   secondsByTable: Record<string, number>;
 }
 
-export interface ReportBody extends Pick<RunReport, 'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation'> {
+export interface ReportBody
+  extends Pick<RunReport, 'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation'> {
   tables: ReportTable[];
 }
 
-const byRowId = <T extends { rowId: string }>(rows: readonly T[]) => [...rows].sort((a, b) => compareCodeUnits(a.rowId, b.rowId));
+const byRowId = <T extends { rowId: string }>(rows: readonly T[]) =>
+  [...rows].sort((a, b) => compareCodeUnits(a.rowId, b.rowId));
 
 export function splitReport(report: RunReport): { header: ReportHeader; body: ReportBody } {
   const { runId, startedAt, finishedAt, source, backup } = report;
   return {
-    header: { runId, startedAt, finishedAt, source, backup, secondsByTable: Object.fromEntries(report.tables.map((table) => [table.target, table.seconds])) },
+    header: {
+      runId,
+      startedAt,
+      finishedAt,
+      source,
+      backup,
+      secondsByTable: Object.fromEntries(report.tables.map((table) => [table.target, table.seconds])),
+    },
     body: {
       mode: report.mode,
       doc: report.doc,
@@ -41,7 +55,9 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
         inserted: byRowId(table.inserted),
         updated: byRowId(table.updated),
         rejects: [...table.rejects].sort((a, b) => compareCodeUnits(a.source.rowId, b.source.rowId)),
-        unresolved: [...table.unresolved].sort((a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column)),
+        unresolved: [...table.unresolved].sort(
+          (a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column),
+        ),
         goneFromCoda: byRowId(table.goneFromCoda),
       })),
       reconciliation: report.reconciliation,
@@ -56,18 +72,37 @@ export function jsonReport(report: RunReport): string {
 }
 
 const LOAD_COLUMNS = ['read', 'inserted', 'updated', 'unchanged', 'rejected'] as const;
-const RECONCILE_COLUMNS = ['Coda rows', 'Postgres rows', 'matched', 'rejected', 'missing', 'extra', 'differ'] as const;
+const RECONCILE_COLUMNS = [
+  'Coda rows',
+  'Postgres rows',
+  'matched',
+  'rejected',
+  'missing',
+  'extra',
+  'differ',
+] as const;
 
 function loadCounts(table: ReportTable): number[] {
   return [table.read, table.inserted.length, table.updated.length, table.unchanged, table.rejects.length];
 }
 
 function reconcileCounts(table: TableReconciliation): number[] {
-  return [table.codaRows, table.postgresRows, table.matched, table.rejected, table.missing, table.extra, table.differ];
+  return [
+    table.codaRows,
+    table.postgresRows,
+    table.matched,
+    table.rejected,
+    table.missing,
+    table.extra,
+    table.differ,
+  ];
 }
 
 function columnTotals(rows: number[][]): number[] {
-  return rows.reduce((sums, row) => sums.map((sum, index) => sum + (row[index] ?? 0)), rows[0]?.map(() => 0) ?? []);
+  return rows.reduce(
+    (sums, row) => sums.map((sum, index) => sum + (row[index] ?? 0)),
+    rows[0]?.map(() => 0) ?? [],
+  );
 }
 
 export interface CountsPerTable {
@@ -82,7 +117,11 @@ export function countsPerTable(body: Pick<ReportBody, 'mode' | 'tables' | 'recon
     body.mode === 'reconcile' && body.reconciliation
       ? body.reconciliation.tables.map((table) => ({ target: table.target, counts: reconcileCounts(table) }))
       : body.tables.map((table) => ({ target: table.target, counts: loadCounts(table) }));
-  return { columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : LOAD_COLUMNS, rows, totals: columnTotals(rows.map((row) => row.counts)) };
+  return {
+    columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : LOAD_COLUMNS,
+    rows,
+    totals: columnTotals(rows.map((row) => row.counts)),
+  };
 }
 
 export function runTitle(mode: RunReport['mode']): string {
@@ -110,16 +149,26 @@ export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'reconcil
 /** How each list of rows is titled, by what the run did. */
 export function sectionTitles(mode: RunReport['mode']) {
   return {
-    inserted: { plan: 'Rows a cutover would insert', cutover: 'Rows inserted', reconcile: 'Rows missing from Postgres' }[mode],
-    updated: { plan: 'Rows a cutover would change', cutover: 'Rows changed', reconcile: 'Rows whose fields differ' }[mode],
+    inserted: {
+      plan: 'Rows a cutover would insert',
+      cutover: 'Rows inserted',
+      reconcile: 'Rows missing from Postgres',
+    }[mode],
+    updated: {
+      plan: 'Rows a cutover would change',
+      cutover: 'Rows changed',
+      reconcile: 'Rows whose fields differ',
+    }[mode],
     /** The two sides of a field change. */
-    change: mode === 'reconcile' ? { before: 'Postgres', after: 'Coda' } : { before: 'before', after: 'after' },
+    change:
+      mode === 'reconcile' ? { before: 'Postgres', after: 'Coda' } : { before: 'before', after: 'after' },
     rejects: 'Rows rejected (not loaded), with the reason',
     unresolved: 'Links left empty (the linked row is not in Postgres)',
     goneFromCoda: 'Rows in Postgres whose Coda row is gone (kept, never deleted)',
     notFromCoda: 'Rows in Postgres that no Coda row produced',
     totals: 'Business totals',
-    totalsNote: 'Coda: the rows that load (rejected rows are counted apart). Postgres: every row in the table.',
+    totalsNote:
+      'Coda: the rows that load (rejected rows are counted apart). Postgres: every row in the table.',
   };
 }
 

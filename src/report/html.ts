@@ -5,10 +5,23 @@
  * <script> is shown as those characters, never run.
  */
 import type { RunReport } from '../load/run.ts';
-import { countsPerTable, headline, runTitle, safeLink, sectionTitles, showValue, splitReport, type ReportBody, type ReportHeader } from './document.ts';
+import {
+  countsPerTable,
+  headline,
+  runTitle,
+  safeLink,
+  sectionTitles,
+  showValue,
+  splitReport,
+  type ReportBody,
+  type ReportHeader,
+} from './document.ts';
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!);
+  return text.replace(
+    /[&<>"']/g,
+    (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
+  );
 }
 
 const STYLE = `
@@ -74,7 +87,9 @@ function chart(rows: { table: string; values: number[] }[], segments: Segment[])
     let x = labelWidth;
     const pieces = row.values.map((value, segment) => {
       const width = (value / largest) * barWidth;
-      const piece = value ? `<rect x="${x.toFixed(1)}" y="${y + 4}" width="${width.toFixed(1)}" height="${rowHeight - 8}" fill="${segments[segment]!.color}"><title>${escapeHtml(`${row.table}: ${value} ${segments[segment]!.label}`)}</title></rect>` : '';
+      const piece = value
+        ? `<rect x="${x.toFixed(1)}" y="${y + 4}" width="${width.toFixed(1)}" height="${rowHeight - 8}" fill="${segments[segment]!.color}"><title>${escapeHtml(`${row.table}: ${value} ${segments[segment]!.label}`)}</title></rect>`
+        : '';
       x += width;
       return piece;
     });
@@ -82,14 +97,19 @@ function chart(rows: { table: string; values: number[] }[], segments: Segment[])
     return `<text x="${labelWidth - 8}" y="${y + rowHeight / 2 + 4}" text-anchor="end">${escapeHtml(row.table)}</text>${pieces.join('')}<text x="${(x + 6).toFixed(1)}" y="${y + rowHeight / 2 + 4}">${total}</text>`;
   });
   const height = rows.length * rowHeight;
-  const legend = segments.map((segment) => `<span><i style="background:${segment.color}"></i>${escapeHtml(segment.label)}</span>`).join('');
+  const legend = segments
+    .map((segment) => `<span><i style="background:${segment.color}"></i>${escapeHtml(segment.label)}</span>`)
+    .join('');
   return `<svg role="img" aria-label="Rows per table" width="${labelWidth + barWidth + 60}" height="${height}" viewBox="0 0 ${labelWidth + barWidth + 60} ${height}" font-size="12" font-family="system-ui, sans-serif">${bars.join('')}</svg><div class="legend">${legend}</div>`;
 }
 
 function table(headers: readonly string[], rows: string[][], { numeric = true, total = false } = {}): string {
   const cellClass = (index: number) => (numeric && index > 0 ? ' class="n"' : '');
   const head = `<tr>${headers.map((header, index) => `<th${cellClass(index)}>${escapeHtml(header)}</th>`).join('')}</tr>`;
-  const body = rows.map((row, rowIndex) => `<tr${total && rowIndex === rows.length - 1 ? ' class="total"' : ''}>${row.map((cell, index) => `<td${cellClass(index)}>${cell}</td>`).join('')}</tr>`);
+  const body = rows.map(
+    (row, rowIndex) =>
+      `<tr${total && rowIndex === rows.length - 1 ? ' class="total"' : ''}>${row.map((cell, index) => `<td${cellClass(index)}>${cell}</td>`).join('')}</tr>`,
+  );
   return `<table>${head}${body.join('')}</table>`;
 }
 
@@ -102,13 +122,27 @@ function rowLink(name: string, rowId: string, url: string): string {
 const value = (shown: unknown) => `<span class="value">${escapeHtml(showValue(shown))}</span>`;
 
 /** `folded`: a long list the owner rarely needs row by row starts closed (a <details>, no script). */
-function listSection(title: string, body: ReportBody, pick: (table: ReportBody['tables'][number]) => string[], { folded = false } = {}): string {
-  const groups = body.tables.map((table) => ({ table, items: pick(table) })).filter((group) => group.items.length);
+function listSection(
+  title: string,
+  body: ReportBody,
+  pick: (table: ReportBody['tables'][number]) => string[],
+  { folded = false } = {},
+): string {
+  const groups = body.tables
+    .map((table) => ({ table, items: pick(table) }))
+    .filter((group) => group.items.length);
   const count = groups.reduce((sum, group) => sum + group.items.length, 0);
   if (!count) return '';
-  const content = groups.map((group) => `<h3>${escapeHtml(group.table.target)} <span class="id">Coda table ${escapeHtml(group.table.codaTable.name)}</span></h3><ul>${group.items.join('')}</ul>`).join('');
+  const content = groups
+    .map(
+      (group) =>
+        `<h3>${escapeHtml(group.table.target)} <span class="id">Coda table ${escapeHtml(group.table.codaTable.name)}</span></h3><ul>${group.items.join('')}</ul>`,
+    )
+    .join('');
   const heading = `${escapeHtml(title)} (${count})`;
-  return folded ? `<section><details><summary><h2>${heading}</h2></summary>${content}</details></section>` : `<section><h2>${heading}</h2>${content}</section>`;
+  return folded
+    ? `<section><details><summary><h2>${heading}</h2></summary>${content}</details></section>`
+    : `<section><h2>${heading}</h2>${content}</section>`;
 }
 
 /** Green when done and clean, amber when rows were rejected or links left empty, red when it failed or differs. */
@@ -124,23 +158,49 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
   const reconciling = body.mode === 'reconcile' && body.reconciliation;
   const { columns, rows, totals } = countsPerTable(body);
 
-  const cards = columns.map((column, index) => `<div class="card"><div class="number">${totals[index] ?? 0}</div><div class="what">${escapeHtml(column)}</div></div>`).join('');
+  const cards = columns
+    .map(
+      (column, index) =>
+        `<div class="card"><div class="number">${totals[index] ?? 0}</div><div class="what">${escapeHtml(column)}</div></div>`,
+    )
+    .join('');
   const chartRows = reconciling
-    ? body.reconciliation!.tables.map((entry) => ({ table: entry.target, values: [entry.matched, entry.differ, entry.missing, entry.extra, entry.rejected] }))
-    : body.tables.map((entry) => ({ table: entry.target, values: [entry.inserted.length, entry.updated.length, entry.unchanged, entry.rejects.length] }));
-  const perTable = table(['Table', ...columns], [...rows.map((row) => [escapeHtml(row.target), ...row.counts.map(String)]), ['Total', ...totals.map(String)]], { total: true });
+    ? body.reconciliation!.tables.map((entry) => ({
+        table: entry.target,
+        values: [entry.matched, entry.differ, entry.missing, entry.extra, entry.rejected],
+      }))
+    : body.tables.map((entry) => ({
+        table: entry.target,
+        values: [entry.inserted.length, entry.updated.length, entry.unchanged, entry.rejects.length],
+      }));
+  const perTable = table(
+    ['Table', ...columns],
+    [
+      ...rows.map((row) => [escapeHtml(row.target), ...row.counts.map(String)]),
+      ['Total', ...totals.map(String)],
+    ],
+    { total: true },
+  );
 
   const businessTotals = body.reconciliation?.totals.length
     ? `<section><h2>${escapeHtml(titles.totals)}</h2><p class="id">${escapeHtml(titles.totalsNote)}</p>${table(
         ['Total', 'Coda', 'Postgres', 'Agrees'],
-        body.reconciliation.totals.map((total) => [escapeHtml(total.label), escapeHtml(total.coda), escapeHtml(total.postgres), total.coda === total.postgres ? 'yes' : '<span class="differs">NO</span>']),
+        body.reconciliation.totals.map((total) => [
+          escapeHtml(total.label),
+          escapeHtml(total.coda),
+          escapeHtml(total.postgres),
+          total.coda === total.postgres ? 'yes' : '<span class="differs">NO</span>',
+        ]),
       )}</section>`
     : '';
 
   const { before, after } = titles.change;
   const sections = [
     listSection(titles.rejects, body, (entry) =>
-      entry.rejects.map((reject) => `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`),
+      entry.rejects.map(
+        (reject) =>
+          `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`,
+      ),
     ),
     listSection(titles.updated, body, (entry) =>
       entry.updated.map(
@@ -148,12 +208,35 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
           `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${value(change.before)} <span class="id">${before}</span> → ${value(change.after)} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
       ),
     ),
-    listSection(titles.inserted, body, (entry) => entry.inserted.map((row) => `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}</li>`), { folded: body.mode !== 'reconcile' }),
-    listSection(titles.unresolved, body, (entry) => entry.unresolved.map((link) => `<li>${rowLink(link.rowName, link.rowId, link.browserLink)}: ${escapeHtml(link.reason)}</li>`)),
-    listSection(titles.goneFromCoda, body, (entry) => entry.goneFromCoda.map((row) => `<li>id ${escapeHtml(row.targetId)}: Coda row ${rowLink('', row.rowId, row.browserLink)}</li>`)),
+    listSection(
+      titles.inserted,
+      body,
+      (entry) => entry.inserted.map((row) => `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}</li>`),
+      { folded: body.mode !== 'reconcile' },
+    ),
+    listSection(titles.unresolved, body, (entry) =>
+      entry.unresolved.map(
+        (link) =>
+          `<li>${rowLink(link.rowName, link.rowId, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
+      ),
+    ),
+    listSection(titles.goneFromCoda, body, (entry) =>
+      entry.goneFromCoda.map(
+        (row) =>
+          `<li>id ${escapeHtml(row.targetId)}: Coda row ${rowLink('', row.rowId, row.browserLink)}</li>`,
+      ),
+    ),
   ];
-  const notFromCoda = (body.reconciliation?.tables ?? []).flatMap((entry) => entry.notFromCoda.map((row) => `<li>${escapeHtml(entry.target)} id ${escapeHtml(row.targetId)}: ${escapeHtml(row.label)}</li>`));
-  if (notFromCoda.length) sections.push(`<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${notFromCoda.join('')}</ul></section>`);
+  const notFromCoda = (body.reconciliation?.tables ?? []).flatMap((entry) =>
+    entry.notFromCoda.map(
+      (row) =>
+        `<li>${escapeHtml(entry.target)} id ${escapeHtml(row.targetId)}: ${escapeHtml(row.label)}</li>`,
+    ),
+  );
+  if (notFromCoda.length)
+    sections.push(
+      `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${notFromCoda.join('')}</ul></section>`,
+    );
 
   const headerItems = [
     `${what} of Coda doc "${body.doc.name}" (${body.doc.id})`,

@@ -4,15 +4,28 @@
  * the business totals of a reconciliation, the first rejects and differences, and the outcome.
  */
 import type { RunReport } from '../load/run.ts';
-import { countsPerTable, headline, runTitle, sectionTitles, showValue, splitReport, type ReportTable } from './document.ts';
+import {
+  countsPerTable,
+  headline,
+  runTitle,
+  sectionTitles,
+  showValue,
+  splitReport,
+  type ReportTable,
+} from './document.ts';
 
 /** Rows listed per kind; the rest are in the other reports. */
 const ROWS_SHOWN = 20;
 
 /** Columns padded to their widest cell: the first left-aligned, the rest right-aligned; a rule above the last row when it is a total. */
 function formatGrid(headers: readonly string[], rows: string[][], { total = true } = {}): string {
-  const widths = headers.map((header, index) => Math.max(header.length, ...rows.map((row) => row[index]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join(' | ');
+  const widths = headers.map((header, index) =>
+    Math.max(header.length, ...rows.map((row) => row[index]!.length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!)))
+      .join(' | ');
   const rule = widths.map((width) => '-'.repeat(width)).join('-+-');
   const body = rows.map(line);
   return [line(headers), rule, ...(total ? [...body.slice(0, -1), rule, body.at(-1)!] : body)].join('\n');
@@ -25,12 +38,23 @@ function formatSummaryTable(report: RunReport): string {
   const allSeconds = [...seconds.values()].reduce((sum, value) => sum + value, 0);
   return formatGrid(
     ['table', ...columns, 'seconds'],
-    [...rows.map((row) => [row.target, ...row.counts.map(String), (seconds.get(row.target) ?? 0).toFixed(2)]), ['Total', ...totals.map(String), allSeconds.toFixed(2)]],
+    [
+      ...rows.map((row) => [
+        row.target,
+        ...row.counts.map(String),
+        (seconds.get(row.target) ?? 0).toFixed(2),
+      ]),
+      ['Total', ...totals.map(String), allSeconds.toFixed(2)],
+    ],
   );
 }
 
 function formatOutcome(report: RunReport): string {
-  return [headline(report), report.outcomeNote ? `Why: ${report.outcomeNote}` : '', report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '']
+  return [
+    headline(report),
+    report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
+    report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
+  ]
     .filter(Boolean)
     .join('\n');
 }
@@ -45,33 +69,73 @@ function listed<T>(title: string, items: T[], describe: (item: T) => string[]): 
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
   const titles = sectionTitles(report.mode);
-  const everyTable = <T>(pick: (table: ReportTable) => T[]) => body.tables.flatMap((table) => pick(table).map((item) => ({ ...item, target: table.target })));
-  const lines = [`${runTitle(report.mode)} of "${report.doc.name}" (${report.doc.id}) from ${source}\n`, formatSummaryTable(report)];
+  const everyTable = <T>(pick: (table: ReportTable) => T[]) =>
+    body.tables.flatMap((table) => pick(table).map((item) => ({ ...item, target: table.target })));
+  const lines = [
+    `${runTitle(report.mode)} of "${report.doc.name}" (${report.doc.id}) from ${source}\n`,
+    formatSummaryTable(report),
+  ];
   const totals = report.reconciliation?.totals ?? [];
   if (totals.length) {
     lines.push('\nBusiness totals, Coda against Postgres:');
-    lines.push(formatGrid(['total', 'Coda', 'Postgres', ''], totals.map((total) => [total.label, total.coda, total.postgres, total.coda === total.postgres ? 'same' : 'DIFFERENT']), { total: false }));
+    lines.push(
+      formatGrid(
+        ['total', 'Coda', 'Postgres', ''],
+        totals.map((total) => [
+          total.label,
+          total.coda,
+          total.postgres,
+          total.coda === total.postgres ? 'same' : 'DIFFERENT',
+        ]),
+        { total: false },
+      ),
+    );
   }
   const { before, after } = titles.change;
   lines.push(
-    ...listed(titles.rejects, everyTable((table) => table.rejects), (reject) => [
-      `  ${reject.target} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`,
-      `    ${reject.source.browserLink}`,
-    ]),
-    ...listed(titles.updated, everyTable((table) => table.updated), (row) => [
-      `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${showValue(change.before)} (${before}) -> ${showValue(change.after)} (${after})`).join('; ')}`,
-      `    ${row.browserLink}`,
-    ]),
+    ...listed(
+      titles.rejects,
+      everyTable((table) => table.rejects),
+      (reject) => [
+        `  ${reject.target} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`,
+        `    ${reject.source.browserLink}`,
+      ],
+    ),
+    ...listed(
+      titles.updated,
+      everyTable((table) => table.updated),
+      (row) => [
+        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${showValue(change.before)} (${before}) -> ${showValue(change.after)} (${after})`).join('; ')}`,
+        `    ${row.browserLink}`,
+      ],
+    ),
   );
   if (report.mode === 'reconcile') {
     lines.push(
-      ...listed(titles.inserted, everyTable((table) => table.inserted), (row) => [`  ${row.target} / ${row.rowName || row.rowId}`, `    ${row.browserLink}`]),
-      ...listed(titles.notFromCoda, report.reconciliation!.tables.flatMap((table) => table.notFromCoda.map((row) => ({ ...row, target: table.target }))), (row) => [`  ${row.target} id ${row.targetId}: ${row.label}`]),
+      ...listed(
+        titles.inserted,
+        everyTable((table) => table.inserted),
+        (row) => [`  ${row.target} / ${row.rowName || row.rowId}`, `    ${row.browserLink}`],
+      ),
+      ...listed(
+        titles.notFromCoda,
+        report.reconciliation!.tables.flatMap((table) =>
+          table.notFromCoda.map((row) => ({ ...row, target: table.target })),
+        ),
+        (row) => [`  ${row.target} id ${row.targetId}: ${row.label}`],
+      ),
     );
   }
-  lines.push(...listed(titles.goneFromCoda, everyTable((table) => table.goneFromCoda), (row) => [`  ${row.target} id ${row.targetId}: ${row.browserLink}`]));
+  lines.push(
+    ...listed(
+      titles.goneFromCoda,
+      everyTable((table) => table.goneFromCoda),
+      (row) => [`  ${row.target} id ${row.targetId}: ${row.browserLink}`],
+    ),
+  );
   const unresolved = body.tables.reduce((sum, table) => sum + table.unresolved.length, 0);
-  if (unresolved) lines.push(`\n${unresolved} optional link(s) could not be resolved and were left empty; see the report.`);
+  if (unresolved)
+    lines.push(`\n${unresolved} optional link(s) could not be resolved and were left empty; see the report.`);
   lines.push(`\n${formatOutcome(report)}`);
   return `${lines.join('\n')}\n`;
 }

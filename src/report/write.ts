@@ -12,9 +12,18 @@ import { markdownReport } from './markdown.ts';
 
 export const REPORT_FILES = ['summary.txt', 'report.md', 'report.html', 'report.json'] as const;
 
-export async function writeRunReports(runDir: string, report: RunReport, terminalText: string): Promise<Record<(typeof REPORT_FILES)[number], string>> {
+export async function writeRunReports(
+  runDir: string,
+  report: RunReport,
+  terminalText: string,
+): Promise<Record<(typeof REPORT_FILES)[number], string>> {
   await mkdir(runDir, { recursive: true });
-  const contents = { 'summary.txt': terminalText, 'report.md': markdownReport(report), 'report.html': htmlReport(report), 'report.json': jsonReport(report) };
+  const contents = {
+    'summary.txt': terminalText,
+    'report.md': markdownReport(report),
+    'report.html': htmlReport(report),
+    'report.json': jsonReport(report),
+  };
   const written = {} as Record<(typeof REPORT_FILES)[number], string>;
   for (const name of REPORT_FILES) {
     written[name] = path.join(runDir, name);

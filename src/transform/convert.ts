@@ -55,7 +55,14 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length > 60 ? `"${value.slice(0, 57)}…"` : `"${value}"`;
   if (Array.isArray(value)) return `a list of ${value.length} values`;
   if (isObject(value)) {
-    const kind = value['@type'] === 'StructuredValue' && value.additionalType === 'row' ? 'a link to a row' : value['@type'] === 'Person' ? 'a person' : value['@type'] === 'MonetaryAmount' ? 'an amount of money' : 'an object';
+    const kind =
+      value['@type'] === 'StructuredValue' && value.additionalType === 'row'
+        ? 'a link to a row'
+        : value['@type'] === 'Person'
+          ? 'a person'
+          : value['@type'] === 'MonetaryAmount'
+            ? 'an amount of money'
+            : 'an object';
     return typeof value.name === 'string' && value.name ? `${kind} ("${value.name}")` : kind;
   }
   return String(value);
@@ -120,7 +127,10 @@ export function toCurrency(value: unknown, currency?: string): Converted<string 
   if (!money.ok) return money;
   if (money.value === null) return ok(null);
   const { amount, code } = money.value;
-  if (currency && code && code !== currency) return fail(`is in ${code}, but this column holds ${currency}; convert it in Coda or map it to another column`);
+  if (currency && code && code !== currency)
+    return fail(
+      `is in ${code}, but this column holds ${currency}; convert it in Coda or map it to another column`,
+    );
   return ok(amount);
 }
 
@@ -149,7 +159,8 @@ function parseMoney(value: unknown): Converted<{ amount: string; code: string | 
     }
   }
   const decimal = typeof amount === 'number' || typeof amount === 'string' ? decimalFrom(amount) : undefined;
-  if (decimal === undefined) return fail(`is ${describeValue(cell)}, not an amount of money (expected e.g. 1500 or "$1,500.00")`);
+  if (decimal === undefined)
+    return fail(`is ${describeValue(cell)}, not an amount of money (expected e.g. 1500 or "$1,500.00")`);
   return ok({ amount: decimal, code });
 }
 
@@ -183,7 +194,11 @@ export function toDate(value: unknown): Converted<string | null> {
   if (!match) return fail(`is ${describeValue(cell)}, not a date (expected e.g. 2024-03-01)`);
   const [, year, month, day] = match.map(Number) as [number, number, number, number];
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
+  if (
+    calendar.getUTCFullYear() !== year ||
+    calendar.getUTCMonth() !== month - 1 ||
+    calendar.getUTCDate() !== day
+  ) {
     return fail(`is ${describeValue(cell)}, a day that does not exist in the calendar`);
   }
   return ok(match[0].replace(/T$/, ''));
@@ -198,12 +213,16 @@ export function toDateTime(value: unknown): Converted<string | null> {
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
   if (typeof cell !== 'string' || !ISO_DATE_TIME.test(cell.trim())) {
-    return fail(`is ${describeValue(cell)}, not a date and time with a time zone (expected e.g. 2024-03-01T09:30:00-05:00)`);
+    return fail(
+      `is ${describeValue(cell)}, not a date and time with a time zone (expected e.g. 2024-03-01T09:30:00-05:00)`,
+    );
   }
   const day = toDate(cell);
   if (!day.ok) return day;
   const instant = new Date(cell.trim());
-  return Number.isNaN(instant.getTime()) ? fail(`is ${describeValue(cell)}, a time that does not exist`) : ok(instant.toISOString());
+  return Number.isNaN(instant.getTime())
+    ? fail(`is ${describeValue(cell)}, a time that does not exist`)
+    : ok(instant.toISOString());
 }
 
 /** An unset checkbox is false: Coda shows no third state. */
@@ -213,7 +232,8 @@ export function toCheckbox(value: unknown): Converted<boolean> {
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(false);
   if (typeof cell === 'boolean') return ok(cell);
-  if (typeof cell === 'string' && /^(true|false)$/i.test(cell.trim())) return ok(cell.trim().toLowerCase() === 'true');
+  if (typeof cell === 'string' && /^(true|false)$/i.test(cell.trim()))
+    return ok(cell.trim().toLowerCase() === 'true');
   return fail(`is ${describeValue(cell)}, not a checkbox (true or false)`);
 }
 
@@ -234,13 +254,21 @@ export function toSelect(value: unknown, values: Record<string, string>): Conver
   if (!text.ok || text.value === null) return text;
   const mapped = mapOption(text.value, values);
   if (mapped !== undefined) return ok(mapped);
-  const known = Object.keys(values).map((key) => `"${key}"`).join(', ');
+  const known = Object.keys(values)
+    .map((key) => `"${key}"`)
+    .join(', ');
   return fail(`"${text.value}" is not one of the known choices (${known}); add it to the mapping's values`);
 }
 
 /** Multi-select and multi-value cells as a list; Coda's simple format joins them with commas. */
 function listItems(value: unknown): Converted<string[]> {
-  const cells = Array.isArray(value) ? value.flat() : typeof value === 'string' && !isEmptyCell(value) ? [value] : isEmptyCell(value) ? [] : [value];
+  const cells = Array.isArray(value)
+    ? value.flat()
+    : typeof value === 'string' && !isEmptyCell(value)
+      ? [value]
+      : isEmptyCell(value)
+        ? []
+        : [value];
   const items: string[] = [];
   for (const cell of cells) {
     if (isEmptyCell(cell)) continue;
@@ -252,12 +280,15 @@ function listItems(value: unknown): Converted<string[]> {
 }
 
 export function toTags(value: unknown, values?: Record<string, string>): Converted<string[]> {
-  const items = listItems(Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : value);
+  const items = listItems(
+    Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : value,
+  );
   if (!items.ok) return items;
   const tags: string[] = [];
   for (const item of items.value.map((tag) => tag.trim()).filter(Boolean)) {
     const tag = values ? mapOption(item, values) : item;
-    if (tag === undefined) return fail(`"${item}" is not one of the known tags; add it to the mapping's values`);
+    if (tag === undefined)
+      return fail(`"${item}" is not one of the known tags; add it to the mapping's values`);
     if (!tags.includes(tag)) tags.push(tag);
   }
   return ok(tags);
@@ -295,8 +326,19 @@ export function toRowRef(value: unknown): Converted<RowRef | null> {
   if (!one.ok) return one;
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
-  if (isObject(cell) && cell['@type'] === 'StructuredValue' && typeof cell.rowId === 'string' && typeof cell.tableId === 'string') {
-    return ok({ tableId: cell.tableId, rowId: cell.rowId, name: typeof cell.name === 'string' ? cell.name : cell.rowId });
+  if (
+    isObject(cell) &&
+    cell['@type'] === 'StructuredValue' &&
+    typeof cell.rowId === 'string' &&
+    typeof cell.tableId === 'string'
+  ) {
+    return ok({
+      tableId: cell.tableId,
+      rowId: cell.rowId,
+      name: typeof cell.name === 'string' ? cell.name : cell.rowId,
+    });
   }
-  return fail(`is ${describeValue(cell)}, not a link to a row (the Coda column must be a relation/lookup column)`);
+  return fail(
+    `is ${describeValue(cell)}, not a link to a row (the Coda column must be a relation/lookup column)`,
+  );
 }

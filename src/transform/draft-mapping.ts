@@ -65,7 +65,10 @@ export function snakeCase(name: string): string {
 /** The erp table a Coda table most likely fills, by name. */
 export function suggestTarget(tableName: string, targets: string[]): string | undefined {
   const wanted = snakeCase(tableName);
-  return targets.find((target) => target === `erp.${wanted}`) ?? targets.find((target) => target === `erp.${wanted}s`);
+  return (
+    targets.find((target) => target === `erp.${wanted}`) ??
+    targets.find((target) => target === `erp.${wanted}s`)
+  );
 }
 
 function conversionFor(column: PublicApiColumn): ColumnSpec['as'] | undefined {
@@ -104,7 +107,10 @@ function conversionFor(column: PublicApiColumn): ColumnSpec['as'] | undefined {
 function suggestColumn(column: PublicApiColumn, target: TargetTable, taken: Set<string>): string | undefined {
   const base = snakeCase(column.name);
   const candidates = [base, `${base}_id`, ...(SYNONYMS[base] ?? [])];
-  return candidates.find((candidate) => target.columns.has(candidate) && !taken.has(candidate) && !target.columns.get(candidate)?.generated);
+  return candidates.find(
+    (candidate) =>
+      target.columns.has(candidate) && !taken.has(candidate) && !target.columns.get(candidate)?.generated,
+  );
 }
 
 const quote = (text: string) => JSON.stringify(text);
@@ -112,10 +118,20 @@ const quote = (text: string) => JSON.stringify(text);
 function selectOptions(column: PublicApiColumn): string[] {
   const options = (column.format as { options?: unknown }).options;
   if (!Array.isArray(options)) return [];
-  return options.map((option) => (typeof option === 'string' ? option : typeof option === 'object' && option && 'name' in option ? String(option.name) : String(option)));
+  return options.map((option) =>
+    typeof option === 'string'
+      ? option
+      : typeof option === 'object' && option && 'name' in option
+        ? String(option.name)
+        : String(option),
+  );
 }
 
-export function draftMapping(table: DraftTable, target: TargetTable | undefined, allTables: DraftTable[]): string {
+export function draftMapping(
+  table: DraftTable,
+  target: TargetTable | undefined,
+  allTables: DraftTable[],
+): string {
   const lines = [
     `# Draft mapping for the Coda table "${table.name}", written by \`erp mappings draft\`.`,
     '# Review every line: columns are keyed by Coda column id (renames do not break them), the names',
@@ -130,10 +146,16 @@ export function draftMapping(table: DraftTable, target: TargetTable | undefined,
   for (const column of table.columns) {
     const as = conversionFor(column);
     const targetColumn = target && as ? suggestColumn(column, target, taken) : undefined;
-    const format = column.format as { type: string; isArray?: boolean; table?: { id?: string; name?: string } };
+    const format = column.format as {
+      type: string;
+      isArray?: boolean;
+      table?: { id?: string; name?: string };
+    };
     const formula = column.calculated ? ', formula' : '';
     if (!as || !targetColumn) {
-      unmapped.push(`#   ${column.id} ${quote(column.name)} (${format.type}${format.isArray ? ' list' : ''}${formula})`);
+      unmapped.push(
+        `#   ${column.id} ${quote(column.name)} (${format.type}${format.isArray ? ' list' : ''}${formula})`,
+      );
       continue;
     }
     taken.add(targetColumn);
@@ -142,7 +164,9 @@ export function draftMapping(table: DraftTable, target: TargetTable | undefined,
     if (as === 'lookup') {
       fields.push(`table: ${format.table?.id ?? 'grid-CHOOSE'}`);
       const linked = allTables.find((candidate) => candidate.id === format.table?.id);
-      notes.push(linked ? `links to ${quote(linked.name)}` : 'links to a table that is not extracted: map it too');
+      notes.push(
+        linked ? `links to ${quote(linked.name)}` : 'links to a table that is not extracted: map it too',
+      );
     }
     const comment = notes.length ? `  # ${notes.join('; ')}` : '';
     if (as !== 'select' && as !== 'tags') {
@@ -150,10 +174,18 @@ export function draftMapping(table: DraftTable, target: TargetTable | undefined,
       continue;
     }
     const options = selectOptions(column);
-    lines.push(`  ${targetColumn}:${comment}`, ...fields.map((field) => `    ${field}`), options.length ? '    values:' : '    values: {}  # add each Coda choice and its database value');
+    lines.push(
+      `  ${targetColumn}:${comment}`,
+      ...fields.map((field) => `    ${field}`),
+      options.length ? '    values:' : '    values: {}  # add each Coda choice and its database value',
+    );
     for (const option of options) lines.push(`      ${quote(option)}: ${snakeCase(option)}`);
   }
-  if (unmapped.length) lines.push('# Not mapped (no matching column in the target, or a kind of value that is not loaded):', ...unmapped);
+  if (unmapped.length)
+    lines.push(
+      '# Not mapped (no matching column in the target, or a kind of value that is not loaded):',
+      ...unmapped,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -168,18 +200,29 @@ export interface DraftRequest {
 }
 
 /** Writes one draft per wanted table, refusing to overwrite a mapping unless forced. */
-export async function writeDraftMappings(request: DraftRequest): Promise<{ file: string; target: string | undefined }[]> {
+export async function writeDraftMappings(
+  request: DraftRequest,
+): Promise<{ file: string; target: string | undefined }[]> {
   return withClient(request.databaseUrl, async (client) => {
     const targets = await listTargetTables(client);
     await mkdir(request.dir, { recursive: true });
     const written: { file: string; target: string | undefined }[] = [];
     for (const wanted of request.wanted) {
-      const table = request.tables.find((candidate) => candidate.id === wanted || candidate.name.toLowerCase() === wanted.toLowerCase());
-      if (!table) throw new Error(`the doc has no base table "${wanted}"; its tables are ${request.tables.map((candidate) => `"${candidate.name}"`).join(', ')}`);
+      const table = request.tables.find(
+        (candidate) => candidate.id === wanted || candidate.name.toLowerCase() === wanted.toLowerCase(),
+      );
+      if (!table)
+        throw new Error(
+          `the doc has no base table "${wanted}"; its tables are ${request.tables.map((candidate) => `"${candidate.name}"`).join(', ')}`,
+        );
       const target = suggestTarget(table.name, targets);
       const file = path.join(request.dir, `${snakeCase(table.name)}.yaml`);
-      if (existsSync(file) && !request.force) throw new Error(`${file} exists; review it, or pass --force to overwrite it`);
-      await writeFile(file, draftMapping(table, target ? await readTargetTable(client, target) : undefined, request.tables));
+      if (existsSync(file) && !request.force)
+        throw new Error(`${file} exists; review it, or pass --force to overwrite it`);
+      await writeFile(
+        file,
+        draftMapping(table, target ? await readTargetTable(client, target) : undefined, request.tables),
+      );
       written.push({ file, target });
     }
     return written;

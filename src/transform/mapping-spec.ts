@@ -14,13 +14,23 @@ export const MAPPINGS_DIR = 'mappings';
 
 const codaColumnId = z
   .string({ error: 'must be a Coda column id such as c-AbC123xyz (the mapping bootstrap writes them)' })
-  .regex(/^c-[A-Za-z0-9_-]+$/, 'must be a Coda column id such as c-AbC123xyz, not a column name (names change, ids do not)');
+  .regex(
+    /^c-[A-Za-z0-9_-]+$/,
+    'must be a Coda column id such as c-AbC123xyz, not a column name (names change, ids do not)',
+  );
 const codaTableId = z
   .string({ error: 'must be a Coda table id such as grid-AbC123xyz' })
-  .regex(/^grid-[A-Za-z0-9_-]+$/, 'must be a Coda base table id such as grid-AbC123xyz (views, table-…, hide columns)');
+  .regex(
+    /^grid-[A-Za-z0-9_-]+$/,
+    'must be a Coda base table id such as grid-AbC123xyz (views, table-…, hide columns)',
+  );
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const personPolicy = z.enum(['create', 'reject'], { error: 'must be "create" (add unknown people to erp.people) or "reject" (reject the row)' });
-const valueMap = z.record(z.string(), z.string(), { error: 'must map each Coda choice to a database value, e.g. "In Progress": active' });
+const personPolicy = z.enum(['create', 'reject'], {
+  error: 'must be "create" (add unknown people to erp.people) or "reject" (reject the row)',
+});
+const valueMap = z.record(z.string(), z.string(), {
+  error: 'must map each Coda choice to a database value, e.g. "In Progress": active',
+});
 
 /** What every column that reads a Coda cell has in common. */
 const fromCoda = {
@@ -43,9 +53,16 @@ const columnSpec = z.discriminatedUnion(
       ...fromCoda,
       /** amount (default) loads the number; code loads the currency code, for a currency column beside it. */
       part: z.enum(['amount', 'code']).default('amount'),
-      currency: z.string().regex(/^[A-Z]{3}$/, 'must be a currency code such as USD').optional(),
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, 'must be a currency code such as USD')
+        .optional(),
     }),
-    z.strictObject({ as: z.literal('percent'), ...fromCoda, scale: z.enum(['fraction', 'percent']).default('fraction') }),
+    z.strictObject({
+      as: z.literal('percent'),
+      ...fromCoda,
+      scale: z.enum(['fraction', 'percent']).default('fraction'),
+    }),
     z.strictObject({ as: z.literal('date'), ...fromCoda }),
     z.strictObject({ as: z.literal('datetime'), ...fromCoda }),
     z.strictObject({ as: z.literal('checkbox'), ...fromCoda }),
@@ -64,7 +81,9 @@ const columnSpec = z.discriminatedUnion(
   },
 );
 
-const targetColumnName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
+const targetColumnName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
 
 export const mappingSpecSchema = z.strictObject({
   coda: z.strictObject({
@@ -72,10 +91,14 @@ export const mappingSpecSchema = z.strictObject({
     /** The table's name when the file was written, for humans. */
     name: z.string(),
   }),
-  target: z.string().regex(/^erp\.[a-z_][a-z0-9_]*$/, 'must name a table in the erp schema, e.g. erp.projects'),
+  target: z
+    .string()
+    .regex(/^erp\.[a-z_][a-z0-9_]*$/, 'must name a table in the erp schema, e.g. erp.projects'),
   /** What happens to a Person value that matches nobody in erp.people (by email, then exact name). */
   people: z.strictObject({ unknown: personPolicy }).default({ unknown: 'reject' }),
-  columns: z.record(targetColumnName, columnSpec).refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),
+  columns: z
+    .record(targetColumnName, columnSpec)
+    .refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),
 });
 
 export type MappingSpec = z.output<typeof mappingSpecSchema>;
@@ -91,7 +114,13 @@ export interface LoadedMapping {
 export class MappingError extends Error {}
 
 function fieldPath(segments: readonly PropertyKey[]): string {
-  return segments.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index ? '.' : ''}${String(segment)}`)).join('') || '(top level)';
+  return (
+    segments
+      .map((segment, index) =>
+        typeof segment === 'number' ? `[${segment}]` : `${index ? '.' : ''}${String(segment)}`,
+      )
+      .join('') || '(top level)'
+  );
 }
 
 export function parseMappingSpec(file: string, text: string): LoadedMapping {
@@ -100,7 +129,9 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
     document = parseYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` line ${error.linePos[0].line}` : '';
-    throw new MappingError(`${file}:${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}. Fix the indentation or quoting there.`);
+    throw new MappingError(
+      `${file}:${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}. Fix the indentation or quoting there.`,
+    );
   }
   const parsed = mappingSpecSchema.safeParse(document);
   if (!parsed.success) {
@@ -119,14 +150,24 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
 /** Every mapping in a folder; two files for the same Coda table or target table are an error. */
 export async function loadMappings(dir = MAPPINGS_DIR): Promise<LoadedMapping[]> {
   const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
-  if (!files.length) throw new MappingError(`${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`);
-  const mappings = await Promise.all(files.map(async (name) => parseMappingSpec(path.join(dir, name), await readFile(path.join(dir, name), 'utf8'))));
+  if (!files.length)
+    throw new MappingError(
+      `${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`,
+    );
+  const mappings = await Promise.all(
+    files.map(async (name) =>
+      parseMappingSpec(path.join(dir, name), await readFile(path.join(dir, name), 'utf8')),
+    ),
+  );
   for (const key of ['table', 'target'] as const) {
     const seen = new Map<string, string>();
     for (const { file, spec } of mappings) {
       const value = key === 'table' ? spec.coda.table : spec.target;
       const other = seen.get(value);
-      if (other) throw new MappingError(`${file} and ${other} both map ${value}; keep one mapping per ${key === 'table' ? 'Coda table' : 'target table'}`);
+      if (other)
+        throw new MappingError(
+          `${file} and ${other} both map ${value}; keep one mapping per ${key === 'table' ? 'Coda table' : 'target table'}`,
+        );
       seen.set(value, file);
     }
   }

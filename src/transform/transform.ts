@@ -41,7 +41,9 @@ export interface SourceRow {
 }
 
 /** What a reference cell points at. */
-export type ReferenceTarget = { kind: 'row'; ref: RowRef } | { kind: 'person'; ref: PersonRef; unknown: 'create' | 'reject' };
+export type ReferenceTarget =
+  | { kind: 'row'; ref: RowRef }
+  | { kind: 'person'; ref: PersonRef; unknown: 'create' | 'reject' };
 
 export type Reference = ReferenceTarget & {
   /** Target column, and the Coda column's name for messages. */
@@ -88,16 +90,22 @@ export interface TableContext {
  */
 export function checkMappingAgainstTable({ mapping, table }: TableContext): void {
   const { file, spec } = mapping;
-  if (spec.coda.table !== table.id) throw new MappingError(`${file}: coda.table is ${spec.coda.table} but was checked against ${table.id}`);
+  if (spec.coda.table !== table.id)
+    throw new MappingError(`${file}: coda.table is ${spec.coda.table} but was checked against ${table.id}`);
   const byId = new Map(table.columns.map((column) => [column.id, column]));
   const problems: string[] = [];
   for (const [target, column] of Object.entries(spec.columns)) {
     if (column.as === 'constant' || byId.has(column.from)) continue;
     const sameName = table.columns.find((candidate) => candidate.name === column.label);
-    const hint = sameName ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id` : `the table's columns are ${describeColumns(table.columns)}`;
-    problems.push(`  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`);
+    const hint = sameName
+      ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id`
+      : `the table's columns are ${describeColumns(table.columns)}`;
+    problems.push(
+      `  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`,
+    );
   }
-  if (problems.length) throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
+  if (problems.length)
+    throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
 }
 
 function describeColumns(columns: PublicApiColumn[]): string {
@@ -108,7 +116,11 @@ function codaColumnLabel(spec: CodaColumnSpec, columns: Map<string, PublicApiCol
   return columns.get(spec.from)?.name ?? spec.label ?? spec.from;
 }
 
-function convertCell(spec: CodaColumnSpec, cell: unknown, defaultPersonPolicy: 'create' | 'reject'): Converted<PgValue | ReferenceTarget> {
+function convertCell(
+  spec: CodaColumnSpec,
+  cell: unknown,
+  defaultPersonPolicy: 'create' | 'reject',
+): Converted<PgValue | ReferenceTarget> {
   switch (spec.as) {
     case 'text':
       return toText(cell);
@@ -133,13 +145,19 @@ function convertCell(spec: CodaColumnSpec, cell: unknown, defaultPersonPolicy: '
     case 'person': {
       const person = toPerson(cell);
       if (!person.ok || !person.value) return person.ok ? { ok: true, value: null } : person;
-      return { ok: true, value: { kind: 'person', ref: person.value, unknown: spec.unknown ?? defaultPersonPolicy } };
+      return {
+        ok: true,
+        value: { kind: 'person', ref: person.value, unknown: spec.unknown ?? defaultPersonPolicy },
+      };
     }
     case 'lookup': {
       const row = toRowRef(cell);
       if (!row.ok || !row.value) return row.ok ? { ok: true, value: null } : row;
       if (row.value.tableId !== spec.table) {
-        return { ok: false, reason: `links to a row of table ${row.value.tableId}, but the mapping expects table ${spec.table}` };
+        return {
+          ok: false,
+          reason: `links to a row of table ${row.value.tableId}, but the mapping expects table ${spec.table}`,
+        };
       }
       return { ok: true, value: { kind: 'row', ref: row.value } };
     }
@@ -152,7 +170,10 @@ function isReference(value: PgValue | ReferenceTarget): value is ReferenceTarget
 
 /** Keys are in the mapping's column order for every row of a table, so the JSON is canonical as it is. */
 function hashContent(values: Record<string, PgValue>, references: Reference[]): string {
-  const canonical = JSON.stringify([values, references.map((reference) => [reference.column, reference.ref])]);
+  const canonical = JSON.stringify([
+    values,
+    references.map((reference) => [reference.column, reference.ref]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -195,10 +216,18 @@ export function rowTransformer(context: TableContext): (row: CodaRow) => Transfo
       }
       const cell = row.values[column.from];
       const converted: ReturnType<typeof convertCell> = containsNul(cell)
-        ? { ok: false, reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda' }
+        ? {
+            ok: false,
+            reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda',
+          }
         : convertCell(column, cell ?? '', spec.people.unknown);
       if (!converted.ok) {
-        problems.push({ column: target, codaColumn: label, value: cell, reason: `${label} ${converted.reason}` });
+        problems.push({
+          column: target,
+          codaColumn: label,
+          value: cell,
+          reason: `${label} ${converted.reason}`,
+        });
         continue;
       }
       const value = converted.value;
@@ -208,7 +237,12 @@ export function rowTransformer(context: TableContext): (row: CodaRow) => Transfo
       }
       const empty = value === null || (Array.isArray(value) && value.length === 0);
       if (empty && column.required && column.default === undefined) {
-        problems.push({ column: target, codaColumn: label, value: cell ?? '', reason: `${label} is empty, but a value is required` });
+        problems.push({
+          column: target,
+          codaColumn: label,
+          value: cell ?? '',
+          reason: `${label} is empty, but a value is required`,
+        });
         continue;
       }
       values[target] = empty ? emptyResult(column) : value;
@@ -223,7 +257,10 @@ export function rowTransformer(context: TableContext): (row: CodaRow) => Transfo
  * A whole table, streamed. A row id seen twice is a reject the second time: loading it twice
  * would make one Coda row two erp rows, or overwrite one with the other.
  */
-export async function* transformTable(context: TableContext, rows: AsyncIterable<CodaRow>): AsyncGenerator<TransformResult> {
+export async function* transformTable(
+  context: TableContext,
+  rows: AsyncIterable<CodaRow>,
+): AsyncGenerator<TransformResult> {
   checkMappingAgainstTable(context);
   const transformRow = rowTransformer(context);
   const seen = new Set<string>();
@@ -231,8 +268,22 @@ export async function* transformTable(context: TableContext, rows: AsyncIterable
     if (seen.has(row.id)) {
       yield {
         reject: {
-          source: { docId: context.docId, tableId: context.table.id, tableName: context.table.name, rowId: row.id, rowName: row.name, browserLink: row.browserLink },
-          problems: [{ column: '(row)', codaColumn: '(row id)', value: row.id, reason: `row ${row.id} appears more than once in the table; only its first copy is loaded` }],
+          source: {
+            docId: context.docId,
+            tableId: context.table.id,
+            tableName: context.table.name,
+            rowId: row.id,
+            rowName: row.name,
+            browserLink: row.browserLink,
+          },
+          problems: [
+            {
+              column: '(row)',
+              codaColumn: '(row id)',
+              value: row.id,
+              reason: `row ${row.id} appears more than once in the table; only its first copy is loaded`,
+            },
+          ],
         },
       };
       continue;
@@ -241,4 +292,3 @@ export async function* transformTable(context: TableContext, rows: AsyncIterable
     yield transformRow(row);
   }
 }
-

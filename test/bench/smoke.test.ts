@@ -24,7 +24,12 @@ beforeAll(async () => {
   results = await runBench({
     taskRowSizes: [200],
     timeScale: 1,
-    adminUrl: connectionUrl({ ...cluster.superuser, host: cluster.host, port: cluster.port, database: 'postgres' }),
+    adminUrl: connectionUrl({
+      ...cluster.superuser,
+      host: cluster.host,
+      port: cluster.port,
+      database: 'postgres',
+    }),
     // The cluster's owner role, with the password it already has: other test files use it.
     owner: cluster.owner,
     workDir,
@@ -39,7 +44,10 @@ function expectMeasured(name: string, figure: Figure, baselines: number): void {
   expect(Number.isFinite(figure.value) && figure.value > 0, `${name}: ${figure.value}`).toBe(true);
   expect(figure.baselines, name).toHaveLength(baselines);
   for (const baseline of figure.baselines) {
-    expect(Number.isFinite(baseline.value) && baseline.value > 0, `${name} / ${baseline.label}: ${baseline.value}`).toBe(true);
+    expect(
+      Number.isFinite(baseline.value) && baseline.value > 0,
+      `${name} / ${baseline.label}: ${baseline.value}`,
+    ).toBe(true);
     expect(Number.isFinite(baseline.ratio), `${name} / ${baseline.label}`).toBe(true);
   }
 }
@@ -71,7 +79,9 @@ describe('the benchmark, at 200 tasks', () => {
     expect(markdown).toContain(`](${CHART_FILE})`);
     expect(markdown).toContain(results.machine.cpuModel);
     expect(markdown).toContain(results.commit.sha.slice(0, 12));
-    expect(JSON.parse(await readFile(path.join(dir, 'latest.json'), 'utf8'))).toMatchObject({ sizes: [{ taskRows: 200 }] });
+    expect(JSON.parse(await readFile(path.join(dir, 'latest.json'), 'utf8'))).toMatchObject({
+      sizes: [{ taskRows: 200 }],
+    });
     expect(await readFile(path.join(dir, CHART_FILE), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     expect(existsSync(path.join(workDir, 'tasks-200'))).toBe(true);
   });

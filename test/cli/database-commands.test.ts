@@ -24,7 +24,9 @@ describe('erp up on the embedded default', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Applied \d+ migration\(s\)/);
     expect(first.stdout).toMatch(/validate_schema: OK/);
-    expect(first.stdout).toMatch(/PGPASSFILE=\S+pgpass psql "postgresql:\/\/erp_admin@127\.0\.0\.1:\d+\/portfolio"/);
+    expect(first.stdout).toMatch(
+      /PGPASSFILE=\S+pgpass psql "postgresql:\/\/erp_admin@127\.0\.0\.1:\d+\/portfolio"/,
+    );
     expect(existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))).toBe(true);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
 
@@ -76,7 +78,9 @@ describe('the database commands with DATABASE_URL', () => {
   it('never migrates the example doc into a database named by DATABASE_URL', async () => {
     const started = await erp(['up', '--with-example'], { DATABASE_URL: db.url });
     expect(started.code, started.stderr).toBe(0);
-    expect(started.stdout).toMatch(/the example doc is migrated only into the embedded database, so it was skipped/);
+    expect(started.stdout).toMatch(
+      /the example doc is migrated only into the embedded database, so it was skipped/,
+    );
     expect((await db.query('SELECT count(*)::int AS n FROM erp.projects')).rows[0]?.n).toBe(0);
   });
 

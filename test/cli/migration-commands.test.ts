@@ -19,7 +19,8 @@ let server: CodaServer;
 let db: TestDatabase;
 let workDir: string;
 
-const erpWithCoda = (args: string[]) => erp(args, { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN, DATABASE_URL: db.url });
+const erpWithCoda = (args: string[]) =>
+  erp(args, { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN, DATABASE_URL: db.url });
 
 beforeAll(async () => {
   server = await startCodaServer({ token: TOKEN, doc: fixtureDoc });
@@ -44,15 +45,35 @@ describe('erp mappings', () => {
 
   it('drafts mapping files keyed by column id, with suggested erp columns, that load as they are', async () => {
     const dir = path.join(workDir, 'drafts');
-    const drafted = await erpWithCoda(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', 'grid-T4sKs9Lm0', '--mappings', dir]);
+    const drafted = await erpWithCoda([
+      'mappings',
+      'draft',
+      '--doc',
+      FIXTURE_DOC_ID,
+      '--table',
+      'Projects',
+      'grid-T4sKs9Lm0',
+      '--mappings',
+      dir,
+    ]);
     expect(drafted.code, drafted.stderr).toBe(0);
     expect(drafted.stdout).toMatch(/wrote .*projects\.yaml \(-> erp\.projects\)/);
-    const projects = parseMappingSpec('projects.yaml', await readFile(path.join(dir, 'projects.yaml'), 'utf8')).spec;
+    const projects = parseMappingSpec(
+      'projects.yaml',
+      await readFile(path.join(dir, 'projects.yaml'), 'utf8'),
+    ).spec;
     expect(projects.target).toBe('erp.projects');
     expect(projects.columns.name).toMatchObject({ from: 'c-Jn4mE1pR1a', label: 'Name', as: 'text' });
-    expect(projects.columns.venture_id).toMatchObject({ from: 'c-Jv3nT3rE3c', as: 'lookup', table: 'grid-V3ntUr5s3' });
+    expect(projects.columns.venture_id).toMatchObject({
+      from: 'c-Jv3nT3rE3c',
+      as: 'lookup',
+      table: 'grid-V3ntUr5s3',
+    });
     expect(projects.columns.owner_person_id).toMatchObject({ from: 'c-Jo2wN6eR6f', as: 'person' });
-    expect(projects.columns.status).toMatchObject({ as: 'select', values: { 'In Progress': 'in_progress', Done: 'done' } });
+    expect(projects.columns.status).toMatchObject({
+      as: 'select',
+      values: { 'In Progress': 'in_progress', Done: 'done' },
+    });
     expect(projects.columns.tags).toMatchObject({ as: 'tags' });
     const text = await readFile(path.join(dir, 'projects.yaml'), 'utf8');
     expect(text).toMatch(/# Not mapped[^\n]*\n(#.*\n)*#\s+c-Jb7dG3eT3m "Budget" \(currency\)/);
@@ -60,7 +81,16 @@ describe('erp mappings', () => {
     expect(tasks.columns.scheduled_start_date).toMatchObject({ from: 'c-Ks5cH8kS8h', as: 'date' });
     expect(tasks.columns.assignee_id).toMatchObject({ as: 'person' });
 
-    const again = await erpWithCoda(['mappings', 'draft', '--doc', FIXTURE_DOC_ID, '--table', 'Projects', '--mappings', dir]);
+    const again = await erpWithCoda([
+      'mappings',
+      'draft',
+      '--doc',
+      FIXTURE_DOC_ID,
+      '--table',
+      'Projects',
+      '--mappings',
+      dir,
+    ]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/projects\.yaml exists; review it, or pass --force/);
   });
@@ -71,11 +101,21 @@ describe('erp cutover from the live doc', () => {
   let output: string;
 
   beforeAll(async () => {
-    const result = await erpWithCoda(['cutover', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'snapshot'), '--runs', path.join(workDir, 'runs')]);
+    const result = await erpWithCoda([
+      'cutover',
+      '--doc',
+      FIXTURE_DOC_ID,
+      '--out',
+      path.join(workDir, 'snapshot'),
+      '--runs',
+      path.join(workDir, 'runs'),
+    ]);
     output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
     const [runDir] = await readdir(path.join(workDir, 'runs'));
-    report = JSON.parse(await readFile(path.join(workDir, 'runs', runDir!, 'report.json'), 'utf8')) as RunReport;
+    report = JSON.parse(
+      await readFile(path.join(workDir, 'runs', runDir!, 'report.json'), 'utf8'),
+    ) as RunReport;
   });
 
   it('extracts, loads and commits the fixture doc with every link resolved', async () => {
@@ -83,7 +123,9 @@ describe('erp cutover from the live doc', () => {
     expect(output).toMatch(/erp\.tasks +\| +24 \| +24 \|/);
     expect(report.outcome).toBe('committed');
     expect(report.tables.flatMap((table) => [...table.rejects, ...table.unresolved])).toEqual([]);
-    const linkedInCoda = tasksTable.rows.filter((row) => row.values[tasksTable.columnIds.project] !== '').length;
+    const linkedInCoda = tasksTable.rows.filter(
+      (row) => row.values[tasksTable.columnIds.project] !== '',
+    ).length;
     const { rows } = await db.query(`SELECT count(project_id)::int AS linked FROM erp.tasks`);
     expect(rows[0]?.linked).toBe(linkedInCoda);
   });

@@ -21,7 +21,9 @@ describe('the real migrations', () => {
   it('apply on an empty database, and a second run applies nothing', async () => {
     const db = await emptyDatabase();
     const files = await readMigrationFiles();
-    expect(files.map((file) => file.name)).toEqual(expect.arrayContaining(['001_erp_schema', '002_agent_schema']));
+    expect(files.map((file) => file.name)).toEqual(
+      expect.arrayContaining(['001_erp_schema', '002_agent_schema']),
+    );
 
     const first = await migrate(db.url);
     expect(first.applied).toEqual(files.map((file) => file.name));
@@ -53,8 +55,14 @@ describe('the migration runner', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'erp-migrations-'));
-    await writeFile(path.join(dir, '001_first.sql'), 'CREATE SCHEMA demo;\nCREATE TABLE demo.things (id int PRIMARY KEY);\n');
-    await writeFile(path.join(dir, '002_second.sql'), "INSERT INTO demo.things VALUES (1);\nCOMMENT ON TABLE demo.things IS 'x';\n");
+    await writeFile(
+      path.join(dir, '001_first.sql'),
+      'CREATE SCHEMA demo;\nCREATE TABLE demo.things (id int PRIMARY KEY);\n',
+    );
+    await writeFile(
+      path.join(dir, '002_second.sql'),
+      "INSERT INTO demo.things VALUES (1);\nCOMMENT ON TABLE demo.things IS 'x';\n",
+    );
     await writeFile(path.join(dir, 'validate_schema.sql'), 'SELECT this_is_not_a_migration;');
   });
   afterEach(async () => {
@@ -76,7 +84,9 @@ describe('the migration runner', () => {
     const db = await emptyDatabase();
     await writeFile(path.join(dir, '003_broken.sql'), 'CREATE TABLE demo.half (id int);\nSELECT 1/0;\n');
     await expect(migrate(db.url, { dir })).rejects.toThrow(/division by zero/);
-    const { rows } = await db.query(`SELECT to_regclass('demo.half') AS half, to_regclass('demo.things') AS things`);
+    const { rows } = await db.query(
+      `SELECT to_regclass('demo.half') AS half, to_regclass('demo.things') AS things`,
+    );
     expect(rows[0]).toEqual({ half: null, things: 'demo.things' });
     const status = await migrationStatus(db.url, dir);
     expect(status.pending.map((migration) => migration.name)).toEqual(['003_broken']);
@@ -111,24 +121,28 @@ describe('the migration runner', () => {
     await holder.query('SELECT pg_advisory_lock($1)', [PG_MIGRATE_LOCK_ID]);
     const runs = [migrate(db.url, { dir }), migrate(db.url, { dir })];
     await expect
-      .poll(async () => {
-        const { rows } = await holder.query<{ waiting: number }>(
-          `SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        );
-        return rows[0]?.waiting;
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          const { rows } = await holder.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          );
+          return rows[0]?.waiting;
+        },
+        { timeout: 20_000 },
+      )
       .toBe(2);
     await holder.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATE_LOCK_ID]);
     await holder.end();
 
     const results = await Promise.all(runs);
     expect(results.map((result) => result.applied.length).sort()).toEqual([0, 2]);
-    const { rows } = await db.query(`SELECT name, count(*)::int AS times FROM pipeline.schema_migrations GROUP BY name ORDER BY name`);
+    const { rows } = await db.query(
+      `SELECT name, count(*)::int AS times FROM pipeline.schema_migrations GROUP BY name ORDER BY name`,
+    );
     expect(rows).toEqual([
       { name: '001_first', times: 1 },
       { name: '002_second', times: 1 },
     ]);
     expect((await db.query('SELECT count(*)::int AS n FROM demo.things')).rows[0]?.n).toBe(1);
   });
-
 });

@@ -11,7 +11,10 @@ import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 
 const run = promisify(execFile);
 const psqlAvailable = spawnSync('psql', ['--version']).status === 0;
-if (!psqlAvailable) console.warn('NOTICE: psql is not installed; the plain-psql migration test is skipped (apt-get install postgresql-client-15).');
+if (!psqlAvailable)
+  console.warn(
+    'NOTICE: psql is not installed; the plain-psql migration test is skipped (apt-get install postgresql-client-15).',
+  );
 
 describe.skipIf(!psqlAvailable)('plain psql', () => {
   let db: TestDatabase;

@@ -55,12 +55,24 @@ const envExample = new Map(
 
 /** Traefik labels as a map, key without the traefik. prefix. */
 const labels = new Map(
-  (postgrest.labels ?? []).map((label) => [label.slice(0, label.indexOf('=')).replace(/^traefik\./, ''), label.slice(label.indexOf('=') + 1)] as const),
+  (postgrest.labels ?? []).map(
+    (label) =>
+      [
+        label.slice(0, label.indexOf('=')).replace(/^traefik\./, ''),
+        label.slice(label.indexOf('=') + 1),
+      ] as const,
+  ),
 );
 
 describe('the services', () => {
   it('are the database, the one-shot migration, the API and the tool jobs', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['coda-migration', 'erp-cli', 'migrate', 'postgres-erp', 'postgrest-erp']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'coda-migration',
+      'erp-cli',
+      'migrate',
+      'postgres-erp',
+      'postgrest-erp',
+    ]);
   });
 
   it('pin their images, never latest', () => {
@@ -75,7 +87,8 @@ describe('the services', () => {
   it('are limited to the droplet budget', () => {
     expect(postgres.deploy?.resources?.limits).toEqual({ memory: '300M', cpus: '0.5' });
     expect(postgrest.deploy?.resources?.limits).toEqual({ memory: '100M', cpus: '0.25' });
-    for (const [name, { deploy }] of Object.entries(compose.services)) expect(deploy?.resources?.limits?.memory, name).toBeTruthy();
+    for (const [name, { deploy }] of Object.entries(compose.services))
+      expect(deploy?.resources?.limits?.memory, name).toBeTruthy();
     // The Haskell heap cap sits below the container limit.
     expect(postgrest.environment?.GHCRTS).toBe('-M80m');
   });
@@ -122,7 +135,9 @@ describe('postgres-erp', () => {
 describe('the migrate service', () => {
   it('is built from the repository, migrates, then sets the role passwords', () => {
     expect(migrate.build).toBe('.');
-    expect(migrate.command?.join(' ')).toMatch(/src\/cli\/main\.ts migrate && node --import tsx src\/cli\/main\.ts set-role-passwords$/);
+    expect(migrate.command?.join(' ')).toMatch(
+      /src\/cli\/main\.ts migrate && node --import tsx src\/cli\/main\.ts set-role-passwords$/,
+    );
     expect(migrate.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
   });
 
@@ -130,7 +145,9 @@ describe('the migrate service', () => {
     for (const variable of [...Object.values(LOGIN_ROLE_PASSWORD_VARIABLES), 'JWT_SECRET']) {
       expect(migrate.environment?.[variable], variable).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
     }
-    expect(migrate.environment?.DATABASE_URL).toBe('postgresql://erp_admin:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres-erp:5432/portfolio');
+    expect(migrate.environment?.DATABASE_URL).toBe(
+      'postgresql://erp_admin:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres-erp:5432/portfolio',
+    );
   });
 
   it('must finish before the API starts', () => {
@@ -145,7 +162,11 @@ describe('postgrest-erp', () => {
   it('is configured as src/api/config.ts configures the local API', () => {
     expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
     expect(postgrest.environment?.PGRST_DB_MAX_ROWS).toBe(String(MAX_ROWS));
-    expect(postgrest.environment?.PGRST_DB_URI).toMatch(new RegExp(`^postgresql://${AUTHENTICATOR_ROLE}:\\$\\{AUTHENTICATOR_PASSWORD:\\?[^}]*\\}@postgres-erp:5432/${DATABASE_NAME}$`));
+    expect(postgrest.environment?.PGRST_DB_URI).toMatch(
+      new RegExp(
+        `^postgresql://${AUTHENTICATOR_ROLE}:\\$\\{AUTHENTICATOR_PASSWORD:\\?[^}]*\\}@postgres-erp:5432/${DATABASE_NAME}$`,
+      ),
+    );
     expect(postgrest.environment?.PGRST_JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
     expect(postgrest.environment?.PGRST_JWT_AUD).toMatch(/^\$\{JWT_AUDIENCE:\?/);
     expect(envExample.get('JWT_AUDIENCE')).toBe(DEFAULT_JWT_AUDIENCE);
@@ -163,31 +184,49 @@ describe('postgrest-erp', () => {
     expect(labels.get('http.services.postgrest-erp.loadbalancer.server.port')).toBe(apiPort);
     expect(labels.get('http.services.postgrest-erp.loadbalancer.healthcheck.path')).toBe('/ready');
     expect(labels.get('http.services.postgrest-erp.loadbalancer.healthcheck.port')).toBe(adminPort);
-    const services = [...labels].filter(([key]) => /^http\.services\.[^.]+\./.test(key)).map(([key]) => key.split('.')[2]);
+    const services = [...labels]
+      .filter(([key]) => /^http\.services\.[^.]+\./.test(key))
+      .map(([key]) => key.split('.')[2]);
     expect(new Set(services)).toEqual(new Set(['postgrest-erp']));
     expect(postgrest.healthcheck).toBeUndefined();
   });
 
   it('has a router for header-based access and one per schema prefix, each naming its service', () => {
-    const routers = [...new Set([...labels.keys()].filter((key) => key.startsWith('http.routers.')).map((key) => key.split('.')[2]))].sort();
+    const routers = [
+      ...new Set(
+        [...labels.keys()].filter((key) => key.startsWith('http.routers.')).map((key) => key.split('.')[2]),
+      ),
+    ].sort();
     expect(routers).toEqual(['erp-db', 'erp-db-agent', 'erp-db-erp']);
-    for (const router of routers) expect(labels.get(`http.routers.${router}.service`), router).toBe('postgrest-erp');
+    for (const router of routers)
+      expect(labels.get(`http.routers.${router}.service`), router).toBe('postgrest-erp');
     expect(labels.get('http.routers.erp-db.rule')).toBe('Host(`erp-db.bestviable.com`)');
     expect(labels.get('enable')).toBe('true');
     expect(labels.get('docker.network')).toBe('docker_proxy');
   });
 
-  it.each(['erp', 'agent'])('routes /%s/... with the prefix stripped and both profile headers overwritten', (schema) => {
-    const router = `http.routers.erp-db-${schema}`;
-    expect(labels.get(`${router}.rule`)).toBe(`Host(\`erp-db.bestviable.com\`) && (Path(\`/${schema}\`) || PathPrefix(\`/${schema}/\`))`);
-    const middlewares = labels.get(`${router}.middlewares`)?.split(',') ?? [];
-    const strip = middlewares.find((name) => labels.has(`http.middlewares.${name}.stripprefix.prefixes`));
-    const profile = middlewares.find((name) => labels.has(`http.middlewares.${name}.headers.customrequestheaders.Accept-Profile`));
-    expect(labels.get(`http.middlewares.${strip}.stripprefix.prefixes`)).toBe(`/${schema}`);
-    expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Accept-Profile`)).toBe(schema);
-    expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Content-Profile`)).toBe(schema);
-    expect(middlewares).toEqual([strip, profile]);
-  });
+  it.each(['erp', 'agent'])(
+    'routes /%s/... with the prefix stripped and both profile headers overwritten',
+    (schema) => {
+      const router = `http.routers.erp-db-${schema}`;
+      expect(labels.get(`${router}.rule`)).toBe(
+        `Host(\`erp-db.bestviable.com\`) && (Path(\`/${schema}\`) || PathPrefix(\`/${schema}/\`))`,
+      );
+      const middlewares = labels.get(`${router}.middlewares`)?.split(',') ?? [];
+      const strip = middlewares.find((name) => labels.has(`http.middlewares.${name}.stripprefix.prefixes`));
+      const profile = middlewares.find((name) =>
+        labels.has(`http.middlewares.${name}.headers.customrequestheaders.Accept-Profile`),
+      );
+      expect(labels.get(`http.middlewares.${strip}.stripprefix.prefixes`)).toBe(`/${schema}`);
+      expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Accept-Profile`)).toBe(
+        schema,
+      );
+      expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Content-Profile`)).toBe(
+        schema,
+      );
+      expect(middlewares).toEqual([strip, profile]);
+    },
+  );
 });
 
 describe('the Coda migration', () => {
@@ -203,7 +242,9 @@ describe('the Coda migration', () => {
 });
 
 describe('.env.example', () => {
-  const used = [...new Set([...composeText.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]!))].sort();
+  const used = [
+    ...new Set([...composeText.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]!)),
+  ].sort();
 
   it('documents every variable compose.yaml reads, and nothing else', () => {
     expect(used.length).toBeGreaterThan(5);
@@ -227,8 +268,13 @@ describe('.env.example', () => {
 
 describe('deploy/', () => {
   it('routes erp-db.bestviable.com through the Cloudflare tunnel to Traefik, before the catch-all', () => {
-    const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as { ingress: { hostname?: string; service: string }[] };
-    expect(ingress[0]).toMatchObject({ hostname: 'erp-db.bestviable.com', service: expect.stringMatching(/^http:\/\/traefik:\d+$/) });
+    const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as {
+      ingress: { hostname?: string; service: string }[];
+    };
+    expect(ingress[0]).toMatchObject({
+      hostname: 'erp-db.bestviable.com',
+      service: expect.stringMatching(/^http:\/\/traefik:\d+$/),
+    });
     expect(ingress.at(-1)).toEqual({ service: 'http_status:404' });
   });
 
@@ -237,6 +283,8 @@ describe('deploy/', () => {
     expect(dockerfile).toMatch(/^FROM node:20-alpine$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--import", "tsx", "src\/cli\/main\.ts"\]/);
-    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['.data', '.env', 'node_modules']));
+    expect(read('.dockerignore').split('\n')).toEqual(
+      expect.arrayContaining(['.data', '.env', 'node_modules']),
+    );
   });
 });

@@ -23,7 +23,10 @@ const PYTHON_EXAMPLE = path.resolve('docs/examples/python/portfolio_queries.py')
 const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
   (candidate) => candidate && spawnSync(candidate, ['-c', 'import asyncpg']).status === 0,
 );
-if (!python) console.warn('NOTICE: no python3 with asyncpg (apt-get install python3-asyncpg); the Python example tests are skipped.');
+if (!python)
+  console.warn(
+    'NOTICE: no python3 with asyncpg (apt-get install python3-asyncpg); the Python example tests are skipped.',
+  );
 
 let db: TestDatabase;
 const ids: Record<string, number> = {};
@@ -38,19 +41,54 @@ beforeAll(async () => {
   await ensureTestLoginPasswords(db);
   ids.alice = await insert(`INSERT INTO erp.people (full_name) VALUES ($1)`, ['Alice Example']);
   ids.bob = await insert(`INSERT INTO erp.people (full_name) VALUES ($1)`, ['Bob Example']);
-  ids.website = await insert(`INSERT INTO erp.projects (name, global_id, owner_person_id) VALUES ($1, $2, $3)`, ['Website relaunch', 'project_web', ids.alice]);
-  ids.books = await insert(`INSERT INTO erp.projects (name, owner_person_id) VALUES ($1, $2)`, ['Bookkeeping', ids.bob]);
+  ids.website = await insert(
+    `INSERT INTO erp.projects (name, global_id, owner_person_id) VALUES ($1, $2, $3)`,
+    ['Website relaunch', 'project_web', ids.alice],
+  );
+  ids.books = await insert(`INSERT INTO erp.projects (name, owner_person_id) VALUES ($1, $2)`, [
+    'Bookkeeping',
+    ids.bob,
+  ]);
   ids.other = await insert(`INSERT INTO erp.projects (name) VALUES ($1)`, ['Unrelated']);
-  await insert(`INSERT INTO erp.tasks (title, project_id, assignee_id) VALUES ($1, $2, $3)`, ['Reconcile', ids.books, ids.alice]);
-  ids.byId = await insert(`INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`, [String(ids.website)]);
-  ids.byGlobalId = await insert(`INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', 'project_web')`, []);
-  ids.elsewhere = await insert(`INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`, [String(ids.other)]);
-  const derivedFrom = await insert(`INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`, [ids.byId]);
-  ids.derivedFact = await insert(`INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', $1, $2)`, ['Prefers email', derivedFrom]);
-  ids.promotedFact = await insert(`INSERT INTO agent.facts (fact_type, content) VALUES ('decision', $1)`, ['Launch in May']);
-  await insert(`INSERT INTO agent.events (session_id, event_type, promoted_fact_id) VALUES ($1, 'decision', $2)`, [ids.byId, ids.promotedFact]);
-  const unrelatedEvent = await insert(`INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`, [ids.elsewhere]);
-  await insert(`INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('observation', $1, $2)`, ['Elsewhere', unrelatedEvent]);
+  await insert(`INSERT INTO erp.tasks (title, project_id, assignee_id) VALUES ($1, $2, $3)`, [
+    'Reconcile',
+    ids.books,
+    ids.alice,
+  ]);
+  ids.byId = await insert(`INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`, [
+    String(ids.website),
+  ]);
+  ids.byGlobalId = await insert(
+    `INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', 'project_web')`,
+    [],
+  );
+  ids.elsewhere = await insert(
+    `INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`,
+    [String(ids.other)],
+  );
+  const derivedFrom = await insert(
+    `INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`,
+    [ids.byId],
+  );
+  ids.derivedFact = await insert(
+    `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', $1, $2)`,
+    ['Prefers email', derivedFrom],
+  );
+  ids.promotedFact = await insert(`INSERT INTO agent.facts (fact_type, content) VALUES ('decision', $1)`, [
+    'Launch in May',
+  ]);
+  await insert(
+    `INSERT INTO agent.events (session_id, event_type, promoted_fact_id) VALUES ($1, 'decision', $2)`,
+    [ids.byId, ids.promotedFact],
+  );
+  const unrelatedEvent = await insert(
+    `INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`,
+    [ids.elsewhere],
+  );
+  await insert(
+    `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('observation', $1, $2)`,
+    ['Elsewhere', unrelatedEvent],
+  );
 });
 afterAll(async () => {
   await db?.drop();
@@ -58,7 +96,9 @@ afterAll(async () => {
 
 /** bigint ids are strings in node-postgres and ints in asyncpg. */
 function normalise(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value), (key, item) => (key.endsWith('id') || key === 'task_ids' ? (Array.isArray(item) ? item.map(Number) : Number(item)) : item));
+  return JSON.parse(JSON.stringify(value), (key, item) =>
+    key.endsWith('id') || key === 'task_ids' ? (Array.isArray(item) ? item.map(Number) : Number(item)) : item,
+  );
 }
 
 const expected = () => ({
@@ -75,8 +115,12 @@ describe('the TypeScript example (node-postgres)', () => {
     const pool = createPool(db.url);
     try {
       expect(normalise(await projectsOfPerson(pool, ids.alice!))).toEqual(expected().projectsOfAlice);
-      expect((await sessionsAboutProject(pool, ids.website!)).map((session) => Number(session.id))).toEqual(expected().sessionsAboutWebsite);
-      expect((await factsLearntInSession(pool, ids.byId!)).map((fact) => Number(fact.id))).toEqual(expected().factsOfSession);
+      expect((await sessionsAboutProject(pool, ids.website!)).map((session) => Number(session.id))).toEqual(
+        expected().sessionsAboutWebsite,
+      );
+      expect((await factsLearntInSession(pool, ids.byId!)).map((fact) => Number(fact.id))).toEqual(
+        expected().factsOfSession,
+      );
     } finally {
       await pool.end();
     }
@@ -86,11 +130,16 @@ describe('the TypeScript example (node-postgres)', () => {
     const pool = createPool(loginUrl('planner_api', db.name));
     try {
       const written = await planWithTasks(pool, ids.website!, 'Launch plan', ['Draft copy', 'Review copy']);
-      const { rows } = await db.query(`SELECT title FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`, [written.task_ids]);
+      const { rows } = await db.query(
+        `SELECT title FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+        [written.task_ids],
+      );
       expect(rows.map((row) => row.title)).toEqual(['Draft copy', 'Review copy']);
 
       const before = await db.query(`SELECT count(*)::int AS plans FROM agent.plans`);
-      await expect(planWithTasks(pool, 987_654, 'Doomed plan', ['Orphan task'])).rejects.toThrow(/tasks_project_id_fkey/);
+      await expect(planWithTasks(pool, 987_654, 'Doomed plan', ['Orphan task'])).rejects.toThrow(
+        /tasks_project_id_fkey/,
+      );
       expect((await db.query(`SELECT count(*)::int AS plans FROM agent.plans`)).rows).toEqual(before.rows);
     } finally {
       await pool.end();
@@ -98,33 +147,53 @@ describe('the TypeScript example (node-postgres)', () => {
   });
 
   it('runs as a script', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', TYPESCRIPT_EXAMPLE, 'projects-of-person', String(ids.alice)], {
-      env: { ...process.env, DATABASE_URL: db.url },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', TYPESCRIPT_EXAMPLE, 'projects-of-person', String(ids.alice)],
+      {
+        env: { ...process.env, DATABASE_URL: db.url },
+      },
+    );
     expect(normalise(JSON.parse(stdout))).toEqual(expected().projectsOfAlice);
   });
 });
 
 describe.skipIf(!python)('the Python example (asyncpg)', () => {
   const runPython = async (url: string, ...args: string[]) => {
-    const { stdout } = await run(python!, [PYTHON_EXAMPLE, ...args], { env: { ...process.env, DATABASE_URL: url } });
+    const { stdout } = await run(python!, [PYTHON_EXAMPLE, ...args], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
     return normalise(JSON.parse(stdout));
   };
 
   it('answers the three example questions like the TypeScript one', async () => {
-    expect(await runPython(db.url, 'projects-of-person', String(ids.alice))).toEqual(expected().projectsOfAlice);
-    const sessions = (await runPython(db.url, 'sessions-about-project', String(ids.website))) as { id: number }[];
+    expect(await runPython(db.url, 'projects-of-person', String(ids.alice))).toEqual(
+      expected().projectsOfAlice,
+    );
+    const sessions = (await runPython(db.url, 'sessions-about-project', String(ids.website))) as {
+      id: number;
+    }[];
     expect(sessions.map((session) => session.id)).toEqual(expected().sessionsAboutWebsite);
     const facts = (await runPython(db.url, 'facts-learnt-in-session', String(ids.byId))) as { id: number }[];
     expect(facts.map((fact) => fact.id)).toEqual(expected().factsOfSession);
   });
 
   it('writes a plan and its tasks in one transaction as planner_api', async () => {
-    const written = (await runPython(loginUrl('planner_api', db.name), 'plan-with-tasks', String(ids.website), 'Python plan', 'One', 'Two')) as {
+    const written = (await runPython(
+      loginUrl('planner_api', db.name),
+      'plan-with-tasks',
+      String(ids.website),
+      'Python plan',
+      'One',
+      'Two',
+    )) as {
       plan_id: number;
       task_ids: number[];
     };
-    const { rows } = await db.query(`SELECT title, description FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`, [written.task_ids]);
+    const { rows } = await db.query(
+      `SELECT title, description FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`,
+      [written.task_ids],
+    );
     expect(rows).toEqual([
       { title: 'One', description: `From plan ${written.plan_id}` },
       { title: 'Two', description: `From plan ${written.plan_id}` },

@@ -21,7 +21,9 @@ describe('docs/DATABASE_SCHEMA.md', () => {
   it(`is up to date (if not: ${REGENERATE_COMMAND})`, async () => {
     const committed = await readFile(SCHEMA_DOCUMENT, 'utf8').catch(() => '');
     // A boolean first: a 1,000-line diff would drown the instruction.
-    expect(committed === generated, `docs/DATABASE_SCHEMA.md is stale: run \`${REGENERATE_COMMAND}\``).toBe(true);
+    expect(committed === generated, `docs/DATABASE_SCHEMA.md is stale: run \`${REGENERATE_COMMAND}\``).toBe(
+      true,
+    );
   });
 
   it('is generated deterministically', async () => {
@@ -41,6 +43,8 @@ describe('docs/DATABASE_SCHEMA.md', () => {
 
   it('shows what each API role may do', () => {
     expect(generated).toMatch(/\| \[people\]\(#erppeople\) \| – \| SIUD \| S \| S \| – \| – \|/);
-    expect(generated).toMatch(/\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SIUD \| – \| SIU \|/);
+    expect(generated).toMatch(
+      /\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SIUD \| – \| SIU \|/,
+    );
   });
 });

@@ -35,13 +35,19 @@ describe('erp extract', () => {
     expect(result.stderr).not.toMatch(/^erp:/m);
     expect(result.code).toBe(0);
     for (const table of baseTables) {
-      expect(result.stderr).toMatch(new RegExp(`^${table.name}: ${table.rowCount} rows, 1 page, \\d+\\.\\d s$`, 'm'));
+      expect(result.stderr).toMatch(
+        new RegExp(`^${table.name}: ${table.rowCount} rows, 1 page, \\d+\\.\\d s$`, 'm'),
+      );
     }
     expect(result.stdout).toMatch(
-      new RegExp(`Snapshot of "${fixtureDoc.name}" \\(10 tables, ${totalRows} rows\\) written to ${out} \\(\\d+ requests, 1 rate-limited, 3 retried after a fault\\)`),
+      new RegExp(
+        `Snapshot of "${fixtureDoc.name}" \\(10 tables, ${totalRows} rows\\) written to ${out} \\(\\d+ requests, 1 rate-limited, 3 retried after a fault\\)`,
+      ),
     );
     const snapshot = await readSnapshot(out);
-    expect(snapshot.manifest().tables.map((table) => table.rowCount)).toEqual(baseTables.map((table) => table.rowCount));
+    expect(snapshot.manifest().tables.map((table) => table.rowCount)).toEqual(
+      baseTables.map((table) => table.rowCount),
+    );
     expect(await readdir(root)).toEqual(['snapshot']);
     expectNoToken(result, await readTree(root));
   });
@@ -56,27 +62,35 @@ describe('erp extract', () => {
     });
 
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^erp: Coda rejected the API token \(401 Unauthorized\) while reading doc hR7tK2mQxZ\. Check CODA_API_TOKEN/m);
+    expect(result.stderr).toMatch(
+      /^erp: Coda rejected the API token \(401 Unauthorized\) while reading doc hR7tK2mQxZ\. Check CODA_API_TOKEN/m,
+    );
     expect(existsSync(out)).toBe(false);
     expect(await readdir(root)).toEqual([]);
     expectNoToken(result);
   });
 
   it('fails on a deleted table without leaving anything that looks like a snapshot, and without the token', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 410, path: /grid-ExRun5Qa9\/rows/, times: Infinity }] });
+    const server = await codaServer({
+      faults: [{ kind: 'status', status: 410, path: /grid-ExRun5Qa9\/rows/, times: Infinity }],
+    });
     const root = await tempDir();
     const result = await runCli(['extract', '--doc', FIXTURE_DOC_ID, '--out', path.join(root, 'snapshot')], {
       CODA_API_BASE_URL: server.baseUrl,
       CODA_API_TOKEN: TOKEN,
     });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^erp: Table "Execution Runs" \(grid-ExRun5Qa9\) in doc hR7tK2mQxZ has been deleted in Coda \(410 Gone\)/m);
+    expect(result.stderr).toMatch(
+      /^erp: Table "Execution Runs" \(grid-ExRun5Qa9\) in doc hR7tK2mQxZ has been deleted in Coda \(410 Gone\)/m,
+    );
     expect(await readdir(root)).toEqual([]);
     expectNoToken(result);
   });
 
   it('removes the unfinished snapshot when interrupted with Ctrl-C', async () => {
-    const server = await codaServer({ faults: [{ kind: 'slow', delayMs: 60_000, path: /\/rows/, times: Infinity }] });
+    const server = await codaServer({
+      faults: [{ kind: 'slow', delayMs: 60_000, path: /\/rows/, times: Infinity }],
+    });
     const root = await tempDir();
     const cli = startCli(['extract', '--doc', FIXTURE_DOC_ID, '--out', path.join(root, 'snapshot')], {
       CODA_API_BASE_URL: server.baseUrl,
@@ -95,7 +109,20 @@ describe('erp extract', () => {
     const root = await tempDir();
     const tokenFile = path.join(root, 'token');
     await writeFile(tokenFile, `${TOKEN}\n`);
-    const withFile = await runCli(['extract', '--doc', FIXTURE_DOC_ID, '--out', path.join(root, 'snapshot'), '--token-file', tokenFile, '--base-url', server.baseUrl], {});
+    const withFile = await runCli(
+      [
+        'extract',
+        '--doc',
+        FIXTURE_DOC_ID,
+        '--out',
+        path.join(root, 'snapshot'),
+        '--token-file',
+        tokenFile,
+        '--base-url',
+        server.baseUrl,
+      ],
+      {},
+    );
     expect(withFile.code).toBe(0);
     expectNoToken(withFile);
 

@@ -17,14 +17,15 @@ async function allRows(pages: AsyncIterable<CodaRow[]>): Promise<{ rows: CodaRow
   return { rows, pages: count };
 }
 
-
 describe('reading a table', () => {
   it('follows page tokens until none is left: a table spanning many pages arrives complete and in order', async () => {
     const server = await codaServer({ doc: docWithBigTable, maxPageSize: 100 });
     const { rows, pages } = await allRows(testClient(server).rowPages(FIXTURE_DOC_ID, bigTable));
 
     expect(pages).toBe(13);
-    expect(rows.map((row) => row.id)).toEqual(Array.from({ length: bigTable.rowCount }, (_, index) => bigTable.rowAt(index).id));
+    expect(rows.map((row) => row.id)).toEqual(
+      Array.from({ length: bigTable.rowCount }, (_, index) => bigTable.rowAt(index).id),
+    );
     const rowRequests = server.requests.filter((request) => request.path.endsWith('/rows'));
     expect(rowRequests[0]?.query).toMatch(/valueFormat=rich/);
     expect(rowRequests[0]?.query).toMatch(/limit=1000/);
@@ -36,19 +37,26 @@ describe('reading a table', () => {
     const server = await codaServer({ maxPageSize: 4 });
     const columns = await testClient(server).listColumns(FIXTURE_DOC_ID, projectsTable);
     expect(columns.map((column) => column.id)).toEqual(projectsTable.columns.map((column) => column.id));
-    expect(server.requests.filter((request) => request.path.endsWith('/columns'))).toHaveLength(Math.ceil(projectsTable.columns.length / 4));
+    expect(server.requests.filter((request) => request.path.endsWith('/columns'))).toHaveLength(
+      Math.ceil(projectsTable.columns.length / 4),
+    );
   });
 
   it('lists base tables only, asking Coda to leave views out', async () => {
     const server = await codaServer({ maxPageSize: 3 });
     const tables = await testClient(server).listBaseTables(FIXTURE_DOC_ID);
-    expect(tables.map((table) => table.id)).toEqual(fixtureDoc.tables.filter((table) => table.tableType === 'table').map((table) => table.id));
+    expect(tables.map((table) => table.id)).toEqual(
+      fixtureDoc.tables.filter((table) => table.tableType === 'table').map((table) => table.id),
+    );
     expect(tables.map((table) => table.id)).not.toContain('table-AcTPrj018');
     expect(server.requests[0]?.query).toMatch(/tableTypes=table(&|$)/);
   });
 
   it('fails clearly when the server hands back a page token it already sent', async () => {
-    const server = await codaServer({ doc: docWithBigTable, faults: [{ kind: 'stuckPageToken', path: /\/rows\?pageToken=/, times: Infinity }] });
+    const server = await codaServer({
+      doc: docWithBigTable,
+      faults: [{ kind: 'stuckPageToken', path: /\/rows\?pageToken=/, times: Infinity }],
+    });
     const reading = allRows(testClient(server).rowPages(FIXTURE_DOC_ID, bigTable));
     await expect(reading).rejects.toThrow(
       /Coda sent the same page token twice while listing the rows of table "Big Table" \(grid-BigT4ble01\) in doc hR7tK2mQxZ/,
@@ -68,10 +76,32 @@ describe('the doc', () => {
 
 describe('refusals fail at once, naming the doc or table and what to check', () => {
   const cases = [
-    { status: 401, path: /^\/docs\/[^/]+$/, call: 'doc', message: /401 Unauthorized.*doc hR7tK2mQxZ.*Check CODA_API_TOKEN/ },
-    { status: 403, path: /^\/docs\/[^/]+$/, call: 'doc', message: /denied access to doc hR7tK2mQxZ \(403 Forbidden\).*shared with the account that owns the API token/ },
-    { status: 404, path: /\/columns/, call: 'columns', message: /could not find table "Tasks" \(grid-T4sKs9Lm0\) in doc hR7tK2mQxZ \(404 Not Found\)\. Check the table id/ },
-    { status: 410, path: /\/rows/, call: 'rows', message: /Table "Tasks" \(grid-T4sKs9Lm0\) in doc hR7tK2mQxZ has been deleted in Coda \(410 Gone\)/ },
+    {
+      status: 401,
+      path: /^\/docs\/[^/]+$/,
+      call: 'doc',
+      message: /401 Unauthorized.*doc hR7tK2mQxZ.*Check CODA_API_TOKEN/,
+    },
+    {
+      status: 403,
+      path: /^\/docs\/[^/]+$/,
+      call: 'doc',
+      message:
+        /denied access to doc hR7tK2mQxZ \(403 Forbidden\).*shared with the account that owns the API token/,
+    },
+    {
+      status: 404,
+      path: /\/columns/,
+      call: 'columns',
+      message:
+        /could not find table "Tasks" \(grid-T4sKs9Lm0\) in doc hR7tK2mQxZ \(404 Not Found\)\. Check the table id/,
+    },
+    {
+      status: 410,
+      path: /\/rows/,
+      call: 'rows',
+      message: /Table "Tasks" \(grid-T4sKs9Lm0\) in doc hR7tK2mQxZ has been deleted in Coda \(410 Gone\)/,
+    },
   ] as const;
 
   for (const { status, path, call, message } of cases) {
@@ -79,9 +109,11 @@ describe('refusals fail at once, naming the doc or table and what to check', () 
       const server = await codaServer({ faults: [{ kind: 'status', status, path, times: Infinity }] });
       const client = testClient(server);
       const attempt =
-        call === 'doc' ? client.getDoc(FIXTURE_DOC_ID)
-        : call === 'columns' ? client.listColumns(FIXTURE_DOC_ID, tasksTable)
-        : allRows(client.rowPages(FIXTURE_DOC_ID, tasksTable));
+        call === 'doc'
+          ? client.getDoc(FIXTURE_DOC_ID)
+          : call === 'columns'
+            ? client.listColumns(FIXTURE_DOC_ID, tasksTable)
+            : allRows(client.rowPages(FIXTURE_DOC_ID, tasksTable));
       const error = await attempt.catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(CodaApiError);
       expect((error as CodaApiError).status).toBe(status);
@@ -92,7 +124,9 @@ describe('refusals fail at once, naming the doc or table and what to check', () 
 
   it('404 for an unknown doc says which id to check', async () => {
     const server = await codaServer();
-    await expect(testClient(server).getDoc('NoSuchDoc1')).rejects.toThrow(/could not find doc NoSuchDoc1.*Check the doc id NoSuchDoc1 \(the part after "_d"/);
+    await expect(testClient(server).getDoc('NoSuchDoc1')).rejects.toThrow(
+      /could not find doc NoSuchDoc1.*Check the doc id NoSuchDoc1 \(the part after "_d"/,
+    );
   });
 });
 
@@ -118,7 +152,9 @@ describe('faults that retrying can fix', () => {
   });
 
   it('gives up after a bounded number of retries, saying what failed', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 500, path: /\/rows/, times: Infinity }] });
+    const server = await codaServer({
+      faults: [{ kind: 'status', status: 500, path: /\/rows/, times: Infinity }],
+    });
     const client = testClient(server, { retry: { transientRetries: 3 } });
     await expect(allRows(client.rowPages(FIXTURE_DOC_ID, tasksTable))).rejects.toThrow(
       /Gave up reading table "Tasks" \(grid-T4sKs9Lm0\) in doc hR7tK2mQxZ from http:\/\/127\.0\.0\.1:\d+\/apis\/v1 after 4 attempts; last problem: HTTP 500/,
@@ -127,9 +163,13 @@ describe('faults that retrying can fix', () => {
   });
 
   it('backs off exponentially with jitter between attempts', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 502, path: /^\/docs\//, times: 3 }] });
+    const server = await codaServer({
+      faults: [{ kind: 'status', status: 502, path: /^\/docs\//, times: 3 }],
+    });
     const clock = scaledClock(0.01);
-    await testClient(server, { clock, random: () => 0.5, retry: { baseDelayMs: 1_000 } }).getDoc(FIXTURE_DOC_ID);
+    await testClient(server, { clock, random: () => 0.5, retry: { baseDelayMs: 1_000 } }).getDoc(
+      FIXTURE_DOC_ID,
+    );
     // Half of each doubling step, plus random() times the other half.
     expect(clock.sleeps).toEqual([750, 1_500, 3_000]);
   });
@@ -138,7 +178,13 @@ describe('faults that retrying can fix', () => {
 describe('rate limits', () => {
   it('paces all concurrent reads through one queue at the configured rate', async () => {
     const server = await codaServer({
-      doc: { ...fixtureDoc, tables: [...fixtureDoc.tables, syntheticTable({ id: 'grid-P4c1ngT01', name: 'Pacing', rowCount: 1_500 })] },
+      doc: {
+        ...fixtureDoc,
+        tables: [
+          ...fixtureDoc.tables,
+          syntheticTable({ id: 'grid-P4c1ngT01', name: 'Pacing', rowCount: 1_500 }),
+        ],
+      },
       maxPageSize: 25,
     });
     const client = testClient(server, { rateLimit: { requests: 10, intervalMs: 100 } });
@@ -156,7 +202,13 @@ describe('rate limits', () => {
   it('a 429 storm completes without ever exceeding the configured rate (no Retry-After: backoff)', async () => {
     const windowMs = 200;
     const server = await codaServer({
-      doc: { ...fixtureDoc, tables: [...fixtureDoc.tables, syntheticTable({ id: 'grid-St0rmT4b1', name: 'Storm', rowCount: 1_500 })] },
+      doc: {
+        ...fixtureDoc,
+        tables: [
+          ...fixtureDoc.tables,
+          syntheticTable({ id: 'grid-St0rmT4b1', name: 'Storm', rowCount: 1_500 }),
+        ],
+      },
       maxPageSize: 50,
       // The server allows half of what the client sends: 429s are certain.
       rateLimit: { requests: 10, windowMs, retryAfter: 'none' },
@@ -165,20 +217,32 @@ describe('rate limits', () => {
     const client = testClient(server, { rateLimit: { requests: 20, intervalMs: windowMs }, clock });
 
     const tables = await client.listBaseTables(FIXTURE_DOC_ID);
-    const counts = await Promise.all(tables.map(async (table) => (await allRows(client.rowPages(FIXTURE_DOC_ID, table))).rows.length));
+    const counts = await Promise.all(
+      tables.map(async (table) => (await allRows(client.rowPages(FIXTURE_DOC_ID, table))).rows.length),
+    );
 
-    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(1_500 + fixtureDoc.tables.filter((t) => t.tableType === 'table').reduce((sum, t) => sum + t.rowCount, 0));
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(
+      1_500 +
+        fixtureDoc.tables.filter((t) => t.tableType === 'table').reduce((sum, t) => sum + t.rowCount, 0),
+    );
     expect(server.requests.filter((request) => request.status === 429).length).toBeGreaterThan(0);
     expect(client.stats.rateLimited).toBe(server.requests.filter((request) => request.status === 429).length);
     // Arrival times differ from send times by a few ms of loopback latency, hence the slightly
     // shorter window: a client over its rate would show 21+ in far less than that.
-    expect(busiestWindow(server.requests.map((request) => request.at), windowMs - 20)).toBeLessThanOrEqual(20);
+    expect(
+      busiestWindow(
+        server.requests.map((request) => request.at),
+        windowMs - 20,
+      ),
+    ).toBeLessThanOrEqual(20);
     // Without Retry-After: 500-1000 ms on the first retry, doubling after.
     expect(clock.sleeps.every((ms) => ms >= 500)).toBe(true);
   });
 
   it('honours Retry-After in seconds, holding back every request, not only the one refused', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 429, retryAfter: '1', path: /grid-T4sKs9Lm0\/rows/ }] });
+    const server = await codaServer({
+      faults: [{ kind: 'status', status: 429, retryAfter: '1', path: /grid-T4sKs9Lm0\/rows/ }],
+    });
     const clock = scaledClock(0.2);
     const client = testClient(server, { clock });
     const tables = await client.listBaseTables(FIXTURE_DOC_ID);
@@ -191,7 +255,9 @@ describe('rate limits', () => {
     const pausedFrom = (refused?.at ?? 0) + 30;
     const pausedUntil = (refused?.at ?? 0) + 1_000 * 0.2;
     expect((retried?.at ?? 0) >= pausedUntil - 5).toBe(true);
-    expect(server.requests.filter((request) => request.at > pausedFrom && request.at < pausedUntil - 5)).toEqual([]);
+    expect(
+      server.requests.filter((request) => request.at > pausedFrom && request.at < pausedUntil - 5),
+    ).toEqual([]);
   });
 
   it('honours Retry-After as an HTTP date', async () => {
@@ -206,8 +272,12 @@ describe('rate limits', () => {
   });
 
   it('stops after a bounded number of 429s with a message saying what to change', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 429, path: /^\/docs\//, times: Infinity }] });
-    await expect(testClient(server, { retry: { rateLimitRetries: 2 } }).getDoc(FIXTURE_DOC_ID)).rejects.toThrow(
+    const server = await codaServer({
+      faults: [{ kind: 'status', status: 429, path: /^\/docs\//, times: Infinity }],
+    });
+    await expect(
+      testClient(server, { retry: { rateLimitRetries: 2 } }).getDoc(FIXTURE_DOC_ID),
+    ).rejects.toThrow(
       /kept answering 429 Too Many Requests for doc hR7tK2mQxZ after 2 retries\. Lower the rate \(--rate-limit or CODA_RATE_LIMIT, now 20\/200ms\)/,
     );
   });

@@ -14,13 +14,20 @@ const DOC = `/docs/${FIXTURE_DOC_ID}`;
 
 /** token '' sends no Authorization header. */
 async function get(server: CodaServer, apiPath: string, token = TOKEN) {
-  const response = await fetch(`${server.baseUrl}${apiPath}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const response = await fetch(`${server.baseUrl}${apiPath}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as Record<string, unknown> & { items: Record<string, unknown>[] } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: JSON.parse(text) as Record<string, unknown> & { items: Record<string, unknown>[] },
+  };
 }
 
 describe('the fake Coda server', () => {
-  it('wants the bearer token: 401 without it or with another, in Coda\'s error shape', async () => {
+  it("wants the bearer token: 401 without it or with another, in Coda's error shape", async () => {
     const server = await codaServer();
     for (const token of ['', 'wrong']) {
       const { status, body } = await get(server, DOC, token);
@@ -36,7 +43,10 @@ describe('the fake Coda server', () => {
     expect(first.body.items).toHaveLength(5);
     const token = String(first.body.nextPageToken);
     const plain = await get(server, `${DOC}/tables/${tasksTable.id}/rows?pageToken=${token}`);
-    const noisy = await get(server, `${DOC}/tables/${tasksTable.id}/rows?pageToken=${token}&valueFormat=simple&limit=1&useColumnNames=true`);
+    const noisy = await get(
+      server,
+      `${DOC}/tables/${tasksTable.id}/rows?pageToken=${token}&valueFormat=simple&limit=1&useColumnNames=true`,
+    );
     expect(noisy.body.items).toEqual(plain.body.items);
     expect(plain.body.items.map((row) => row.id)).toEqual(tasksTable.rows.slice(5, 10).map((row) => row.id));
     expect(plain.body.items[0]?.values).toMatchObject({ 'c-Kp7rJ2kS2b': { '@type': 'StructuredValue' } });
@@ -44,7 +54,8 @@ describe('the fake Coda server', () => {
 
   it('derives the simple formats from the rich values, and keys by name on request', async () => {
     const server = await codaServer();
-    const row = (format: string) => get(server, `${DOC}/tables/${projectsTable.id}/rows/i-jNwDisc1A?valueFormat=${format}`);
+    const row = (format: string) =>
+      get(server, `${DOC}/tables/${projectsTable.id}/rows/i-jNwDisc1A?valueFormat=${format}`);
     const rich = (await row('rich')).body.values as Record<string, unknown>;
     const withArrays = (await row('simpleWithArrays')).body.values as Record<string, unknown>;
     const simple = (await row('simple')).body.values as Record<string, unknown>;
@@ -56,7 +67,9 @@ describe('the fake Coda server', () => {
     expect(simple['c-Jb1lL9aB9i']).toBe(true);
 
     const byName = await get(server, `${DOC}/tables/Projects/rows?useColumnNames=true&limit=1`);
-    expect(Object.keys(byName.body.items[0]?.values as object)).toEqual(projectsTable.columns.map((column) => column.name));
+    expect(Object.keys(byName.body.items[0]?.values as object)).toEqual(
+      projectsTable.columns.map((column) => column.name),
+    );
   });
 
   it('hands out sync tokens that return only the rows changed since', async () => {
@@ -68,8 +81,13 @@ describe('the fake Coda server', () => {
 
     server.editRow(tasksTable.id, 'i-kTask003C', { 'c-Ks1tA5kS5e': 'Done' });
     const changed = await get(server, `${DOC}/tables/${tasksTable.id}/rows?syncToken=${syncToken}`);
-    expect(changed.body.items.map((row) => [row.id, (row.values as Record<string, unknown>)['c-Ks1tA5kS5e']])).toEqual([['i-kTask003C', 'Done']]);
-    const nothingNew = await get(server, `${DOC}/tables/${tasksTable.id}/rows?syncToken=${String(changed.body.nextSyncToken)}`);
+    expect(
+      changed.body.items.map((row) => [row.id, (row.values as Record<string, unknown>)['c-Ks1tA5kS5e']]),
+    ).toEqual([['i-kTask003C', 'Done']]);
+    const nothingNew = await get(
+      server,
+      `${DOC}/tables/${tasksTable.id}/rows?syncToken=${String(changed.body.nextSyncToken)}`,
+    );
     expect(nothingNew.body.items).toEqual([]);
   });
 
@@ -84,7 +102,9 @@ describe('the fake Coda server', () => {
       if (retryAfter === 'http-date') expect(Date.parse(header ?? '') - Date.now()).toBeGreaterThan(55_000);
       if (retryAfter === 'none') expect(header).toBeNull();
       expect(server.requests.map((request) => request.status)).toEqual([200, 200, 429]);
-      expect(server.requests.every((request, i, all) => i === 0 || request.at >= (all[i - 1]?.at ?? 0))).toBe(true);
+      expect(server.requests.every((request, i, all) => i === 0 || request.at >= (all[i - 1]?.at ?? 0))).toBe(
+        true,
+      );
     }
   });
 
@@ -100,7 +120,9 @@ describe('the fake Coda server', () => {
     expect((await get(server, DOC)).status).toBe(200);
     expect((await get(server, DOC)).status).toBe(502);
     expect((await get(server, DOC)).status).toBe(200);
-    const columns = await fetch(`${server.baseUrl}${DOC}/tables/${tasksTable.id}/columns`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const columns = await fetch(`${server.baseUrl}${DOC}/tables/${tasksTable.id}/columns`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     await expect(columns.json()).rejects.toThrow(SyntaxError);
     await expect(get(server, `${DOC}/tables/${tasksTable.id}/rows`)).rejects.toThrow();
     const started = performance.now();
@@ -111,53 +133,108 @@ describe('the fake Coda server', () => {
 
 const OPENAPI_PATH = path.resolve(REPO_ROOT, '../shared/coda/openapi-v1.5.0.json');
 const openApiPresent = existsSync(OPENAPI_PATH);
-if (!openApiPresent) console.warn(`NOTICE: ${OPENAPI_PATH} is absent: the OpenAPI conformance checks of the fake Coda server are skipped.`);
+if (!openApiPresent)
+  console.warn(
+    `NOTICE: ${OPENAPI_PATH} is absent: the OpenAPI conformance checks of the fake Coda server are skipped.`,
+  );
 
-describe.skipIf(!openApiPresent)(`the fake server's responses conform to Coda's OpenAPI document (${OPENAPI_PATH})`, () => {
-  const openApi = () => JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenApiDocument;
+describe.skipIf(!openApiPresent)(
+  `the fake server's responses conform to Coda's OpenAPI document (${OPENAPI_PATH})`,
+  () => {
+    const openApi = () => JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenApiDocument;
 
-  async function expectConforming(server: CodaServer, apiPath: string, documentedPath: string, status = 200) {
-    const response = await get(server, apiPath);
-    expect(response.status).toBe(status);
-    const root = openApi();
-    expect(checkAgainstSchema(responseSchema(root, documentedPath, status), response.body, root), `GET ${apiPath}`).toEqual([]);
-  }
-
-  it('doc, tables, table and view', async () => {
-    const server = await codaServer({ maxPageSize: 4 });
-    await expectConforming(server, DOC, '/docs/{docId}');
-    await expectConforming(server, `${DOC}/tables`, '/docs/{docId}/tables');
-    await expectConforming(server, `${DOC}/tables?tableTypes=table&limit=100`, '/docs/{docId}/tables');
-    for (const table of ['grid-Pr0j3ctS7', 'table-AcTPrj018']) await expectConforming(server, `${DOC}/tables/${table}`, '/docs/{docId}/tables/{tableIdOrName}');
-  });
-
-  it('columns and rows of every table, in every value format, and a single row', async () => {
-    const server = await codaServer();
-    const tables = (await get(server, `${DOC}/tables?limit=100`)).body.items.map((table) => String(table.id));
-    for (const table of tables) {
-      await expectConforming(server, `${DOC}/tables/${table}/columns?limit=100`, '/docs/{docId}/tables/{tableIdOrName}/columns');
-      for (const format of ['rich', 'simple', 'simpleWithArrays']) {
-        await expectConforming(server, `${DOC}/tables/${table}/rows?valueFormat=${format}&limit=100`, '/docs/{docId}/tables/{tableIdOrName}/rows');
-      }
+    async function expectConforming(
+      server: CodaServer,
+      apiPath: string,
+      documentedPath: string,
+      status = 200,
+    ) {
+      const response = await get(server, apiPath);
+      expect(response.status).toBe(status);
+      const root = openApi();
+      expect(
+        checkAgainstSchema(responseSchema(root, documentedPath, status), response.body, root),
+        `GET ${apiPath}`,
+      ).toEqual([]);
     }
-    await expectConforming(server, `${DOC}/tables/${tasksTable.id}/rows/i-kTask001A?valueFormat=rich`, '/docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}');
-  });
 
-  it('error bodies', async () => {
-    const server = await codaServer({ faults: [{ kind: 'status', status: 429, path: /\/rows/ }, { kind: 'status', status: 403, path: /\/columns/ }] });
-    await expectConforming(server, '/docs/NoSuchDoc', '/docs/{docId}', 404);
-    await expectConforming(server, `${DOC}/tables/${tasksTable.id}/rows`, '/docs/{docId}/tables/{tableIdOrName}/rows', 429);
-    await expectConforming(server, `${DOC}/tables/${tasksTable.id}/columns`, '/docs/{docId}/tables/{tableIdOrName}/columns', 403);
-    await expectConforming(server, `${DOC}/tables/${tasksTable.id}/rows?limit=0`, '/docs/{docId}/tables/{tableIdOrName}/rows', 400);
-    const unauthorized = await get(server, DOC, 'wrong');
-    const root = openApi();
-    expect(checkAgainstSchema(responseSchema(root, '/docs/{docId}', 401), unauthorized.body, root)).toEqual([]);
-  });
+    it('doc, tables, table and view', async () => {
+      const server = await codaServer({ maxPageSize: 4 });
+      await expectConforming(server, DOC, '/docs/{docId}');
+      await expectConforming(server, `${DOC}/tables`, '/docs/{docId}/tables');
+      await expectConforming(server, `${DOC}/tables?tableTypes=table&limit=100`, '/docs/{docId}/tables');
+      for (const table of ['grid-Pr0j3ctS7', 'table-AcTPrj018'])
+        await expectConforming(server, `${DOC}/tables/${table}`, '/docs/{docId}/tables/{tableIdOrName}');
+    });
 
-  it('the checker itself notices what does not conform', () => {
-    const root = openApi();
-    const rows = responseSchema(root, '/docs/{docId}/tables/{tableIdOrName}/rows', 200);
-    expect(checkAgainstSchema(rows, { items: [{ id: 'i-x' }] }, root)).toEqual(expect.arrayContaining([expect.stringMatching(/missing required values/)]));
-    expect(checkAgainstSchema(rows, { items: [], surprise: 1 }, root)).toEqual(['$: unexpected property surprise']);
-  });
-});
+    it('columns and rows of every table, in every value format, and a single row', async () => {
+      const server = await codaServer();
+      const tables = (await get(server, `${DOC}/tables?limit=100`)).body.items.map((table) =>
+        String(table.id),
+      );
+      for (const table of tables) {
+        await expectConforming(
+          server,
+          `${DOC}/tables/${table}/columns?limit=100`,
+          '/docs/{docId}/tables/{tableIdOrName}/columns',
+        );
+        for (const format of ['rich', 'simple', 'simpleWithArrays']) {
+          await expectConforming(
+            server,
+            `${DOC}/tables/${table}/rows?valueFormat=${format}&limit=100`,
+            '/docs/{docId}/tables/{tableIdOrName}/rows',
+          );
+        }
+      }
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/rows/i-kTask001A?valueFormat=rich`,
+        '/docs/{docId}/tables/{tableIdOrName}/rows/{rowIdOrName}',
+      );
+    });
+
+    it('error bodies', async () => {
+      const server = await codaServer({
+        faults: [
+          { kind: 'status', status: 429, path: /\/rows/ },
+          { kind: 'status', status: 403, path: /\/columns/ },
+        ],
+      });
+      await expectConforming(server, '/docs/NoSuchDoc', '/docs/{docId}', 404);
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/rows`,
+        '/docs/{docId}/tables/{tableIdOrName}/rows',
+        429,
+      );
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/columns`,
+        '/docs/{docId}/tables/{tableIdOrName}/columns',
+        403,
+      );
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/rows?limit=0`,
+        '/docs/{docId}/tables/{tableIdOrName}/rows',
+        400,
+      );
+      const unauthorized = await get(server, DOC, 'wrong');
+      const root = openApi();
+      expect(checkAgainstSchema(responseSchema(root, '/docs/{docId}', 401), unauthorized.body, root)).toEqual(
+        [],
+      );
+    });
+
+    it('the checker itself notices what does not conform', () => {
+      const root = openApi();
+      const rows = responseSchema(root, '/docs/{docId}/tables/{tableIdOrName}/rows', 200);
+      expect(checkAgainstSchema(rows, { items: [{ id: 'i-x' }] }, root)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/missing required values/)]),
+      );
+      expect(checkAgainstSchema(rows, { items: [], surprise: 1 }, root)).toEqual([
+        '$: unexpected property surprise',
+      ]);
+    });
+  },
+);

@@ -76,9 +76,17 @@ export interface CliResult {
 }
 
 /** Starts `erp` as users run it, with only the Coda settings given here in its environment. */
-export function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; result: Promise<CliResult> } {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CODA_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...inherited, ...env } });
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; result: Promise<CliResult> } {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('CODA_')),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...inherited, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -110,6 +118,8 @@ export async function until(condition: () => Promise<boolean>, timeoutMs = 20_00
 /** Every file under `dir`, with its content. */
 export async function readTree(dir: string): Promise<{ file: string; content: string }[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+  const files = entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
   return Promise.all(files.map(async (file) => ({ file, content: await readFile(file, 'utf8') })));
 }

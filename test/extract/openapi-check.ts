@@ -24,7 +24,8 @@ function resolve(schema: Schema, root: OpenApiDocument): Schema {
   return current;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function mergeAllOf(branches: Schema[]): Schema {
   const properties: Record<string, Schema> = {};
@@ -37,7 +38,12 @@ function mergeAllOf(branches: Schema[]): Schema {
     for (const key of (branch.required ?? []) as string[]) required.add(key);
     if (branch.additionalProperties === false) closed = true;
   }
-  return { type: 'object', properties, required: [...required], ...(closed ? { additionalProperties: false } : {}) };
+  return {
+    type: 'object',
+    properties,
+    required: [...required],
+    ...(closed ? { additionalProperties: false } : {}),
+  };
 }
 
 function typeMatches(type: unknown, value: unknown): boolean {
@@ -64,25 +70,34 @@ export function checkAgainstSchema(given: Schema, value: unknown, root: OpenApiD
   const schema = resolve(given, root);
   if (Array.isArray(schema.allOf)) {
     const branches = (schema.allOf as Schema[]).map((branch) => resolve(branch, root));
-    if (branches.some((branch) => branch.properties)) return checkAgainstSchema(mergeAllOf(branches), value, root, at);
+    if (branches.some((branch) => branch.properties))
+      return checkAgainstSchema(mergeAllOf(branches), value, root, at);
     return branches.flatMap((branch) => checkAgainstSchema(branch, value, root, at));
   }
   const alternatives = (schema.oneOf ?? schema.anyOf) as Schema[] | undefined;
   if (alternatives) {
-    const discriminator = schema.discriminator as { propertyName: string; mapping?: Record<string, string> } | undefined;
+    const discriminator = schema.discriminator as
+      | { propertyName: string; mapping?: Record<string, string> }
+      | undefined;
     const tag = isObject(value) && discriminator ? value[discriminator.propertyName] : undefined;
     const mapped = typeof tag === 'string' ? discriminator?.mapping?.[tag] : undefined;
     if (mapped) return checkAgainstSchema({ $ref: mapped }, value, root, at);
     const results = alternatives.map((alternative) => checkAgainstSchema(alternative, value, root, at));
     return results.some((problems) => problems.length === 0)
       ? []
-      : [`${at}: matches none of ${alternatives.length} alternatives (${results.map((problems) => problems[0]).join(' | ')})`];
+      : [
+          `${at}: matches none of ${alternatives.length} alternatives (${results.map((problems) => problems[0]).join(' | ')})`,
+        ];
   }
-  if (!typeMatches(schema.type, value)) return [`${at}: expected ${String(schema.type)}, got ${JSON.stringify(value)?.slice(0, 60)}`];
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`];
+  if (!typeMatches(schema.type, value))
+    return [`${at}: expected ${String(schema.type)}, got ${JSON.stringify(value)?.slice(0, 60)}`];
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    return [`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`];
   const problems: string[] = [];
   if (Array.isArray(value) && schema.items) {
-    value.forEach((item, index) => problems.push(...checkAgainstSchema(schema.items as Schema, item, root, `${at}[${index}]`)));
+    value.forEach((item, index) =>
+      problems.push(...checkAgainstSchema(schema.items as Schema, item, root, `${at}[${index}]`)),
+    );
   }
   if (isObject(value)) {
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
@@ -91,8 +106,10 @@ export function checkAgainstSchema(given: Schema, value: unknown, root: OpenApiD
     for (const [key, item] of Object.entries(value)) {
       const property = properties[key];
       if (property) problems.push(...checkAgainstSchema(property, item, root, `${at}.${key}`));
-      else if (schema.additionalProperties === false && !required.includes(key)) problems.push(`${at}: unexpected property ${key}`);
-      else if (isObject(schema.additionalProperties)) problems.push(...checkAgainstSchema(schema.additionalProperties, item, root, `${at}.${key}`));
+      else if (schema.additionalProperties === false && !required.includes(key))
+        problems.push(`${at}: unexpected property ${key}`);
+      else if (isObject(schema.additionalProperties))
+        problems.push(...checkAgainstSchema(schema.additionalProperties, item, root, `${at}.${key}`));
     }
   }
   return problems;

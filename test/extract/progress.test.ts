@@ -13,15 +13,20 @@ function manualClock(): Clock & { advance(ms: number): void } {
 
 describe('progress', () => {
   it('summarises a table in one line', () => {
-    expect(formatTableSummary('tasks', { rows: 1_234, pages: 13, elapsedMs: 2_080 })).toBe('tasks: 1,234 rows, 13 pages, 2.1 s');
-    expect(formatTableSummary('People', { rows: 1, pages: 1, elapsedMs: 40 })).toBe('People: 1 row, 1 page, 0.0 s');
+    expect(formatTableSummary('tasks', { rows: 1_234, pages: 13, elapsedMs: 2_080 })).toBe(
+      'tasks: 1,234 rows, 13 pages, 2.1 s',
+    );
+    expect(formatTableSummary('People', { rows: 1, pages: 1, elapsedMs: 40 })).toBe(
+      'People: 1 row, 1 page, 0.0 s',
+    );
   });
 
   it('writes only the summary lines when not on a terminal', () => {
     const output = stream(false);
     const progress = createProgress(output, manualClock());
     progress.tableStarted({ id: 'grid-a', name: 'Tasks' });
-    for (let page = 1; page <= 50; page += 1) progress.pageWritten('grid-a', { rows: page * 100, pages: page });
+    for (let page = 1; page <= 50; page += 1)
+      progress.pageWritten('grid-a', { rows: page * 100, pages: page });
     progress.tableFinished('grid-a', { rows: 5_000, pages: 50, elapsedMs: 1_500 });
     progress.close();
     expect(output.writes).toEqual(['Tasks: 5,000 rows, 50 pages, 1.5 s\n']);
@@ -38,10 +43,17 @@ describe('progress', () => {
     expect(output.writes.length).toBe(drawsBefore);
     clock.advance(150);
     progress.pageWritten('grid-a', { rows: 200, pages: 2 });
-    expect(output.writes.slice(drawsBefore)).toEqual(['\r\x1b[K', 'reading 2 tables: Tasks 200 rows/2 p · Projects with a long name 0 rows/0 p'.slice(0, 59)]);
+    expect(output.writes.slice(drawsBefore)).toEqual([
+      '\r\x1b[K',
+      'reading 2 tables: Tasks 200 rows/2 p · Projects with a long name 0 rows/0 p'.slice(0, 59),
+    ]);
 
     progress.tableFinished('grid-a', { rows: 200, pages: 2, elapsedMs: 300 });
-    expect(output.writes.slice(-3)).toEqual(['\r\x1b[K', 'Tasks: 200 rows, 2 pages, 0.3 s\n', 'reading 1 table: Projects with a long name 0 rows/0 p']);
+    expect(output.writes.slice(-3)).toEqual([
+      '\r\x1b[K',
+      'Tasks: 200 rows, 2 pages, 0.3 s\n',
+      'reading 1 table: Projects with a long name 0 rows/0 p',
+    ]);
     progress.close();
     expect(output.writes.at(-1)).toBe('\r\x1b[K');
   });

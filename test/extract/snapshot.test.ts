@@ -28,20 +28,30 @@ describe('extract', () => {
   it('writes a manifest and one JSONL file per base table, rows exactly as Coda sent them', async () => {
     const server = await codaServer();
     const outDir = path.join(await tempDir(), 'snapshot');
-    const { dir, manifest } = await extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir });
+    const { dir, manifest } = await extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir,
+    });
 
     expect(dir).toBe(outDir);
     expect(manifest).toMatchObject({
       formatVersion: SNAPSHOT_FORMAT_VERSION,
       tool: { name: 'postgres-erp', version: readPackageVersion() },
       apiBaseUrl: server.baseUrl,
-      doc: { id: FIXTURE_DOC_ID, name: fixtureDoc.name, browserLink: `https://coda.io/d/_d${FIXTURE_DOC_ID}` },
+      doc: {
+        id: FIXTURE_DOC_ID,
+        name: fixtureDoc.name,
+        browserLink: `https://coda.io/d/_d${FIXTURE_DOC_ID}`,
+      },
     });
     expect(Date.parse(manifest.extractedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(manifest.tables.map((table) => [table.id, table.name, table.rowCount, table.file])).toEqual(
       baseTables.map((table) => [table.id, table.name, table.rowCount, `tables/${table.id}.jsonl`]),
     );
-    expect((await readdir(path.join(dir, 'tables'))).sort()).toEqual(baseTables.map((table) => `${table.id}.jsonl`).sort());
+    expect((await readdir(path.join(dir, 'tables'))).sort()).toEqual(
+      baseTables.map((table) => `${table.id}.jsonl`).sort(),
+    );
 
     const projects = manifest.tables.find((table) => table.name === 'Projects');
     expect(projects?.browserLink).toBe('https://coda.io/d/_dhR7tK2mQxZ/#Projects_tuPr0j3ctS7');
@@ -50,39 +60,87 @@ describe('extract', () => {
       name: 'Venture',
       format: { type: 'lookup', isArray: false, table: { id: 'grid-V3ntUr5s3', name: 'Ventures' } },
     });
-    expect(projects?.columns.find((column) => column.id === 'c-Jm1lE4sT4n')).toMatchObject({ calculated: true, formula: expect.stringContaining('FormulaMap') });
+    expect(projects?.columns.find((column) => column.id === 'c-Jm1lE4sT4n')).toMatchObject({
+      calculated: true,
+      formula: expect.stringContaining('FormulaMap'),
+    });
     // The manifest on disk is what readSnapshot gives back.
     expect((await readSnapshot(dir)).manifest()).toEqual(manifest);
   });
 
   it('keeps rich values unchanged: people, row references, money, dates, arrays, empty cells, images, links', async () => {
     const server = await codaServer();
-    const { dir } = await extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(await tempDir(), 's') });
+    const { dir } = await extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(await tempDir(), 's'),
+    });
     const snapshot = await readSnapshot(dir);
 
     for (const table of baseTables) {
       const rows = await collect(snapshot.rows(table.id));
       const expected = Array.from({ length: table.rowCount }, (_, index) => table.rowAt(index));
-      expect(rows.map((row) => ({ id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, values: row.values }))).toEqual(expected);
+      expect(
+        rows.map((row) => ({
+          id: row.id,
+          createdAt: row.createdAt,
+          updatedAt: row.updatedAt,
+          values: row.values,
+        })),
+      ).toEqual(expected);
     }
 
     // Spot checks of the awkward values, so a fixture change cannot quietly remove them.
     const byId = new Map<string, CodaRow>();
-    for (const table of baseTables) for (const row of await collect(snapshot.rows(table.id))) byId.set(row.id, row);
+    for (const table of baseTables)
+      for (const row of await collect(snapshot.rows(table.id))) byId.set(row.id, row);
     const project = byId.get('i-jNwDisc1A')?.values;
     expect(project?.['c-Jt3aM7mB7g']).toEqual([
-      { '@context': 'http://schema.org/', '@type': 'Person', name: 'Maya Okafor', email: 'maya@brightline.consulting' },
-      { '@context': 'http://schema.org/', '@type': 'Person', name: 'Priya Raman', email: 'priya@brightline.consulting' },
+      {
+        '@context': 'http://schema.org/',
+        '@type': 'Person',
+        name: 'Maya Okafor',
+        email: 'maya@brightline.consulting',
+      },
+      {
+        '@context': 'http://schema.org/',
+        '@type': 'Person',
+        name: 'Priya Raman',
+        email: 'priya@brightline.consulting',
+      },
       { '@context': 'http://schema.org/', '@type': 'Person', name: 'Lena Fischer' },
     ]);
-    expect(project?.['c-Jo7gA4nZ4d']).toMatchObject({ '@type': 'StructuredValue', additionalType: 'row', rowId: 'i-oNorthw1A', tableId: 'grid-0rgS4nTx2', name: 'Northwind Analytics' });
-    expect(project?.['c-Jb7dG3eT3m']).toEqual({ '@context': 'http://schema.org/', '@type': 'MonetaryAmount', currency: 'USD', amount: '18,000.00' });
+    expect(project?.['c-Jo7gA4nZ4d']).toMatchObject({
+      '@type': 'StructuredValue',
+      additionalType: 'row',
+      rowId: 'i-oNorthw1A',
+      tableId: 'grid-0rgS4nTx2',
+      name: 'Northwind Analytics',
+    });
+    expect(project?.['c-Jb7dG3eT3m']).toEqual({
+      '@context': 'http://schema.org/',
+      '@type': 'MonetaryAmount',
+      currency: 'USD',
+      amount: '18,000.00',
+    });
     expect(byId.get('i-jVpAudt2B')?.values['c-Jb7dG3eT3m']).toMatchObject({ amount: 9500 });
-    expect(project?.['c-Jm1lE4sT4n']).toEqual([['Readout', '2024-03-15T00:00:00.000-08:00'], ['Interviews done', '2024-03-11T00:00:00.000-08:00']]);
+    expect(project?.['c-Jm1lE4sT4n']).toEqual([
+      ['Readout', '2024-03-15T00:00:00.000-08:00'],
+      ['Interviews done', '2024-03-11T00:00:00.000-08:00'],
+    ]);
     expect(project?.['c-Js7aR0tD0j']).toBe('2024-03-04T00:00:00.000-08:00');
-    expect(project?.['c-Jb9rF5lK5o']).toMatchObject({ '@type': 'WebPage', url: 'https://docs.example.com/northwind/brief' });
-    expect(byId.get('i-pMaya0Ok1')?.values['c-Pp8hO3tO9g']).toMatchObject({ '@type': 'ImageObject', width: 256, status: 'live' });
-    expect(byId.get('i-kTask024Z')?.values['c-Kd3sC3kS3m']).toBe('Line one\u2028line two (U+2028)\r\nthird line with a tab\there');
+    expect(project?.['c-Jb9rF5lK5o']).toMatchObject({
+      '@type': 'WebPage',
+      url: 'https://docs.example.com/northwind/brief',
+    });
+    expect(byId.get('i-pMaya0Ok1')?.values['c-Pp8hO3tO9g']).toMatchObject({
+      '@type': 'ImageObject',
+      width: 256,
+      status: 'live',
+    });
+    expect(byId.get('i-kTask024Z')?.values['c-Kd3sC3kS3m']).toBe(
+      'Line one\u2028line two (U+2028)\r\nthird line with a tab\there',
+    );
     expect(byId.get('i-kTask024Z')?.values['c-Kp7rJ2kS2b']).toBe('');
     expect(byId.get('i-wInterv2B')?.values['c-Ws7tE7pS4d']).toMatch(/^```1\. Recruit\n/);
   });
@@ -100,7 +158,12 @@ describe('extract', () => {
         onDiskAfterEachPage.push([totals.rows, text.split('\n').length - 1]);
       },
     };
-    await extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap'), progress });
+    await extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(root, 'snap'),
+      progress,
+    });
     expect(onDiskAfterEachPage).toEqual([
       [100, 100],
       [200, 200],
@@ -113,7 +176,9 @@ describe('extract', () => {
   it('refuses an output directory that already exists', async () => {
     const server = await codaServer();
     const outDir = await tempDir();
-    await expect(extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir })).rejects.toThrow(/already exists/);
+    await expect(
+      extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir }),
+    ).rejects.toThrow(/already exists/);
     expect(server.requests).toEqual([]);
   });
 
@@ -125,19 +190,29 @@ describe('extract', () => {
       faults: [{ kind: 'status', status: 403, path: /grid-Fa1l1ng01\/rows/, skip: 2, times: Infinity }],
     });
     const root = await tempDir();
-    await expect(extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap') })).rejects.toThrow(
+    await expect(
+      extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap') }),
+    ).rejects.toThrow(
       /denied access to table "Failing" \(grid-Fa1l1ng01\) in doc hR7tK2mQxZ \(403 Forbidden\)/,
     );
     expect(await readdir(root)).toEqual([]);
   });
 
   it('leaves nothing behind when interrupted', async () => {
-    const server = await codaServer({ faults: [{ kind: 'slow', delayMs: 5_000, path: /\/rows/, times: Infinity }] });
+    const server = await codaServer({
+      faults: [{ kind: 'slow', delayMs: 5_000, path: /\/rows/, times: Infinity }],
+    });
     const root = await tempDir();
     const interruption = new AbortController();
-    const extraction = extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap'), signal: interruption.signal });
+    const extraction = extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(root, 'snap'),
+      signal: interruption.signal,
+    });
     const started = Date.now();
-    while (!server.requests.some((request) => request.path.endsWith('/rows'))) await new Promise((resolve) => setImmediate(resolve));
+    while (!server.requests.some((request) => request.path.endsWith('/rows')))
+      await new Promise((resolve) => setImmediate(resolve));
     interruption.abort(new Error('interrupted by the test'));
     await expect(extraction).rejects.toThrow('interrupted by the test');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -147,15 +222,22 @@ describe('extract', () => {
   it('is refused before anything is written when the doc is over the API size limit', async () => {
     const server = await codaServer({ doc: { ...fixtureDoc, overApiSizeLimit: true } });
     const root = await tempDir();
-    await expect(extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap') })).rejects.toThrow(/over Coda's API size limit/);
+    await expect(
+      extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(root, 'snap') }),
+    ).rejects.toThrow(/over Coda's API size limit/);
     expect(await readdir(root)).toEqual([]);
   });
 
   it('writes the token nowhere', async () => {
     const server = await codaServer();
-    const { dir } = await extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(await tempDir(), 's') });
+    const { dir } = await extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(await tempDir(), 's'),
+    });
     for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) expect(await readFile(path.join(entry.parentPath, entry.name), 'utf8')).not.toContain(TOKEN);
+      if (entry.isFile())
+        expect(await readFile(path.join(entry.parentPath, entry.name), 'utf8')).not.toContain(TOKEN);
     }
   });
 });
@@ -163,28 +245,40 @@ describe('extract', () => {
 describe('readSnapshot', () => {
   it('says a directory without a manifest is not a snapshot', async () => {
     const dir = await tempDir();
-    await expect(readSnapshot(dir)).rejects.toThrow(new RegExp(`${dir} is not a snapshot: it has no manifest\\.json`));
+    await expect(readSnapshot(dir)).rejects.toThrow(
+      new RegExp(`${dir} is not a snapshot: it has no manifest\\.json`),
+    );
   });
 
   it('names the manifest when it is not one', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ formatVersion: 1, doc: { id: 'x' } }));
-    await expect(readSnapshot(dir)).rejects.toThrow(new RegExp(`${path.join(dir, 'manifest.json')} is not a snapshot manifest of format 1: tool`));
+    await expect(readSnapshot(dir)).rejects.toThrow(
+      new RegExp(`${path.join(dir, 'manifest.json')} is not a snapshot manifest of format 1: tool`),
+    );
     await writeFile(path.join(dir, 'manifest.json'), '{"formatVersion": 1,');
     await expect(readSnapshot(dir)).rejects.toThrow(/manifest\.json is not valid JSON/);
   });
 
   it('reports a damaged rows file by file and line, and a short one by count', async () => {
     const server = await codaServer();
-    const { dir } = await extractSnapshot({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir: path.join(await tempDir(), 's') });
+    const { dir } = await extractSnapshot({
+      client: testClient(server),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(await tempDir(), 's'),
+    });
     const file = path.join(dir, 'tables', 'grid-T4sKs9Lm0.jsonl');
     const lines = (await readFile(file, 'utf8')).split('\n');
     await writeFile(file, [...lines.slice(0, 3), '{"id": "i-cut', ...lines.slice(4)].join('\n'));
     const snapshot = await readSnapshot(dir);
     await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(`${file}:4 is not a JSON row`);
     await writeFile(file, lines.slice(0, 5).join('\n'));
-    await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(/has 5 rows but the manifest says 24/);
-    expect(() => snapshot.rows('grid-Nope')).toThrow(/has no table grid-Nope; it has grid-pE0pl3Zq1 \(People\)/);
+    await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(
+      /has 5 rows but the manifest says 24/,
+    );
+    expect(() => snapshot.rows('grid-Nope')).toThrow(
+      /has no table grid-Nope; it has grid-pE0pl3Zq1 \(People\)/,
+    );
   });
 
   it('is what openCodaSource gives for --snapshot, and for a live read after extracting', async () => {
@@ -193,6 +287,8 @@ describe('readSnapshot', () => {
     const live = await openCodaSource({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir });
     const fromDisk = await openCodaSource({ snapshotDir: outDir });
     expect(fromDisk.manifest()).toEqual(live.manifest());
-    expect(await collect(fromDisk.rows('grid-0fF3rs7kA'))).toEqual(await collect(live.rows('grid-0fF3rs7kA')));
+    expect(await collect(fromDisk.rows('grid-0fF3rs7kA'))).toEqual(
+      await collect(live.rows('grid-0fF3rs7kA')),
+    );
   });
 });

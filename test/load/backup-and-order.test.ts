@@ -29,7 +29,13 @@ let workDir: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-backup-'));
-  const first = await runLoad({ databaseUrl: db.url, source: await snapshotOf(fixtureDoc, workDir), mappings: await loadMappings(), mode: 'cutover', runDir: path.join(workDir, 'first') });
+  const first = await runLoad({
+    databaseUrl: db.url,
+    source: await snapshotOf(fixtureDoc, workDir),
+    mappings: await loadMappings(),
+    mode: 'cutover',
+    runDir: path.join(workDir, 'first'),
+  });
   expect(first.outcome).toBe('committed');
 });
 afterAll(async () => {
@@ -38,18 +44,21 @@ afterAll(async () => {
 });
 
 describe('the backup before a cutover', () => {
-  it.skipIf(!hasPgDump)('is a pg_dump of the erp schema that pg_restore can read, holding the rows loaded so far', async () => {
-    const client = await db.pool.connect();
-    try {
-      const backup = await backupErpSchema(client, db.url, path.join(workDir, 'dump'));
-      expect(backup.kind).toBe('pg_dump');
-      const { stdout } = await run('pg_restore', ['--list', backup.path]);
-      expect(stdout).toMatch(/TABLE DATA erp projects/);
-      expect(stdout).not.toMatch(/TABLE DATA pipeline/);
-    } finally {
-      client.release();
-    }
-  });
+  it.skipIf(!hasPgDump)(
+    'is a pg_dump of the erp schema that pg_restore can read, holding the rows loaded so far',
+    async () => {
+      const client = await db.pool.connect();
+      try {
+        const backup = await backupErpSchema(client, db.url, path.join(workDir, 'dump'));
+        expect(backup.kind).toBe('pg_dump');
+        const { stdout } = await run('pg_restore', ['--list', backup.path]);
+        expect(stdout).toMatch(/TABLE DATA erp projects/);
+        expect(stdout).not.toMatch(/TABLE DATA pipeline/);
+      } finally {
+        client.release();
+      }
+    },
+  );
 
   it('is one CSV per erp table when there is no pg_dump', async () => {
     const client = await db.pool.connect();
@@ -61,7 +70,10 @@ describe('the backup before a cutover', () => {
       expect(files).toEqual(expect.arrayContaining(['projects.csv', 'tasks.csv', 'people.csv', 'README.md']));
       // Restorable as the README there says: COPY it back and compare with the table.
       await client.query('CREATE TEMP TABLE restored (LIKE erp.projects)');
-      await pipeline(createReadStream(path.join(backup.path, 'projects.csv')), client.query(copyFrom('COPY restored FROM STDIN WITH (FORMAT csv, HEADER)')));
+      await pipeline(
+        createReadStream(path.join(backup.path, 'projects.csv')),
+        client.query(copyFrom('COPY restored FROM STDIN WITH (FORMAT csv, HEADER)')),
+      );
       const { rows } = await client.query(
         `SELECT (SELECT count(*) FROM restored)::int AS restored, (SELECT count(*) FROM erp.projects)::int AS projects,
                 (SELECT count(*) FROM (SELECT * FROM erp.projects EXCEPT SELECT * FROM restored) missing)::int AS missing`,
@@ -77,10 +89,22 @@ describe('the backup before a cutover', () => {
   it('is taken by every cutover, into its run folder, and never by a plan', async () => {
     const source = await snapshotOf(fixtureDoc, workDir);
     const mappings = await loadMappings();
-    const cutover = await runLoad({ databaseUrl: db.url, source, mappings, mode: 'cutover', runDir: path.join(workDir, 'cutover') });
+    const cutover = await runLoad({
+      databaseUrl: db.url,
+      source,
+      mappings,
+      mode: 'cutover',
+      runDir: path.join(workDir, 'cutover'),
+    });
     expect(cutover.backup?.path).toMatch(new RegExp(`^${path.join(workDir, 'cutover')}`));
     expect(existsSync(cutover.backup!.path)).toBe(true);
-    const plan = await runLoad({ databaseUrl: db.url, source, mappings, mode: 'plan', runDir: path.join(workDir, 'plan') });
+    const plan = await runLoad({
+      databaseUrl: db.url,
+      source,
+      mappings,
+      mode: 'plan',
+      runDir: path.join(workDir, 'plan'),
+    });
     expect(plan.backup).toBeNull();
     expect(existsSync(path.join(workDir, 'plan'))).toBe(false);
   });
@@ -92,21 +116,37 @@ describe('the load order', () => {
       mapping: { file, spec: {} },
       target: { name: target },
       columns: [],
-      references: references.map((referencedTable) => ({ column: `${referencedTable}_id`, kind: 'row', referencedTable })),
+      references: references.map((referencedTable) => ({
+        column: `${referencedTable}_id`,
+        kind: 'row',
+        referencedTable,
+      })),
     }) as unknown as TableLoad;
 
   it('puts parents first', () => {
-    const order = dependencyOrder([load('tasks.yaml', 'erp.tasks', ['erp.projects']), load('projects.yaml', 'erp.projects', ['erp.ventures']), load('ventures.yaml', 'erp.ventures', [])]);
+    const order = dependencyOrder([
+      load('tasks.yaml', 'erp.tasks', ['erp.projects']),
+      load('projects.yaml', 'erp.projects', ['erp.ventures']),
+      load('ventures.yaml', 'erp.ventures', []),
+    ]);
     expect(order.map((entry) => entry.target.name)).toEqual(['erp.ventures', 'erp.projects', 'erp.tasks']);
   });
 
   it('names the files of a cycle', () => {
-    expect(() => dependencyOrder([load('a.yaml', 'erp.a', ['erp.b']), load('b.yaml', 'erp.b', ['erp.a']), load('c.yaml', 'erp.c', [])])).toThrow(
+    expect(() =>
+      dependencyOrder([
+        load('a.yaml', 'erp.a', ['erp.b']),
+        load('b.yaml', 'erp.b', ['erp.a']),
+        load('c.yaml', 'erp.c', []),
+      ]),
+    ).toThrow(
       /the mappings link in a cycle, so no table can load first: a\.yaml \(erp\.a\), b\.yaml \(erp\.b\)/,
     );
   });
 
   it('refuses a table that links to itself', () => {
-    expect(() => dependencyOrder([load('goals.yaml', 'erp.goals', ['erp.goals'])])).toThrow(/goals\.yaml: erp\.goals links to itself/);
+    expect(() => dependencyOrder([load('goals.yaml', 'erp.goals', ['erp.goals'])])).toThrow(
+      /goals\.yaml: erp\.goals links to itself/,
+    );
   });
 });

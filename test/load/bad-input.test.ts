@@ -16,7 +16,13 @@ import { snapshotOf } from '../support/fixture-snapshot.ts';
 
 const DOC_ID = 'bAdInPuT01';
 const defineTable = tableDefiner(DOC_ID);
-const col = (id: string, name: string, type: FixtureColumn['format']['type'], extra: Partial<FixtureColumn['format']> = {}, display = false): FixtureColumn => ({
+const col = (
+  id: string,
+  name: string,
+  type: FixtureColumn['format']['type'],
+  extra: Partial<FixtureColumn['format']> = {},
+  display = false,
+): FixtureColumn => ({
   id,
   name,
   format: { type, isArray: false, ...extra },
@@ -49,9 +55,24 @@ const projects = defineTable({
     owner: col('c-bJowner', 'Owner', 'person'),
   },
   rows: [
-    { id: 'i-bjGood', values: { name: 'Good project', status: 'In Progress', start: '2024-01-01', end: '2024-03-01', billable: true } },
-    { id: 'i-bjBackwards', values: { name: 'Ends before it starts', start: '2024-03-01', end: '2024-01-01' } },
-    { id: 'i-bjNewOwner', values: { name: 'Owned by a newcomer', owner: person('Katherine Johnson', 'kj@example.com') } },
+    {
+      id: 'i-bjGood',
+      values: {
+        name: 'Good project',
+        status: 'In Progress',
+        start: '2024-01-01',
+        end: '2024-03-01',
+        billable: true,
+      },
+    },
+    {
+      id: 'i-bjBackwards',
+      values: { name: 'Ends before it starts', start: '2024-03-01', end: '2024-01-01' },
+    },
+    {
+      id: 'i-bjNewOwner',
+      values: { name: 'Owned by a newcomer', owner: person('Katherine Johnson', 'kj@example.com') },
+    },
     { id: 'i-bjBadBill', values: { name: 'Bad checkbox', billable: 'yes' } },
   ],
 });
@@ -67,7 +88,10 @@ const taskColumns = {
   start: col('c-bTstart', 'Scheduled Start', 'date'),
   end: col('c-bTend', 'Scheduled End', 'date'),
   hours: col('c-bThours', 'Estimated Hours', 'number'),
-  tags: { ...col('c-bTtags', 'Tags', 'select', { options: ['a', 'b'] }), format: { type: 'select' as const, isArray: true, options: ['a', 'b'] } },
+  tags: {
+    ...col('c-bTtags', 'Tags', 'select', { options: ['a', 'b'] }),
+    format: { type: 'select' as const, isArray: true, options: ['a', 'b'] },
+  },
 };
 type TaskKey = keyof typeof taskColumns;
 
@@ -83,42 +107,171 @@ const projectRef = (rowId: string) => projects.ref(rowId);
 const LONG_TEXT = 'Lorem ipsum dolor sit amet. '.repeat(4_000);
 const CASES: Case[] = [
   { name: 'tab in text', values: { title: 'a\tb' }, expect: { title: 'a\tb' } },
-  { name: 'newlines in text', values: { title: 'nl', description: 'line 1\nline 2\r\nline 3' }, expect: { description: 'line 1\nline 2\r\nline 3' } },
-  { name: 'backslashes', values: { title: 'C:\\temp\\new', description: '\\N is not NULL' }, expect: { title: 'C:\\temp\\new', description: '\\N is not NULL' } },
-  { name: 'emoji and other scripts', values: { title: '🚀 Ünïcödé 日本語 עברית' }, expect: { title: '🚀 Ünïcödé 日本語 עברית' } },
-  { name: 'very long text', values: { title: 'long', description: LONG_TEXT }, expect: { description: LONG_TEXT } },
+  {
+    name: 'newlines in text',
+    values: { title: 'nl', description: 'line 1\nline 2\r\nline 3' },
+    expect: { description: 'line 1\nline 2\r\nline 3' },
+  },
+  {
+    name: 'backslashes',
+    values: { title: 'C:\\temp\\new', description: '\\N is not NULL' },
+    expect: { title: 'C:\\temp\\new', description: '\\N is not NULL' },
+  },
+  {
+    name: 'emoji and other scripts',
+    values: { title: '🚀 Ünïcödé 日本語 עברית' },
+    expect: { title: '🚀 Ünïcödé 日本語 עברית' },
+  },
+  {
+    name: 'very long text',
+    values: { title: 'long', description: LONG_TEXT },
+    expect: { description: LONG_TEXT },
+  },
   { name: 'Unicode line separator', values: { title: 'sep\u2028here' }, expect: { title: 'sep\u2028here' } },
-  { name: 'text in a code fence', values: { title: '```fenced title```' }, expect: { title: 'fenced title' } },
-  { name: 'NUL in text', values: { title: 'nul\u0000here' }, expect: /Title contains an invisible NUL character/ },
-  { name: 'NUL in a person', values: { title: 'nul person', assignee: person('Ada\u0000', 'ada@example.com') }, expect: /Assignee contains an invisible NUL/ },
+  {
+    name: 'text in a code fence',
+    values: { title: '```fenced title```' },
+    expect: { title: 'fenced title' },
+  },
+  {
+    name: 'NUL in text',
+    values: { title: 'nul\u0000here' },
+    expect: /Title contains an invisible NUL character/,
+  },
+  {
+    name: 'NUL in a person',
+    values: { title: 'nul person', assignee: person('Ada\u0000', 'ada@example.com') },
+    expect: /Assignee contains an invisible NUL/,
+  },
   { name: 'empty required text', values: { title: '' }, expect: /Title is empty, but a value is required/ },
   { name: 'blank required text', values: { title: '   ' }, expect: /Title is empty/ },
   { name: 'select mapped', values: { title: 'sel', status: 'In Progress' }, expect: { status: 'active' } },
-  { name: 'select in another case', values: { title: 'sel case', status: 'in progress' }, expect: { status: 'active' } },
-  { name: 'unknown select value', values: { title: 'sel unknown', status: 'Paused' }, expect: /Status "Paused" is not one of the known choices/ },
-  { name: 'empty select takes the default', values: { title: 'sel default' }, expect: { status: 'todo', priority: 'medium' } },
-  { name: 'select value the database refuses', values: { title: 'sel refused', priority: 'High' }, expect: /breaks the database rule tasks_priority_check/ },
-  { name: 'impossible date', values: { title: 'date', due: '2023-02-30' }, expect: /Due is "2023-02-30", a day that does not exist/ },
-  { name: 'not a date', values: { title: 'date text', due: 'next Tuesday' }, expect: /Due is "next Tuesday", not a date/ },
-  { name: 'date with time zone', values: { title: 'date tz', due: '2024-05-01T00:00:00.000-08:00' }, expect: { due_date: '2024-05-01' } },
-  { name: 'end before start', values: { title: 'sched', start: '2024-05-02', end: '2024-05-01' }, expect: /breaks the database rule tasks_scheduled_end_date_check/ },
-  { name: 'number as text', values: { title: 'num', hours: 'twelve' }, expect: /Estimated Hours is "twelve", not a number/ },
-  { name: 'number with separators', values: { title: 'num sep', hours: '1,234.5' }, expect: { estimated_hours: '1234.5' } },
-  { name: 'negative hours', values: { title: 'num neg', hours: -3 }, expect: /breaks the database rule tasks_estimated_hours_check/ },
-  { name: 'a person where text belongs', values: { title: person('Ada Lovelace', 'ada@example.com') }, expect: /Title is a person \("Ada Lovelace"\), not text/ },
-  { name: 'link to a loaded row', values: { title: 'link', project: projectRef('i-bjGood') }, expect: { project_id: 'linked' } },
-  { name: 'dangling link', values: { title: 'dangling', project: { ...projectRef('i-bjGood'), rowId: 'i-bjDeleted', name: 'Deleted project' } }, expect: { project_id: null } },
-  { name: 'link to a rejected row', values: { title: 'to rejected', project: projectRef('i-bjBackwards') }, expect: { project_id: null } },
-  { name: 'link to another table', values: { title: 'wrong table', project: people.ref('i-bpAda') }, expect: /links to a row of table grid-bPeople01/ },
-  { name: 'two links where one fits', values: { title: 'two links', project: [projectRef('i-bjGood'), projectRef('i-bjNewOwner')] }, expect: /holds 2 values/ },
-  { name: 'person by email, other case', values: { title: 'by email', assignee: person('Ada L.', 'ADA@example.com') }, expect: { assignee_id: 'Ada Lovelace' } },
-  { name: 'person by name, no email', values: { title: 'by name', assignee: person('Alan Turing') }, expect: { assignee_id: 'Alan Turing' } },
-  { name: 'unknown person, mapping rejects', values: { title: 'unknown', assignee: person('Nobody Known', 'nobody@example.com') }, expect: /names Nobody Known <nobody@example.com>, who is not in erp.people/ },
-  { name: 'ambiguous name', values: { title: 'ambiguous', assignee: person('Grace Hopper') }, expect: /names Grace Hopper, who is not in erp.people \(or shares the name/ },
+  {
+    name: 'select in another case',
+    values: { title: 'sel case', status: 'in progress' },
+    expect: { status: 'active' },
+  },
+  {
+    name: 'unknown select value',
+    values: { title: 'sel unknown', status: 'Paused' },
+    expect: /Status "Paused" is not one of the known choices/,
+  },
+  {
+    name: 'empty select takes the default',
+    values: { title: 'sel default' },
+    expect: { status: 'todo', priority: 'medium' },
+  },
+  {
+    name: 'select value the database refuses',
+    values: { title: 'sel refused', priority: 'High' },
+    expect: /breaks the database rule tasks_priority_check/,
+  },
+  {
+    name: 'impossible date',
+    values: { title: 'date', due: '2023-02-30' },
+    expect: /Due is "2023-02-30", a day that does not exist/,
+  },
+  {
+    name: 'not a date',
+    values: { title: 'date text', due: 'next Tuesday' },
+    expect: /Due is "next Tuesday", not a date/,
+  },
+  {
+    name: 'date with time zone',
+    values: { title: 'date tz', due: '2024-05-01T00:00:00.000-08:00' },
+    expect: { due_date: '2024-05-01' },
+  },
+  {
+    name: 'end before start',
+    values: { title: 'sched', start: '2024-05-02', end: '2024-05-01' },
+    expect: /breaks the database rule tasks_scheduled_end_date_check/,
+  },
+  {
+    name: 'number as text',
+    values: { title: 'num', hours: 'twelve' },
+    expect: /Estimated Hours is "twelve", not a number/,
+  },
+  {
+    name: 'number with separators',
+    values: { title: 'num sep', hours: '1,234.5' },
+    expect: { estimated_hours: '1234.5' },
+  },
+  {
+    name: 'negative hours',
+    values: { title: 'num neg', hours: -3 },
+    expect: /breaks the database rule tasks_estimated_hours_check/,
+  },
+  {
+    name: 'a person where text belongs',
+    values: { title: person('Ada Lovelace', 'ada@example.com') },
+    expect: /Title is a person \("Ada Lovelace"\), not text/,
+  },
+  {
+    name: 'link to a loaded row',
+    values: { title: 'link', project: projectRef('i-bjGood') },
+    expect: { project_id: 'linked' },
+  },
+  {
+    name: 'dangling link',
+    values: {
+      title: 'dangling',
+      project: { ...projectRef('i-bjGood'), rowId: 'i-bjDeleted', name: 'Deleted project' },
+    },
+    expect: { project_id: null },
+  },
+  {
+    name: 'link to a rejected row',
+    values: { title: 'to rejected', project: projectRef('i-bjBackwards') },
+    expect: { project_id: null },
+  },
+  {
+    name: 'link to another table',
+    values: { title: 'wrong table', project: people.ref('i-bpAda') },
+    expect: /links to a row of table grid-bPeople01/,
+  },
+  {
+    name: 'two links where one fits',
+    values: { title: 'two links', project: [projectRef('i-bjGood'), projectRef('i-bjNewOwner')] },
+    expect: /holds 2 values/,
+  },
+  {
+    name: 'person by email, other case',
+    values: { title: 'by email', assignee: person('Ada L.', 'ADA@example.com') },
+    expect: { assignee_id: 'Ada Lovelace' },
+  },
+  {
+    name: 'person by name, no email',
+    values: { title: 'by name', assignee: person('Alan Turing') },
+    expect: { assignee_id: 'Alan Turing' },
+  },
+  {
+    name: 'unknown person, mapping rejects',
+    values: { title: 'unknown', assignee: person('Nobody Known', 'nobody@example.com') },
+    expect: /names Nobody Known <nobody@example.com>, who is not in erp.people/,
+  },
+  {
+    name: 'ambiguous name',
+    values: { title: 'ambiguous', assignee: person('Grace Hopper') },
+    expect: /names Grace Hopper, who is not in erp.people \(or shares the name/,
+  },
   { name: 'tags', values: { title: 'tags', tags: ['a', 'b', 'a'] }, expect: { tags: ['a', 'b'] } },
-  { name: 'unknown tag', values: { title: 'tag unknown', tags: ['a', 'z'] }, expect: /"z" is not one of the known tags/ },
-  { name: 'first copy of a duplicated row id', rowId: 'i-btDup', values: { title: 'dup first' }, expect: { title: 'dup first' } },
-  { name: 'second copy of a duplicated row id', rowId: 'i-btDup', values: { title: 'dup second' }, expect: /appears more than once/ },
+  {
+    name: 'unknown tag',
+    values: { title: 'tag unknown', tags: ['a', 'z'] },
+    expect: /"z" is not one of the known tags/,
+  },
+  {
+    name: 'first copy of a duplicated row id',
+    rowId: 'i-btDup',
+    values: { title: 'dup first' },
+    expect: { title: 'dup first' },
+  },
+  {
+    name: 'second copy of a duplicated row id',
+    rowId: 'i-btDup',
+    values: { title: 'dup second' },
+    expect: /appears more than once/,
+  },
 ];
 
 const tasks = defineTable({
@@ -126,14 +279,20 @@ const tasks = defineTable({
   name: 'Tasks',
   createdAt: '2024-01-01T00:00:00.000Z',
   columns: taskColumns,
-  rows: CASES.map((testCase, index) => ({ id: testCase.rowId ?? `i-bt${String(index).padStart(3, '0')}`, values: testCase.values })),
+  rows: CASES.map((testCase, index) => ({
+    id: testCase.rowId ?? `i-bt${String(index).padStart(3, '0')}`,
+    values: testCase.values,
+  })),
 });
 
 const offers = defineTable({
   id: 'grid-bOffers01',
   name: 'Offers',
   createdAt: '2024-01-01T00:00:00.000Z',
-  columns: { name: col('c-bOname', 'Name', 'text', {}, true), price: col('c-bOprice', 'Price', 'currency', { currencyCode: 'USD' }) },
+  columns: {
+    name: col('c-bOname', 'Name', 'text', {}, true),
+    price: col('c-bOprice', 'Price', 'currency', { currencyCode: 'USD' }),
+  },
   rows: [
     { id: 'i-boNum', values: { name: 'number', price: money(1500) } },
     { id: 'i-boStr', values: { name: 'string amount', price: money('1,500.00') } },
@@ -208,7 +367,14 @@ beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bad-input-'));
   const snapshot = await snapshotOf(doc, workDir);
   const mappings = Object.entries(MAPPINGS).map(([file, text]) => parseMappingSpec(`mappings/${file}`, text));
-  report = await runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'cutover', maxRejects: 1_000, runDir: workDir });
+  report = await runLoad({
+    databaseUrl: db.url,
+    source: snapshot,
+    mappings,
+    mode: 'cutover',
+    maxRejects: 1_000,
+    runDir: workDir,
+  });
 });
 afterAll(async () => {
   await db.drop();
@@ -222,7 +388,10 @@ describe('the bad-input corpus', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(30);
     expect(report.outcome).toBe('committed');
     for (const table of report.tables) {
-      expect(table.inserted.length + table.updated.length + table.unchanged + table.rejects.length, table.target).toBe(table.read);
+      expect(
+        table.inserted.length + table.updated.length + table.unchanged + table.rejects.length,
+        table.target,
+      ).toBe(table.read);
     }
     expect(tableReport('erp.tasks').read).toBe(CASES.length);
   });
@@ -231,10 +400,16 @@ describe('the bad-input corpus', () => {
     const testCase = CASES[index]!;
     const rowId = testCase.rowId ?? `i-bt${String(index).padStart(3, '0')}`;
     // Two cases share a row id on purpose; the row's display value (its title) tells them apart.
-    const rejects = tableReport('erp.tasks').rejects.filter((reject) => reject.source.rowId === rowId && (!testCase.rowId || reject.source.rowName === testCase.values.title));
-    const isSecondCopy = testCase.rowId !== undefined && CASES.findIndex((other) => other.rowId === testCase.rowId) !== index;
+    const rejects = tableReport('erp.tasks').rejects.filter(
+      (reject) =>
+        reject.source.rowId === rowId && (!testCase.rowId || reject.source.rowName === testCase.values.title),
+    );
+    const isSecondCopy =
+      testCase.rowId !== undefined && CASES.findIndex((other) => other.rowId === testCase.rowId) !== index;
     if (testCase.expect instanceof RegExp) {
-      expect(rejects.flatMap((reject) => reject.problems.map((problem) => problem.reason)).join('\n')).toMatch(testCase.expect);
+      expect(
+        rejects.flatMap((reject) => reject.problems.map((problem) => problem.reason)).join('\n'),
+      ).toMatch(testCase.expect);
       if (!isSecondCopy) {
         const loaded = await db.query(`SELECT 1 FROM pipeline.coda_lineage WHERE coda_row_id = $1`, [rowId]);
         expect(loaded.rowCount).toBe(0);
@@ -262,7 +437,10 @@ describe('the bad-input corpus', () => {
   it('lists the optional links it could not resolve', () => {
     const unresolved = tableReport('erp.tasks').unresolved.map((reference) => reference.reason);
     expect(unresolved).toEqual(
-      expect.arrayContaining([expect.stringMatching(/links to "Deleted project" \(i-bjDeleted\)/), expect.stringMatching(/links to "Ends before it starts"/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/links to "Deleted project" \(i-bjDeleted\)/),
+        expect.stringMatching(/links to "Ends before it starts"/),
+      ]),
     );
   });
 
@@ -274,23 +452,40 @@ describe('the bad-input corpus', () => {
       { name: 'string amount', list_price: '1500.00' },
       { name: 'symbol text', list_price: '2750.50' },
     ]);
-    const reasons = tableReport('erp.offers').rejects.flatMap((reject) => reject.problems.map((problem) => problem.reason));
-    expect(reasons).toEqual([expect.stringMatching(/is in EUR, but this column holds USD/), expect.stringMatching(/not an amount of money/)]);
+    const reasons = tableReport('erp.offers').rejects.flatMap((reject) =>
+      reject.problems.map((problem) => problem.reason),
+    );
+    expect(reasons).toEqual([
+      expect.stringMatching(/is in EUR, but this column holds USD/),
+      expect.stringMatching(/not an amount of money/),
+    ]);
   });
 
   it('rejects project rows the schema refuses and creates unknown owners when the mapping says so', async () => {
-    const reasons = tableReport('erp.projects').rejects.map((reject) => [reject.source.rowId, reject.problems[0]?.reason]);
+    const reasons = tableReport('erp.projects').rejects.map((reject) => [
+      reject.source.rowId,
+      reject.problems[0]?.reason,
+    ]);
     expect(reasons).toEqual([
       ['i-bjBackwards', expect.stringMatching(/projects_end_date_check/)],
       ['i-bjBadBill', expect.stringMatching(/Billable is "yes", not a checkbox/)],
     ]);
     expect(tableReport('erp.projects').peopleCreated).toBe(1);
-    const { rows } = await db.query(`SELECT p.full_name, p.email FROM erp.projects j JOIN erp.people p ON p.id = j.owner_person_id`);
+    const { rows } = await db.query(
+      `SELECT p.full_name, p.email FROM erp.projects j JOIN erp.people p ON p.id = j.owner_person_id`,
+    );
     expect(rows).toEqual([{ full_name: 'Katherine Johnson', email: 'kj@example.com' }]);
   });
 
   it('keeps every reject of the run, with its reason and Coda link, in pipeline.rejects', async () => {
-    const { rows } = await db.query(`SELECT count(DISTINCT (coda_table_id, coda_row_id))::int AS rows, bool_and(reason <> '') AS reasons, bool_and(browser_link LIKE 'https://coda.io/%') AS links FROM pipeline.rejects WHERE run_id = $1`, [report.runId]);
-    expect(rows[0]).toEqual({ rows: report.tables.reduce((sum, table) => sum + table.rejects.length, 0), reasons: true, links: true });
+    const { rows } = await db.query(
+      `SELECT count(DISTINCT (coda_table_id, coda_row_id))::int AS rows, bool_and(reason <> '') AS reasons, bool_and(browser_link LIKE 'https://coda.io/%') AS links FROM pipeline.rejects WHERE run_id = $1`,
+      [report.runId],
+    );
+    expect(rows[0]).toEqual({
+      rows: report.tables.reduce((sum, table) => sum + table.rejects.length, 0),
+      reasons: true,
+      links: true,
+    });
   });
 });

@@ -27,7 +27,9 @@ describe('the example snapshot', () => {
     const fresh = await snapshotOf(fixtureDoc);
     try {
       const [example, current] = [(await readSnapshot(EXAMPLE_SNAPSHOT)).manifest(), fresh.manifest()];
-      expect(withoutServerAddress(JSON.stringify(example.tables))).toBe(withoutServerAddress(JSON.stringify(current.tables)));
+      expect(withoutServerAddress(JSON.stringify(example.tables))).toBe(
+        withoutServerAddress(JSON.stringify(current.tables)),
+      );
       expect(await tableFiles(EXAMPLE_SNAPSHOT)).toEqual(await tableFiles(fresh.dir));
     } finally {
       await rm(path.dirname(fresh.dir), { recursive: true, force: true });

@@ -24,23 +24,37 @@ beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-cutover-'));
   snapshot = await snapshotOf(fixtureDoc, workDir);
   mappings = await loadMappings();
-  first = await runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'cutover', runDir: path.join(workDir, 'run-1') });
+  first = await runLoad({
+    databaseUrl: db.url,
+    source: snapshot,
+    mappings,
+    mode: 'cutover',
+    runDir: path.join(workDir, 'run-1'),
+  });
 });
 afterAll(async () => {
   await db.drop();
   await rm(workDir, { recursive: true, force: true });
 });
 
-const count = async (table: string) => Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
+const count = async (table: string) =>
+  Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
 
 describe('a cutover of the fixture doc', () => {
   it('commits, accounting for every row read as loaded or rejected', () => {
     expect(first.outcome, first.outcomeNote ?? '').toBe('committed');
     for (const table of first.tables) {
-      expect(table.inserted.length + table.updated.length + table.unchanged + table.rejects.length, table.target).toBe(table.read);
+      expect(
+        table.inserted.length + table.updated.length + table.unchanged + table.rejects.length,
+        table.target,
+      ).toBe(table.read);
     }
-    const sourceRows = snapshot.manifest().tables.filter((table) => mappings.some((mapping) => mapping.spec.coda.table === table.id));
-    expect(first.tables.map((table) => table.read).reduce((a, b) => a + b)).toBe(sourceRows.reduce((sum, table) => sum + table.rowCount, 0));
+    const sourceRows = snapshot
+      .manifest()
+      .tables.filter((table) => mappings.some((mapping) => mapping.spec.coda.table === table.id));
+    expect(first.tables.map((table) => table.read).reduce((a, b) => a + b)).toBe(
+      sourceRows.reduce((sum, table) => sum + table.rowCount, 0),
+    );
   });
 
   it('loads parents before children and resolves every link', async () => {
@@ -56,7 +70,9 @@ describe('a cutover of the fixture doc', () => {
 
   it('records lineage with browser links for every loaded row', async () => {
     const loaded = first.tables.reduce((sum, table) => sum + table.inserted.length, 0);
-    const { rows } = await db.query(`SELECT count(*)::int AS n, count(browser_link)::int AS linked FROM pipeline.coda_lineage WHERE coda_table_id LIKE 'grid-%'`);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n, count(browser_link)::int AS linked FROM pipeline.coda_lineage WHERE coda_table_id LIKE 'grid-%'`,
+    );
     expect(rows[0]).toEqual({ n: loaded, linked: loaded });
   });
 
@@ -65,12 +81,21 @@ describe('a cutover of the fixture doc', () => {
       `SELECT p.full_name, p.email FROM erp.ventures v JOIN erp.people p ON p.id = v.owner_person_id ORDER BY 1`,
     );
     expect(rows.map((row) => row.full_name)).toContain('Lena Fischer');
-    expect(await count('erp.people')).toBe(first.tables.find((table) => table.target === 'erp.people')!.inserted.length + first.tables.reduce((sum, table) => sum + table.peopleCreated, 0));
+    expect(await count('erp.people')).toBe(
+      first.tables.find((table) => table.target === 'erp.people')!.inserted.length +
+        first.tables.reduce((sum, table) => sum + table.peopleCreated, 0),
+    );
   });
 
   it('inserts and updates nothing when run again, and leaves updated_at alone', async () => {
     const before = await db.query(`SELECT id, updated_at FROM erp.projects ORDER BY id`);
-    const again = await runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'cutover', runDir: path.join(workDir, 'run-2') });
+    const again = await runLoad({
+      databaseUrl: db.url,
+      source: snapshot,
+      mappings,
+      mode: 'cutover',
+      runDir: path.join(workDir, 'run-2'),
+    });
     expect(again.outcome).toBe('committed');
     for (const table of again.tables) {
       expect([table.target, table.inserted.length, table.updated.length]).toEqual([table.target, 0, 0]);

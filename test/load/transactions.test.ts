@@ -19,11 +19,19 @@ let mappings: LoadedMapping[];
 let run = 0;
 
 const load = async (overrides: Partial<RunOptions> & Pick<RunOptions, 'source'>) =>
-  runLoad({ databaseUrl: db.url, mappings, mode: 'cutover', runDir: path.join(workDir, `run-${(run += 1)}`), ...overrides });
+  runLoad({
+    databaseUrl: db.url,
+    mappings,
+    mode: 'cutover',
+    runDir: path.join(workDir, `run-${(run += 1)}`),
+    ...overrides,
+  });
 
 /** Every erp table and the lineage, row by row: equal states mean nothing was written. */
 async function databaseState(): Promise<Record<string, string>> {
-  const { rows } = await db.query<{ name: string }>(`SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'erp' AND c.relkind = 'r' ORDER BY 1`);
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'erp' AND c.relkind = 'r' ORDER BY 1`,
+  );
   const state: Record<string, string> = {};
   for (const { name } of [...rows, { name: 'pipeline.coda_lineage' }]) {
     const [schema, table] = name.split('.') as [string, string];
@@ -35,8 +43,12 @@ async function databaseState(): Promise<Record<string, string>> {
   return state;
 }
 
-const renameProject = (server: { editRow: (table: string, row: string, values: Record<string, string>) => void }) =>
-  server.editRow(projectsTable.id, 'i-jNwDisc1A', { [projectsTable.columnIds.name]: 'Northwind discovery (renamed)' });
+const renameProject = (server: {
+  editRow: (table: string, row: string, values: Record<string, string>) => void;
+}) =>
+  server.editRow(projectsTable.id, 'i-jNwDisc1A', {
+    [projectsTable.columnIds.name]: 'Northwind discovery (renamed)',
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -57,11 +69,15 @@ describe('a failed cutover', () => {
       renameProject(server);
       // The last run copies the first run's identifier: erp.execution_runs.run_identifier is unique.
       const last = executionRunsTable.rows.at(-1)!;
-      server.editRow(executionRunsTable.id, last.id, { [executionRunsTable.columnIds.runId]: 'RUN-2024-031' });
+      server.editRow(executionRunsTable.id, last.id, {
+        [executionRunsTable.columnIds.runId]: 'RUN-2024-031',
+      });
     });
     await expect(load({ source })).rejects.toThrow(/execution_runs_run_identifier_key/);
     expect(await databaseState()).toEqual(before);
-    const { rows } = await db.query(`SELECT outcome, outcome_note FROM pipeline.runs ORDER BY id DESC LIMIT 1`);
+    const { rows } = await db.query(
+      `SELECT outcome, outcome_note FROM pipeline.runs ORDER BY id DESC LIMIT 1`,
+    );
     expect(rows[0]).toEqual({ outcome: 'failed', outcome_note: expect.stringMatching(/run_identifier/) });
   });
 
@@ -78,7 +94,9 @@ describe('a failed cutover', () => {
           onTableLoaded: async () => {
             tablesLoaded += 1;
             if (tablesLoaded === 5) {
-              await killer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'erp cutover' AND datname = current_database()`);
+              await killer.query(
+                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'erp cutover' AND datname = current_database()`,
+              );
             }
           },
         }),
@@ -101,7 +119,9 @@ describe('a failed cutover', () => {
     expect(report.outcomeNote).toMatch(/1 row\(s\) were rejected and at most 0 may be/);
     expect(await databaseState()).toEqual(before);
     const allowed = await load({ source, mode: 'plan', maxRejects: 1 });
-    expect(allowed.tables.find((table) => table.target === 'erp.projects')?.rejects[0]?.problems[0]?.reason).toMatch(/"Someday" is not one of the known choices/);
+    expect(
+      allowed.tables.find((table) => table.target === 'erp.projects')?.rejects[0]?.problems[0]?.reason,
+    ).toMatch(/"Someday" is not one of the known choices/);
   });
 });
 
@@ -112,7 +132,10 @@ describe('a plan', () => {
     expect(report.outcome).toBe('planned');
     const projects = report.tables.find((table) => table.target === 'erp.projects')!;
     expect(projects.updated).toEqual([
-      expect.objectContaining({ rowId: 'i-jNwDisc1A', changes: [{ column: 'name', before: expect.any(String), after: 'Northwind discovery (renamed)' }] }),
+      expect.objectContaining({
+        rowId: 'i-jNwDisc1A',
+        changes: [{ column: 'name', before: expect.any(String), after: 'Northwind discovery (renamed)' }],
+      }),
     ]);
     expect(await databaseState()).toEqual(before);
   });
@@ -138,12 +161,19 @@ describe('concurrency', () => {
 
 describe('links across runs', () => {
   it('resolves links to rows that an earlier run loaded, when this run does not load their table', async () => {
-    const childrenOnly = mappings.filter((mapping) => ['erp.tasks', 'erp.execution_runs'].includes(mapping.spec.target));
+    const childrenOnly = mappings.filter((mapping) =>
+      ['erp.tasks', 'erp.execution_runs'].includes(mapping.spec.target),
+    );
     const report = await load({ source: await snapshotOf(fixtureDoc, workDir), mappings: childrenOnly });
     expect(report.outcome).toBe('committed');
     expect(report.tables.map((table) => table.target)).toEqual(['erp.execution_runs', 'erp.tasks']);
     for (const table of report.tables) {
-      expect([table.target, table.unresolved, table.inserted.length, table.updated.length]).toEqual([table.target, [], 0, 0]);
+      expect([table.target, table.unresolved, table.inserted.length, table.updated.length]).toEqual([
+        table.target,
+        [],
+        0,
+        0,
+      ]);
     }
   });
 });

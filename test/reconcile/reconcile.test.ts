@@ -30,11 +30,15 @@ let runsDirs = 0;
 async function erp(args: string[], env: Record<string, string> = {}) {
   const runs = path.join(workDir, `runs-${(runsDirs += 1)}`);
   try {
-    const { stdout } = await execute(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, '--runs', runs], {
-      env: { ...process.env, DATABASE_URL: db.url, ...env },
-      cwd: path.resolve('.'),
-      maxBuffer: 10_000_000,
-    });
+    const { stdout } = await execute(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--runs', runs],
+      {
+        env: { ...process.env, DATABASE_URL: db.url, ...env },
+        cwd: path.resolve('.'),
+        maxBuffer: 10_000_000,
+      },
+    );
     return { code: 0, output: stdout, runs };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -47,17 +51,28 @@ async function reportsIn(runs: string): Promise<Record<string, string>> {
   const [runDir, ...others] = await readdir(runs);
   expect(others).toEqual([]);
   expect(runDir).toMatch(/^\d{8}T\d{6}Z-reconcile$/);
-  return Object.fromEntries(await Promise.all(REPORT_FILES.map(async (name) => [name, await readFile(path.join(runs, runDir!, name), 'utf8')])));
+  return Object.fromEntries(
+    await Promise.all(
+      REPORT_FILES.map(async (name) => [name, await readFile(path.join(runs, runDir!, name), 'utf8')]),
+    ),
+  );
 }
 
-const reconcile = () => runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'reconcile', runDir: workDir });
+const reconcile = () =>
+  runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'reconcile', runDir: workDir });
 
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-reconcile-'));
   snapshot = await snapshotOf(fixtureDoc, workDir);
   mappings = await loadMappings();
-  const cutover = await runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode: 'cutover', runDir: path.join(workDir, 'cutover') });
+  const cutover = await runLoad({
+    databaseUrl: db.url,
+    source: snapshot,
+    mappings,
+    mode: 'cutover',
+    runDir: path.join(workDir, 'cutover'),
+  });
   expect(cutover.outcome, cutover.outcomeNote ?? '').toBe('committed');
 });
 afterAll(async () => {
@@ -72,7 +87,11 @@ describe('erp reconcile', () => {
     expect(result.output).toMatch(/Postgres matches Coda: every row and every total agrees\./);
     expect(result.output).toMatch(/erp\.tasks +\| +24 \| +24 \| +24 \| +0 \| +0 \| +0 \| +0 \|/);
     const reports = await reportsIn(result.runs);
-    expect(JSON.parse(reports['report.json']!)).toMatchObject({ mode: 'reconcile', outcome: 'reconciled', outcomeNote: null });
+    expect(JSON.parse(reports['report.json']!)).toMatchObject({
+      mode: 'reconcile',
+      outcome: 'reconciled',
+      outcomeNote: null,
+    });
     const { rows } = await db.query(`SELECT mode, outcome FROM pipeline.runs ORDER BY id DESC LIMIT 1`);
     expect(rows[0]).toEqual({ mode: 'reconcile', outcome: 'reconciled' });
   });
@@ -89,11 +108,15 @@ describe('erp reconcile', () => {
     expect(result.output).toContain(`name "Edited in Postgres" (Postgres) -> "Northwind Discovery" (Coda)`);
     const reports = await reportsIn(result.runs);
     const link = projectsTable.ref(TAMPERED_PROJECT).url;
-    expect(reports['report.md']).toContain(`[Northwind Discovery](<${link}>) (${TAMPERED_PROJECT})\n  - name: "Edited in Postgres" (Postgres) → "Northwind Discovery" (Coda)`);
+    expect(reports['report.md']).toContain(
+      `[Northwind Discovery](<${link}>) (${TAMPERED_PROJECT})\n  - name: "Edited in Postgres" (Postgres) → "Northwind Discovery" (Coda)`,
+    );
     expect(reports['report.html']).toContain(`<a href="${link}">Northwind Discovery</a>`);
     const json = JSON.parse(reports['report.json']!);
     expect(json.outcome).toBe('differences');
-    expect(json.reconciliation.tables.find((table: { target: string }) => table.target === 'erp.projects')).toMatchObject({ codaRows: 12, postgresRows: 12, matched: 11, differ: 1, missing: 0, extra: 0 });
+    expect(
+      json.reconciliation.tables.find((table: { target: string }) => table.target === 'erp.projects'),
+    ).toMatchObject({ codaRows: 12, postgresRows: 12, matched: 11, differ: 1, missing: 0, extra: 0 });
     const { rows } = await db.query(`SELECT mode, outcome FROM pipeline.runs ORDER BY id DESC LIMIT 1`);
     expect(rows[0]).toEqual({ mode: 'reconcile', outcome: 'differences' });
   });
@@ -101,13 +124,17 @@ describe('erp reconcile', () => {
   it('reads the live doc too, and writes no database password or Coda token into any report', async () => {
     const server = await startCodaServer({ token: TOKEN, doc: fixtureDoc });
     try {
-      const result = await erp(['reconcile', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'live-snapshot')], { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN });
+      const result = await erp(
+        ['reconcile', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'live-snapshot')],
+        { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN },
+      );
       expect(result.code, result.output).toBe(1);
       expect(result.output).toMatch(/1 row\(s\) with fields that differ/);
       const password = testCluster().owner.password;
       expect(db.url).toContain(password);
       for (const [name, content] of Object.entries(await reportsIn(result.runs))) {
-        for (const secret of [TOKEN, password, db.url]) expect(content.includes(secret), `${name} holds a secret`).toBe(false);
+        for (const secret of [TOKEN, password, db.url])
+          expect(content.includes(secret), `${name} holds a secret`).toBe(false);
       }
     } finally {
       await server.close();
@@ -118,20 +145,39 @@ describe('erp reconcile', () => {
 describe('reconciliation', () => {
   it('counts rows missing from Postgres, extra rows and changed totals, and rolls back whatever it compared', async () => {
     const task = tasksTable.rows.find((row) => row.values[tasksTable.columnIds.estimatedHours] === 9)!;
-    await db.query(`UPDATE erp.tasks SET estimated_hours = 19 WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = $1)`, [task.id]);
+    await db.query(
+      `UPDATE erp.tasks SET estimated_hours = 19 WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = $1)`,
+      [task.id],
+    );
     await db.query(`INSERT INTO erp.tasks (title) VALUES ('Typed straight into Postgres')`);
-    await db.query(`DELETE FROM erp.tasks WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = 'i-kTask024Z')`);
+    await db.query(
+      `DELETE FROM erp.tasks WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = 'i-kTask024Z')`,
+    );
     const before = (await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n;
 
     const report = await reconcile();
     expect(report.outcome).toBe('differences');
     const tasks = report.reconciliation!.tables.find((table) => table.target === 'erp.tasks')!;
-    expect(tasks).toMatchObject({ codaRows: 24, postgresRows: 24, matched: 22, differ: 1, missing: 1, extra: 1, rejected: 0 });
-    expect(tasks.notFromCoda).toEqual([{ targetId: expect.any(String), label: 'Typed straight into Postgres' }]);
+    expect(tasks).toMatchObject({
+      codaRows: 24,
+      postgresRows: 24,
+      matched: 22,
+      differ: 1,
+      missing: 1,
+      extra: 1,
+      rejected: 0,
+    });
+    expect(tasks.notFromCoda).toEqual([
+      { targetId: expect.any(String), label: 'Typed straight into Postgres' },
+    ]);
     const hours = report.reconciliation!.totals.find((total) => total.label === 'Estimated hours of tasks')!;
     expect(Number(hours.postgres) - Number(hours.coda)).toBe(10 - 3);
-    expect(report.outcomeNote).toContain(`Estimated hours of tasks: ${hours.coda} in Coda, ${hours.postgres} in Postgres`);
-    expect(report.reconciliation!.totals.filter((total) => total.label.startsWith('Tasks by status: ')).length).toBeGreaterThan(1);
+    expect(report.outcomeNote).toContain(
+      `Estimated hours of tasks: ${hours.coda} in Coda, ${hours.postgres} in Postgres`,
+    );
+    expect(
+      report.reconciliation!.totals.filter((total) => total.label.startsWith('Tasks by status: ')).length,
+    ).toBeGreaterThan(1);
     expect((await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n).toBe(before);
   });
 });

@@ -6,15 +6,21 @@ import { safeLink } from '../../src/report/document.ts';
 
 describe('report escaping', () => {
   it('shows HTML special characters as text', () => {
-    expect(escapeHtml(`<script>alert("x")</script> & 'quoted'`)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;');
+    expect(escapeHtml(`<script>alert("x")</script> & 'quoted'`)).toBe(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quoted&#39;',
+    );
   });
 
   it('keeps Markdown markup, HTML and table breaks out of Coda text, on one line', () => {
-    expect(markdownText('<b>**Bold**</b> | [link](x)\nnext `code` _under_ #1')).toBe('\\<b\\>\\*\\*Bold\\*\\*\\</b\\> \\| \\[link\\](x) next \\`code\\` \\_under\\_ \\#1');
+    expect(markdownText('<b>**Bold**</b> | [link](x)\nnext `code` _under_ #1')).toBe(
+      '\\<b\\>\\*\\*Bold\\*\\*\\</b\\> \\| \\[link\\](x) next \\`code\\` \\_under\\_ \\#1',
+    );
   });
 
   it('links only to https addresses', () => {
-    expect(safeLink('https://coda.io/d/_dabc/#Tasks_tuX/_rui-1')).toBe('https://coda.io/d/_dabc/#Tasks_tuX/_rui-1');
+    expect(safeLink('https://coda.io/d/_dabc/#Tasks_tuX/_rui-1')).toBe(
+      'https://coda.io/d/_dabc/#Tasks_tuX/_rui-1',
+    );
     expect(safeLink('javascript:alert(1)')).toBeNull();
     expect(safeLink('https://coda.io/"><script>')).toBeNull();
   });

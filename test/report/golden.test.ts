@@ -27,7 +27,14 @@ let snapshot: Snapshot;
 let mappings: LoadedMapping[];
 let runs = 0;
 
-const run = (mode: RunMode) => runLoad({ databaseUrl: db.url, source: snapshot, mappings, mode, runDir: path.join(workDir, `run-${(runs += 1)}`) });
+const run = (mode: RunMode) =>
+  runLoad({
+    databaseUrl: db.url,
+    source: snapshot,
+    mappings,
+    mode,
+    runDir: path.join(workDir, `run-${(runs += 1)}`),
+  });
 const bodyJson = (report: RunReport) => `${JSON.stringify(splitReport(report).body, null, 2)}\n`;
 
 beforeAll(async () => {
@@ -56,14 +63,24 @@ describe('the reports of the fixture doc', () => {
     const report = await run('cutover');
     expect(report.outcome, report.outcomeNote ?? '').toBe('committed');
     expect(report.reconciliation!.totals.filter((total) => total.coda !== total.postgres)).toEqual([]);
-    const files = await writeRunReports(path.join(workDir, 'reports'), report, formatTerminalReport(report, report.source));
+    const files = await writeRunReports(
+      path.join(workDir, 'reports'),
+      report,
+      formatTerminalReport(report, report.source),
+    );
     const { header, body } = splitReport(report);
     const markdown = await readFile(files['report.md'], 'utf8');
     expect(markdown.endsWith(markdownBody(body))).toBe(true);
     const json = JSON.parse(await readFile(files['report.json'], 'utf8')) as Record<string, unknown>;
     expect(json.header).toEqual(header);
     const bodyText = JSON.stringify(body) + markdownBody(body);
-    for (const varying of [report.startedAt, report.finishedAt, report.source, report.backup!.path, workDir]) {
+    for (const varying of [
+      report.startedAt,
+      report.finishedAt,
+      report.source,
+      report.backup!.path,
+      workDir,
+    ]) {
       expect(bodyText).not.toContain(varying);
     }
     expect(JSON.stringify(body)).not.toMatch(/"(runId|seconds)"/);

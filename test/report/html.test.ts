@@ -21,7 +21,10 @@ import { snapshotOf } from '../support/fixture-snapshot.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`NOTICE: ${CHROMIUM} not found, so report.html is not checked in a browser; install it with: apt-get install -y chromium`);
+if (!hasChromium)
+  console.warn(
+    `NOTICE: ${CHROMIUM} not found, so report.html is not checked in a browser; install it with: apt-get install -y chromium`,
+  );
 
 const SCRIPT_NAME = '<script>alert("owned")</script>';
 const IMAGE_STATUS = '<img src=x onerror=alert(1)>';
@@ -39,8 +42,18 @@ beforeAll(async () => {
     server.editRow(projectsTable.id, 'i-jNwDisc1A', { [projectsTable.columnIds.name]: SCRIPT_NAME });
     server.editRow(offersTable.id, 'i-fRetain5E', { [offersTable.columnIds.status]: IMAGE_STATUS });
   });
-  report = await runLoad({ databaseUrl: db.url, source, mappings: await loadMappings(), mode: 'plan', runDir: workDir });
-  const files = await writeRunReports(path.join(workDir, 'run'), report, formatTerminalReport(report, report.source));
+  report = await runLoad({
+    databaseUrl: db.url,
+    source,
+    mappings: await loadMappings(),
+    mode: 'plan',
+    runDir: workDir,
+  });
+  const files = await writeRunReports(
+    path.join(workDir, 'run'),
+    report,
+    formatTerminalReport(report, report.source),
+  );
   htmlFile = files['report.html'];
   html = await readFile(htmlFile, 'utf8');
 });
@@ -61,38 +74,67 @@ describe('report.html', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
-  it.skipIf(!hasChromium)('shows the outcome, the totals and the rejects in Chromium, and runs nothing', async () => {
-    // A fresh profile each run (playwright passes it as --user-data-dir).
-    const browser = await chromium.launchPersistentContext(await mkdtemp(path.join(workDir, 'chromium-profile-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = await browser.newPage();
-      const requested: string[] = [];
-      const dialogs: string[] = [];
-      page.on('request', (request) => requested.push(request.url()));
-      page.on('dialog', (dialog) => {
-        dialogs.push(dialog.message());
-        void dialog.dismiss();
-      });
-      await page.goto(pathToFileURL(htmlFile).href);
-      expect(requested).toEqual([pathToFileURL(htmlFile).href]);
-      expect(dialogs).toEqual([]);
+  it.skipIf(!hasChromium)(
+    'shows the outcome, the totals and the rejects in Chromium, and runs nothing',
+    async () => {
+      // A fresh profile each run (playwright passes it as --user-data-dir).
+      const browser = await chromium.launchPersistentContext(
+        await mkdtemp(path.join(workDir, 'chromium-profile-')),
+        {
+          executablePath: CHROMIUM,
+          headless: true,
+          viewport: { width: 1200, height: 900 },
+          args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      );
+      try {
+        const page = await browser.newPage();
+        const requested: string[] = [];
+        const dialogs: string[] = [];
+        page.on('request', (request) => requested.push(request.url()));
+        page.on('dialog', (dialog) => {
+          dialogs.push(dialog.message());
+          void dialog.dismiss();
+        });
+        await page.goto(pathToFileURL(htmlFile).href);
+        expect(requested).toEqual([pathToFileURL(htmlFile).href]);
+        expect(dialogs).toEqual([]);
 
-      await expect.poll(() => page.locator('.outcome h1').innerText()).toBe('Dry run: nothing was written. A cutover now would insert 110 row(s), change 0, leave 0 unchanged and reject 1.');
-      const cards = await page.locator('.card').allInnerTexts();
-      expect(cards.map((card) => card.replace(/\s+/g, ' '))).toEqual(['111 read', '110 inserted', '0 updated', '0 unchanged', '1 rejected']);
-      const rejects = page.locator('section', { hasText: 'Rows rejected (not loaded), with the reason (1)' });
-      await expect.poll(() => rejects.innerText()).toContain(`Status "${IMAGE_STATUS}" is not one of the known choices`);
-      const rejectLink = rejects.locator('a', { hasText: 'Ops Retainer (10 h/month)' });
-      expect(await rejectLink.getAttribute('href')).toBe(offersTable.ref('i-fRetain5E').url);
-      expect(await page.locator('main').textContent()).toContain(SCRIPT_NAME);
-      expect(await page.locator('svg rect').count()).toBeGreaterThanOrEqual(report.tables.length);
-    } finally {
-      await browser.close();
-    }
-  });
+        await expect
+          .poll(() => page.locator('.outcome h1').innerText())
+          .toBe(
+            'Dry run: nothing was written. A cutover now would insert 110 row(s), change 0, leave 0 unchanged and reject 1.',
+          );
+        const cards = await page.locator('.card').allInnerTexts();
+        expect(cards.map((card) => card.replace(/\s+/g, ' '))).toEqual([
+          '111 read',
+          '110 inserted',
+          '0 updated',
+          '0 unchanged',
+          '1 rejected',
+        ]);
+        const rejects = page.locator('section', {
+          hasText: 'Rows rejected (not loaded), with the reason (1)',
+        });
+        await expect
+          .poll(() => rejects.innerText())
+          .toContain(`Status "${IMAGE_STATUS}" is not one of the known choices`);
+        const rejectLink = rejects.locator('a', { hasText: 'Ops Retainer (10 h/month)' });
+        expect(await rejectLink.getAttribute('href')).toBe(offersTable.ref('i-fRetain5E').url);
+        expect(await page.locator('main').textContent()).toContain(SCRIPT_NAME);
+        expect(await page.locator('svg rect').count()).toBeGreaterThanOrEqual(report.tables.length);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

@@ -14,7 +14,12 @@ import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, offersTable, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
-import type { FixtureColumn, FixtureDoc, FixtureRow, FixtureTable } from '../support/coda-server/fixture-types.ts';
+import type {
+  FixtureColumn,
+  FixtureDoc,
+  FixtureRow,
+  FixtureTable,
+} from '../support/coda-server/fixture-types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
 
@@ -24,7 +29,10 @@ const EDITED_PROJECT = 'i-jNwDisc1A';
 const REJECTED_OFFER = 'i-fRetain5E';
 
 /** A copy of a fixture table with other rows or columns, as Coda would serve it after the edit. */
-function changedTable(table: FixtureTable, { rows, columns = table.columns }: { rows: FixtureRow[]; columns?: FixtureColumn[] }): FixtureTable {
+function changedTable(
+  table: FixtureTable,
+  { rows, columns = table.columns }: { rows: FixtureRow[]; columns?: FixtureColumn[] },
+): FixtureTable {
   return {
     ...table,
     columns,
@@ -39,15 +47,23 @@ function changedTable(table: FixtureTable, { rows, columns = table.columns }: { 
 
 function changedDoc(): FixtureDoc {
   const template = tasksTable.rows[0]!;
-  const added: FixtureRow = { ...template, id: ADDED_TASK, values: { ...template.values, [tasksTable.columnIds.title]: 'Send thank-you notes' } };
+  const added: FixtureRow = {
+    ...template,
+    id: ADDED_TASK,
+    values: { ...template.values, [tasksTable.columnIds.title]: 'Send thank-you notes' },
+  };
   const tasks = changedTable(tasksTable, {
     rows: [...tasksTable.rows.filter((row) => row.id !== DELETED_TASK), added],
-    columns: tasksTable.columns.map((column) => (column.id === tasksTable.columnIds.estimatedHours ? { ...column, name: 'Estimate (hours)' } : column)),
+    columns: tasksTable.columns.map((column) =>
+      column.id === tasksTable.columnIds.estimatedHours ? { ...column, name: 'Estimate (hours)' } : column,
+    ),
   });
   const offers = changedTable(offersTable, {
     rows: [...offersTable.rows],
     columns: offersTable.columns.map((column) =>
-      column.id === offersTable.columnIds.status ? { ...column, format: { ...column.format, options: [...(column.format.options ?? []), 'Paused'] } } : column,
+      column.id === offersTable.columnIds.status
+        ? { ...column, format: { ...column.format, options: [...(column.format.options ?? []), 'Paused'] } }
+        : column,
     ),
   });
   const replaced = new Map([tasks, offers].map((table) => [table.id, table]));
@@ -69,7 +85,9 @@ async function contents(): Promise<Record<string, unknown[]>> {
   const all: Record<string, unknown[]> = {};
   for (const { schema, name } of rows) {
     const relation = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
-    all[`${schema}.${name}`] = (await db.query(`SELECT to_jsonb(t) AS row FROM ${relation} t ORDER BY to_jsonb(t)::text`)).rows.map((row) => row.row);
+    all[`${schema}.${name}`] = (
+      await db.query(`SELECT to_jsonb(t) AS row FROM ${relation} t ORDER BY to_jsonb(t)::text`)
+    ).rows.map((row) => row.row);
   }
   return all;
 }
@@ -78,14 +96,28 @@ beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-plan-changes-'));
   mappings = await loadMappings();
-  const baseline = await runLoad({ databaseUrl: db.url, source: await snapshotOf(fixtureDoc, workDir), mappings, mode: 'cutover', runDir: path.join(workDir, 'cutover') });
+  const baseline = await runLoad({
+    databaseUrl: db.url,
+    source: await snapshotOf(fixtureDoc, workDir),
+    mappings,
+    mode: 'cutover',
+    runDir: path.join(workDir, 'cutover'),
+  });
   expect(baseline.outcome, baseline.outcomeNote ?? '').toBe('committed');
   before = await contents();
   const source = await snapshotOf(changedDoc(), workDir, (server) => {
-    server.editRow(projectsTable.id, EDITED_PROJECT, { [projectsTable.columnIds.name]: 'Northwind Discovery Sprint' });
+    server.editRow(projectsTable.id, EDITED_PROJECT, {
+      [projectsTable.columnIds.name]: 'Northwind Discovery Sprint',
+    });
     server.editRow(offersTable.id, REJECTED_OFFER, { [offersTable.columnIds.status]: 'Paused' });
   });
-  plan = await runLoad({ databaseUrl: db.url, source, mappings, mode: 'plan', runDir: path.join(workDir, 'plan') });
+  plan = await runLoad({
+    databaseUrl: db.url,
+    source,
+    mappings,
+    mode: 'plan',
+    runDir: path.join(workDir, 'plan'),
+  });
 });
 afterAll(async () => {
   await db.drop();
@@ -102,7 +134,12 @@ describe('a plan after the doc changed', () => {
 
   it('shows the edited value as a change of that one field, old and new', () => {
     expect(table('erp.projects').updated).toEqual([
-      { rowId: EDITED_PROJECT, rowName: 'Northwind Discovery Sprint', browserLink: expect.stringContaining(EDITED_PROJECT), changes: [{ column: 'name', before: 'Northwind Discovery', after: 'Northwind Discovery Sprint' }] },
+      {
+        rowId: EDITED_PROJECT,
+        rowName: 'Northwind Discovery Sprint',
+        browserLink: expect.stringContaining(EDITED_PROJECT),
+        changes: [{ column: 'name', before: 'Northwind Discovery', after: 'Northwind Discovery Sprint' }],
+      },
     ]);
   });
 
@@ -114,9 +151,12 @@ describe('a plan after the doc changed', () => {
   });
 
   it('rejects the row with the select value the mapping does not know, and says why', () => {
-    expect(table('erp.offers').rejects.map((reject) => [reject.source.rowId, reject.problems.map((problem) => problem.reason)])).toEqual([
-      [REJECTED_OFFER, [expect.stringMatching(/"Paused" is not one of the known choices/)]],
-    ]);
+    expect(
+      table('erp.offers').rejects.map((reject) => [
+        reject.source.rowId,
+        reject.problems.map((problem) => problem.reason),
+      ]),
+    ).toEqual([[REJECTED_OFFER, [expect.stringMatching(/"Paused" is not one of the known choices/)]]]);
   });
 
   it('changes nothing else: the renamed column keeps its rows unchanged', () => {
@@ -133,15 +173,31 @@ describe('a plan after the doc changed', () => {
       'erp.tasks': { inserted: [ADDED_TASK], gone: [DELETED_TASK] },
       'erp.offers': { rejected: [REJECTED_OFFER] },
     };
-    expect(changes).toEqual(changes.map(({ target }) => ({ target, inserted: [], updated: [], rejected: [], gone: [], unresolved: 0, ...expected[target] })));
+    expect(changes).toEqual(
+      changes.map(({ target }) => ({
+        target,
+        inserted: [],
+        updated: [],
+        rejected: [],
+        gone: [],
+        unresolved: 0,
+        ...expected[target],
+      })),
+    );
     expect(table('erp.tasks').unchanged).toBe(tasksTable.rows.length - 1);
   });
 
   it('puts the same in the Markdown report, with old and new values and the Coda links', () => {
     const markdown = markdownBody(splitReport(plan).body);
-    expect(markdown).toContain('A cutover now would insert 1 row(s), change 1, leave 108 unchanged and reject 1.');
+    expect(markdown).toContain(
+      'A cutover now would insert 1 row(s), change 1, leave 108 unchanged and reject 1.',
+    );
     expect(markdown).toContain('name: "Northwind Discovery" (before) → "Northwind Discovery Sprint" (after)');
-    expect(markdown).toMatch(/## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### erp\.tasks[^\n]*\n\n- id \d+: Coda row \[i-kTask024Z\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\)/);
-    expect(markdown).toMatch(/- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\) \(i-fRetain5E\)\n {2}- Status "Paused" is not one of the known choices/);
+    expect(markdown).toMatch(
+      /## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### erp\.tasks[^\n]*\n\n- id \d+: Coda row \[i-kTask024Z\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\)/,
+    );
+    expect(markdown).toMatch(
+      /- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\) \(i-fRetain5E\)\n {2}- Status "Paused" is not one of the known choices/,
+    );
   });
 });

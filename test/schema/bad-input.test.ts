@@ -50,40 +50,104 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'erp.ventures', constraint: 'ventures_global_id_check', values: { global_id: ' ' } },
   { table: 'erp.ventures', constraint: 'ventures_status_check', values: { status: 'In Progress' } },
   // erp.service_blueprints
-  { table: 'erp.service_blueprints', constraint: 'service_blueprints_global_id_check', values: { global_id: ' ' } },
-  { table: 'erp.service_blueprints', constraint: 'service_blueprints_status_check', values: { status: 'Draft' } },
+  {
+    table: 'erp.service_blueprints',
+    constraint: 'service_blueprints_global_id_check',
+    values: { global_id: ' ' },
+  },
+  {
+    table: 'erp.service_blueprints',
+    constraint: 'service_blueprints_status_check',
+    values: { status: 'Draft' },
+  },
   // erp.workflows
   { table: 'erp.workflows', constraint: 'workflows_global_id_check', values: { global_id: ' ' } },
   { table: 'erp.workflows', constraint: 'workflows_steps_check', values: { steps: '{}' } },
   { table: 'erp.workflows', constraint: 'workflows_estimated_hours_check', values: { estimated_hours: -1 } },
-  { table: 'erp.workflows', constraint: 'workflows_automation_status_check', values: { automation_status: 'Semi-automated' } },
+  {
+    table: 'erp.workflows',
+    constraint: 'workflows_automation_status_check',
+    values: { automation_status: 'Semi-automated' },
+  },
   { table: 'erp.workflows', constraint: 'workflows_status_check', values: { status: 'retired' } },
   // erp.process_templates
-  { table: 'erp.process_templates', constraint: 'process_templates_global_id_check', values: { global_id: ' ' } },
-  { table: 'erp.process_templates', constraint: 'process_templates_checklist_check', values: { checklist: '{}' } },
-  { table: 'erp.process_templates', constraint: 'process_templates_template_type_check', values: { template_type: 'form' } },
-  { table: 'erp.process_templates', constraint: 'process_templates_status_check', values: { status: 'Active' } },
+  {
+    table: 'erp.process_templates',
+    constraint: 'process_templates_global_id_check',
+    values: { global_id: ' ' },
+  },
+  {
+    table: 'erp.process_templates',
+    constraint: 'process_templates_checklist_check',
+    values: { checklist: '{}' },
+  },
+  {
+    table: 'erp.process_templates',
+    constraint: 'process_templates_template_type_check',
+    values: { template_type: 'form' },
+  },
+  {
+    table: 'erp.process_templates',
+    constraint: 'process_templates_status_check',
+    values: { status: 'Active' },
+  },
   // erp.projects
   { table: 'erp.projects', constraint: 'projects_global_id_check', values: { global_id: ' ' } },
   { table: 'erp.projects', constraint: 'projects_status_check', values: { status: 'In Progress' } },
-  { table: 'erp.projects', constraint: 'projects_end_date_check', values: { start_date: LATE, end_date: EARLY } },
+  {
+    table: 'erp.projects',
+    constraint: 'projects_end_date_check',
+    values: { start_date: LATE, end_date: EARLY },
+  },
   // erp.engagements
   { table: 'erp.engagements', constraint: 'engagements_global_id_check', values: { global_id: ' ' } },
   { table: 'erp.engagements', constraint: 'engagements_status_check', values: { status: 'won' } },
-  { table: 'erp.engagements', constraint: 'engagements_end_date_check', values: { start_date: LATE, end_date: EARLY } },
-  { table: 'erp.engagements', constraint: 'engagements_value_estimate_check', values: { value_estimate: -0.01 } },
+  {
+    table: 'erp.engagements',
+    constraint: 'engagements_end_date_check',
+    values: { start_date: LATE, end_date: EARLY },
+  },
+  {
+    table: 'erp.engagements',
+    constraint: 'engagements_value_estimate_check',
+    values: { value_estimate: -0.01 },
+  },
   // erp.sprints
   { table: 'erp.sprints', constraint: 'sprints_global_id_check', values: { global_id: ' ' } },
-  { table: 'erp.sprints', constraint: 'sprints_end_date_check', values: { start_date: LATE, end_date: EARLY } },
+  {
+    table: 'erp.sprints',
+    constraint: 'sprints_end_date_check',
+    values: { start_date: LATE, end_date: EARLY },
+  },
   { table: 'erp.sprints', constraint: 'sprints_capacity_hours_check', values: { capacity_hours: -8 } },
   { table: 'erp.sprints', constraint: 'sprints_status_check', values: { status: 'done' } },
   // erp.execution_runs
   { table: 'erp.execution_runs', constraint: 'execution_runs_global_id_check', values: { global_id: ' ' } },
-  { table: 'erp.execution_runs', constraint: 'execution_runs_run_identifier_check', values: { run_identifier: '' } },
-  { table: 'erp.execution_runs', constraint: 'execution_runs_status_check', values: { status: 'in_progress' } },
-  { table: 'erp.execution_runs', constraint: 'execution_runs_ended_at_check', values: { started_at: EARLY_TS, ended_at: LATE_TS } },
-  { table: 'erp.execution_runs', constraint: 'execution_runs_estimated_hours_check', values: { estimated_hours: -1 } },
-  { table: 'erp.execution_runs', constraint: 'execution_runs_actual_hours_check', values: { actual_hours: -0.5 } },
+  {
+    table: 'erp.execution_runs',
+    constraint: 'execution_runs_run_identifier_check',
+    values: { run_identifier: '' },
+  },
+  {
+    table: 'erp.execution_runs',
+    constraint: 'execution_runs_status_check',
+    values: { status: 'in_progress' },
+  },
+  {
+    table: 'erp.execution_runs',
+    constraint: 'execution_runs_ended_at_check',
+    values: { started_at: EARLY_TS, ended_at: LATE_TS },
+  },
+  {
+    table: 'erp.execution_runs',
+    constraint: 'execution_runs_estimated_hours_check',
+    values: { estimated_hours: -1 },
+  },
+  {
+    table: 'erp.execution_runs',
+    constraint: 'execution_runs_actual_hours_check',
+    values: { actual_hours: -0.5 },
+  },
   { table: 'erp.execution_runs', constraint: 'execution_runs_metadata_check', values: { metadata: '[]' } },
   // erp.tasks
   { table: 'erp.tasks', constraint: 'tasks_global_id_check', values: { global_id: ' ' } },
@@ -91,11 +155,19 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'erp.tasks', constraint: 'tasks_priority_check', values: { priority: 'High' } },
   { table: 'erp.tasks', constraint: 'tasks_estimated_hours_check', values: { estimated_hours: -1 } },
   { table: 'erp.tasks', constraint: 'tasks_actual_hours_check', values: { actual_hours: -1 } },
-  { table: 'erp.tasks', constraint: 'tasks_scheduled_end_date_check', values: { scheduled_start_date: LATE, scheduled_end_date: EARLY } },
+  {
+    table: 'erp.tasks',
+    constraint: 'tasks_scheduled_end_date_check',
+    values: { scheduled_start_date: LATE, scheduled_end_date: EARLY },
+  },
   // erp.okrs
   { table: 'erp.okrs', constraint: 'okrs_global_id_check', values: { global_id: ' ' } },
   { table: 'erp.okrs', constraint: 'okrs_key_results_check', values: { key_results: '{}' } },
-  { table: 'erp.okrs', constraint: 'okrs_time_horizon_end_check', values: { time_horizon_start: LATE, time_horizon_end: EARLY } },
+  {
+    table: 'erp.okrs',
+    constraint: 'okrs_time_horizon_end_check',
+    values: { time_horizon_start: LATE, time_horizon_end: EARLY },
+  },
   { table: 'erp.okrs', constraint: 'okrs_status_check', values: { status: 'on_track' } },
   // erp.offers
   { table: 'erp.offers', constraint: 'offers_global_id_check', values: { global_id: ' ' } },
@@ -109,18 +181,38 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'erp.deliverables', constraint: 'deliverables_status_check', values: { status: 'done' } },
 
   // agent.context_recipes, profiles, tools
-  { table: 'agent.context_recipes', constraint: 'context_recipes_retrieval_spec_check', values: { retrieval_spec: '[]' } },
+  {
+    table: 'agent.context_recipes',
+    constraint: 'context_recipes_retrieval_spec_check',
+    values: { retrieval_spec: '[]' },
+  },
   { table: 'agent.profiles', constraint: 'profiles_global_id_check', values: { global_id: ' ' } },
   { table: 'agent.profiles', constraint: 'profiles_harness_config_check', values: { harness_config: '[]' } },
   { table: 'agent.tools', constraint: 'tools_global_id_check', values: { global_id: ' ' } },
-  { table: 'agent.tools', constraint: 'tools_schema_definition_check', values: { schema_definition: '"string"' } },
+  {
+    table: 'agent.tools',
+    constraint: 'tools_schema_definition_check',
+    values: { schema_definition: '"string"' },
+  },
   // agent.sessions
   { table: 'agent.sessions', constraint: 'sessions_global_id_check', values: { global_id: ' ' } },
   { table: 'agent.sessions', constraint: 'sessions_session_type_check', values: { session_type: 'call' } },
-  { table: 'agent.sessions', constraint: 'sessions_subject_type_check', values: { subject_type: 'projects' } },
+  {
+    table: 'agent.sessions',
+    constraint: 'sessions_subject_type_check',
+    values: { subject_type: 'projects' },
+  },
   { table: 'agent.sessions', constraint: 'sessions_status_check', values: { status: 'open' } },
-  { table: 'agent.sessions', constraint: 'sessions_ended_at_check', values: { started_at: EARLY_TS, ended_at: LATE_TS } },
-  { table: 'agent.sessions', constraint: 'sessions_applied_harness_config_check', values: { applied_harness_config: '[]' } },
+  {
+    table: 'agent.sessions',
+    constraint: 'sessions_ended_at_check',
+    values: { started_at: EARLY_TS, ended_at: LATE_TS },
+  },
+  {
+    table: 'agent.sessions',
+    constraint: 'sessions_applied_harness_config_check',
+    values: { applied_harness_config: '[]' },
+  },
   { table: 'agent.sessions', constraint: 'sessions_metadata_check', values: { metadata: 'null' } },
   // agent.events
   { table: 'agent.events', constraint: 'events_event_type_check', values: { event_type: 'Message' } },
@@ -135,7 +227,11 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'agent.facts', constraint: 'facts_subject_type_check', values: { subject_type: 'thing' } },
   { table: 'agent.facts', constraint: 'facts_fact_type_check', values: { fact_type: 'rumour' } },
   { table: 'agent.facts', constraint: 'facts_salience_score_check', values: { salience_score: 2 } },
-  { table: 'agent.facts', constraint: 'facts_valid_to_check', values: { valid_from: EARLY_TS, valid_to: LATE_TS } },
+  {
+    table: 'agent.facts',
+    constraint: 'facts_valid_to_check',
+    values: { valid_from: EARLY_TS, valid_to: LATE_TS },
+  },
   { table: 'agent.facts', constraint: 'facts_metadata_check', values: { metadata: '[]' } },
   // agent.goals
   { table: 'agent.goals', constraint: 'goals_global_id_check', values: { global_id: ' ' } },
@@ -143,72 +239,196 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'agent.goals', constraint: 'goals_success_criteria_check', values: { success_criteria: '{}' } },
   { table: 'agent.goals', constraint: 'goals_status_check', values: { status: 'done' } },
   { table: 'agent.goals', constraint: 'goals_priority_check', values: { priority: 'p1' } },
-  { table: 'agent.goals', constraint: 'goals_time_horizon_end_check', values: { time_horizon_start: LATE, time_horizon_end: EARLY } },
-  { table: 'agent.goals', constraint: 'goals_parent_goal_id_check', values: { id: 9_000_001, parent_goal_id: 9_000_001 } },
+  {
+    table: 'agent.goals',
+    constraint: 'goals_time_horizon_end_check',
+    values: { time_horizon_start: LATE, time_horizon_end: EARLY },
+  },
+  {
+    table: 'agent.goals',
+    constraint: 'goals_parent_goal_id_check',
+    values: { id: 9_000_001, parent_goal_id: 9_000_001 },
+  },
   // agent.reflections
   { table: 'agent.reflections', constraint: 'reflections_mode_check', values: { mode: 'yearly' } },
   { table: 'agent.reflections', constraint: 'reflections_scope_check', values: { scope: 'world' } },
-  { table: 'agent.reflections', constraint: 'reflections_focal_entity_type_check', values: { focal_entity_type: 'people' } },
+  {
+    table: 'agent.reflections',
+    constraint: 'reflections_focal_entity_type_check',
+    values: { focal_entity_type: 'people' },
+  },
   { table: 'agent.reflections', constraint: 'reflections_metrics_check', values: { metrics: '[]' } },
   // agent.step_evaluations
-  { table: 'agent.step_evaluations', constraint: 'step_evaluations_step_index_check', values: { step_index: -1 } },
-  { table: 'agent.step_evaluations', constraint: 'step_evaluations_validator_type_check', values: { validator_type: 'gpt' } },
+  {
+    table: 'agent.step_evaluations',
+    constraint: 'step_evaluations_step_index_check',
+    values: { step_index: -1 },
+  },
+  {
+    table: 'agent.step_evaluations',
+    constraint: 'step_evaluations_validator_type_check',
+    values: { validator_type: 'gpt' },
+  },
   { table: 'agent.step_evaluations', constraint: 'step_evaluations_status_check', values: { status: 'ok' } },
   { table: 'agent.step_evaluations', constraint: 'step_evaluations_score_check', values: { score: 1.5 } },
   { table: 'agent.step_evaluations', constraint: 'step_evaluations_score_check', values: { score: -0.1 } },
   // agent.artifacts
   { table: 'agent.artifacts', constraint: 'artifacts_global_id_check', values: { global_id: ' ' } },
   { table: 'agent.artifacts', constraint: 'artifacts_artifact_type_check', values: { artifact_type: 'pdf' } },
-  { table: 'agent.artifacts', constraint: 'artifacts_source_system_check', values: { source_system: 'dropbox' } },
+  {
+    table: 'agent.artifacts',
+    constraint: 'artifacts_source_system_check',
+    values: { source_system: 'dropbox' },
+  },
   { table: 'agent.artifacts', constraint: 'artifacts_metadata_check', values: { metadata: '[]' } },
   // agent.graph_nodes, graph_edges
   { table: 'agent.graph_nodes', constraint: 'graph_nodes_node_type_check', values: { node_type: 'Person' } },
   { table: 'agent.graph_nodes', constraint: 'graph_nodes_node_id_check', values: { node_id: ' ' } },
   { table: 'agent.graph_nodes', constraint: 'graph_nodes_properties_check', values: { properties: '[]' } },
-  { table: 'agent.graph_edges', constraint: 'graph_edges_to_node_id_check', values: (row) => ({ to_node_id: row.from_node_id }) },
+  {
+    table: 'agent.graph_edges',
+    constraint: 'graph_edges_to_node_id_check',
+    values: (row) => ({ to_node_id: row.from_node_id }),
+  },
   { table: 'agent.graph_edges', constraint: 'graph_edges_edge_type_check', values: { edge_type: 'knows' } },
   { table: 'agent.graph_edges', constraint: 'graph_edges_properties_check', values: { properties: '[]' } },
   // agent.blocks, block_actions
   { table: 'agent.blocks', constraint: 'blocks_global_id_check', values: { global_id: ' ' } },
   { table: 'agent.blocks', constraint: 'blocks_block_type_check', values: { block_type: 'card' } },
   { table: 'agent.blocks', constraint: 'blocks_source_table_check', values: { source_table: 'tasks' } },
-  { table: 'agent.blocks', constraint: 'blocks_source_table_check', values: { source_table: 'erp.Tasks; DROP' } },
+  {
+    table: 'agent.blocks',
+    constraint: 'blocks_source_table_check',
+    values: { source_table: 'erp.Tasks; DROP' },
+  },
   { table: 'agent.blocks', constraint: 'blocks_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.block_actions', constraint: 'block_actions_action_type_check', values: { action_type: 'click' } },
-  { table: 'agent.block_actions', constraint: 'block_actions_tool_name_check', values: { action_type: 'run_tool', tool_name: null } },
-  { table: 'agent.block_actions', constraint: 'block_actions_tool_params_template_check', values: { tool_params_template: '[]' } },
+  {
+    table: 'agent.block_actions',
+    constraint: 'block_actions_action_type_check',
+    values: { action_type: 'click' },
+  },
+  {
+    table: 'agent.block_actions',
+    constraint: 'block_actions_tool_name_check',
+    values: { action_type: 'run_tool', tool_name: null },
+  },
+  {
+    table: 'agent.block_actions',
+    constraint: 'block_actions_tool_params_template_check',
+    values: { tool_params_template: '[]' },
+  },
   { table: 'agent.block_actions', constraint: 'block_actions_metadata_check', values: { metadata: '[]' } },
   // agent memory
-  { table: 'agent.client_profiles', constraint: 'client_profiles_client_id_check', values: { client_id: ' ' } },
-  { table: 'agent.client_profiles', constraint: 'client_profiles_preferences_check', values: { preferences: '[]' } },
-  { table: 'agent.memory_entries', constraint: 'memory_entries_memory_type_check', values: { memory_type: 'short_term' } },
-  { table: 'agent.memory_entries', constraint: 'memory_entries_embedding_check', values: { embedding: [0.1, 0.2, 0.3] } },
-  { table: 'agent.memory_entries', constraint: 'memory_entries_embedding_check', values: { embedding: [[0.1], [0.2]] } },
-  { table: 'agent.memory_entries', constraint: 'memory_entries_embedding_check', values: { embedding: EMBEDDING_WITH_NULL } },
-  { table: 'agent.memory_entries', constraint: 'memory_entries_ttl_minutes_check', values: { ttl_minutes: 0 } },
+  {
+    table: 'agent.client_profiles',
+    constraint: 'client_profiles_client_id_check',
+    values: { client_id: ' ' },
+  },
+  {
+    table: 'agent.client_profiles',
+    constraint: 'client_profiles_preferences_check',
+    values: { preferences: '[]' },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_memory_type_check',
+    values: { memory_type: 'short_term' },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_embedding_check',
+    values: { embedding: [0.1, 0.2, 0.3] },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_embedding_check',
+    values: { embedding: [[0.1], [0.2]] },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_embedding_check',
+    values: { embedding: EMBEDDING_WITH_NULL },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_ttl_minutes_check',
+    values: { ttl_minutes: 0 },
+  },
   { table: 'agent.memory_entries', constraint: 'memory_entries_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.memory_facts', constraint: 'memory_facts_confidence_score_check', values: { confidence_score: 1.1 } },
-  { table: 'agent.memory_facts', constraint: 'memory_facts_confidence_score_check', values: { confidence_score: -0.1 } },
+  {
+    table: 'agent.memory_facts',
+    constraint: 'memory_facts_confidence_score_check',
+    values: { confidence_score: 1.1 },
+  },
+  {
+    table: 'agent.memory_facts',
+    constraint: 'memory_facts_confidence_score_check',
+    values: { confidence_score: -0.1 },
+  },
   { table: 'agent.memory_facts', constraint: 'memory_facts_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.working_state', constraint: 'working_state_state_value_check', values: { state_value: '[]' } },
-  { table: 'agent.episodes', constraint: 'episodes_embedding_check', values: { embedding: Array.from({ length: 1535 }, () => 0) } },
+  {
+    table: 'agent.working_state',
+    constraint: 'working_state_state_value_check',
+    values: { state_value: '[]' },
+  },
+  {
+    table: 'agent.episodes',
+    constraint: 'episodes_embedding_check',
+    values: { embedding: Array.from({ length: 1535 }, () => 0) },
+  },
   { table: 'agent.episodes', constraint: 'episodes_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.webhook_executions', constraint: 'webhook_executions_webhook_url_check', values: { webhook_url: 'ftp://example.com' } },
-  { table: 'agent.webhook_executions', constraint: 'webhook_executions_payload_check', values: { payload: '[]' } },
-  { table: 'agent.webhook_executions', constraint: 'webhook_executions_response_check', values: { response: '"ok"' } },
-  { table: 'agent.webhook_executions', constraint: 'webhook_executions_status_check', values: { status: 'success' } },
+  {
+    table: 'agent.webhook_executions',
+    constraint: 'webhook_executions_webhook_url_check',
+    values: { webhook_url: 'ftp://example.com' },
+  },
+  {
+    table: 'agent.webhook_executions',
+    constraint: 'webhook_executions_payload_check',
+    values: { payload: '[]' },
+  },
+  {
+    table: 'agent.webhook_executions',
+    constraint: 'webhook_executions_response_check',
+    values: { response: '"ok"' },
+  },
+  {
+    table: 'agent.webhook_executions',
+    constraint: 'webhook_executions_status_check',
+    values: { status: 'success' },
+  },
   // agent planning
   { table: 'agent.plans', constraint: 'plans_sop_check', values: { sop: '{}' } },
   { table: 'agent.plans', constraint: 'plans_status_check', values: { status: 'In Progress' } },
   { table: 'agent.plans', constraint: 'plans_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.scheduler_runs', constraint: 'scheduler_runs_schedule_blocks_check', values: { schedule_blocks: '{}' } },
+  {
+    table: 'agent.scheduler_runs',
+    constraint: 'scheduler_runs_schedule_blocks_check',
+    values: { schedule_blocks: '{}' },
+  },
   { table: 'agent.scheduler_runs', constraint: 'scheduler_runs_status_check', values: { status: 'queued' } },
-  { table: 'agent.scheduler_runs', constraint: 'scheduler_runs_calendar_events_check', values: { calendar_events: '{}' } },
+  {
+    table: 'agent.scheduler_runs',
+    constraint: 'scheduler_runs_calendar_events_check',
+    values: { calendar_events: '{}' },
+  },
   { table: 'agent.scheduler_runs', constraint: 'scheduler_runs_metadata_check', values: { metadata: '[]' } },
-  { table: 'agent.prompt_templates', constraint: 'prompt_templates_template_type_check', values: { template_type: 'System' } },
+  {
+    table: 'agent.prompt_templates',
+    constraint: 'prompt_templates_template_type_check',
+    values: { template_type: 'System' },
+  },
   { table: 'agent.prompt_templates', constraint: 'prompt_templates_version_check', values: { version: 0 } },
-  { table: 'agent.prompt_templates', constraint: 'prompt_templates_variables_check', values: { variables: '{}' } },
-  { table: 'agent.prompt_templates', constraint: 'prompt_templates_metadata_check', values: { metadata: '[]' } },
+  {
+    table: 'agent.prompt_templates',
+    constraint: 'prompt_templates_variables_check',
+    values: { variables: '{}' },
+  },
+  {
+    table: 'agent.prompt_templates',
+    constraint: 'prompt_templates_metadata_check',
+    values: { metadata: '[]' },
+  },
 ];
 
 interface UniqueCase {
@@ -239,7 +459,10 @@ const UNIQUE_CASES: Record<string, UniqueCase> = {
   workflows_global_id_key: { table: 'erp.workflows', seed: gid('workflow') },
   process_templates_global_id_key: { table: 'erp.process_templates', seed: gid('template') },
   execution_runs_global_id_key: { table: 'erp.execution_runs', seed: gid('run') },
-  execution_runs_run_identifier_key: { table: 'erp.execution_runs', seed: () => ({ run_identifier: unique('RUN') }) },
+  execution_runs_run_identifier_key: {
+    table: 'erp.execution_runs',
+    seed: () => ({ run_identifier: unique('RUN') }),
+  },
   ventures_global_id_key: { table: 'erp.ventures', seed: gid('venture') },
   sprints_global_id_key: { table: 'erp.sprints', seed: gid('sprint') },
   offers_global_id_key: { table: 'erp.offers', seed: gid('offer') },
@@ -350,16 +573,28 @@ describe('coverage', () => {
   it('every CHECK constraint in erp and agent has at least one bad-input case, and every case names a real one', () => {
     const cases = new Set(CHECK_CASES.map((c) => `${c.table}:${c.constraint}`));
     const catalog = new Set(catalogChecks.map((c) => `${c.table}:${c.name}`));
-    expect([...catalog].filter((c) => !cases.has(c)), 'CHECK constraints without a case').toEqual([]);
-    expect([...cases].filter((c) => !catalog.has(c)), 'cases for unknown constraints').toEqual([]);
+    expect(
+      [...catalog].filter((c) => !cases.has(c)),
+      'CHECK constraints without a case',
+    ).toEqual([]);
+    expect(
+      [...cases].filter((c) => !catalog.has(c)),
+      'cases for unknown constraints',
+    ).toEqual([]);
   });
 
   it('every UNIQUE constraint and unique index has a case, and every case names a real one', () => {
     const nonPrimary = catalogUniques.filter((u) => u.kind !== 'primary key');
     const cases = Object.entries(UNIQUE_CASES).map(([name, c]) => `${c.table}:${name}`);
     const catalog = nonPrimary.map((u) => `${u.table}:${u.name}`);
-    expect(catalog.filter((c) => !cases.includes(c)), 'unique constraints/indexes without a case').toEqual([]);
-    expect(cases.filter((c) => !catalog.includes(c)), 'cases for unknown constraints').toEqual([]);
+    expect(
+      catalog.filter((c) => !cases.includes(c)),
+      'unique constraints/indexes without a case',
+    ).toEqual([]);
+    expect(
+      cases.filter((c) => !catalog.includes(c)),
+      'cases for unknown constraints',
+    ).toEqual([]);
   });
 
   it('every table has a primary key', () => {
@@ -416,10 +651,14 @@ async function expectDuplicateRefused(name: string, c: UniqueCase): Promise<void
   });
   // UPDATE of another row to the same key
   const second = await create(sql, c.table);
-  await expectRefused(c.table, () => update(sql, c.table, keyOf(c.table, second), { ...seed, ...duplicate }), {
-    code: '23505',
-    constraint: name,
-  });
+  await expectRefused(
+    c.table,
+    () => update(sql, c.table, keyOf(c.table, second), { ...seed, ...duplicate }),
+    {
+      code: '23505',
+      constraint: name,
+    },
+  );
 }
 
 describe('NOT NULL columns refuse NULL', () => {
@@ -427,19 +666,25 @@ describe('NOT NULL columns refuse NULL', () => {
     expect(notNullColumns.length).toBeGreaterThan(200);
   });
 
-  it.each(ALL_TABLES)('%s: every NOT NULL column refuses an explicit NULL on INSERT and UPDATE', async (table) => {
-    const columns = notNullColumns.filter((c) => c.table === table).map((c) => c.column);
-    expect(columns.length).toBeGreaterThan(0);
-    for (const column of columns) {
-      const base = await baseRow(sql, table);
-      await expectRefused(table, () => insert(sql, table, { ...base, [column]: null }), { code: '23502', column });
-      // updated_at is not tested on UPDATE: the trigger replaces any written value with now().
-      if (column === 'updated_at') continue;
-      const row = await create(sql, table);
-      await expectRefused(table, () => update(sql, table, keyOf(table, row), { [column]: null }), {
-        code: '23502',
-        column,
-      });
-    }
-  });
+  it.each(ALL_TABLES)(
+    '%s: every NOT NULL column refuses an explicit NULL on INSERT and UPDATE',
+    async (table) => {
+      const columns = notNullColumns.filter((c) => c.table === table).map((c) => c.column);
+      expect(columns.length).toBeGreaterThan(0);
+      for (const column of columns) {
+        const base = await baseRow(sql, table);
+        await expectRefused(table, () => insert(sql, table, { ...base, [column]: null }), {
+          code: '23502',
+          column,
+        });
+        // updated_at is not tested on UPDATE: the trigger replaces any written value with now().
+        if (column === 'updated_at') continue;
+        const row = await create(sql, table);
+        await expectRefused(table, () => update(sql, table, keyOf(table, row), { [column]: null }), {
+          code: '23502',
+          column,
+        });
+      }
+    },
+  );
 });

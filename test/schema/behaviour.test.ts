@@ -6,7 +6,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { create, dropDatabase, insert, keyOf, openSession, pgError, qualified, type Row } from './fixtures.ts';
+import {
+  create,
+  dropDatabase,
+  insert,
+  keyOf,
+  openSession,
+  pgError,
+  qualified,
+  type Row,
+} from './fixtures.ts';
 
 const { escapeIdentifier: quoteIdent } = pg;
 
@@ -75,36 +84,39 @@ describe('updated_at', () => {
     expect(rows.map((r) => r.table).sort()).toEqual(Object.keys(CHANGES).sort());
   });
 
-  it.each(Object.entries(CHANGES))('%s: kept on a no-op update, set to now() on a change', async (table, change) => {
-    const row = await create(sql, table, { updated_at: OLD });
-    expect((row.updated_at as Date).toISOString()).toBe(OLD);
-    const [column] = Object.keys(change) as [string];
-    const key = whereKey(table, row);
+  it.each(Object.entries(CHANGES))(
+    '%s: kept on a no-op update, set to now() on a change',
+    async (table, change) => {
+      const row = await create(sql, table, { updated_at: OLD });
+      expect((row.updated_at as Date).toISOString()).toBe(OLD);
+      const [column] = Object.keys(change) as [string];
+      const key = whereKey(table, row);
 
-    // No-op: assign a column its own value, and the whole row's updated_at its own value.
-    for (const set of [`${quoteIdent(column)} = ${quoteIdent(column)}`, 'updated_at = updated_at']) {
-      const { rows } = await sql.query(
-        `UPDATE ${qualified(table)} SET ${set} WHERE ${key.sql} RETURNING updated_at`,
-        key.params,
-      );
-      expect(rows).toHaveLength(1);
-      expect((rows[0]!.updated_at as Date).toISOString()).toBe(OLD);
-    }
+      // No-op: assign a column its own value, and the whole row's updated_at its own value.
+      for (const set of [`${quoteIdent(column)} = ${quoteIdent(column)}`, 'updated_at = updated_at']) {
+        const { rows } = await sql.query(
+          `UPDATE ${qualified(table)} SET ${set} WHERE ${key.sql} RETURNING updated_at`,
+          key.params,
+        );
+        expect(rows).toHaveLength(1);
+        expect((rows[0]!.updated_at as Date).toISOString()).toBe(OLD);
+      }
 
-    // Real change, inside one transaction so now() is known: updated_at becomes now().
-    await sql.query('BEGIN');
-    try {
-      const changed = whereKey(table, row, 1);
-      const { rows } = await sql.query<{ is_now: boolean; moved: boolean }>(
-        `UPDATE ${qualified(table)} SET ${quoteIdent(column)} = $1 WHERE ${changed.sql}
+      // Real change, inside one transaction so now() is known: updated_at becomes now().
+      await sql.query('BEGIN');
+      try {
+        const changed = whereKey(table, row, 1);
+        const { rows } = await sql.query<{ is_now: boolean; moved: boolean }>(
+          `UPDATE ${qualified(table)} SET ${quoteIdent(column)} = $1 WHERE ${changed.sql}
          RETURNING updated_at = now() AS is_now, updated_at > '${OLD}' AS moved`,
-        [change[column], ...changed.params],
-      );
-      expect(rows).toEqual([{ is_now: true, moved: true }]);
-    } finally {
-      await sql.query('COMMIT');
-    }
-  });
+          [change[column], ...changed.params],
+        );
+        expect(rows).toEqual([{ is_now: true, moved: true }]);
+      } finally {
+        await sql.query('COMMIT');
+      }
+    },
+  );
 
   it('an explicit updated_at written together with a change is replaced by now() (the trigger owns the column)', async () => {
     const row = await create(sql, 'erp.tasks');
@@ -117,7 +129,11 @@ describe('updated_at', () => {
   });
 
   it('a no-op update of erp.execution_runs (generated column) keeps updated_at, a change recomputes variance_pct', async () => {
-    const row = await create(sql, 'erp.execution_runs', { estimated_hours: 10, actual_hours: 12, updated_at: OLD });
+    const row = await create(sql, 'erp.execution_runs', {
+      estimated_hours: 10,
+      actual_hours: 12,
+      updated_at: OLD,
+    });
     const noop = await sql.query(
       `UPDATE erp.execution_runs SET estimated_hours = 10, actual_hours = 12.0 WHERE id = $1 RETURNING updated_at, variance_pct`,
       [row.id],
@@ -161,14 +177,25 @@ describe('agent.get_graph_neighbors(p_node_id bigint)', () => {
   let related: Row;
 
   beforeAll(async () => {
-    project = await create(sql, 'agent.graph_nodes', { node_type: 'project', node_id: 'project_2024q4_eng', properties: '{"label": "Q4"}' });
+    project = await create(sql, 'agent.graph_nodes', {
+      node_type: 'project',
+      node_id: 'project_2024q4_eng',
+      properties: '{"label": "Q4"}',
+    });
     person = await create(sql, 'agent.graph_nodes', { node_type: 'person', node_id: 'person_jane' });
     topic = await create(sql, 'agent.graph_nodes', { node_type: 'topic', node_id: 'topic_ai' });
     lonely = await create(sql, 'agent.graph_nodes', { node_type: 'concept', node_id: 'concept_alone' });
     owns = await insert(sql, 'agent.graph_edges', {
-      from_node_id: person.id, to_node_id: project.id, edge_type: 'owns', properties: '{"since": "2024-01-01"}',
+      from_node_id: person.id,
+      to_node_id: project.id,
+      edge_type: 'owns',
+      properties: '{"since": "2024-01-01"}',
     });
-    related = await insert(sql, 'agent.graph_edges', { from_node_id: project.id, to_node_id: topic.id, edge_type: 'related_to' });
+    related = await insert(sql, 'agent.graph_edges', {
+      from_node_id: project.id,
+      to_node_id: topic.id,
+      edge_type: 'related_to',
+    });
   });
 
   const neighbours = async (id: unknown) =>
@@ -177,19 +204,36 @@ describe('agent.get_graph_neighbors(p_node_id bigint)', () => {
   it('returns outgoing and incoming neighbours of a node with the connecting edge', async () => {
     expect(await neighbours(project.id)).toEqual([
       {
-        neighbor_id: topic.id, neighbor_node_id: 'topic_ai', neighbor_node_type: 'topic', neighbor_properties: {},
-        edge_id: related.id, edge_type: 'related_to', edge_properties: {}, direction: 'outgoing',
+        neighbor_id: topic.id,
+        neighbor_node_id: 'topic_ai',
+        neighbor_node_type: 'topic',
+        neighbor_properties: {},
+        edge_id: related.id,
+        edge_type: 'related_to',
+        edge_properties: {},
+        direction: 'outgoing',
       },
       {
-        neighbor_id: person.id, neighbor_node_id: 'person_jane', neighbor_node_type: 'person', neighbor_properties: {},
-        edge_id: owns.id, edge_type: 'owns', edge_properties: { since: '2024-01-01' }, direction: 'incoming',
+        neighbor_id: person.id,
+        neighbor_node_id: 'person_jane',
+        neighbor_node_type: 'person',
+        neighbor_properties: {},
+        edge_id: owns.id,
+        edge_type: 'owns',
+        edge_properties: { since: '2024-01-01' },
+        direction: 'incoming',
       },
     ]);
   });
 
   it('sees each edge from both ends', async () => {
     expect(await neighbours(person.id)).toEqual([
-      expect.objectContaining({ neighbor_id: project.id, neighbor_properties: { label: 'Q4' }, edge_id: owns.id, direction: 'outgoing' }),
+      expect.objectContaining({
+        neighbor_id: project.id,
+        neighbor_properties: { label: 'Q4' },
+        edge_id: owns.id,
+        direction: 'outgoing',
+      }),
     ]);
     expect(await neighbours(topic.id)).toEqual([
       expect.objectContaining({ neighbor_id: project.id, edge_id: related.id, direction: 'incoming' }),
@@ -224,15 +268,24 @@ describe('agent.memory_entries.expires_at', () => {
   it('is recomputed when ttl_minutes or created_at change, and cleared when the TTL is removed', async () => {
     const row = await create(sql, 'agent.memory_entries', { created_at: created, ttl_minutes: 10 });
     const set = async (values: string) =>
-      ((await sql.query(`UPDATE agent.memory_entries SET ${values} WHERE id = $1 RETURNING expires_at`, [row.id])).rows[0]!
-        .expires_at as Date | null);
+      (
+        await sql.query(`UPDATE agent.memory_entries SET ${values} WHERE id = $1 RETURNING expires_at`, [
+          row.id,
+        ])
+      ).rows[0]!.expires_at as Date | null;
     expect((await set('ttl_minutes = 60'))?.toISOString()).toBe('2024-05-01T13:00:00.000Z');
-    expect((await set(`created_at = '2024-05-02T00:00:00Z'`))?.toISOString()).toBe('2024-05-02T01:00:00.000Z');
+    expect((await set(`created_at = '2024-05-02T00:00:00Z'`))?.toISOString()).toBe(
+      '2024-05-02T01:00:00.000Z',
+    );
     expect(await set('ttl_minutes = NULL')).toBeNull();
   });
 
   it('cannot be set by hand: a written value is replaced by the derivation', async () => {
-    const row = await create(sql, 'agent.memory_entries', { created_at: created, ttl_minutes: 30, expires_at: '2030-01-01T00:00:00Z' });
+    const row = await create(sql, 'agent.memory_entries', {
+      created_at: created,
+      ttl_minutes: 30,
+      expires_at: '2030-01-01T00:00:00Z',
+    });
     expect((row.expires_at as Date).toISOString()).toBe('2024-05-01T12:30:00.000Z');
     const cleared = await create(sql, 'agent.memory_entries', { expires_at: '2030-01-01T00:00:00Z' });
     expect(cleared.expires_at).toBeNull();

@@ -9,23 +9,54 @@ const { escapeIdentifier: quoteIdent } = pg;
 
 export type Row = Record<string, unknown>;
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
 
 export const ERP_TABLES = [
-  'erp.people', 'erp.organizations', 'erp.projects', 'erp.engagements', 'erp.tasks', 'erp.okrs',
-  'erp.service_blueprints', 'erp.workflows', 'erp.process_templates', 'erp.execution_runs',
-  'erp.ventures', 'erp.sprints', 'erp.offers', 'erp.deliverables',
+  'erp.people',
+  'erp.organizations',
+  'erp.projects',
+  'erp.engagements',
+  'erp.tasks',
+  'erp.okrs',
+  'erp.service_blueprints',
+  'erp.workflows',
+  'erp.process_templates',
+  'erp.execution_runs',
+  'erp.ventures',
+  'erp.sprints',
+  'erp.offers',
+  'erp.deliverables',
 ] as const;
 
 export const AGENT_TABLES = [
-  'agent.client_profiles', 'agent.memory_entries', 'agent.memory_facts', 'agent.working_state',
-  'agent.episodes', 'agent.webhook_executions',
-  'agent.sessions', 'agent.events', 'agent.facts', 'agent.goals', 'agent.reflections',
-  'agent.step_evaluations', 'agent.artifacts',
-  'agent.profiles', 'agent.tools', 'agent.context_recipes', 'agent.profile_tools',
-  'agent.graph_nodes', 'agent.graph_edges', 'agent.blocks', 'agent.block_actions',
-  'agent.plans', 'agent.scheduler_runs', 'agent.prompt_templates',
+  'agent.client_profiles',
+  'agent.memory_entries',
+  'agent.memory_facts',
+  'agent.working_state',
+  'agent.episodes',
+  'agent.webhook_executions',
+  'agent.sessions',
+  'agent.events',
+  'agent.facts',
+  'agent.goals',
+  'agent.reflections',
+  'agent.step_evaluations',
+  'agent.artifacts',
+  'agent.profiles',
+  'agent.tools',
+  'agent.context_recipes',
+  'agent.profile_tools',
+  'agent.graph_nodes',
+  'agent.graph_edges',
+  'agent.blocks',
+  'agent.block_actions',
+  'agent.plans',
+  'agent.scheduler_runs',
+  'agent.prompt_templates',
 ] as const;
 
 export const ALL_TABLES: readonly string[] = [...ERP_TABLES, ...AGENT_TABLES];
@@ -50,7 +81,10 @@ export async function insert(db: Queryable, table: string, values: Row): Promise
       ? `INSERT INTO ${qualified(table)} DEFAULT VALUES RETURNING *`
       : `INSERT INTO ${qualified(table)} (${columns.map((c) => quoteIdent(c)).join(', ')}) ` +
         `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`;
-  const { rows } = await db.query(text, columns.map((c) => values[c]));
+  const { rows } = await db.query(
+    text,
+    columns.map((c) => values[c]),
+  );
   const row = rows[0];
   if (!row) throw new Error(`INSERT INTO ${table} returned no row`);
   return row;

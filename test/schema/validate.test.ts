@@ -11,7 +11,10 @@ import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { dropDatabase } from './fixtures.ts';
 
-const VALIDATE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../migrations/validate_schema.sql');
+const VALIDATE_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../migrations/validate_schema.sql',
+);
 
 let sql: string;
 let migrated: TestDatabase;
@@ -95,8 +98,12 @@ describe('validate_schema.sql', () => {
   });
 
   it('names a missing cross-schema foreign key', async () => {
-    const message = await failureAfter('ALTER TABLE erp.execution_runs DROP CONSTRAINT execution_runs_session_id_fkey');
-    expect(message).toContain('missing foreign key execution_runs_session_id_fkey (session_id) on erp.execution_runs -> agent.sessions');
+    const message = await failureAfter(
+      'ALTER TABLE erp.execution_runs DROP CONSTRAINT execution_runs_session_id_fkey',
+    );
+    expect(message).toContain(
+      'missing foreign key execution_runs_session_id_fkey (session_id) on erp.execution_runs -> agent.sessions',
+    );
   });
 
   it('names a foreign key whose ON DELETE action changed', async () => {
@@ -105,7 +112,9 @@ describe('validate_schema.sql', () => {
        ALTER TABLE agent.sessions ADD CONSTRAINT sessions_client_person_id_fkey
          FOREIGN KEY (client_person_id) REFERENCES erp.people (id) ON DELETE CASCADE`,
     );
-    expect(message).toContain('foreign key sessions_client_person_id_fkey on agent.sessions is not ON DELETE SET NULL');
+    expect(message).toContain(
+      'foreign key sessions_client_person_id_fkey on agent.sessions is not ON DELETE SET NULL',
+    );
   });
 
   it('names a foreign key without an index', async () => {

@@ -22,7 +22,11 @@ export function cliEnvironment(env: Record<string, string | undefined>): NodeJS.
 
 export async function erp(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: cliEnvironment(env), cwd: REPO_ROOT, maxBuffer: 50_000_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      env: cliEnvironment(env),
+      cwd: REPO_ROOT,
+      maxBuffer: 50_000_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as CliResult;

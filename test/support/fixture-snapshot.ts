@@ -5,20 +5,41 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CodaClient, extractSnapshot, readSnapshot, systemClock, type Snapshot } from '../../src/extract/index.ts';
+import {
+  CodaClient,
+  extractSnapshot,
+  readSnapshot,
+  systemClock,
+  type Snapshot,
+} from '../../src/extract/index.ts';
 import type { FixtureDoc } from './coda-server/fixture-types.ts';
 import { startCodaServer, type CodaServer } from './coda-server/server.ts';
 
 const TOKEN = 'fixture-snapshot-token';
 
 /** `edit` changes cells before the extract, as an edit in Coda would. */
-export async function snapshotOf(doc: FixtureDoc, parentDir?: string, edit?: (server: CodaServer) => void): Promise<Snapshot> {
+export async function snapshotOf(
+  doc: FixtureDoc,
+  parentDir?: string,
+  edit?: (server: CodaServer) => void,
+): Promise<Snapshot> {
   const root = parentDir ?? (await mkdtemp(path.join(os.tmpdir(), 'erp-snapshot-')));
   const server = await startCodaServer({ token: TOKEN, doc });
   try {
     edit?.(server);
-    const client = new CodaClient({ baseUrl: server.baseUrl, token: TOKEN, rateLimit: { requests: 1_000, intervalMs: 1_000 }, clock: systemClock, random: () => 0.5, timeoutMs: 5_000 });
-    const { dir } = await extractSnapshot({ client, docId: doc.id, outDir: path.join(root, `${doc.id}-${Date.now()}`) });
+    const client = new CodaClient({
+      baseUrl: server.baseUrl,
+      token: TOKEN,
+      rateLimit: { requests: 1_000, intervalMs: 1_000 },
+      clock: systemClock,
+      random: () => 0.5,
+      timeoutMs: 5_000,
+    });
+    const { dir } = await extractSnapshot({
+      client,
+      docId: doc.id,
+      outDir: path.join(root, `${doc.id}-${Date.now()}`),
+    });
     return readSnapshot(dir);
   } finally {
     await server.close();

@@ -29,13 +29,41 @@ const parseError = (text: string) => {
 
 describe('a mapping file with a mistake', () => {
   it.each([
-    ['a misspelt field', valid.replace('required: true', 'requried: true'), /columns\.name: unknown field "requried": check the spelling, or remove it/],
-    ['a column name instead of an id', valid.replace('from: c-name', 'from: Name'), /columns\.name\.from: must be a Coda column id such as c-AbC123xyz, not a column name/],
-    ['an unknown conversion', valid.replace('as: text', 'as: txt'), /columns\.name\.as: needs "as:" set to one of text, number/],
-    ['a view instead of a base table', valid.replace('grid-Pr0j', 'table-Pr0j'), /coda\.table: must be a Coda base table id/],
-    ['a target outside erp', valid.replace('erp.projects', 'agent.sessions'), /target: must name a table in the erp schema/],
-    ['a select without values', `${valid}  status: { from: c-status, as: select }\n`, /columns\.status\.values: must map each Coda choice/],
-    ['a lookup without its table', `${valid}  venture_id: { from: c-venture, as: lookup }\n`, /columns\.venture_id\.table: must be a Coda table id/],
+    [
+      'a misspelt field',
+      valid.replace('required: true', 'requried: true'),
+      /columns\.name: unknown field "requried": check the spelling, or remove it/,
+    ],
+    [
+      'a column name instead of an id',
+      valid.replace('from: c-name', 'from: Name'),
+      /columns\.name\.from: must be a Coda column id such as c-AbC123xyz, not a column name/,
+    ],
+    [
+      'an unknown conversion',
+      valid.replace('as: text', 'as: txt'),
+      /columns\.name\.as: needs "as:" set to one of text, number/,
+    ],
+    [
+      'a view instead of a base table',
+      valid.replace('grid-Pr0j', 'table-Pr0j'),
+      /coda\.table: must be a Coda base table id/,
+    ],
+    [
+      'a target outside erp',
+      valid.replace('erp.projects', 'agent.sessions'),
+      /target: must name a table in the erp schema/,
+    ],
+    [
+      'a select without values',
+      `${valid}  status: { from: c-status, as: select }\n`,
+      /columns\.status\.values: must map each Coda choice/,
+    ],
+    [
+      'a lookup without its table',
+      `${valid}  venture_id: { from: c-venture, as: lookup }\n`,
+      /columns\.venture_id\.table: must be a Coda table id/,
+    ],
     ['a person policy typo', `${valid}people: { unknown: add }\n`, /people\.unknown: must be "create"/],
     ['broken YAML', `${valid}  bad: [1, 2\n`, /mappings\/projects\.yaml: line \d+ is not valid YAML/],
   ])('%s', (_name, text, message) => {
@@ -49,7 +77,9 @@ describe('a mapping file with a mistake', () => {
     try {
       await writeFile(path.join(dir, 'a.yaml'), valid);
       await writeFile(path.join(dir, 'b.yaml'), valid.replace('erp.projects', 'erp.tasks'));
-      await expect(loadMappings(dir)).rejects.toThrow(/b\.yaml and .*a\.yaml both map grid-Pr0j; keep one mapping per Coda table/);
+      await expect(loadMappings(dir)).rejects.toThrow(
+        /b\.yaml and .*a\.yaml both map grid-Pr0j; keep one mapping per Coda table/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -57,7 +87,11 @@ describe('a mapping file with a mistake', () => {
 
   it('points at the new id when a mapped Coda column was recreated under another id', () => {
     const mapping = parseMappingSpec(FILE, valid);
-    const table = { id: 'grid-Pr0j', name: 'Projects', columns: [{ id: 'c-newName', name: 'Name' }] } as never;
+    const table = {
+      id: 'grid-Pr0j',
+      name: 'Projects',
+      columns: [{ id: 'c-newName', name: 'Name' }],
+    } as never;
     expect(() => checkMappingAgainstTable({ mapping, docId: 'doc', table })).toThrow(
       /columns\.name\.from: Coda table "Projects" \(grid-Pr0j\) has no column c-name \("Name"\); a column named "Name" now has id c-newName: use that id/,
     );
@@ -83,13 +117,41 @@ describe('a mapping that does not fit the database', () => {
   };
 
   it.each([
-    ['an unknown column', `${valid}  nmae: { from: c-x, as: text }\n`, /columns\.nmae: erp\.projects has no column nmae; its columns are id, global_id, name/],
-    ['a conversion that does not fit the type', `${valid}  start_date: { from: c-x, as: number }\n`, /columns\.start_date: "as: number" cannot fill erp\.projects\.start_date, which is date/],
-    ['a column the database computes', `${valid}  id: { from: c-x, as: number }\n`, /columns\.id: erp\.projects\.id is filled by the database; remove it/],
-    ['a NOT NULL column that may end up empty', `${valid}  status: { from: c-x, as: select, values: { A: active } }\n`, /columns\.status: erp\.projects\.status may not be empty; add a default \(default: …\) or mark it required/],
-    ['a link to a table the doc does not have', `${valid}  venture_id: { from: c-x, as: lookup, table: grid-Nope }\n`, /columns\.venture_id\.table: the doc has no table grid-Nope/],
-    ['a person in a column that is not a link to people', `${valid}  venture_id: { from: c-x, as: person }\n`, /columns\.venture_id: erp\.projects\.venture_id references erp\.ventures, but the person resolves to erp\.people/],
-    ['a target table that does not exist', valid.replace('erp.projects', 'erp.projets'), /target: there is no table erp\.projets/],
+    [
+      'an unknown column',
+      `${valid}  nmae: { from: c-x, as: text }\n`,
+      /columns\.nmae: erp\.projects has no column nmae; its columns are id, global_id, name/,
+    ],
+    [
+      'a conversion that does not fit the type',
+      `${valid}  start_date: { from: c-x, as: number }\n`,
+      /columns\.start_date: "as: number" cannot fill erp\.projects\.start_date, which is date/,
+    ],
+    [
+      'a column the database computes',
+      `${valid}  id: { from: c-x, as: number }\n`,
+      /columns\.id: erp\.projects\.id is filled by the database; remove it/,
+    ],
+    [
+      'a NOT NULL column that may end up empty',
+      `${valid}  status: { from: c-x, as: select, values: { A: active } }\n`,
+      /columns\.status: erp\.projects\.status may not be empty; add a default \(default: …\) or mark it required/,
+    ],
+    [
+      'a link to a table the doc does not have',
+      `${valid}  venture_id: { from: c-x, as: lookup, table: grid-Nope }\n`,
+      /columns\.venture_id\.table: the doc has no table grid-Nope/,
+    ],
+    [
+      'a person in a column that is not a link to people',
+      `${valid}  venture_id: { from: c-x, as: person }\n`,
+      /columns\.venture_id: erp\.projects\.venture_id references erp\.ventures, but the person resolves to erp\.people/,
+    ],
+    [
+      'a target table that does not exist',
+      valid.replace('erp.projects', 'erp.projets'),
+      /target: there is no table erp\.projets/,
+    ],
   ])('%s', async (_name, text, message) => {
     const error = await prepare(text).then(
       () => undefined,
@@ -100,7 +162,14 @@ describe('a mapping that does not fit the database', () => {
   });
 
   it('needs every column the database requires', async () => {
-    await expect(prepare(valid.replace('  name: { from: c-name, label: Name, as: text, required: true }\n', '  description: { from: c-d, as: text }\n'))).rejects.toThrow(
+    await expect(
+      prepare(
+        valid.replace(
+          '  name: { from: c-name, label: Name, as: text, required: true }\n',
+          '  description: { from: c-d, as: text }\n',
+        ),
+      ),
+    ).rejects.toThrow(
       /erp\.projects\.name must be filled, but the mapping does not map it; add columns\.name/,
     );
   });
@@ -109,7 +178,11 @@ describe('a mapping that does not fit the database', () => {
     const client = await db.pool.connect();
     try {
       const mappings = await loadMappings();
-      const loads = await prepareLoads(client, mappings, new Set(mappings.map((mapping) => mapping.spec.coda.table)));
+      const loads = await prepareLoads(
+        client,
+        mappings,
+        new Set(mappings.map((mapping) => mapping.spec.coda.table)),
+      );
       expect(loads).toHaveLength(mappings.length);
     } finally {
       client.release();

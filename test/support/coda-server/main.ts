@@ -47,15 +47,29 @@ const server = await startCodaServer({
   port: Number(values.port),
   maxPageSize: Number(values['max-page-size']),
   ...(rate ? { rateLimit: { requests: rate.requests, windowMs: rate.intervalMs, retryAfter } } : {}),
-  doc: syntheticRows > 0 ? { ...fixtureDoc, tables: [...fixtureDoc.tables, syntheticTable({ id: 'grid-Synth0001', name: 'Synthetic Items', rowCount: syntheticRows })] } : fixtureDoc,
+  doc:
+    syntheticRows > 0
+      ? {
+          ...fixtureDoc,
+          tables: [
+            ...fixtureDoc.tables,
+            syntheticTable({ id: 'grid-Synth0001', name: 'Synthetic Items', rowCount: syntheticRows }),
+          ],
+        }
+      : fixtureDoc,
 });
 
 console.log(`Fake Coda API serving doc ${FIXTURE_DOC_ID} ("${fixtureDoc.name}") at ${server.baseUrl}`);
-console.log(`Try:\n  CODA_API_BASE_URL=${server.baseUrl} CODA_API_TOKEN=${token === DEV_TOKEN ? DEV_TOKEN : '<your token>'} npm run erp -- extract --doc ${FIXTURE_DOC_ID}`);
+console.log(
+  `Try:\n  CODA_API_BASE_URL=${server.baseUrl} CODA_API_TOKEN=${token === DEV_TOKEN ? DEV_TOKEN : '<your token>'} npm run erp -- extract --doc ${FIXTURE_DOC_ID}`,
+);
 console.log('Press Ctrl-C to stop.');
 
 const stop = () => {
-  server.close().then(() => process.exit(0), () => process.exit(1));
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

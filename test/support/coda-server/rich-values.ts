@@ -1,6 +1,15 @@
 /** Builders for Coda's rich (JSON-LD) cell values, as `valueFormat=rich` returns them. */
-import type { CodaPersonValue, PublicApiCurrencyValue, PublicApiImageUrlValue, PublicApiRowValue, PublicApiUrlValue } from '../../../src/extract/index.ts';
-import type { PublicApiImageStatus, PublicApiLinkedDataType } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
+import type {
+  CodaPersonValue,
+  PublicApiCurrencyValue,
+  PublicApiImageUrlValue,
+  PublicApiRowValue,
+  PublicApiUrlValue,
+} from '../../../src/extract/index.ts';
+import type {
+  PublicApiImageStatus,
+  PublicApiLinkedDataType,
+} from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
 import { rowBrowserLink, tableBrowserLink } from './links.ts';
 
 const SCHEMA_ORG = 'http://schema.org/';
@@ -10,12 +19,22 @@ const SCHEMA_ORG = 'http://schema.org/';
 
 /** A person; Coda leaves out the email of people who are not members of the doc's workspace. */
 export function person(name: string, email?: string): CodaPersonValue {
-  return { '@context': SCHEMA_ORG, '@type': 'Person' as PublicApiLinkedDataType.Person, name, ...(email === undefined ? {} : { email }) };
+  return {
+    '@context': SCHEMA_ORG,
+    '@type': 'Person' as PublicApiLinkedDataType.Person,
+    name,
+    ...(email === undefined ? {} : { email }),
+  };
 }
 
 /** Coda sends the amount as a number or as a formatted string ("1,500.00"), depending on the doc. */
 export function money(amount: number | string, currency = 'USD'): PublicApiCurrencyValue {
-  return { '@context': SCHEMA_ORG, '@type': 'MonetaryAmount' as PublicApiLinkedDataType.MonetaryAmount, currency, amount };
+  return {
+    '@context': SCHEMA_ORG,
+    '@type': 'MonetaryAmount' as PublicApiLinkedDataType.MonetaryAmount,
+    currency,
+    amount,
+  };
 }
 
 export function image(name: string, url: string, width: number, height: number): PublicApiImageUrlValue {
@@ -31,11 +50,21 @@ export function image(name: string, url: string, width: number, height: number):
 }
 
 export function webPage(url: string, name?: string): PublicApiUrlValue {
-  return { '@context': SCHEMA_ORG, '@type': 'WebPage' as PublicApiLinkedDataType.WebPage, url, ...(name === undefined ? {} : { name }) };
+  return {
+    '@context': SCHEMA_ORG,
+    '@type': 'WebPage' as PublicApiLinkedDataType.WebPage,
+    url,
+    ...(name === undefined ? {} : { name }),
+  };
 }
 
 /** A reference to a row of another table, named by that row's display value. */
-export function rowReference(docId: string, table: { id: string; name: string }, rowId: string, name: string): PublicApiRowValue {
+export function rowReference(
+  docId: string,
+  table: { id: string; name: string },
+  rowId: string,
+  name: string,
+): PublicApiRowValue {
   return {
     '@context': SCHEMA_ORG,
     '@type': 'StructuredValue' as PublicApiLinkedDataType.StructuredValue,

@@ -19,9 +19,20 @@ import type {
   PublicApiTableList,
   PublicApiTableReference,
 } from '../../../src/extract/coda-api-types.ts';
-import type { PublicApiLayout, PublicApiPageReference, PublicApiTableType, PublicApiType } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
+import type {
+  PublicApiLayout,
+  PublicApiPageReference,
+  PublicApiTableType,
+  PublicApiType,
+} from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
 import { fixtureDoc } from './fixture-doc.ts';
-import type { FixtureCellValue, FixtureColumn, FixtureDoc, FixtureRow, FixtureTable } from './fixture-types.ts';
+import type {
+  FixtureCellValue,
+  FixtureColumn,
+  FixtureDoc,
+  FixtureRow,
+  FixtureTable,
+} from './fixture-types.ts';
 import { docBrowserLink, rowBrowserLink, tableBrowserLink } from './links.ts';
 import { formatValue, type ValueFormat } from './value-formats.ts';
 
@@ -131,7 +142,8 @@ function decodeToken<T>(token: string, what: string): T {
 function positiveInteger(text: string | null, name: string, fallback: number): number {
   if (text === null) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new HttpProblem(400, `${name} must be a positive integer.`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new HttpProblem(400, `${name} must be a positive integer.`);
   return value;
 }
 
@@ -188,8 +200,11 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   }
 
   function findTable(idOrName: string): FixtureTable {
-    const table = doc.tables.find((candidate) => candidate.id === idOrName) ?? doc.tables.find((candidate) => candidate.name === idOrName);
-    if (!table) throw new HttpProblem(404, `Could not find a table with the specified ID or name: ${idOrName}.`);
+    const table =
+      doc.tables.find((candidate) => candidate.id === idOrName) ??
+      doc.tables.find((candidate) => candidate.name === idOrName);
+    if (!table)
+      throw new HttpProblem(404, `Could not find a table with the specified ID or name: ${idOrName}.`);
     return table;
   }
 
@@ -223,7 +238,11 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   }
 
   function columnReference(table: FixtureTable, column: FixtureColumn) {
-    return { id: column.id, type: 'column' as PublicApiType.Column, href: `${tableHref(table)}/columns/${column.id}` };
+    return {
+      id: column.id,
+      type: 'column' as PublicApiType.Column,
+      href: `${tableHref(table)}/columns/${column.id}`,
+    };
   }
 
   function apiColumn(table: FixtureTable, column: FixtureColumn): PublicApiColumn {
@@ -245,7 +264,13 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     };
   }
 
-  function apiRow(table: FixtureTable, row: FixtureRow, index: number, format: ValueFormat, useColumnNames: boolean): CodaRow {
+  function apiRow(
+    table: FixtureTable,
+    row: FixtureRow,
+    index: number,
+    format: ValueFormat,
+    useColumnNames: boolean,
+  ): CodaRow {
     const displayColumn = displayColumnOf(table);
     return {
       id: row.id,
@@ -257,7 +282,10 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       values: Object.fromEntries(
-        table.columns.map((column) => [useColumnNames ? column.name : column.id, formatValue(row.values[column.id] ?? '', format)]),
+        table.columns.map((column) => [
+          useColumnNames ? column.name : column.id,
+          formatValue(row.values[column.id] ?? '', format),
+        ]),
       ),
     };
   }
@@ -271,24 +299,36 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     items: (state: ListState) => { count: number; slice: (start: number, end: number) => T[] },
   ): { items: T[]; nextPageToken?: string; state: ListState; last: boolean } {
     const token = url.searchParams.get('pageToken');
-    const state = token ? decodeToken<ListState>(token, 'page token') : fresh(positiveInteger(url.searchParams.get('limit'), 'limit', DEFAULT_PAGE_SIZE));
+    const state = token
+      ? decodeToken<ListState>(token, 'page token')
+      : fresh(positiveInteger(url.searchParams.get('limit'), 'limit', DEFAULT_PAGE_SIZE));
     if (state.path !== path) throw new HttpProblem(400, 'The page token does not belong to this request.');
     const size = Math.min(state.limit, cap);
     const source = items(state);
     const end = Math.min(source.count, state.offset + size);
     const list = source.slice(state.offset, end);
     const last = end >= source.count;
-    return { items: list, state, last, ...(last ? {} : { nextPageToken: encodeToken({ ...state, offset: end }) }) };
+    return {
+      items: list,
+      state,
+      last,
+      ...(last ? {} : { nextPageToken: encodeToken({ ...state, offset: end }) }),
+    };
   }
 
-  function listRows(url: URL, path: string, table: FixtureTable): Omit<PublicApiRowList, 'items'> & { items: CodaRow[] } {
+  function listRows(
+    url: URL,
+    path: string,
+    table: FixtureTable,
+  ): Omit<PublicApiRowList, 'items'> & { items: CodaRow[] } {
     const syncToken = url.searchParams.get('syncToken');
     const result = page(
       url,
       path,
       (limit) => {
         const sync = syncToken ? decodeToken<SyncState>(syncToken, 'sync token') : undefined;
-        if (sync && sync.tableId !== table.id) throw new HttpProblem(400, 'The sync token does not belong to this table.');
+        if (sync && sync.tableId !== table.id)
+          throw new HttpProblem(400, 'The sync token does not belong to this table.');
         return {
           path,
           offset: 0,
@@ -305,7 +345,9 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         const names = state.useColumnNames ?? false;
         if (state.changedAfter === undefined) {
           const slice = (start: number, end: number) =>
-            Array.from({ length: Math.max(0, end - start) }, (_, i) => apiRow(table, rowAt(table, start + i), start + i, format, names));
+            Array.from({ length: Math.max(0, end - start) }, (_, i) =>
+              apiRow(table, rowAt(table, start + i), start + i, format, names),
+            );
           return { count: table.rowCount, slice };
         }
         const changed = [...(edits.get(table.id)?.values() ?? [])]
@@ -343,10 +385,17 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         page(
           url,
           path,
-          (limit) => ({ path, offset: 0, limit, tableTypes: (url.searchParams.get('tableTypes') ?? 'table,view').split(',') }),
+          (limit) => ({
+            path,
+            offset: 0,
+            limit,
+            tableTypes: (url.searchParams.get('tableTypes') ?? 'table,view').split(','),
+          }),
           maxPageSize,
           (state) => {
-            const tables = doc.tables.filter((table) => state.tableTypes?.includes(table.tableType) ?? true).map(tableReference);
+            const tables = doc.tables
+              .filter((table) => state.tableTypes?.includes(table.tableType) ?? true)
+              .map(tableReference);
             return { count: tables.length, slice: (start: number, end: number) => tables.slice(start, end) };
           },
         ),
@@ -357,10 +406,17 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     if (sub === undefined) return apiTable(table);
     if (sub === 'columns') {
       return listOf(
-        page(url, path, (limit) => ({ path, offset: 0, limit }), Math.min(maxPageSize, MAX_COLUMN_PAGE_SIZE), () => ({
-          count: table.columns.length,
-          slice: (start: number, end: number) => table.columns.slice(start, end).map((column) => apiColumn(table, column)),
-        })),
+        page(
+          url,
+          path,
+          (limit) => ({ path, offset: 0, limit }),
+          Math.min(maxPageSize, MAX_COLUMN_PAGE_SIZE),
+          () => ({
+            count: table.columns.length,
+            slice: (start: number, end: number) =>
+              table.columns.slice(start, end).map((column) => apiColumn(table, column)),
+          }),
+        ),
         path,
       ) satisfies PublicApiColumnList;
     }
@@ -373,7 +429,12 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     return {
       items: result.items,
       href: `${apiBase}${path}`,
-      ...(result.nextPageToken ? { nextPageToken: result.nextPageToken, nextPageLink: `${apiBase}${path}?pageToken=${result.nextPageToken}` } : {}),
+      ...(result.nextPageToken
+        ? {
+            nextPageToken: result.nextPageToken,
+            nextPageLink: `${apiBase}${path}?pageToken=${result.nextPageToken}`,
+          }
+        : {}),
     };
   }
 
@@ -387,15 +448,25 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       owner: doc.owner,
       ownerName: doc.ownerName,
       docSize: {
-        totalRowCount: doc.tables.filter((table) => table.tableType === 'table').reduce((sum, table) => sum + table.rowCount, 0),
+        totalRowCount: doc.tables
+          .filter((table) => table.tableType === 'table')
+          .reduce((sum, table) => sum + table.rowCount, 0),
         tableAndViewCount: doc.tables.length,
         pageCount: doc.tables.length,
         overApiSizeLimit: doc.overApiSizeLimit ?? false,
       },
       createdAt: doc.createdAt,
       updatedAt: doc.updatedAt,
-      folder: { id: 'fl-Br1ghtL1n3', type: 'folder' as PublicApiType.Folder, browserLink: 'https://coda.io/docs?folderId=fl-Br1ghtL1n3' },
-      workspace: { id: 'ws-Br1ghtWs0', type: 'workspace' as PublicApiType.Workspace, browserLink: 'https://coda.io/docs?workspaceId=ws-Br1ghtWs0' },
+      folder: {
+        id: 'fl-Br1ghtL1n3',
+        type: 'folder' as PublicApiType.Folder,
+        browserLink: 'https://coda.io/docs?folderId=fl-Br1ghtL1n3',
+      },
+      workspace: {
+        id: 'ws-Br1ghtWs0',
+        type: 'workspace' as PublicApiType.Workspace,
+        browserLink: 'https://coda.io/docs?workspaceId=ws-Br1ghtWs0',
+      },
       workspaceId: 'ws-Br1ghtWs0',
       folderId: 'fl-Br1ghtL1n3',
     };
@@ -418,17 +489,28 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     };
   }
 
-  function apiRowDetail(url: URL, table: FixtureTable, rowIdOrName: string): Omit<PublicApiRowDetail, 'values'> & Pick<CodaRow, 'values'> {
+  function apiRowDetail(
+    url: URL,
+    table: FixtureTable,
+    rowIdOrName: string,
+  ): Omit<PublicApiRowDetail, 'values'> & Pick<CodaRow, 'values'> {
     const format = valueFormatParam(url.searchParams.get('valueFormat'));
     const useColumnNames = url.searchParams.get('useColumnNames') === 'true';
     for (let index = 0; index < table.rowCount; index += 1) {
       const row = apiRow(table, rowAt(table, index), index, format, useColumnNames);
-      if (row.id === rowIdOrName || row.name === rowIdOrName) return { ...row, parent: tableReference(table) };
+      if (row.id === rowIdOrName || row.name === rowIdOrName)
+        return { ...row, parent: tableReference(table) };
     }
     throw new HttpProblem(404, `Could not find a row with the specified ID or name: ${rowIdOrName}.`);
   }
 
-  function respond(response: http.ServerResponse, record: RecordedRequest, status: number, text: string, headers: http.OutgoingHttpHeaders = {}) {
+  function respond(
+    response: http.ServerResponse,
+    record: RecordedRequest,
+    status: number,
+    text: string,
+    headers: http.OutgoingHttpHeaders = {},
+  ) {
     record.status = status;
     if (response.destroyed) return;
     response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -436,15 +518,27 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   }
 
   function error(status: number, message: string): string {
-    const body: CodaErrorBody = { statusCode: status, statusMessage: STATUS_CODES[status] ?? 'Error', message };
+    const body: CodaErrorBody = {
+      statusCode: status,
+      statusMessage: STATUS_CODES[status] ?? 'Error',
+      message,
+    };
     return JSON.stringify(body);
   }
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://coda.invalid');
-    const record: RecordedRequest = { at: performance.now(), method: request.method ?? 'GET', path: url.pathname, query: url.search, status: 0 };
+    const record: RecordedRequest = {
+      at: performance.now(),
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.search,
+      status: 0,
+    };
     requests.push(record);
-    const path = url.pathname.startsWith(`${API_BASE_PATH}/`) ? url.pathname.slice(API_BASE_PATH.length) : undefined;
+    const path = url.pathname.startsWith(`${API_BASE_PATH}/`)
+      ? url.pathname.slice(API_BASE_PATH.length)
+      : undefined;
     const fault = path === undefined ? undefined : takeFault(`${path}${url.search}`);
 
     if (fault?.kind === 'reset') {
@@ -461,36 +555,60 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       });
     }
     if (fault?.kind === 'status') {
-      return respond(response, record, fault.status, error(fault.status, STATUS_CODES[fault.status] ?? 'Injected fault'), fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      return respond(
+        response,
+        record,
+        fault.status,
+        error(fault.status, STATUS_CODES[fault.status] ?? 'Injected fault'),
+        fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+      );
     }
     const wait = rateLimitWait(record.at);
     if (wait !== undefined) {
       const retryAfter = options.rateLimit?.retryAfter;
       const seconds = Math.max(1, Math.ceil(wait / 1_000));
       const header =
-        retryAfter === 'seconds' ? { 'retry-after': String(seconds) }
-        : retryAfter === 'http-date' ? { 'retry-after': new Date(Date.now() + seconds * 1_000).toUTCString() }
-        : {};
+        retryAfter === 'seconds'
+          ? { 'retry-after': String(seconds) }
+          : retryAfter === 'http-date'
+            ? { 'retry-after': new Date(Date.now() + seconds * 1_000).toUTCString() }
+            : {};
       return respond(response, record, 429, error(429, 'Too many requests: slow down.'), header);
     }
     if (request.headers.authorization !== `Bearer ${options.token}`) {
-      return respond(response, record, 401, error(401, 'Unauthorized: the API token is missing, invalid or expired.'));
+      return respond(
+        response,
+        record,
+        401,
+        error(401, 'Unauthorized: the API token is missing, invalid or expired.'),
+      );
     }
     if (path === undefined) return respond(response, record, 404, error(404, 'Not found.'));
-    if (request.method !== 'GET') return respond(response, record, 405, error(405, 'Only reads are served here.'));
+    if (request.method !== 'GET')
+      return respond(response, record, 405, error(405, 'Only reads are served here.'));
 
     let body: unknown;
     try {
       body = route(url, path);
     } catch (problem) {
       const status = problem instanceof HttpProblem ? problem.status : 500;
-      return respond(response, record, status, error(status, problem instanceof Error ? problem.message : String(problem)));
+      return respond(
+        response,
+        record,
+        status,
+        error(status, problem instanceof Error ? problem.message : String(problem)),
+      );
     }
     if (fault?.kind === 'stuckPageToken' && url.searchParams.has('pageToken')) {
       body = { ...(body as object), nextPageToken: url.searchParams.get('pageToken') };
     }
     const text = JSON.stringify(body);
-    respond(response, record, 200, fault?.kind === 'malformedJson' ? text.slice(0, Math.floor(text.length / 2)) : text);
+    respond(
+      response,
+      record,
+      200,
+      fault?.kind === 'malformedJson' ? text.slice(0, Math.floor(text.length / 2)) : text,
+    );
   }
 
   const server = http.createServer((request, response) => {
@@ -515,7 +633,10 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         if (row.id !== rowId) continue;
         docVersion += 1;
         const edited = { ...row, updatedAt: new Date().toISOString(), values: { ...row.values, ...values } };
-        edits.set(table.id, (edits.get(table.id) ?? new Map()).set(rowId, { row: edited, version: docVersion, index }));
+        edits.set(
+          table.id,
+          (edits.get(table.id) ?? new Map()).set(rowId, { row: edited, version: docVersion, index }),
+        );
         return;
       }
       throw new Error(`${table.name} has no row ${rowId}`);

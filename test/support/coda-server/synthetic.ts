@@ -6,7 +6,11 @@ import type { FixtureCellValue, FixtureColumn, FixtureDoc, FixtureTable } from '
 import type { CodaPersonValue } from '../../../src/extract/index.ts';
 import { money, person, rowReference } from './rich-values.ts';
 
-const OWNERS = [person('Maya Okafor', 'maya@brightline.consulting'), person('Lena Fischer'), person('Priya Raman', 'priya@brightline.consulting')];
+const OWNERS = [
+  person('Maya Okafor', 'maya@brightline.consulting'),
+  person('Lena Fischer'),
+  person('Priya Raman', 'priya@brightline.consulting'),
+];
 const TAGS = ['client', 'internal', 'research', 'admin'];
 const START_MS = Date.parse('2022-01-03T08:00:00.000Z');
 const MINUTE_MS = 60_000;
@@ -29,7 +33,10 @@ export function syntheticTable(options: { id: string; name: string; rowCount: nu
         Title: `Item ${index + 1}`,
         Seq: index,
         Owner: OWNERS[index % OWNERS.length] ?? '',
-        Amount: index % 2 ? money((index * 37) % 10_000) : money(((index * 37) % 10_000).toLocaleString('en-US', { minimumFractionDigits: 2 })),
+        Amount:
+          index % 2
+            ? money((index * 37) % 10_000)
+            : money(((index * 37) % 10_000).toLocaleString('en-US', { minimumFractionDigits: 2 })),
         Due: day(index),
         Tags: tags.length ? tags : '',
         Note: index % 7 === 0 ? '' : `Note ${index}\twith a tab, a "quote" and a \\ backslash`,
@@ -76,7 +83,9 @@ function generatedTable(spec: {
         id: generatedRowId(spec.id, index),
         createdAt: created,
         updatedAt: spec.revised?.(index) ? updatedAt : created,
-        values: Object.fromEntries(spec.columns.map((column) => [columnId(column.key), values[column.key] ?? ''])),
+        values: Object.fromEntries(
+          spec.columns.map((column) => [columnId(column.key), values[column.key] ?? '']),
+        ),
       };
     },
   };
@@ -105,7 +114,7 @@ const TASK_STATUSES = ['To Do', 'In Progress', 'Blocked', 'Done'];
 const PRIORITIES = ['Low', 'Medium', 'High', 'Urgent'];
 const TASK_TAGS = ['client', 'internal', 'research', 'admin', 'billing', 'ops'];
 const SENTENCES = [
-  'Kick-off with the client\'s operations lead; agree on scope, owners and the first milestone.',
+  "Kick-off with the client's operations lead; agree on scope, owners and the first milestone.",
   'Collect the current process maps and "as is" metrics from the shared drive.',
   'Draft the recommendations deck:\n- quick wins\n- structural changes\n- open questions',
   'Review with finance: budget lines, invoicing cadence and the C:\\exports folder layout.',
@@ -117,12 +126,23 @@ function personAt(index: number): CodaPersonValue {
   const first = FIRST_NAMES[index % FIRST_NAMES.length] ?? '';
   const last = LAST_NAMES[Math.floor(index / FIRST_NAMES.length) % LAST_NAMES.length] ?? '';
   // Every fifth person is not a workspace member: Coda leaves their email out, so they match by name.
-  return index % 5 === 4 ? person(`${first} ${last}`) : person(`${first} ${last}`, `${first.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')}.${last.toLowerCase()}@example.com`);
+  return index % 5 === 4
+    ? person(`${first} ${last}`)
+    : person(
+        `${first} ${last}`,
+        `${first
+          .toLowerCase()
+          .normalize('NFD')
+          .replace(/[^a-z]/g, '')}.${last.toLowerCase()}@example.com`,
+      );
 }
 
 /** Long text of a few hundred characters, with the newlines, tabs, quotes and backslashes real notes have. */
 function longText(index: number, sentences: number): string {
-  return Array.from({ length: sentences }, (_, offset) => SENTENCES[(index + offset) % SENTENCES.length]).join('\n\n');
+  return Array.from(
+    { length: sentences },
+    (_, offset) => SENTENCES[(index + offset) % SENTENCES.length],
+  ).join('\n\n');
 }
 
 function tagsAt(index: number, tags: readonly string[]): FixtureCellValue {
@@ -140,10 +160,16 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
   const engagementCount = Math.max(5, Math.ceil(options.taskRows / 10));
   const revised = (index: number) => options.revised === true && index % 10 === 0;
   const suffix = (index: number) => (revised(index) ? ' (revised)' : '');
-  const projectName = (index: number) => `Project ${index + 1}: ${['Harbour analytics', 'Pricing review', 'Onboarding redesign', 'Vendor audit'][index % 4]}${suffix(index)}`;
+  const projectName = (index: number) =>
+    `Project ${index + 1}: ${['Harbour analytics', 'Pricing review', 'Onboarding redesign', 'Vendor audit'][index % 4]}${suffix(index)}`;
   const projectRef = (index: number) => {
     const project = index % projectCount;
-    return rowReference(SYNTHETIC_DOC_ID, SYNTHETIC_TABLES.projects, generatedRowId(SYNTHETIC_TABLES.projects.id, project), projectName(project));
+    return rowReference(
+      SYNTHETIC_DOC_ID,
+      SYNTHETIC_TABLES.projects,
+      generatedRowId(SYNTHETIC_TABLES.projects.id, project),
+      projectName(project),
+    );
   };
 
   const people = generatedTable({
@@ -157,7 +183,12 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
     ],
     values: (index) => {
       const who = personAt(index);
-      return { Name: who.name ?? '', Email: who.email ?? '', Role: ['Consultant', 'Analyst', 'Partner'][index % 3] ?? '', Active: index % 7 !== 6 };
+      return {
+        Name: who.name ?? '',
+        Email: who.email ?? '',
+        Role: ['Consultant', 'Analyst', 'Partner'][index % 3] ?? '',
+        Active: index % 7 !== 6,
+      };
     },
   });
   const projects = generatedTable({
@@ -168,10 +199,18 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
       { key: 'Name', name: 'Name', display: true, format: { type: 'text', isArray: false } },
       { key: 'Brief', name: 'Brief', format: { type: 'text', isArray: false } },
       { key: 'Owner', name: 'Owner', format: { type: 'person', isArray: false } },
-      { key: 'Status', name: 'Status', format: { type: 'select', isArray: false, options: PROJECT_STATUSES } },
+      {
+        key: 'Status',
+        name: 'Status',
+        format: { type: 'select', isArray: false, options: PROJECT_STATUSES },
+      },
       { key: 'Start', name: 'Start Date', format: { type: 'date', isArray: false } },
       { key: 'End', name: 'End Date', format: { type: 'date', isArray: false } },
-      { key: 'Billable', name: 'Billable', format: { type: 'checkbox', isArray: false, displayType: 'toggle' } },
+      {
+        key: 'Billable',
+        name: 'Billable',
+        format: { type: 'checkbox', isArray: false, displayType: 'toggle' },
+      },
       { key: 'Tags', name: 'Tags', format: { type: 'select', isArray: true, options: TASK_TAGS } },
     ],
     values: (index) => ({
@@ -191,10 +230,22 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
     revised,
     columns: [
       { key: 'Name', name: 'Engagement', display: true, format: { type: 'text', isArray: false } },
-      { key: 'Project', name: 'Project', format: { type: 'lookup', isArray: false, table: SYNTHETIC_TABLES.projects.id } },
+      {
+        key: 'Project',
+        name: 'Project',
+        format: { type: 'lookup', isArray: false, table: SYNTHETIC_TABLES.projects.id },
+      },
       { key: 'Contact', name: 'Primary Contact', format: { type: 'person', isArray: false } },
-      { key: 'Value', name: 'Value', format: { type: 'currency', isArray: false, currencyCode: 'USD', precision: 2 } },
-      { key: 'Status', name: 'Status', format: { type: 'select', isArray: false, options: ENGAGEMENT_STATUSES } },
+      {
+        key: 'Value',
+        name: 'Value',
+        format: { type: 'currency', isArray: false, currencyCode: 'USD', precision: 2 },
+      },
+      {
+        key: 'Status',
+        name: 'Status',
+        format: { type: 'select', isArray: false, options: ENGAGEMENT_STATUSES },
+      },
       { key: 'Start', name: 'Start Date', format: { type: 'date', isArray: false } },
       { key: 'Notes', name: 'Notes', format: { type: 'text', isArray: false } },
     ],
@@ -203,7 +254,10 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
       Project: projectRef(index),
       Contact: index % 6 === 5 ? '' : personAt((index * 7) % PEOPLE_COUNT),
       // Coda sends amounts as numbers or as formatted strings, depending on the doc.
-      Value: index % 2 ? money(((index * 977) % 250_000) + 0.5) : money((((index * 977) % 250_000) + 0.5).toLocaleString('en-US', { minimumFractionDigits: 2 })),
+      Value:
+        index % 2
+          ? money(((index * 977) % 250_000) + 0.5)
+          : money((((index * 977) % 250_000) + 0.5).toLocaleString('en-US', { minimumFractionDigits: 2 })),
       Status: ENGAGEMENT_STATUSES[index % ENGAGEMENT_STATUSES.length] ?? '',
       Start: day(index % 700),
       Notes: index % 3 === 0 ? longText(index, 2) : '',
@@ -216,7 +270,11 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
     columns: [
       { key: 'Title', name: 'Title', display: true, format: { type: 'text', isArray: false } },
       { key: 'Details', name: 'Details', format: { type: 'text', isArray: false } },
-      { key: 'Project', name: 'Project', format: { type: 'lookup', isArray: false, table: SYNTHETIC_TABLES.projects.id } },
+      {
+        key: 'Project',
+        name: 'Project',
+        format: { type: 'lookup', isArray: false, table: SYNTHETIC_TABLES.projects.id },
+      },
       { key: 'Assignee', name: 'Assignee', format: { type: 'person', isArray: false } },
       { key: 'Status', name: 'Status', format: { type: 'select', isArray: false, options: TASK_STATUSES } },
       { key: 'Priority', name: 'Priority', format: { type: 'select', isArray: false, options: PRIORITIES } },
@@ -226,7 +284,8 @@ export function syntheticDoc(options: { taskRows: number; revised?: boolean }): 
     ],
     values: (index) => ({
       Title: `Task ${index + 1}: ${['Prepare workshop', 'Interview stakeholders', 'Write summary', 'Update model'][index % 4]}${suffix(index)}`,
-      Details: index % 4 === 0 ? longText(index, 3) : index % 4 === 1 ? `See the brief, section ${index % 12}.` : '',
+      Details:
+        index % 4 === 0 ? longText(index, 3) : index % 4 === 1 ? `See the brief, section ${index % 12}.` : '',
       Project: projectRef(index),
       Assignee: index % 9 === 8 ? '' : personAt(index % PEOPLE_COUNT),
       Status: TASK_STATUSES[index % TASK_STATUSES.length] ?? '',
