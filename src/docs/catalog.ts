@@ -88,7 +88,7 @@ export async function readCatalog(
   schemaNames: readonly string[],
   roles: readonly string[],
 ): Promise<Catalog> {
-  return withClient(url, async (client) => {
+  return await withClient(url, async (client) => {
     const q = async <R extends Row>(sql: string, params: unknown[] = [schemaNames]) =>
       (await client.query<R>(sql, params)).rows;
 
@@ -239,8 +239,9 @@ export async function readCatalog(
       const key = tableKey(row);
       const tableConstraints = constraintsOf.get(key) ?? [];
       const rolePrivileges: Record<string, string[]> = {};
-      for (const grant of privilegesOf.get(key) ?? [])
-        (rolePrivileges[grant.role] ??= []).push(grant.privilege);
+      for (const grant of privilegesOf.get(key) ?? []) {
+        rolePrivileges[grant.role] = [...(rolePrivileges[grant.role] ?? []), grant.privilege];
+      }
       return {
         schema: row.schema,
         name: row.table,

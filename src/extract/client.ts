@@ -2,7 +2,7 @@
  * A read-only Coda API v1 client for extraction: the doc, its base tables, their columns and
  * their rows, every request through one rate-limited queue, retried where retrying can help.
  */
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import type { CodaRow, PublicApiColumn, PublicApiDoc, PublicApiTableReference } from './coda-api-types.ts';
 import { displayBaseUrl, formatRateLimit, type CodaConnection } from './config.ts';
@@ -257,7 +257,7 @@ export class CodaClient {
 
   private async send(path: string, params: QueryParams, signal: AbortSignal | undefined): Promise<Outcome> {
     this.stats.requests += 1;
-    let response;
+    let response: AxiosResponse<string>;
     try {
       response = await this.http.get<string>(path, { params, signal });
     } catch (error) {

@@ -203,7 +203,7 @@ export interface DraftRequest {
 export async function writeDraftMappings(
   request: DraftRequest,
 ): Promise<{ file: string; target: string | undefined }[]> {
-  return withClient(request.databaseUrl, async (client) => {
+  return await withClient(request.databaseUrl, async (client) => {
     const targets = await listTargetTables(client);
     await mkdir(request.dir, { recursive: true });
     const written: { file: string; target: string | undefined }[] = [];

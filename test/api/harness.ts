@@ -83,6 +83,7 @@ export interface ApiResponse {
   status: number;
   headers: Headers;
   /** Parsed JSON, or the text when the body is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read PostgREST bodies of many shapes and assert them with expect
   body: any;
 }
 

@@ -146,6 +146,7 @@ describe('the migrate service', () => {
       expect(migrate.environment?.[variable], variable).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
     }
     expect(migrate.environment?.DATABASE_URL).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
       'postgresql://erp_admin:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres-erp:5432/portfolio',
     );
   });
@@ -234,7 +235,9 @@ describe('the Coda migration', () => {
     expect(coda.profiles).toEqual(['coda']);
     expect(coda.command).toEqual(['plan']);
     expect(coda.networks).toEqual(['portfolio-network']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
     expect(coda.environment?.CODA_API_TOKEN).toBe('${CODA_API_TOKEN:-}');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
     expect(coda.environment?.CODA_DOC_ID).toBe('${CODA_DOC_ID:-}');
     expect(coda.volumes).toEqual(['./coda/runs:/app/runs', './coda/snapshots:/app/snapshots']);
     expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });

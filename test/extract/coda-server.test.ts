@@ -94,7 +94,7 @@ describe('the fake Coda server', () => {
   it('rate-limits per sliding window, with or without Retry-After, and records every request', async () => {
     for (const retryAfter of ['seconds', 'http-date', 'none'] as const) {
       const server = await codaServer({ rateLimit: { requests: 2, windowMs: 60_000, retryAfter } });
-      const statuses = [];
+      const statuses: Awaited<ReturnType<typeof get>>[] = [];
       for (let i = 0; i < 3; i += 1) statuses.push(await get(server, DOC));
       expect(statuses.map((response) => response.status)).toEqual([200, 200, 429]);
       const header = statuses[2]?.headers.get('retry-after');

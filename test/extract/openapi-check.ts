@@ -95,9 +95,9 @@ export function checkAgainstSchema(given: Schema, value: unknown, root: OpenApiD
     return [`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(', ')}`];
   const problems: string[] = [];
   if (Array.isArray(value) && schema.items) {
-    value.forEach((item, index) =>
-      problems.push(...checkAgainstSchema(schema.items as Schema, item, root, `${at}[${index}]`)),
-    );
+    for (const [index, item] of value.entries()) {
+      problems.push(...checkAgainstSchema(schema.items as Schema, item, root, `${at}[${index}]`));
+    }
   }
   if (isObject(value)) {
     const properties = (schema.properties ?? {}) as Record<string, Schema>;

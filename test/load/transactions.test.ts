@@ -23,7 +23,7 @@ const load = async (overrides: Partial<RunOptions> & Pick<RunOptions, 'source'>)
     databaseUrl: db.url,
     mappings,
     mode: 'cutover',
-    runDir: path.join(workDir, `run-${(run += 1)}`),
+    runDir: path.join(workDir, `run-${++run}`),
     ...overrides,
   });
 

@@ -28,7 +28,7 @@ let mappings: LoadedMapping[];
 let runsDirs = 0;
 
 async function erp(args: string[], env: Record<string, string> = {}) {
-  const runs = path.join(workDir, `runs-${(runsDirs += 1)}`);
+  const runs = path.join(workDir, `runs-${++runsDirs}`);
   try {
     const { stdout } = await execute(
       process.execPath,

@@ -33,7 +33,7 @@ const run = (mode: RunMode) =>
     source: snapshot,
     mappings,
     mode,
-    runDir: path.join(workDir, `run-${(runs += 1)}`),
+    runDir: path.join(workDir, `run-${++runs}`),
   });
 const bodyJson = (report: RunReport) => `${JSON.stringify(splitReport(report).body, null, 2)}\n`;
 

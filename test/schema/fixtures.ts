@@ -191,7 +191,7 @@ const BASE_ROWS: Record<string, BaseRow> = {
 export async function baseRow(db: Queryable, table: string): Promise<Row> {
   const make = BASE_ROWS[table];
   if (!make) throw new Error(`no base row for ${table}`);
-  return make(db);
+  return await make(db);
 }
 
 /** Inserts a valid row (base values plus overrides) and returns it. */

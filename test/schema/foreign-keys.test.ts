@@ -89,7 +89,7 @@ afterAll(async () => {
 });
 
 async function deleteRow(table: string, id: unknown) {
-  return sql.query(`DELETE FROM ${qualified(table)} WHERE id = $1`, [id]);
+  return await sql.query(`DELETE FROM ${qualified(table)} WHERE id = $1`, [id]);
 }
 
 async function exists(table: string, row: Record<string, unknown>): Promise<boolean> {

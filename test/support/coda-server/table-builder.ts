@@ -74,6 +74,7 @@ export function tableDefiner(docId: string) {
     });
     const rows = entries.map((entry) => entry.row);
     const updatedAt = rows.reduce(
+      // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings; Math.max would turn them into NaN
       (latest, row) => (row.updatedAt > latest ? row.updatedAt : latest),
       spec.createdAt,
     );
