@@ -5,7 +5,6 @@
  * AUTHENTICATOR_PASSWORD in the environment take precedence, as in production.
  */
 import { withClient } from '../db/client.ts';
-import { freePort } from '../db/embedded.ts';
 import { loadOrCreateSecret } from '../db/secrets.ts';
 import type { DatabaseTarget } from '../db/target.ts';
 import { DEFAULT_JWT_AUDIENCE, SHARED_POSTGREST_SETTINGS } from './config.ts';
@@ -14,6 +13,7 @@ import { startPostgrest, type RunningPostgrest } from './postgrest.ts';
 import { setLoginRolePasswords } from './role-passwords.ts';
 import { AUTHENTICATOR_ROLE, LOGIN_ROLE_PASSWORD_VARIABLES } from './roles.ts';
 import { startSchemaProxy, type RunningProxy } from './schema-proxy.ts';
+import { freePort } from '../shared/ports.ts';
 
 const HOST = '127.0.0.1';
 

@@ -7,7 +7,7 @@ import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
-import { readPackageVersion } from '../version.ts';
+import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
   .name('erp')

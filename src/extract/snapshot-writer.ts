@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readPackageVersion } from '../version.ts';
+import { readPackageVersion } from '../shared/version.ts';
 import type { CodaClient } from './client.ts';
 import type { PublicApiTableReference } from './coda-api-types.ts';
 import { silentProgress, type ExtractProgress } from './progress.ts';

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { MappingError, type ColumnSpec, type LoadedMapping } from '../transform/mapping-spec.ts';
-import { readTargetTable, type TargetTable } from './catalog.ts';
+import { readTargetTable, type TargetTable } from '../catalog/target-tables.ts';
 
 export const PEOPLE_TABLE = 'erp.people';
 

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
-import { readPackageVersion } from '../version.ts';
+import { readPackageVersion } from '../shared/version.ts';
 import { backupErpSchema, type BackupResult } from './backup.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';

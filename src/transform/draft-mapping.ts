@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withClient } from '../db/client.ts';
 import type { PublicApiColumn } from '../extract/index.ts';
-import { listTargetTables, readTargetTable, type TargetTable } from '../load/catalog.ts';
+import { listTargetTables, readTargetTable, type TargetTable } from '../catalog/target-tables.ts';
 import type { ColumnSpec } from './mapping-spec.ts';
 
 export interface DraftTable {

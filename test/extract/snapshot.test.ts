@@ -11,7 +11,7 @@ import {
   type CodaRow,
   type ExtractProgress,
 } from '../../src/extract/index.ts';
-import { readPackageVersion } from '../../src/version.ts';
+import { readPackageVersion } from '../../src/shared/version.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
 import { syntheticTable } from '../support/coda-server/synthetic.ts';
 import { codaServer, tempDir, testClient, TOKEN } from './helpers.ts';
