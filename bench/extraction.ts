@@ -12,7 +12,7 @@ import { figure, type BenchConfig, type ExtractionResult } from './results.ts';
 const TOKEN = 'bench-token';
 
 /** The fastest the server allows: its requests per second times the rows of a full page. */
-export function ceilingRowsPerSecond(config: BenchConfig): number {
+function ceilingRowsPerSecond(config: BenchConfig): number {
   return (config.codaLimit.requests / (config.serverWindowMs / 1000)) * config.rowsPerPage;
 }
 

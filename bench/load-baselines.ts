@@ -18,8 +18,8 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 const run = promisify(execFile);
 const { escapeIdentifier: q } = pg;
 
-export const RAW_COPY_SCHEMA = 'bench_raw_copy';
-export const PGLOADER_SCHEMA = 'bench_pgloader';
+const RAW_COPY_SCHEMA = 'bench_raw_copy';
+const PGLOADER_SCHEMA = 'bench_pgloader';
 
 export interface ExportedTable {
   /** The erp table's name without its schema. */

@@ -28,7 +28,7 @@ function figureRows(
   });
 }
 
-export function renderMarkdown(results: BenchResults, notes: string[]): string {
+function renderMarkdown(results: BenchResults, notes: string[]): string {
   const { machine, config, sizes } = results;
   const scaled =
     config.timeScale === 1

@@ -37,11 +37,11 @@ const exec = promisify(execFile);
 const { escapeIdentifier: q } = pg;
 
 /** Coda's published limit for reads: 100 requests per 6 seconds per user. */
-export const CODA_READ_LIMIT = { requests: 100, windowMs: 6_000 };
+const CODA_READ_LIMIT = { requests: 100, windowMs: 6_000 };
 /** The extractor is told 95% of the server's limit: requests still arrive bunched up now and then. */
 const CLIENT_SHARE_OF_LIMIT = 0.95;
 const ROWS_PER_PAGE = 100;
-export const BENCH_MAPPINGS_DIR = fileURLToPath(new URL('mappings/', import.meta.url));
+const BENCH_MAPPINGS_DIR = fileURLToPath(new URL('mappings/', import.meta.url));
 
 export interface BenchOptions {
   taskRowSizes: number[];

@@ -48,7 +48,7 @@ export interface MigrationStatus {
   pending: MigrationFile[];
 }
 
-export class MigrationError extends Error {}
+class MigrationError extends Error {}
 
 /** Line endings are normalised so a checkout with CRLF does not look like an edit. */
 function checksum(sql: string): string {

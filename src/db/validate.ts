@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_DIR } from './migrations.ts';
 
-export const VALIDATION_SCRIPT = path.join(MIGRATIONS_DIR, 'validate_schema.sql');
+const VALIDATION_SCRIPT = path.join(MIGRATIONS_DIR, 'validate_schema.sql');
 
 export interface ValidationResult {
   ok: boolean;

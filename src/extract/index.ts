@@ -33,9 +33,8 @@ export {
   type ExtractProgress,
   type TableSummary,
 } from './progress.ts';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+export type { RetryPolicy } from './retry-policy.ts';
 export {
-  MANIFEST_FILE,
   SNAPSHOT_FORMAT_VERSION,
   type SnapshotManifest,
   type SnapshotTable,

@@ -21,7 +21,7 @@ import {
 } from './snapshot-format.ts';
 import { systemClock, type Clock } from './timing.ts';
 
-export const TOOL_NAME = 'postgres-erp';
+const TOOL_NAME = 'postgres-erp';
 
 export interface ExtractOptions {
   client: CodaClient;

@@ -74,7 +74,7 @@ function isConnectionLoss(error: unknown, client: pg.Client): boolean {
   return lostConnections.has(client) || /^57P0/.test((error as { code?: string }).code ?? '');
 }
 
-export function tableCounts(
+function tableCounts(
   report: RunReport,
 ): Record<string, { read: number; inserted: number; updated: number; unchanged: number; rejected: number }> {
   return Object.fromEntries(

@@ -44,14 +44,14 @@ export function containsNul(value: unknown): boolean {
   return isObject(value) && Object.values(value).some(containsNul);
 }
 
-export function isEmptyCell(value: unknown): boolean {
+function isEmptyCell(value: unknown): boolean {
   if (value === '' || value === null || value === undefined) return true;
   if (typeof value === 'string') return stripCodeFence(value).trim() === '';
   return Array.isArray(value) && value.every(isEmptyCell);
 }
 
 /** How a value is named in a reason: short, recognisable, and never a wall of JSON. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length > 60 ? `"${value.slice(0, 57)}…"` : `"${value}"`;
   if (Array.isArray(value)) return `a list of ${value.length} values`;
   if (isObject(value)) {

@@ -52,7 +52,7 @@ const SYNONYMS: Record<string, string[]> = {
   run_id: ['run_identifier'],
 };
 
-export function snakeCase(name: string): string {
+function snakeCase(name: string): string {
   return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -63,7 +63,7 @@ export function snakeCase(name: string): string {
 }
 
 /** The erp table a Coda table most likely fills, by name. */
-export function suggestTarget(tableName: string, targets: string[]): string | undefined {
+function suggestTarget(tableName: string, targets: string[]): string | undefined {
   const wanted = snakeCase(tableName);
   return (
     targets.find((target) => target === `erp.${wanted}`) ??
@@ -127,11 +127,7 @@ function selectOptions(column: PublicApiColumn): string[] {
   );
 }
 
-export function draftMapping(
-  table: DraftTable,
-  target: TargetTable | undefined,
-  allTables: DraftTable[],
-): string {
+function draftMapping(table: DraftTable, target: TargetTable | undefined, allTables: DraftTable[]): string {
   const lines = [
     `# Draft mapping for the Coda table "${table.name}", written by \`erp mappings draft\`.`,
     '# Review every line: columns are keyed by Coda column id (renames do not break them), the names',

@@ -85,7 +85,7 @@ const targetColumnName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
 
-export const mappingSpecSchema = z.strictObject({
+const mappingSpecSchema = z.strictObject({
   coda: z.strictObject({
     table: codaTableId,
     /** The table's name when the file was written, for humans. */

@@ -187,7 +187,7 @@ function emptyResult(column: ColumnSpec): PgValue {
  * The transform of one table's rows, prepared once per table: which cells to read, and the name
  * each Coda column goes by in a reason.
  */
-export function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
+function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
   const { spec } = context.mapping;
   const columnsById = new Map(context.table.columns.map((column) => [column.id, column]));
   const targets = Object.entries(spec.columns).map(([target, column]) => ({

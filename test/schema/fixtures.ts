@@ -15,7 +15,7 @@ export interface Queryable {
   ): Promise<pg.QueryResult<R>>;
 }
 
-export const ERP_TABLES = [
+const ERP_TABLES = [
   'erp.people',
   'erp.organizations',
   'erp.projects',
@@ -32,7 +32,7 @@ export const ERP_TABLES = [
   'erp.deliverables',
 ] as const;
 
-export const AGENT_TABLES = [
+const AGENT_TABLES = [
   'agent.client_profiles',
   'agent.memory_entries',
   'agent.memory_facts',

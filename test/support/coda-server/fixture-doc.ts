@@ -63,7 +63,7 @@ const priya = person('Priya Raman', 'priya@brightline.consulting');
 const tomas = person('Tomás Herrera', 'tomas@brightline.consulting');
 const lena = person('Lena Fischer');
 
-export const peopleTable = defineTable({
+const peopleTable = defineTable({
   id: 'grid-pE0pl3Zq1',
   name: 'People',
   createdAt: '2023-01-09T15:02:11.000Z',
@@ -192,7 +192,7 @@ export const peopleTable = defineTable({
   ],
 });
 
-export const organizationsTable = defineTable({
+const organizationsTable = defineTable({
   id: 'grid-0rgS4nTx2',
   name: 'Organizations',
   createdAt: '2023-01-09T15:20:45.000Z',
@@ -301,7 +301,7 @@ export const organizationsTable = defineTable({
   ],
 });
 
-export const venturesTable = defineTable({
+const venturesTable = defineTable({
   id: 'grid-V3ntUr5s3',
   name: 'Ventures',
   createdAt: '2023-01-10T09:00:00.000Z',
@@ -408,7 +408,7 @@ export const venturesTable = defineTable({
   ],
 });
 
-export const serviceBlueprintsTable = defineTable({
+const serviceBlueprintsTable = defineTable({
   id: 'grid-SbPr1nT54',
   name: 'Service Blueprints',
   createdAt: '2023-02-01T10:30:00.000Z',
@@ -538,7 +538,7 @@ export const serviceBlueprintsTable = defineTable({
   ],
 });
 
-export const workflowsTable = defineTable({
+const workflowsTable = defineTable({
   id: 'grid-W0rkF1ow5',
   name: 'Workflows',
   createdAt: '2023-02-03T11:00:00.000Z',
@@ -700,7 +700,7 @@ export const workflowsTable = defineTable({
   ],
 });
 
-export const processTemplatesTable = defineTable({
+const processTemplatesTable = defineTable({
   id: 'grid-PrT3mpL86',
   name: 'Process Templates',
   createdAt: '2023-02-10T08:45:00.000Z',
@@ -1063,7 +1063,7 @@ export const projectsTable = defineTable({
   ],
 });
 
-export const activeProjectsView = projectsTable.view({
+const activeProjectsView = projectsTable.view({
   id: 'table-AcTPrj018',
   name: 'Active Projects',
   columns: ['name', 'owner', 'status', 'endDate'],

@@ -36,7 +36,7 @@ import type {
 import { docBrowserLink, rowBrowserLink, tableBrowserLink } from './links.ts';
 import { formatValue, type ValueFormat } from './value-formats.ts';
 
-export const API_BASE_PATH = '/apis/v1';
+const API_BASE_PATH = '/apis/v1';
 const DEFAULT_PAGE_SIZE = 25;
 /** Documented for the columns endpoint; the others have no published maximum. */
 const MAX_COLUMN_PAGE_SIZE = 100;

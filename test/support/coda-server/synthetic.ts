@@ -95,10 +95,10 @@ function day(offsetDays: number): string {
   return `${new Date(START_MS + offsetDays * 86_400_000).toISOString().slice(0, 10)}T00:00:00.000-08:00`;
 }
 
-export const SYNTHETIC_DOC_ID = 'bEnchD0c5yn';
+const SYNTHETIC_DOC_ID = 'bEnchD0c5yn';
 
 /** Table and column ids of the synthetic doc, as bench/mappings/*.yaml name them. */
-export const SYNTHETIC_TABLES = {
+const SYNTHETIC_TABLES = {
   people: { id: 'grid-BnchPe0pl', name: 'People' },
   projects: { id: 'grid-BnchPr0js', name: 'Projects' },
   engagements: { id: 'grid-BnchEngmt', name: 'Engagements' },

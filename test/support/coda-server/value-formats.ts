@@ -16,7 +16,7 @@ function plainText(text: string): string {
   return /^```[\s\S]*```$/.test(text) ? text.slice(3, -3) : text;
 }
 
-export function displayValue(value: CodaKnownSingleValue): PublicApiScalarValue {
+function displayValue(value: CodaKnownSingleValue): PublicApiScalarValue {
   if (typeof value === 'string') return plainText(value);
   if (typeof value !== 'object') return value;
   switch (value['@type']) {
