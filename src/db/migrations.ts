@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { withClient } from './client.ts';
+import { splitStatements } from './sql-statements.ts';
 import { PG_MIGRATE_LOCK_ID, runner, type MigrationBuilder } from 'node-pg-migrate';
 
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
@@ -29,6 +30,17 @@ export const BOOKKEEPING_SCHEMA = 'pipeline';
 const APPLIED_TABLE = 'schema_migrations';
 const CHECKSUM_TABLE = 'schema_migration_checksums';
 const MIGRATION_FILE = /^\d+_[a-z0-9_]+\.sql$/;
+/**
+ * First line of a file whose statements cannot run in a transaction (CREATE INDEX CONCURRENTLY):
+ * the runner sends them one by one, each committed on its own. See docs/MIGRATIONS.md.
+ */
+export const NO_TRANSACTION_MARKER = '-- erp:no-transaction';
+/**
+ * How long any migration statement waits for a lock before failing, so a migration queued behind
+ * a long transaction fails fast instead of blocking every query queued behind it. Files set it
+ * too (so they behave the same under plain psql); this default covers every file.
+ */
+const LOCK_TIMEOUT = '5s';
 
 export interface MigrationFile {
   name: string;
@@ -53,6 +65,10 @@ class MigrationError extends Error {}
 /** Line endings are normalised so a checkout with CRLF does not look like an edit. */
 function checksum(sql: string): string {
   return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+export function runsOutsideTransaction(file: Pick<MigrationFile, 'sql'>): boolean {
+  return file.sql.split('\n', 1)[0]?.trim() === NO_TRANSACTION_MARKER;
 }
 
 export async function readMigrationFiles(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
@@ -148,6 +164,8 @@ export async function migrate(
         `COMMENT ON TABLE ${checksumTable} IS 'sha256 of each applied migration file, written in the same transaction as the migration; a mismatch means the file was edited after it was applied.'`,
       );
       refuseEdited(compare(files, await readApplied(client)), dir);
+      // After the advisory lock: lock_timeout would otherwise cut short the wait for another runner.
+      await client.query(`SET lock_timeout = ${quoteLiteral(LOCK_TIMEOUT)}`);
 
       const ran = await runner({
         dbClient: client,
@@ -171,7 +189,10 @@ export async function migrate(
                   filePaths: [filePath],
                   actions: {
                     up: (pgm: MigrationBuilder) => {
-                      pgm.sql(file.sql);
+                      if (runsOutsideTransaction(file)) {
+                        pgm.noTransaction();
+                        for (const statement of splitStatements(file.sql)) pgm.sql(statement);
+                      } else pgm.sql(file.sql);
                       pgm.sql(
                         `INSERT INTO ${checksumTable} (name, sha256) VALUES (${quoteLiteral(file.name)}, ${quoteLiteral(file.sha256)})`,
                       );

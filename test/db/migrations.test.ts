@@ -4,7 +4,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
-import { migrate, migrationStatus, readMigrationFiles } from '../../src/db/migrations.ts';
+import {
+  migrate,
+  migrationStatus,
+  NO_TRANSACTION_MARKER,
+  readMigrationFiles,
+} from '../../src/db/migrations.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 
 const databases: TestDatabase[] = [];
@@ -111,6 +116,52 @@ describe('the migration runner', () => {
     const file = path.join(dir, '002_second.sql');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
     expect((await migrate(db.url, { dir })).applied).toEqual([]);
+  });
+
+  it('runs a file marked erp:no-transaction statement by statement, so CREATE INDEX CONCURRENTLY works', async () => {
+    const db = await emptyDatabase();
+    const index = [
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS things_id_desc ON demo.things (id DESC);',
+      "COMMENT ON INDEX demo.things_id_desc IS 'newest first; a semicolon; in a string';",
+    ].join('\n');
+    await writeFile(path.join(dir, '003_index.sql'), `SET lock_timeout = '5s';\n${index}\n`);
+    await expect(migrate(db.url, { dir })).rejects.toThrow(/cannot run inside a transaction block/);
+
+    await writeFile(
+      path.join(dir, '003_index.sql'),
+      `${NO_TRANSACTION_MARKER}\nSET lock_timeout = '5s';\n${index}\n`,
+    );
+    expect((await migrate(db.url, { dir })).applied).toEqual(['003_index']);
+    const { rows } = await db.query(
+      `SELECT i.indisvalid AS valid, obj_description(i.indexrelid, 'pg_class') AS comment
+         FROM pg_index i WHERE i.indexrelid = 'demo.things_id_desc'::regclass`,
+    );
+    expect(rows).toEqual([{ valid: true, comment: 'newest first; a semicolon; in a string' }]);
+    expect((await migrate(db.url, { dir })).applied).toEqual([]);
+    const status = await migrationStatus(db.url, dir);
+    expect(status.applied.map((migration) => [migration.name, migration.state])).toContainEqual([
+      '003_index',
+      'ok',
+    ]);
+  });
+
+  it('gives up on a lock held elsewhere after lock_timeout, even when the file does not set it', async () => {
+    const db = await emptyDatabase();
+    await migrate(db.url, { dir });
+    await writeFile(path.join(dir, '003_column.sql'), 'ALTER TABLE demo.things ADD COLUMN label text;\n');
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE demo.things IN ACCESS SHARE MODE');
+      const started = Date.now();
+      await expect(migrate(db.url, { dir })).rejects.toThrow(/lock timeout/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect((await migrate(db.url, { dir })).applied).toEqual(['003_column']);
   });
 
   it('lets only one of two concurrent runners apply', async () => {
