@@ -323,14 +323,30 @@ describe('allowed input next to the refusals', () => {
   });
 
   it('status values mapped from Coda are accepted', async () => {
-    await create(sql, 'erp.service_blueprints', { status: 'deprecated' });
-    await create(sql, 'erp.workflows', { automation_status: 'semi_automated' });
-    await create(sql, 'erp.projects', { status: 'active', start_date: '2024-01-01', end_date: '2024-01-01' });
-    await create(sql, 'erp.tasks', { status: 'active', priority: 'urgent' });
+    const blueprint = await create(sql, 'erp.service_blueprints', { status: 'deprecated' });
+    expect(blueprint.status).toBe('deprecated');
+    const workflow = await create(sql, 'erp.workflows', { automation_status: 'semi_automated' });
+    expect(workflow.automation_status).toBe('semi_automated');
+    const project = await create(sql, 'erp.projects', {
+      status: 'active',
+      start_date: '2024-01-01',
+      end_date: '2024-01-01',
+    });
+    expect(project.status).toBe('active');
+    const task = await create(sql, 'erp.tasks', { status: 'active', priority: 'urgent' });
+    expect([task.status, task.priority]).toEqual(['active', 'urgent']);
   });
 
   it('a memory fact key is unique per client, not globally', async () => {
     await create(sql, 'agent.memory_facts', { client_id: 'client_x', fact_key: 'language' });
-    await create(sql, 'agent.memory_facts', { client_id: 'client_y', fact_key: 'language' });
+    const otherClient = await create(sql, 'agent.memory_facts', {
+      client_id: 'client_y',
+      fact_key: 'language',
+    });
+    expect([otherClient.client_id, otherClient.fact_key]).toEqual(['client_y', 'language']);
+    const sameClient = await pgError(
+      create(sql, 'agent.memory_facts', { client_id: 'client_x', fact_key: 'language' }),
+    );
+    expect(sameClient.constraint).toBe('memory_facts_client_id_fact_key_key');
   });
 });
