@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANONYMOUS_ROLE,
   API_ROLES,
   AUTHENTICATOR_ROLE,
   JWT_ROLES,
@@ -79,8 +80,13 @@ describe('the roles in the catalog', () => {
     });
   });
 
-  it('the JWT roles the CLI offers are the ones the migration grants to authenticator', () => {
-    expect(API_ROLES.filter((role) => role in JWT_ROLES)).toEqual(Object.keys(JWT_ROLES));
+  it('the JWT roles the CLI offers are the ones the migration grants to authenticator', async () => {
+    const { rows } = await db.query<{ rolname: string }>(
+      `SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
+        WHERE r.rolname = $1 AND g.rolname <> $2 ORDER BY 1`,
+      [AUTHENTICATOR_ROLE, ANONYMOUS_ROLE],
+    );
+    expect(rows.map((row) => row.rolname)).toEqual(Object.keys(JWT_ROLES).sort());
   });
 
   it('no API or service role can use the pipeline schema, or create anything in public (which is empty)', async () => {
@@ -166,7 +172,7 @@ describe('the direct service logins', () => {
   it('memory_gateway keeps memory for every client, and removes expired entries', async () => {
     await as('memory_gateway', async (client) => {
       await client.query(
-        `INSERT INTO agent.memory_entries (client_id, content, ttl_minutes) VALUES ('alice', 'note', 1), ('bob', 'note', 1)`,
+        `INSERT INTO agent.memory_entries (client_id, content, ttl_minutes) VALUES ('alice', 'note', 1), ('bob', 'note', 1440)`,
       );
       await client.query(`INSERT INTO agent.memory_facts (client_id, fact_key, fact_value) VALUES ('alice', 'tz', 'UTC')
                           ON CONFLICT (client_id, fact_key) DO UPDATE SET fact_value = excluded.fact_value`);
@@ -179,10 +185,17 @@ describe('the direct service logins', () => {
       );
       const seen = await client.query(`SELECT DISTINCT client_id FROM agent.memory_entries ORDER BY 1`);
       expect(seen.rows.map((row) => row.client_id)).toEqual(['alice', 'bob']);
-      await client.query(`DELETE FROM agent.memory_entries WHERE client_id = 'bob'`);
     });
+    // Alice's one-minute entry was written an hour ago; Bob's lasts a day.
+    await db.query(
+      `UPDATE agent.memory_entries SET created_at = now() - interval '1 hour' WHERE client_id = 'alice'`,
+    );
+    const removed = await as('memory_gateway', (client) =>
+      client.query(`DELETE FROM agent.memory_entries WHERE expires_at <= now() RETURNING client_id`),
+    );
+    expect(removed.rows).toEqual([{ client_id: 'alice' }]);
     expect((await db.query(`SELECT client_id FROM agent.memory_entries`)).rows).toEqual([
-      { client_id: 'alice' },
+      { client_id: 'bob' },
     ]);
   });
 
