@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
@@ -12,6 +13,8 @@ import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-sp
 import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
+
+const { escapeIdentifier } = pg;
 
 let db: TestDatabase;
 let workDir: string;
@@ -77,10 +80,56 @@ describe('a cutover of the fixture doc', () => {
   });
 
   it('matches Person values to the People table by email, then by name', async () => {
-    const { rows } = await db.query<{ full_name: string; email: string | null }>(
-      `SELECT p.full_name, p.email FROM erp.ventures v JOIN erp.people p ON p.id = v.owner_person_id ORDER BY 1`,
-    );
-    expect(rows.map((row) => row.full_name)).toContain('Lena Fischer');
+    // What the fixture says: each Person cell names the People row with its email (any case),
+    // or, for a person Coda gives without email, the People row with exactly that name.
+    const peopleMapping = mappings.find((mapping) => mapping.spec.target === 'erp.people')?.spec;
+    const columnId = (column: string) => {
+      const spec = peopleMapping?.columns[column];
+      return spec && 'from' in spec ? spec.from : '';
+    };
+    const peopleTable = fixtureDoc.tables.find((table) => table.id === peopleMapping?.coda.table);
+    if (!peopleTable) throw new Error('the fixture has no table the people mapping reads');
+    const people = Array.from({ length: peopleTable.rowCount }, (_, index) => {
+      const { values } = peopleTable.rowAt(index);
+      return {
+        name: String(values[columnId('full_name')]),
+        email: String(values[columnId('email')] ?? '') || null,
+      };
+    });
+    const expected: Record<string, { full_name: string; email: string | null }> = {};
+    const actual: typeof expected = {};
+    for (const { spec } of mappings) {
+      const table = fixtureDoc.tables.find((candidate) => candidate.id === spec.coda.table);
+      for (const [target, column] of Object.entries(spec.columns)) {
+        if (column.as !== 'person' || !table) continue;
+        for (let index = 0; index < table.rowCount; index += 1) {
+          const row = table.rowAt(index);
+          const value = row.values[column.from] as { name?: string; email?: string } | '';
+          if (!value) continue;
+          const match = value.email
+            ? people.find((person) => person.email?.toLowerCase() === value.email?.toLowerCase())
+            : people.find((person) => person.name === value.name);
+          expected[`${spec.target}.${target} ${row.id}`] = {
+            full_name: match?.name ?? '?',
+            email: match?.email ?? null,
+          };
+        }
+        const { rows } = await db.query<{ row_id: string; full_name: string; email: string | null }>(
+          `SELECT l.coda_row_id AS row_id, p.full_name, p.email
+             FROM pipeline.coda_lineage l
+             JOIN ${spec.target.split('.').map(escapeIdentifier).join('.')} t ON t.id = l.target_id
+             JOIN erp.people p ON p.id = t.${escapeIdentifier(target)}
+            WHERE l.target_table = $1 AND l.coda_table_id = $2`,
+          [spec.target, spec.coda.table],
+        );
+        for (const row of rows)
+          actual[`${spec.target}.${target} ${row.row_id}`] = { full_name: row.full_name, email: row.email };
+      }
+    }
+    const matchedBy = Object.values(expected).map((person) => (person.email ? 'email' : 'name'));
+    expect(new Set(matchedBy)).toEqual(new Set(['email', 'name']));
+    expect(actual).toEqual(expected);
+    // Matched people are not created again: erp.people holds the People rows and the new ones only.
     expect(await count('erp.people')).toBe(
       first.tables.find((table) => table.target === 'erp.people')!.inserted.length +
         first.tables.reduce((sum, table) => sum + table.peopleCreated, 0),
