@@ -85,7 +85,10 @@ describe('erp reconcile', () => {
     const result = await erp(['reconcile', '--snapshot', snapshot.dir]);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/Postgres matches Coda: every row and every total agrees\./);
-    expect(result.output).toMatch(/erp\.tasks +\| +24 \| +24 \| +24 \| +0 \| +0 \| +0 \| +0 \|/);
+    const tasks = tasksTable.rows.length;
+    expect(result.output).toMatch(
+      new RegExp(`erp\\.tasks +\\| +${tasks} \\| +${tasks} \\| +${tasks} \\| +0 \\| +0 \\| +0 \\| +0 \\|`),
+    );
     const reports = await reportsIn(result.runs);
     expect(JSON.parse(reports['report.json']!)).toMatchObject({
       mode: 'reconcile',
@@ -116,7 +119,14 @@ describe('erp reconcile', () => {
     expect(json.outcome).toBe('differences');
     expect(
       json.reconciliation.tables.find((table: { target: string }) => table.target === 'erp.projects'),
-    ).toMatchObject({ codaRows: 12, postgresRows: 12, matched: 11, differ: 1, missing: 0, extra: 0 });
+    ).toMatchObject({
+      codaRows: projectsTable.rows.length,
+      postgresRows: projectsTable.rows.length,
+      matched: projectsTable.rows.length - 1,
+      differ: 1,
+      missing: 0,
+      extra: 0,
+    });
     const { rows } = await db.query(`SELECT mode, outcome FROM pipeline.runs ORDER BY id DESC LIMIT 1`);
     expect(rows[0]).toEqual({ mode: 'reconcile', outcome: 'differences' });
   });
@@ -150,18 +160,21 @@ describe('reconciliation', () => {
       [task.id],
     );
     await db.query(`INSERT INTO erp.tasks (title) VALUES ('Typed straight into Postgres')`);
+    const deleted = tasksTable.rows.find((row) => row.id === 'i-kTask024Z')!;
     await db.query(
-      `DELETE FROM erp.tasks WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = 'i-kTask024Z')`,
+      `DELETE FROM erp.tasks WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = $1)`,
+      [deleted.id],
     );
     const before = (await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n;
 
     const report = await reconcile();
     expect(report.outcome).toBe('differences');
     const tasks = report.reconciliation!.tables.find((table) => table.target === 'erp.tasks')!;
+    // One row deleted and one typed in: Postgres holds as many rows as Coda; two of them differ in kind.
     expect(tasks).toMatchObject({
-      codaRows: 24,
-      postgresRows: 24,
-      matched: 22,
+      codaRows: tasksTable.rows.length,
+      postgresRows: tasksTable.rows.length,
+      matched: tasksTable.rows.length - 2,
       differ: 1,
       missing: 1,
       extra: 1,
@@ -171,7 +184,9 @@ describe('reconciliation', () => {
       { targetId: expect.any(String), label: 'Typed straight into Postgres' },
     ]);
     const hours = report.reconciliation!.totals.find((total) => total.label === 'Estimated hours of tasks')!;
-    expect(Number(hours.postgres) - Number(hours.coda)).toBe(10 - 3);
+    // 9 hours became 19 in Postgres; the deleted task's hours are gone from Postgres only.
+    const deletedHours = Number(deleted.values[tasksTable.columnIds.estimatedHours] || 0);
+    expect(Number(hours.postgres) - Number(hours.coda)).toBe(19 - 9 - deletedHours);
     expect(report.outcomeNote).toContain(
       `Estimated hours of tasks: ${hours.coda} in Coda, ${hours.postgres} in Postgres`,
     );

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { formatTerminalReport } from '../../src/report/terminal.ts';
 import { writeRunReports } from '../../src/report/write.ts';
-import { loadMappings } from '../../src/transform/mapping-spec.ts';
+import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, offersTable, projectsTable } from '../support/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
@@ -31,6 +31,7 @@ const IMAGE_STATUS = '<img src=x onerror=alert(1)>';
 
 let db: TestDatabase;
 let workDir: string;
+let mappings: LoadedMapping[];
 let report: RunReport;
 let htmlFile: string;
 let html: string;
@@ -38,6 +39,7 @@ let html: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-report-html-'));
+  mappings = await loadMappings();
   const source = await snapshotOf(fixtureDoc, workDir, (server) => {
     server.editRow(projectsTable.id, 'i-jNwDisc1A', { [projectsTable.columnIds.name]: SCRIPT_NAME });
     server.editRow(offersTable.id, 'i-fRetain5E', { [offersTable.columnIds.status]: IMAGE_STATUS });
@@ -45,7 +47,7 @@ beforeAll(async () => {
   report = await runLoad({
     databaseUrl: db.url,
     source,
-    mappings: await loadMappings(),
+    mappings,
     mode: 'plan',
     runDir: workDir,
   });
@@ -109,15 +111,19 @@ describe('report.html', () => {
         expect(requested).toEqual([pathToFileURL(htmlFile).href]);
         expect(dialogs).toEqual([]);
 
+        // An empty database: every row of the doc would be inserted, except the offer with the odd status.
+        const rowsInDoc = fixtureDoc.tables
+          .filter((table) => mappings.some((mapping) => mapping.spec.coda.table === table.id))
+          .reduce((sum, table) => sum + table.rowCount, 0);
         await expect
           .poll(() => page.locator('.outcome h1').innerText())
           .toBe(
-            'Dry run: nothing was written. A cutover now would insert 110 row(s), change 0, leave 0 unchanged and reject 1.',
+            `Dry run: nothing was written. A cutover now would insert ${rowsInDoc - 1} row(s), change 0, leave 0 unchanged and reject 1.`,
           );
         const cards = await page.locator('.card').allInnerTexts();
         expect(cards.map((card) => card.replace(/\s+/g, ' '))).toEqual([
-          '111 read',
-          '110 inserted',
+          `${rowsInDoc} read`,
+          `${rowsInDoc - 1} inserted`,
           '0 updated',
           '0 unchanged',
           '1 rejected',
