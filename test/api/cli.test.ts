@@ -2,12 +2,11 @@
  * `erp token`, `erp set-role-passwords` and `erp api` as a user runs them: a child process,
  * real output, real exit codes.
  */
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JWT_AUDIENCE } from '../../src/api/config.ts';
-import { CLI, cliEnvironment as environment, erp } from '../support/cli.ts';
+import { erp, startErp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, TEST_JWT_SECRET, TEST_LOGIN_PASSWORDS } from './harness.ts';
 
@@ -100,12 +99,10 @@ describe('erp api', () => {
 
   it('serves until Ctrl-C, prints a curl command that works, and stops PostgREST', async () => {
     await db.query(`INSERT INTO erp.people (full_name) VALUES ('Curl Person')`);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'api'], {
-      env: environment({
-        ...SECRET_ENV,
-        DATABASE_URL: db.url,
-        AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS.authenticator,
-      }),
+    const { child } = startErp(['api'], {
+      ...SECRET_ENV,
+      DATABASE_URL: db.url,
+      AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS.authenticator,
     });
     let stdout = '';
     let stderr = '';

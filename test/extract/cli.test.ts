@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSnapshot } from '../../src/extract/index.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
-import { codaServer, readTree, runCli, startCli, tempDir, TOKEN, until, type CliResult } from './helpers.ts';
+import type { CliResult } from '../support/cli.ts';
+import { codaServer, readTree, runCli, startCli, tempDir, TOKEN, until } from './helpers.ts';
 
 const baseTables = fixtureDoc.tables.filter((table) => table.tableType === 'table');
 const totalRows = baseTables.reduce((sum, table) => sum + table.rowCount, 0);

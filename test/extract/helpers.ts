@@ -1,11 +1,11 @@
 /** Shared by the extract tests: fake servers that are always stopped, temporary folders, clocks, the CLI. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { CodaClient, systemClock, type Clock, type CodaClientOptions } from '../../src/extract/index.ts';
+import { type CliResult, startErp } from '../support/cli.ts';
 import { startCodaServer, type CodaServer, type CodaServerOptions } from '../support/coda-server/server.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,37 +69,19 @@ export function busiestWindow(times: number[], windowMs: number): number {
   return most;
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Starts `erp` as users run it, with only the Coda settings given here in its environment. */
-export function startCli(
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; result: Promise<CliResult> } {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('CODA_')),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...inherited, ...env },
+export function startCli(args: string[], env: Record<string, string>): ReturnType<typeof startErp> {
+  const inheritedCoda = Object.keys(process.env).filter((name) => name.startsWith('CODA_'));
+  const started = startErp(args, {
+    ...Object.fromEntries(inheritedCoda.map((name) => [name, undefined])),
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const result = new Promise<CliResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { child, result } = started;
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill();
     await result.catch(() => undefined);
   });
-  return { child, result };
+  return started;
 }
 
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {

@@ -2,11 +2,9 @@
  * `erp reconcile`: Coda against Postgres after a cutover, as the owner runs it (the CLI in a child
  * process), and the semantics behind it: matched, missing, extra, differ, business totals.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad } from '../../src/load/run.ts';
@@ -14,10 +12,10 @@ import { REPORT_FILES } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { FIXTURE_DOC_ID, fixtureDoc, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
 import { startCodaServer } from '../support/coda-server/server.ts';
+import { erp } from '../support/cli.ts';
 import { createTestDatabase, testCluster, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
 
-const execute = promisify(execFile);
 const TOKEN = 'tok_reconcile-secret-5b9e2a';
 const TAMPERED_PROJECT = 'i-jNwDisc1A';
 
@@ -27,23 +25,11 @@ let snapshot: Snapshot;
 let mappings: LoadedMapping[];
 let runsDirs = 0;
 
-async function erp(args: string[], env: Record<string, string> = {}) {
+/** `erp` against the test database, with a fresh runs folder; stdout then stderr as `output`. */
+async function erpWithRuns(args: string[], env: Record<string, string> = {}) {
   const runs = path.join(workDir, `runs-${++runsDirs}`);
-  try {
-    const { stdout } = await execute(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--runs', runs],
-      {
-        env: { ...process.env, DATABASE_URL: db.url, ...env },
-        cwd: path.resolve('.'),
-        maxBuffer: 10_000_000,
-      },
-    );
-    return { code: 0, output: stdout, runs };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, output: failed.stdout + failed.stderr, runs };
-  }
+  const result = await erp([...args, '--runs', runs], { DATABASE_URL: db.url, ...env });
+  return { code: result.code, output: result.stdout + result.stderr, runs };
 }
 
 /** The one run folder a command wrote, with its four reports. */
@@ -82,7 +68,7 @@ afterAll(async () => {
 
 describe('erp reconcile', () => {
   it('exits 0 when Postgres holds what Coda holds, and keeps its four reports', async () => {
-    const result = await erp(['reconcile', '--snapshot', snapshot.dir]);
+    const result = await erpWithRuns(['reconcile', '--snapshot', snapshot.dir]);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/Postgres matches Coda: every row and every total agrees\./);
     const tasks = tasksTable.rows.length;
@@ -104,7 +90,7 @@ describe('erp reconcile', () => {
       `UPDATE erp.projects SET name = 'Edited in Postgres' WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE coda_row_id = $1)`,
       [TAMPERED_PROJECT],
     );
-    const result = await erp(['reconcile', '--snapshot', snapshot.dir]);
+    const result = await erpWithRuns(['reconcile', '--snapshot', snapshot.dir]);
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(/Postgres does not match Coda: 1 difference\(s\) to check\./);
     expect(result.output).toMatch(/erp\.projects: 1 row\(s\) with fields that differ/);
@@ -134,7 +120,7 @@ describe('erp reconcile', () => {
   it('reads the live doc too, and writes no database password or Coda token into any report', async () => {
     const server = await startCodaServer({ token: TOKEN, doc: fixtureDoc });
     try {
-      const result = await erp(
+      const result = await erpWithRuns(
         ['reconcile', '--doc', FIXTURE_DOC_ID, '--out', path.join(workDir, 'live-snapshot')],
         { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN },
       );

@@ -1,35 +1,52 @@
-/** The `erp` command line run as a user runs it: a child process, real output, real exit status. */
-import { execFile } from 'node:child_process';
+/**
+ * The one way tests run the `erp` command line: as a user runs it, a child process with real
+ * output and a real exit status.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
-  code: number;
+  /** null when the process was ended by a signal. */
+  code: number | null;
   stdout: string;
   stderr: string;
 }
 
 /** This process's environment with `env` on top; an undefined value removes the variable. */
-export function cliEnvironment(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+function cliEnvironment(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const childEnv = { ...process.env, ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
   return childEnv;
 }
 
-export async function erp(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env: cliEnvironment(env),
-      cwd: REPO_ROOT,
-      maxBuffer: 50_000_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as CliResult;
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+/** Starts `erp`, for commands that run until stopped; `result` settles when it exits. */
+export function startErp(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): { child: ChildProcessWithoutNullStreams; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: cliEnvironment(env),
+    cwd: REPO_ROOT,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, result };
+}
+
+/** Runs `erp` to its end. */
+export function erp(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return startErp(args, env).result;
 }
