@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import { withClient } from './client.ts';
 import { MIGRATIONS_DIR } from './migrations.ts';
 
 const VALIDATION_SCRIPT = path.join(MIGRATIONS_DIR, 'validate_schema.sql');
@@ -17,16 +17,14 @@ export interface ValidationResult {
 
 export async function validateSchema(url: string): Promise<ValidationResult> {
   const sql = await readFile(VALIDATION_SCRIPT, 'utf8');
-  const client = new pg.Client({ connectionString: url });
-  const messages: string[] = [];
-  client.on('notice', (notice) => messages.push(notice.message ?? String(notice)));
-  await client.connect();
-  try {
-    await client.query(sql);
-    return { ok: true, messages };
-  } catch (error) {
-    return { ok: false, messages: [...messages, (error as Error).message] };
-  } finally {
-    await client.end();
-  }
+  return await withClient(url, async (client) => {
+    const messages: string[] = [];
+    client.on('notice', (notice) => messages.push(notice.message ?? String(notice)));
+    try {
+      await client.query(sql);
+      return { ok: true, messages };
+    } catch (error) {
+      return { ok: false, messages: [...messages, (error as Error).message] };
+    }
+  });
 }

@@ -2,7 +2,7 @@
  * The roles of migrations/003_api_roles.sql as the catalog shows them, and the two internal
  * services' direct logins doing exactly their work and nothing more.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANONYMOUS_ROLE,
@@ -12,6 +12,7 @@ import {
   SERVICE_LOGIN_ROLES,
   type LoginRole,
 } from '../../src/api/roles.ts';
+import { withClient } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, loginUrl } from './harness.ts';
 
@@ -126,15 +127,8 @@ describe('the roles in the catalog', () => {
 });
 
 describe('the direct service logins', () => {
-  async function as<T>(role: LoginRole, work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: loginUrl(role, db.name) });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.end();
-    }
-  }
+  const as = <T>(role: LoginRole, work: (client: pg.Client) => Promise<T>): Promise<T> =>
+    withClient(loginUrl(role, db.name), work);
   const refusal = (role: LoginRole, sql: string) =>
     as(role, (client) => client.query(sql)).then(
       () => 'allowed',

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
+import { withClient } from '../../src/db/client.ts';
 import { connectionUrl } from '../../src/db/target.ts';
 import { TEMPLATE_DATABASE, type TestCluster } from './cluster.ts';
 
@@ -35,14 +36,8 @@ function urlFor(database: string, who: 'owner' | 'superuser'): string {
   return connectionUrl({ user, password, host: cluster.host, port: cluster.port, database });
 }
 
-async function asSuperuser<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: urlFor('postgres', 'superuser') });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+function asSuperuser<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(urlFor('postgres', 'superuser'), work);
 }
 
 async function create(fromTemplate: boolean): Promise<TestDatabase> {
