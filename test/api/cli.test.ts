@@ -100,7 +100,7 @@ describe('erp api', () => {
 
   it('serves until Ctrl-C, prints a curl command that works, and stops PostgREST', async () => {
     await db.query(`INSERT INTO erp.people (full_name) VALUES ('Curl Person')`);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'api'], {
+    const child = spawn(process.execPath, [CLI, 'api'], {
       env: environment({
         ...SECRET_ENV,
         DATABASE_URL: db.url,

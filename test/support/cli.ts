@@ -2,9 +2,11 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { COMPILED_CLI } from '../../bench/cli-process.ts';
 
 const run = promisify(execFile);
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The compiled CLI, as `erp` runs it; global-setup builds it before any test runs. */
+export const CLI = COMPILED_CLI;
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
@@ -22,7 +24,7 @@ export function cliEnvironment(env: Record<string, string | undefined>): NodeJS.
 
 export async function erp(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
       env: cliEnvironment(env),
       cwd: REPO_ROOT,
       maxBuffer: 50_000_000,
