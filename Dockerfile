@@ -1,24 +1,35 @@
 # The erp command line for the droplet's one-shot jobs (compose.yaml: migrate, erp-cli,
 # coda-migration): migrations, role passwords, the Coda cutover. PostgREST has its own image.
+
+# Compiles src/ to dist/ (TypeScript is a dev dependency, so it stays in this stage).
+FROM node:20-alpine AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts: they only prepare the embedded Postgres for local use, never run here.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
 FROM node:20-alpine
 
 WORKDIR /app
 ENV NODE_ENV=production
 
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency: the CLI runs from its TypeScript sources, no build step.
-# No install scripts: they only prepare the embedded Postgres for local use, never run here.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 # pg_dump for the backup a cutover takes before it loads anything.
 RUN apk add --no-cache postgresql15-client
 
-COPY src ./src
+# dist/ sits where src/ would, so the CLI finds migrations/ and mappings/ next to it.
+COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY mappings ./mappings
 # Where a cutover keeps its snapshot, backup and reports (bind-mounted by compose.yaml).
 RUN mkdir -p runs snapshots && chown node:node runs snapshots
 
 USER node
-ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
+# Compiled JavaScript: no TypeScript compiler at every start.
+ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["--help"]

@@ -2,12 +2,14 @@
  * Runs the real `erp` CLI as a child process, as an owner would, and records how long it took
  * and its peak resident memory (VmHWM, the kernel's high-water mark of the resident set).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** What `erp` runs: src/ compiled by `npm run build`. */
+export const COMPILED_CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 /** VmHWM only grows, so polling misses at most what the last interval before exit added. */
 const MEMORY_POLL_MS = 20;
 
@@ -29,12 +31,24 @@ async function readPeakRss(pid: number): Promise<number | undefined> {
 }
 
 /**
- * `node --import tsx src/cli/main.ts …` directly (not bin/erp.js, which would add a parent
- * process), so the pid polled is the CLI's own. Fails with the CLI's stderr when it fails.
+ * Compiles src/ into dist/ as `npm run build` does (without npm's own start-up), so the bench and
+ * the tests never run JavaScript older than the sources.
+ */
+export function buildCli(): void {
+  execFileSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
+}
+
+/**
+ * `node dist/cli/main.js …` directly (as bin/erp.js runs it), so the pid polled is the CLI's own.
+ * Fails with the CLI's stderr when it fails.
  */
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [COMPILED_CLI, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

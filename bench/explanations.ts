@@ -56,7 +56,7 @@ export function explainTargets(results: BenchResults): string[] {
   }
   if (missed.has('peak CLI memory under 300 MB at the largest size')) {
     notes.push(
-      `Memory ${at}: \`erp --version\` alone peaks at ${(results.cliStartup.peakRssBytes / 2 ** 20).toFixed(0)} MB (Node, with tsx compiling the CLI). ` +
+      `Memory ${at}: \`erp --version\` alone peaks at ${(results.cliStartup.peakRssBytes / 2 ** 20).toFixed(0)} MB (Node and the compiled CLI). ` +
         'The rows stream, but a cutover keeps a summary of every inserted row for its reports, and V8 sizes its heap by the machine (24 GB here), so it collects the garbage of ' +
         'parsing and transforming late: the peak varies from run to run. Capping the heap (NODE_OPTIONS=--max-old-space-size=…) makes V8 collect sooner; ' +
         'the bench measures the CLI as shipped, without a cap.',

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres, SUPERUSER } from '../src/db/embedded.ts';
 import { connectionUrl, OWNER_ROLE } from '../src/db/target.ts';
+import { buildCli } from './cli-process.ts';
 import { explainTargets } from './explanations.ts';
 import { writeResults } from './report.ts';
 import { runBench } from './run-bench.ts';
@@ -36,6 +37,7 @@ if (!(timeScale >= 1)) throw new Error('--time-scale must be 1 or more');
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
 async function main(): Promise<void> {
+  buildCli();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bench-pg-'));
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bench-'));
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });

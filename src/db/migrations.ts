@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { withClient } from './client.ts';
 import { splitStatements } from './sql-statements.ts';
-import { PG_MIGRATE_LOCK_ID, runner, type MigrationBuilder } from 'node-pg-migrate';
+import type { MigrationBuilder } from 'node-pg-migrate';
 
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
 
@@ -149,6 +149,9 @@ export async function migrate(
   { dir = MIGRATIONS_DIR, log = () => {} }: { dir?: string; log?: (line: string) => void } = {},
 ): Promise<MigrateResult> {
   const files = await readMigrationFiles(dir);
+  // Loaded here, not at the top: node-pg-migrate takes a noticeable part of the CLI's start-up,
+  // and most commands never migrate.
+  const { PG_MIGRATE_LOCK_ID, runner } = await import('node-pg-migrate');
   const byPath = new Map(files.map((file) => [file.file, file]));
   return withClient(url, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [PG_MIGRATE_LOCK_ID]);

@@ -2,7 +2,7 @@
  * A read-only Coda API v1 client for extraction: the doc, its base tables, their columns and
  * their rows, every request through one rate-limited queue, retried where retrying can help.
  */
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import type { CodaRow, PublicApiColumn, PublicApiDoc, PublicApiTableReference } from './coda-api-types.ts';
 import { displayBaseUrl, formatRateLimit, type CodaConnection } from './config.ts';
@@ -60,7 +60,7 @@ export class CodaClient {
   readonly stats: CodaClientStats = { requests: 0, rateLimited: 0, transientFailures: 0 };
   /** The base URL without credentials, for messages and snapshots. */
   readonly baseUrl: string;
-  private readonly http: AxiosInstance;
+  private readonly http: Promise<AxiosInstance>;
   private readonly queue: RequestQueue;
   private readonly retry: RetryPolicy;
   private readonly clock: Clock;
@@ -76,16 +76,20 @@ export class CodaClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.rateLimitText = formatRateLimit(options.rateLimit);
     this.queue = new RequestQueue(options.rateLimit, this.clock);
-    this.http = axios.create({
-      baseURL: options.baseUrl,
-      timeout: this.timeoutMs,
-      headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
-      // The body is parsed here so that a malformed one is retried instead of arriving as a string.
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      // Statuses are classified here; axios would throw them with the request headers attached.
-      validateStatus: () => true,
-    });
+    // axios is loaded with the first request, not at start-up: it is a good part of the CLI's
+    // start-up time, and most commands never call Coda.
+    this.http = import('axios').then(({ default: axios }) =>
+      axios.create({
+        baseURL: options.baseUrl,
+        timeout: this.timeoutMs,
+        headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json' },
+        // The body is parsed here so that a malformed one is retried instead of arriving as a string.
+        responseType: 'text',
+        transformResponse: [(data: unknown) => data],
+        // Statuses are classified here; axios would throw them with the request headers attached.
+        validateStatus: () => true,
+      }),
+    );
   }
 
   /** The doc's metadata; refuses a doc that Coda says is over the API size limit. */
@@ -259,7 +263,7 @@ export class CodaClient {
     this.stats.requests += 1;
     let response: AxiosResponse<string>;
     try {
-      response = await this.http.get<string>(path, { params, signal });
+      response = await (await this.http).get<string>(path, { params, signal });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       return { kind: 'transient', problem: this.networkProblem(error) };
@@ -282,7 +286,10 @@ export class CodaClient {
 
   /** A description of a failure without a response, built from the error code only. */
   private networkProblem(error: unknown): string {
-    const code = axios.isAxiosError(error) ? error.code : undefined;
+    // An axios error carries the Node error code of the failed request.
+    const code = (error as { isAxiosError?: boolean; code?: string }).isAxiosError
+      ? (error as { code?: string }).code
+      : undefined;
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
       return `no answer within ${this.timeoutMs / 1_000} s`;
     if (code === 'ECONNRESET') return 'the connection was reset';

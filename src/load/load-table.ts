@@ -2,7 +2,9 @@
  * Loading one table, inside the caller's transaction:
  *
  *   1. stage: COPY the transformed rows into a temporary table shaped like the target;
- *   2. resolve: linked rows through the lineage map, people by email then exact name;
+ *   2. resolve: linked rows through the lineage map, people by email then exact name, and each
+ *      row's own erp row, all in ONE pass that writes the stage the later steps read (updating
+ *      the stage once per link would rewrite every row of it each time);
  *   3. check: rows that would break one of the target's CHECK constraints become rejects
  *      (evaluated with the constraint's own expression from the catalog), so one bad row does
  *      not abort the whole load;
@@ -77,8 +79,6 @@ export interface LoadContext {
 
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
 const refColumn = (column: string) => `_ref_${column}`;
-/** The distinct people of one Person column, while it is resolved. */
-const PERSON_REFS = 'person_refs';
 /** About 64 k characters of COPY text per write. */
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
@@ -91,23 +91,36 @@ export function targetSql(load: TableLoad): string {
   return `${q(load.target.schema)}.${q(load.target.table)}`;
 }
 
-async function createStage({ client }: LoadContext, load: TableLoad): Promise<void> {
-  const stage = q(stageName(load));
-  const columns = load.columns.map(q).join(', ');
+/** Where COPY writes the transformed rows, before step 2 resolves them into the stage. */
+function arrivalName(load: TableLoad): string {
+  return `arrival_${load.target.table}`;
+}
+
+/** The distinct people of one Person column, while they are resolved. */
+function personRefsName(reference: ReferenceColumn): string {
+  return `person_refs_${reference.column}`;
+}
+
+async function createArrival({ client }: LoadContext, load: TableLoad): Promise<void> {
+  const arrival = q(arrivalName(load));
+  const columns = valueColumnsOf(load).map(q).join(', ');
   // Same column types as the target, none of its constraints: constraints are checked in step 3.
   await client.query(
-    `CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`,
+    `CREATE TEMP TABLE ${arrival} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`,
   );
   const extra = [
-    `ADD COLUMN _coda_row_id text PRIMARY KEY`,
+    `ADD COLUMN _coda_row_id text NOT NULL`,
     `ADD COLUMN _row_name text`,
     `ADD COLUMN _browser_link text`,
     `ADD COLUMN _content_hash text NOT NULL`,
-    `ADD COLUMN _target_id bigint`,
-    `ADD COLUMN _is_new boolean NOT NULL DEFAULT false`,
     ...load.references.map((reference) => `ADD COLUMN ${q(refColumn(reference.column))} jsonb`),
   ];
-  await client.query(`ALTER TABLE ${stage} ${extra.join(', ')}`);
+  await client.query(`ALTER TABLE ${arrival} ${extra.join(', ')}`);
+}
+
+/** Mapped columns that hold a converted value, not a link. */
+function valueColumnsOf(load: TableLoad): string[] {
+  return load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
 }
 
 /** Streams transformed rows into the stage with COPY; returns the transform's rejects and how many rows were read. */
@@ -119,9 +132,7 @@ async function stageRows(
 ) {
   const rejects: Reject[] = [];
   let read = 0;
-  const valueColumns = load.columns.filter(
-    (column) => !load.references.some((reference) => reference.column === column),
-  );
+  const valueColumns = valueColumnsOf(load);
   const types = valueColumns.map((column) => load.target.columns.get(column)?.type ?? 'text');
   const copyColumns = [
     ...STAGE_COLUMNS,
@@ -164,7 +175,7 @@ async function stageRows(
     if (chunk) yield chunk;
   }
   const copy = context.client.query(
-    copyFrom(`COPY ${q(stageName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
+    copyFrom(`COPY ${q(arrivalName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
   );
   await pipeline(Readable.from(copyChunks()), copy);
   return { rejects, read };
@@ -177,7 +188,7 @@ async function stageRows(
  * link column into minutes. The stage's key column is enough to record the stage's row count.
  */
 async function refreshStatistics({ client }: LoadContext, load: TableLoad): Promise<void> {
-  await client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id)`);
+  await client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
   await client.query('ANALYZE pipeline.coda_lineage');
 }
 
@@ -223,26 +234,11 @@ function labelOf(load: TableLoad, column: string): string {
   return spec && spec.as !== 'constant' ? (spec.label ?? spec.from) : column;
 }
 
-async function resolveRowLinks(
-  context: LoadContext,
-  load: TableLoad,
-  reference: ReferenceColumn,
-): Promise<void> {
-  const [schema = '', table = ''] = reference.referencedTable.split('.');
-  await context.client.query(
-    `UPDATE ${q(stageName(load))} s SET ${q(reference.column)} = t.id
-       FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(table)} t ON t.id = l.target_id
-      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
-        AND l.coda_row_id = s.${q(refColumn(reference.column))} ->> 'rowId'`,
-    [context.docId, reference.codaTable, reference.referencedTable],
-  );
-}
-
 /**
  * Person cells, resolved once per distinct person rather than once per row: a table of 100k tasks
- * names a few dozen people. The distinct values go into PERSON_REFS, are matched there (by email,
- * then by exact name when exactly one person has it and no email says otherwise), unknown ones
- * are created when the mapping says so, and the ids are written back to the stage in one pass.
+ * names a few dozen people. The distinct values go into their own table, are matched there (by
+ * email, then by exact name when exactly one person has it and no email says otherwise), and
+ * unknown ones are created when the mapping says so; resolveIntoStage joins them to the rows.
  */
 async function resolvePeople(
   context: LoadContext,
@@ -250,11 +246,10 @@ async function resolvePeople(
   reference: ReferenceColumn,
   createUnknown: boolean,
 ): Promise<number> {
-  const stage = q(stageName(load));
   const ref = q(refColumn(reference.column));
-  const refs = q(PERSON_REFS);
+  const refs = q(personRefsName(reference));
   await context.client.query(
-    `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${stage} WHERE ${ref} IS NOT NULL`,
+    `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${q(arrivalName(load))} WHERE ${ref} IS NOT NULL`,
   );
   const match = async () => {
     await context.client.query(
@@ -271,11 +266,56 @@ async function resolvePeople(
   const created = createUnknown ? await createPeople(context, refs) : 0;
   // Only people just created can match now.
   if (created) await match();
-  await context.client.query(
-    `UPDATE ${stage} s SET ${q(reference.column)} = r.person_id FROM ${refs} r WHERE s.${ref} = r.ref AND r.person_id IS NOT NULL`,
-  );
-  await context.client.query(`DROP TABLE ${refs}`);
   return created;
+}
+
+/**
+ * Step 2 in one pass: the stage is the arrival with every link resolved (through the lineage of
+ * the linked table, or the people matched above) and each row's own erp row found through its
+ * lineage (_target_id, NULL for a row to insert).
+ */
+async function resolveIntoStage(context: LoadContext, load: TableLoad, table: TableContext['table']) {
+  const joins: string[] = [];
+  const params: unknown[] = [context.docId, table.id, load.target.name];
+  const resolved = new Map<string, string>();
+  for (const [index, reference] of load.references.entries()) {
+    const alias = q(`link_${index}`);
+    const ref = `a.${q(refColumn(reference.column))}`;
+    if (reference.kind === 'row') {
+      const [schema = '', linked = ''] = reference.referencedTable.split('.');
+      params.push(reference.codaTable, reference.referencedTable);
+      joins.push(
+        `LEFT JOIN (SELECT l.coda_row_id, t.id FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(linked)} t ON t.id = l.target_id
+                     WHERE l.coda_doc_id = $1 AND l.coda_table_id = $${params.length - 1} AND l.target_table = $${params.length}) ${alias}
+           ON ${alias}.coda_row_id = ${ref} ->> 'rowId'`,
+      );
+      resolved.set(reference.column, `${alias}.id`);
+    } else {
+      joins.push(`LEFT JOIN ${q(personRefsName(reference))} ${alias} ON ${alias}.ref = ${ref}`);
+      resolved.set(reference.column, `${alias}.person_id`);
+    }
+  }
+  const selected = [
+    ...load.columns.map((column) => `${resolved.get(column) ?? `a.${q(column)}`} AS ${q(column)}`),
+    ...STAGE_COLUMNS.map((column) => `a.${column}`),
+    ...load.references.map((reference) => `a.${q(refColumn(reference.column))}`),
+    'own.target_id AS _target_id',
+  ];
+  await context.client.query(
+    `CREATE TEMP TABLE ${q(stageName(load))} ON COMMIT DROP AS
+     SELECT ${selected.join(', ')}
+       FROM ${q(arrivalName(load))} a
+       ${joins.join('\n       ')}
+       LEFT JOIN (SELECT l.coda_row_id, t.id AS target_id FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
+                   WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3) own
+         ON own.coda_row_id = a._coda_row_id`,
+    params,
+  );
+  // The arrival and the people lists have served; a reconcile pass in the same transaction makes them again.
+  await context.client.query(
+    `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
+  );
+  await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 }
 
 /** People named in Person cells and found nowhere, added to erp.people with their lineage. */
@@ -369,21 +409,11 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   const columns = load.columns.map(q);
   const targetRow = `ROW(${columns.map((column) => `t.${column}`).join(', ')})`;
   const stageRow = `ROW(${columns.map((column) => `s.${column}`).join(', ')})`;
+  type Summary = { row_id: string; row_name: string; browser_link: string };
 
-  await context.client.query(
-    `UPDATE ${stage} s SET _target_id = t.id
-       FROM pipeline.coda_lineage l JOIN ${target} t ON t.id = l.target_id
-      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id`,
-    [context.docId, table.id, load.target.name],
-  );
-  const changed = await context.client.query<{
-    row_id: string;
-    row_name: string;
-    browser_link: string;
-    changed: string[];
-    before: Record<string, unknown>;
-    after: Record<string, unknown>;
-  }>(
+  const changed = await context.client.query<
+    Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
+  >(
     `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
             array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL) AS changed,
             to_jsonb(t) AS before, to_jsonb(s) AS after
@@ -397,25 +427,34 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
       `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
     );
   }
-  const inserted = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
-    `UPDATE ${stage} SET _target_id = nextval(pg_get_serial_sequence($1, 'id')), _is_new = true WHERE _target_id IS NULL
-     RETURNING _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link`,
-    [target],
+  // New rows get their ids, go into the target and into the lineage in one statement: one pass
+  // over the stage instead of an UPDATE that rewrites it and two more reads.
+  const inserted = await context.client.query<Summary>(
+    `WITH new_rows AS MATERIALIZED (
+       SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash
+         FROM ${stage} WHERE _target_id IS NULL),
+     into_target AS (INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT id, ${columns.join(', ')} FROM new_rows),
+     into_lineage AS (
+       INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
+       SELECT $2, $3, _coda_row_id, $4, id, _browser_link, _content_hash, $5, $5 FROM new_rows
+       ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
+         SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id)
+     SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link FROM new_rows`,
+    [target, context.docId, table.id, load.target.name, context.runId],
   );
-  await context.client.query(
-    `INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _target_id, ${columns.join(', ')} FROM ${stage} WHERE _is_new`,
-  );
-  await context.client.query(
-    `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
-     SELECT $1, $2, _coda_row_id, $3, _target_id, _browser_link, _content_hash, $4, $4 FROM ${stage} WHERE $5 OR _is_new
-     ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
-       SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id`,
-    [context.docId, table.id, load.target.name, context.runId, context.committing],
-  );
+  // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
+  if (context.committing) {
+    await context.client.query(
+      `UPDATE pipeline.coda_lineage l SET browser_link = s._browser_link, content_hash = s._content_hash, last_run_id = $4
+         FROM ${stage} s
+        WHERE s._target_id IS NOT NULL AND l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id`,
+      [context.docId, table.id, load.target.name, context.runId],
+    );
+  }
   const staged = Number(
     (await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0,
   );
-  const toSummary = (row: { row_id: string; row_name: string; browser_link: string }): RowSummary => ({
+  const toSummary = (row: Summary): RowSummary => ({
     rowId: row.row_id,
     rowName: row.row_name,
     browserLink: row.browser_link,
@@ -468,25 +507,29 @@ export async function loadTable(
   table: TableContext['table'],
   rows: AsyncIterable<CodaRow>,
 ): Promise<TableLoadReport> {
-  await createStage(context, load);
+  await createArrival(context, load);
   const { rejects, read } = await stageRows(context, load, table, rows);
   await refreshStatistics(context, load);
 
   let peopleCreated = 0;
-  const unresolved: UnresolvedReference[] = [];
-  const stagedProblems: StagedRowProblem[] = [];
+  const rejectsUnresolved = new Map<ReferenceColumn, boolean>();
   for (const reference of load.references) {
     // A person the mapping says to reject when unknown rejects the row even in an optional column.
     let rejectUnresolved = isRequired(load, reference.column);
-    if (reference.kind === 'row') {
-      await resolveRowLinks(context, load, reference);
-    } else {
+    if (reference.kind === 'person') {
       const spec = load.mapping.spec.columns[reference.column];
       const createUnknown =
         spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create';
       peopleCreated += await resolvePeople(context, load, reference, createUnknown);
       if (!createUnknown) rejectUnresolved = true;
     }
+    rejectsUnresolved.set(reference, rejectUnresolved);
+  }
+  await resolveIntoStage(context, load, table);
+
+  const unresolved: UnresolvedReference[] = [];
+  const stagedProblems: StagedRowProblem[] = [];
+  for (const [reference, rejectUnresolved] of rejectsUnresolved) {
     const settled = await settleUnresolved(context, load, reference, rejectUnresolved);
     if (rejectUnresolved) stagedProblems.push(...settled);
     else unresolved.push(...settled.map(({ value: _value, ...rest }) => rest));

