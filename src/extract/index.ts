@@ -46,5 +46,4 @@ export {
   type ExtractOptions,
   type ExtractResult,
 } from './snapshot-writer.ts';
-export { openCodaSource, type SourceOptions } from './source.ts';
 export { systemClock, type Clock, type Random } from './timing.ts';

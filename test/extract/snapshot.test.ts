@@ -4,7 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   extractSnapshot,
-  openCodaSource,
   readSnapshot,
   silentProgress,
   SNAPSHOT_FORMAT_VERSION,
@@ -278,17 +277,6 @@ describe('readSnapshot', () => {
     );
     expect(() => snapshot.rows('grid-Nope')).toThrow(
       /has no table grid-Nope; it has grid-pE0pl3Zq1 \(People\)/,
-    );
-  });
-
-  it('is what openCodaSource gives for --snapshot, and for a live read after extracting', async () => {
-    const server = await codaServer();
-    const outDir = path.join(await tempDir(), 'live');
-    const live = await openCodaSource({ client: testClient(server), docId: FIXTURE_DOC_ID, outDir });
-    const fromDisk = await openCodaSource({ snapshotDir: outDir });
-    expect(fromDisk.manifest()).toEqual(live.manifest());
-    expect(await collect(fromDisk.rows('grid-0fF3rs7kA'))).toEqual(
-      await collect(live.rows('grid-0fF3rs7kA')),
     );
   });
 });
