@@ -105,6 +105,22 @@ export type MappingSpec = z.output<typeof mappingSpecSchema>;
 export type ColumnSpec = MappingSpec['columns'][string];
 export type CodaColumnSpec = Exclude<ColumnSpec, { as: 'constant' }>;
 
+/** The Postgres column types each conversion can fill. */
+export const TARGET_TYPES: Record<Exclude<ColumnSpec['as'], 'constant'>, readonly string[]> = {
+  text: ['text', 'character varying'],
+  number: ['numeric', 'integer', 'bigint', 'smallint', 'real', 'double precision'],
+  currency: ['numeric'],
+  percent: ['numeric'],
+  date: ['date'],
+  datetime: ['timestamp with time zone'],
+  checkbox: ['boolean'],
+  select: ['text'],
+  tags: ['text[]'],
+  list: ['jsonb', 'text[]'],
+  person: ['bigint'],
+  lookup: ['bigint'],
+};
+
 export interface LoadedMapping {
   /** Path as given, for messages. */
   file: string;
