@@ -7,9 +7,12 @@ import type { TableLoadReport } from '../load/load-table.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
-import { writeDraftMappings, type DraftTable } from '../transform/draft-mapping.ts';
+import type { DraftTable } from '../draft/draft-mapping.ts';
+import { readMigratedSchema } from '../draft/target-schema.ts';
+import { writeDraftMappings } from '../draft/write-drafts.ts';
 import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
+import { assertMigrated } from '../db/migrations.ts';
 import { withDatabase, type DatabaseTarget } from '../db/target.ts';
 import { displayPath } from './extract-commands.ts';
 
@@ -46,6 +49,7 @@ export async function runMigration(
   mode: RunMode,
   options: RunCommandOptions,
 ): Promise<RunReport> {
+  await assertMigrated(target.url, target.label);
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
   const runDir = runDirectory(options.runs, mode, new Date());
@@ -151,26 +155,43 @@ export function registerMigrationCommands(program: Command): void {
     mappings
       .command('draft')
       .description(
-        'write draft mapping files for the named tables, keyed by column id, with suggested erp columns',
+        'write mapping files for the named tables that load as they are: columns by id, choices from the doc, the target from the migrations (no database needed)',
       )
-      .requiredOption('--table <names...>', 'Coda table names or ids to draft')
-      .option('--mappings <dir>', 'where to write the drafts', MAPPINGS_DIR)
-      .option('--force', 'overwrite existing mapping files'),
+      .requiredOption(
+        '--table <names...>',
+        'Coda table names or ids to draft; "Name=erp.table" when the name does not say which erp table it fills',
+      )
+      .option(
+        '--out <dir>',
+        'where a live extract writes its snapshot (default: snapshots/<docId>-<UTC time>)',
+      )
+      .option('--mappings <dir>', 'a new folder for the drafts (default: mappings-<docId>)')
+      .option('--force', 'overwrite mapping files that already exist in that folder'),
     { snapshot: true },
-  ).action(async (options: CodaOptions & { table: string[]; mappings: string; force?: boolean }) => {
-    const tables = await draftTables(options);
-    const written = await withDatabase((target) =>
-      writeDraftMappings({
-        databaseUrl: target.url,
-        tables,
-        wanted: options.table,
-        dir: options.mappings,
-        force: options.force ?? false,
-      }),
-    );
-    for (const draft of written)
-      console.log(
-        `wrote ${displayPath(draft.file)}${draft.target ? ` (-> ${draft.target})` : ' (choose its target table)'}`,
-      );
+  ).action(async (options: CodaOptions & { table: string[]; mappings?: string; force?: boolean }) => {
+    const source = await openSource(options);
+    const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
+    const written = await writeDraftMappings({
+      source,
+      schema: await readMigratedSchema(),
+      wanted: options.table,
+      dir,
+      force: options.force ?? false,
+    });
+    for (const draft of written) {
+      console.log(`wrote ${displayPath(draft.file)} (-> ${draft.target})`);
+      for (const choice of draft.review)
+        console.log(`  review ${choice}: not mapped, such rows are rejected`);
+      if (draft.unfilled.length)
+        console.log(
+          `  ${draft.target} needs ${draft.unfilled.join(', ')}, which no Coda column matched: map them before planning`,
+        );
+    }
+    const from = options.snapshot ? `--snapshot ${source.dir}` : `--doc ${source.manifest().doc.id}`;
+    console.log(`
+Next, with this folder on every command:
+  npm run erp -- mappings check ${from} --mappings ${displayPath(dir)}
+  npm run erp -- plan ${from} --mappings ${displayPath(dir)}
+  npm run erp -- cutover ${from} --mappings ${displayPath(dir)}`);
   });
 }

@@ -1,0 +1,98 @@
+/**
+ * `erp mappings draft`: one mapping file per wanted Coda table, written only when every wanted
+ * table has a target and no existing file would be overwritten (unless forced), so a draft
+ * folder is never half written or silently untargeted.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Snapshot } from '../extract/index.ts';
+import { countChoices } from './choices.ts';
+import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
+import type { TargetTable } from './target-schema.ts';
+
+export interface DraftRequest {
+  source: Snapshot;
+  /** Every erp table of the migrated schema. */
+  schema: TargetTable[];
+  /** Coda table names (any case) or ids, each optionally with its target: "Deals=erp.engagements". */
+  wanted: string[];
+  dir: string;
+  force: boolean;
+}
+
+export interface WrittenDraft {
+  file: string;
+  target: string;
+  unfilled: string[];
+  review: string[];
+}
+
+export class DraftRefusedError extends Error {}
+
+export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
+  const tables: DraftTable[] = request.source.manifest().tables;
+  const targetNames = request.schema.map((table) => table.name);
+  const explicit = new Map<string, string>();
+  const chosen: DraftTable[] = [];
+  const problems: string[] = [];
+  for (const wanted of request.wanted) {
+    const [tableName = '', targetName] = wanted.split(/=(?=erp\.)/);
+    const table = tables.find(
+      (candidate) => candidate.id === tableName || candidate.name.toLowerCase() === tableName.toLowerCase(),
+    );
+    if (!table) {
+      problems.push(
+        `the doc has no base table "${tableName}"; its tables are ${tables.map((candidate) => `"${candidate.name}"`).join(', ')}`,
+      );
+      continue;
+    }
+    if (targetName && !targetNames.includes(targetName))
+      problems.push(
+        `"${table.name}": there is no table ${targetName}; the erp tables are ${targetNames.join(', ')}`,
+      );
+    if (targetName) explicit.set(table.id, targetName);
+    chosen.push(table);
+  }
+  const targetOf = (tableId: string) => {
+    const table = tables.find((candidate) => candidate.id === tableId);
+    return explicit.get(tableId) ?? (table ? suggestTarget(table.name, targetNames) : undefined);
+  };
+  for (const table of chosen)
+    if (!targetOf(table.id))
+      problems.push(
+        `"${table.name}" matches no erp table by name; say which one it fills: --table "${table.name}=erp.<table>" (${targetNames.join(', ')})`,
+      );
+  const files = new Map(
+    chosen.map((table) => [table, path.join(request.dir, `${snakeCase(table.name)}.yaml`)]),
+  );
+  if (!request.force)
+    for (const file of files.values())
+      if (existsSync(file))
+        problems.push(
+          `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
+        );
+  if (problems.length) throw new DraftRefusedError(`nothing was written:\n  ${problems.join('\n  ')}`);
+
+  const unknownPeople = tables.some((table) => targetOf(table.id) === 'erp.people') ? 'reject' : 'create';
+  await mkdir(request.dir, { recursive: true });
+  const written: WrittenDraft[] = [];
+  for (const table of chosen) {
+    const target = request.schema.find((candidate) => candidate.name === targetOf(table.id))!;
+    const choiceColumns = table.columns
+      .filter(isChoiceColumn)
+      .map((column) => ({ id: column.id, multiple: !!(column.format as { isArray?: boolean }).isArray }));
+    const draft = draftMapping({
+      table,
+      target,
+      tables,
+      targetOf,
+      choices: await countChoices(request.source, table.id, choiceColumns),
+      unknownPeople,
+    });
+    const file = files.get(table)!;
+    await writeFile(file, draft.text);
+    written.push({ file, target: target.name, unfilled: draft.unfilled, review: draft.review });
+  }
+  return written;
+}
