@@ -10,7 +10,10 @@ import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
 import { readMigratedSchema } from '../draft/target-schema.ts';
 import { writeDraftMappings } from '../draft/write-drafts.ts';
-import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
+import { loadMappings, MAPPINGS_DIR, MappingError, readMappingFolder } from '../transform/mapping-spec.ts';
+import { checkMappingsAgainstDoc } from '../draft/check.ts';
+import { prepareLoads } from '../load/load-plan.ts';
+import { withClient } from '../db/client.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
 import { assertMigrated } from '../db/migrations.ts';
 import { withDatabase, type DatabaseTarget } from '../db/target.ts';
@@ -128,7 +131,7 @@ export function registerMigrationCommands(program: Command): void {
 
   const mappings = program
     .command('mappings')
-    .description("list a doc's tables and columns, and write draft mapping files");
+    .description("list a doc's tables and columns, write draft mapping files, and check a mapping folder");
   addCodaOptions(
     mappings
       .command('list')
@@ -150,6 +153,42 @@ export function registerMigrationCommands(program: Command): void {
         );
       }
     }
+  });
+  addCodaOptions(
+    mappings
+      .command('check')
+      .description(
+        'check a mapping folder against the doc and the database without loading: every problem with its file, field and fix, and every choice the value maps miss; exit 1 on any',
+      )
+      .option(
+        '--out <dir>',
+        'where a live extract writes its snapshot (default: snapshots/<docId>-<UTC time>)',
+      )
+      .option('--mappings <dir>', 'the mapping files', MAPPINGS_DIR),
+    { snapshot: true },
+  ).action(async (options: CodaOptions & { mappings: string }) => {
+    const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
+    const source = await openSource(options);
+    problems.push(...(await checkMappingsAgainstDoc(source, loaded)));
+    await withDatabase(async (target) => {
+      await assertMigrated(target.url, target.label);
+      const docTables = new Set(source.manifest().tables.map((table) => table.id));
+      await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
+        (error: unknown) => {
+          if (!(error instanceof MappingError)) throw error;
+          problems.push(error.message);
+        },
+      );
+    });
+    if (problems.length) {
+      console.log(
+        `${problems.join('\n')}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.`,
+      );
+      process.exitCode = 1;
+    } else
+      console.log(
+        `${loaded.length} mapping file(s) in ${displayPath(options.mappings)} fit the doc and the database; every choice in the doc is mapped.`,
+      );
   });
   addCodaOptions(
     mappings
