@@ -212,7 +212,7 @@ export function registerMigrationCommands(program: Command): void {
     const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
     const written = await writeDraftMappings({
       source,
-      schema: await readMigratedSchema(),
+      readSchema: readMigratedSchema,
       wanted: options.table,
       dir,
       force: options.force ?? false,

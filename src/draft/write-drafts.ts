@@ -13,8 +13,8 @@ import type { TargetTable } from './target-schema.ts';
 
 export interface DraftRequest {
   source: Snapshot;
-  /** Every erp table of the migrated schema. */
-  schema: TargetTable[];
+  /** Every erp table of the migrated schema; read only once the request is known to be sound. */
+  readSchema: () => Promise<TargetTable[]>;
   /** Coda table names (any case) or ids, each optionally with its target: "Deals=erp.engagements". */
   wanted: string[];
   dir: string;
@@ -32,53 +32,55 @@ export class DraftRefusedError extends Error {}
 
 export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
   const tables: DraftTable[] = request.source.manifest().tables;
-  const targetNames = request.schema.map((table) => table.name);
-  const explicit = new Map<string, string>();
-  const chosen: DraftTable[] = [];
+  const chosen: { table: DraftTable; targetName?: string; file: string }[] = [];
   const problems: string[] = [];
   for (const wanted of request.wanted) {
     const [tableName = '', targetName] = wanted.split(/=(?=erp\.)/);
     const table = tables.find(
       (candidate) => candidate.id === tableName || candidate.name.toLowerCase() === tableName.toLowerCase(),
     );
-    if (!table) {
+    if (table)
+      chosen.push({ table, targetName, file: path.join(request.dir, `${snakeCase(table.name)}.yaml`) });
+    else
       problems.push(
         `the doc has no base table "${tableName}"; its tables are ${tables.map((candidate) => `"${candidate.name}"`).join(', ')}`,
       );
-      continue;
-    }
-    if (targetName && !targetNames.includes(targetName))
-      problems.push(
-        `"${table.name}": there is no table ${targetName}; the erp tables are ${targetNames.join(', ')}`,
-      );
-    if (targetName) explicit.set(table.id, targetName);
-    chosen.push(table);
   }
-  const targetOf = (tableId: string) => {
-    const table = tables.find((candidate) => candidate.id === tableId);
-    return explicit.get(tableId) ?? (table ? suggestTarget(table.name, targetNames) : undefined);
-  };
-  for (const table of chosen)
-    if (!targetOf(table.id))
-      problems.push(
-        `"${table.name}" matches no erp table by name; say which one it fills: --table "${table.name}=erp.<table>" (${targetNames.join(', ')})`,
-      );
-  const files = new Map(
-    chosen.map((table) => [table, path.join(request.dir, `${snakeCase(table.name)}.yaml`)]),
-  );
   if (!request.force)
-    for (const file of files.values())
+    for (const { file } of chosen)
       if (existsSync(file))
         problems.push(
           `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
         );
-  if (problems.length) throw new DraftRefusedError(`nothing was written:\n  ${problems.join('\n  ')}`);
+  const refuse = () => new DraftRefusedError(`nothing was written:\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw refuse();
+
+  const schema = await request.readSchema();
+  const targetNames = schema.map((table) => table.name);
+  const explicit = new Map(
+    chosen.flatMap(({ table, targetName }) => (targetName ? [[table.id, targetName]] : [])),
+  );
+  const targetOf = (tableId: string) => {
+    const table = tables.find((candidate) => candidate.id === tableId);
+    return explicit.get(tableId) ?? (table ? suggestTarget(table.name, targetNames) : undefined);
+  };
+  for (const { table, targetName } of chosen) {
+    if (targetName && !targetNames.includes(targetName))
+      problems.push(
+        `"${table.name}": there is no table ${targetName}; the erp tables are ${targetNames.join(', ')}`,
+      );
+    else if (!targetOf(table.id))
+      problems.push(
+        `"${table.name}" matches no erp table by name; say which one it fills: --table "${table.name}=erp.<table>" (${targetNames.join(', ')})`,
+      );
+  }
+  if (problems.length) throw refuse();
 
   const unknownPeople = tables.some((table) => targetOf(table.id) === 'erp.people') ? 'reject' : 'create';
   await mkdir(request.dir, { recursive: true });
   const written: WrittenDraft[] = [];
-  for (const table of chosen) {
-    const target = request.schema.find((candidate) => candidate.name === targetOf(table.id))!;
+  for (const { table, file } of chosen) {
+    const target = schema.find((candidate) => candidate.name === targetOf(table.id))!;
     const choiceColumns = table.columns
       .filter(isChoiceColumn)
       .map((column) => ({ id: column.id, multiple: !!(column.format as { isArray?: boolean }).isArray }));
@@ -90,7 +92,6 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
       choices: await countChoices(request.source, table.id, choiceColumns),
       unknownPeople,
     });
-    const file = files.get(table)!;
     await writeFile(file, draft.text);
     written.push({ file, target: target.name, unfilled: draft.unfilled, review: draft.review });
   }
