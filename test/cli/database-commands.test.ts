@@ -6,6 +6,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withClient } from '../../src/db/client.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { connectionUrl, DATABASE_NAME, EXAMPLE_DATABASE_NAME, OWNER_ROLE } from '../../src/db/target.ts';
 import { erp } from '../support/cli.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -33,6 +36,36 @@ describe('erp up on the embedded default', () => {
     const second = await erp(['up'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/Nothing to migrate/);
+  });
+
+  it('with the example, loads it into a database of its own and leaves portfolio without it', {
+    timeout: 180_000,
+  }, async () => {
+    const started = await erp(['up', '--with-example'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/The example doc is in its own database, portfolio_example/);
+    expect(started.stdout).toMatch(/portfolio, the database a real migration loads into, holds none of it/);
+    expect(await readdir(path.join(dataDir, 'example-runs'))).toHaveLength(1);
+
+    const server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    try {
+      const ownerPassword = (await readFile(path.join(dataDir, 'secrets', OWNER_ROLE), 'utf8')).trim();
+      const count = (database: string) =>
+        withClient(
+          connectionUrl({
+            user: OWNER_ROLE,
+            password: ownerPassword,
+            host: server.host,
+            port: server.port,
+            database,
+          }),
+          async (client) => (await client.query('SELECT count(*)::int AS n FROM erp.projects')).rows[0]?.n,
+        );
+      expect(await count(EXAMPLE_DATABASE_NAME)).toBeGreaterThan(0);
+      expect(await count(DATABASE_NAME)).toBe(0);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('never prints the generated passwords', async () => {
