@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import { openClient } from './client.ts';
 import { MIGRATIONS_DIR } from './migrations.ts';
 
 export const VALIDATION_SCRIPT = path.join(MIGRATIONS_DIR, 'validate_schema.sql');
@@ -17,10 +17,9 @@ export interface ValidationResult {
 
 export async function validateSchema(url: string): Promise<ValidationResult> {
   const sql = await readFile(VALIDATION_SCRIPT, 'utf8');
-  const client = new pg.Client({ connectionString: url });
+  const client = await openClient(url);
   const messages: string[] = [];
   client.on('notice', (notice) => messages.push(notice.message ?? String(notice)));
-  await client.connect();
   try {
     await client.query(sql);
     return { ok: true, messages };

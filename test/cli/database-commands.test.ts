@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '../../src/db/client.ts';
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { freePort, startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { EXAMPLE_SNAPSHOT } from '../../src/cli/example.ts';
 import { connectionUrl, DATABASE_NAME, EXAMPLE_DATABASE_NAME, OWNER_ROLE } from '../../src/db/target.ts';
 import { erp } from '../support/cli.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
@@ -86,6 +87,26 @@ describe('the database commands with DATABASE_URL', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  it('says to run migrate when a plan meets an unmigrated database', async () => {
+    const planned = await erp(['plan', '--snapshot', EXAMPLE_SNAPSHOT], { DATABASE_URL: db.url });
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toMatch(
+      /is not migrated \(\d+ migration\(s\) pending, from 001_erp_schema\); run `npm run erp -- migrate` first/,
+    );
+    expect(planned.stderr).not.toContain(new URL(db.url).password);
+  });
+
+  it('names a server it cannot reach, never the password', async () => {
+    const port = await freePort();
+    const url = `postgresql://erp_admin:never-print-me@127.0.0.1:${port}/portfolio`;
+    const status = await erp(['status'], { DATABASE_URL: url });
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(
+      new RegExp(`cannot reach the database server at 127\\.0\\.0\\.1:${port}: nothing accepts connections`),
+    );
+    expect(status.stdout + status.stderr).not.toContain('never-print-me');
   });
 
   it('status lists pending migrations, migrate applies them, validate passes', async () => {
