@@ -27,6 +27,9 @@ export async function openClient(
     ...config,
     connectionString: url,
   });
+  // A connection lost between queries is reported by the next query; as an event nobody
+  // listens to, it would end the process instead.
+  client.on('error', () => {});
   try {
     await client.connect();
     return client;
