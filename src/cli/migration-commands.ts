@@ -8,7 +8,7 @@ import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
-import { readMigratedSchema } from '../draft/target-schema.ts';
+import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
 import { writeDraftMappings } from '../draft/write-drafts.ts';
 import { loadMappings, MAPPINGS_DIR, MappingError, readMappingFolder } from '../transform/mapping-spec.ts';
 import { checkMappingsAgainstDoc } from '../draft/check.ts';
@@ -169,9 +169,9 @@ export function registerMigrationCommands(program: Command): void {
   ).action(async (options: CodaOptions & { mappings: string }) => {
     const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
     const source = await openSource(options);
-    problems.push(...(await checkMappingsAgainstDoc(source, loaded)));
     await withDatabase(async (target) => {
       await assertMigrated(target.url, target.label);
+      problems.push(...(await checkMappingsAgainstDoc(source, loaded, await readSchema(target.url))));
       const docTables = new Set(source.manifest().tables.map((table) => table.id));
       await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
         (error: unknown) => {

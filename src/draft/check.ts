@@ -8,10 +8,14 @@ import { toSelect, toTags } from '../transform/convert.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { checkMappingAgainstTable } from '../transform/transform.ts';
 import { countChoices, describeChoice } from './choices.ts';
+import { allowedValues } from './draft-mapping.ts';
+import type { TargetTable } from './target-schema.ts';
 
+/** `schema`: the database's erp tables, so a missing choice is told which values it may map to. */
 export async function checkMappingsAgainstDoc(
   source: Snapshot,
   mappings: LoadedMapping[],
+  schema: TargetTable[],
 ): Promise<string[]> {
   const { doc, tables } = source.manifest();
   const problems: string[] = [];
@@ -37,13 +41,15 @@ export async function checkMappingsAgainstDoc(
         : [],
     );
     const counts = await countChoices(source, table.id, choiceColumns);
+    const target = schema.find((candidate) => candidate.name === spec.target);
     const uncovered = choiceColumns.flatMap(({ name, id, multiple, values }) =>
       [...(counts.get(id) ?? [])]
         .filter(([choice]) => !(multiple ? toTags([choice], values) : toSelect(choice, values)).ok)
-        .map(
-          ([choice, rows]) =>
-            `  columns.${name}.values: ${describeChoice(choice, rows)} is not mapped, so those rows are rejected; add "${choice}": <database value>`,
-        ),
+        .map(([choice, rows]) => {
+          const allowed = target && allowedValues(target, name);
+          const value = allowed ? `one of ${allowed.join(', ')}` : '<database value>';
+          return `  columns.${name}.values: ${describeChoice(choice, rows)} is not mapped, so those rows are rejected; add "${choice}": ${value}`;
+        }),
     );
     if (uncovered.length) problems.push(`${file}:\n${uncovered.join('\n')}`);
   }

@@ -16,6 +16,18 @@ import { listTargetTables, readTargetTable, type TargetTable } from '../load/cat
 
 export type { TargetColumn, TargetTable } from '../load/catalog.ts';
 
+/** Every erp table of a database, with its columns, CHECKs and foreign keys. */
+export function readSchema(url: string): Promise<TargetTable[]> {
+  return withClient(url, async (client) => {
+    const tables: TargetTable[] = [];
+    for (const name of await listTargetTables(client)) {
+      const table = await readTargetTable(client, name);
+      if (table) tables.push(table);
+    }
+    return tables;
+  });
+}
+
 /** Every erp table of a freshly migrated database, with its columns, CHECKs and foreign keys. */
 export async function readMigratedSchema(): Promise<TargetTable[]> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-draft-schema-'));
@@ -32,14 +44,7 @@ export async function readMigratedSchema(): Promise<TargetTable[]> {
       });
       const url = at(OWNER_ROLE, ownerPassword, 'schema_for_drafts');
       await migrate(url);
-      return await withClient(url, async (client) => {
-        const tables: TargetTable[] = [];
-        for (const name of await listTargetTables(client)) {
-          const table = await readTargetTable(client, name);
-          if (table) tables.push(table);
-        }
-        return tables;
-      });
+      return await readSchema(url);
     } finally {
       await server.stop();
     }

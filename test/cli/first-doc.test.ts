@@ -220,10 +220,13 @@ describe('a first doc, drafted with no database and loaded unedited', () => {
     expect(checked.stdout).toMatch(
       /service_blueprints\.yaml:\n {2}columns\.status\.values: "Beta" \(1 row\) is not mapped/,
     );
+    expect(checked.stdout).toMatch(/add "Beta": one of draft, active, deprecated/);
     expect(checked.stdout).toMatch(/1 problem\(s\)/);
   });
 
-  it('plans and cuts over with the unedited drafts; the euro price keeps its currency', async () => {
+  it('plans and cuts over with the unedited drafts; the euro price keeps its currency', {
+    timeout: 180_000,
+  }, async () => {
     const runs = path.join(workDir, 'runs');
     const env = { ...withCoda, DATABASE_URL: db.url };
     const planned = await erp(['plan', ...live(), '--mappings', drafts, '--runs', runs], env);
