@@ -5,7 +5,7 @@
  * table.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +222,29 @@ describe('a first doc, drafted with no database and loaded unedited', () => {
     );
     expect(checked.stdout).toMatch(/add "Beta": one of draft, active, deprecated/);
     expect(checked.stdout).toMatch(/1 problem\(s\)/);
+  });
+
+  it('check lists every problem of a broken folder, each with its file, field and fix', async () => {
+    const broken = path.join(workDir, 'broken');
+    await cp(drafts, broken, { recursive: true });
+    const edit = async (name: string, from: string, to: string) => {
+      const file = path.join(broken, name);
+      await writeFile(file, (await readFile(file, 'utf8')).replace(from, to));
+    };
+    await edit('offers.yaml', 'from: c-fOname', 'from: c-fOgone');
+    await edit('projects.yaml', 'as: person', 'as: human');
+    const checked = await erp(['mappings', 'check', ...live(), '--mappings', broken], {
+      ...withCoda,
+      DATABASE_URL: db.url,
+    });
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(
+      /offers\.yaml does not match the Coda table:\n {2}columns\.name\.from: .*has no column c-fOgone \("Name"\); a column named "Name" now has id c-fOname: use that id/,
+    );
+    expect(checked.stdout).toMatch(
+      /projects\.yaml is not a valid mapping:\n {2}columns\.owner_person_id[.\w]*: needs "as:" set to one of/,
+    );
+    expect(checked.stdout).toMatch(/"Beta" \(1 row\) is not mapped/);
   });
 
   it('plans and cuts over with the unedited drafts; the euro price keeps its currency', {
