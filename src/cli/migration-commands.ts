@@ -10,7 +10,14 @@ import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
 import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
 import { writeDraftMappings } from '../draft/write-drafts.ts';
-import { loadMappings, MAPPINGS_DIR, MappingError, readMappingFolder } from '../transform/mapping-spec.ts';
+import {
+  loadMappings,
+  MAPPINGS_DIR,
+  MappingError,
+  readMappingFolder,
+  type LoadedMapping,
+} from '../transform/mapping-spec.ts';
+import type { Snapshot } from '../extract/index.ts';
 import { checkMappingsAgainstDoc } from '../draft/check.ts';
 import { prepareLoads } from '../load/load-plan.ts';
 import { withClient } from '../db/client.ts';
@@ -43,6 +50,18 @@ function runDirectory(root: string, mode: RunMode, at: Date): string {
   );
 }
 
+/** The example's mappings (the default folder) against the owner's doc is the likeliest first mistake. */
+function refuseMappingsOfAnotherDoc(mappings: LoadedMapping[], source: Snapshot, dir: string): void {
+  const { doc, tables } = source.manifest();
+  const docTables = new Set(tables.map((table) => table.id));
+  if (mappings.some((mapping) => docTables.has(mapping.spec.coda.table))) return;
+  const example =
+    path.resolve(dir) === path.resolve(MAPPINGS_DIR) ? ` (${MAPPINGS_DIR}/ holds the example doc's)` : '';
+  throw new MappingError(
+    `none of the mappings in ${displayPath(dir)}${example} is for a table of doc ${doc.id}; draft yours with \`npm run erp -- mappings draft --table <names...>\` and pass its folder with --mappings DIR`,
+  );
+}
+
 /**
  * One plan, cutover or reconcile against an open database; its report is printed and kept in its
  * run folder. Exits non-zero when a cutover rolled back or a reconcile found differences.
@@ -55,6 +74,7 @@ export async function runMigration(
   await assertMigrated(target.url, target.label);
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
+  refuseMappingsOfAnotherDoc(mappings, source, options.mappings);
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
   const onTableLoaded = process.stderr.isTTY

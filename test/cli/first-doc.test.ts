@@ -224,6 +224,19 @@ describe('a first doc, drafted with no database and loaded unedited', () => {
     expect(checked.stdout).toMatch(/1 problem\(s\)/);
   });
 
+  it('tells a plan with the example mappings (the default folder) to draft its own', async () => {
+    const planned = await erp(['plan', ...live(), '--runs', path.join(workDir, 'runs')], {
+      ...withCoda,
+      DATABASE_URL: db.url,
+    });
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toMatch(
+      new RegExp(
+        `none of the mappings in mappings \\(mappings/ holds the example doc's\\) is for a table of doc ${DOC_ID}; draft yours`,
+      ),
+    );
+  });
+
   it('check lists every problem of a broken folder, each with its file, field and fix', async () => {
     const broken = path.join(workDir, 'broken');
     await cp(drafts, broken, { recursive: true });
