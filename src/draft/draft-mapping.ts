@@ -243,8 +243,9 @@ export function draftMapping(context: DraftContext): Draft {
       const mapped = choiceValues(column, target, name, context.choices);
       if (mapped.values) spec.values = mapped.values;
       if (mapped.review.length) {
+        const [matches, them] = mapped.review.length === 1 ? ['matches', 'it'] : ['match', 'them'];
         said.push(
-          `review: ${mapped.review.join(', ')} match none of ${mapped.allowed!.join(', ')}; rows holding them are rejected until you add them to values`,
+          `review: ${mapped.review.join(', ')} ${matches} none of ${mapped.allowed!.join(', ')}; rows holding ${them} are rejected until you add ${them} to values`,
         );
         review.push(...mapped.review.map((choice) => `${name}: ${choice}`));
       }
