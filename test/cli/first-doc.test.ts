@@ -114,13 +114,15 @@ let drafts: string;
 let noDatabaseHere: string;
 
 const withCoda = { CODA_API_TOKEN: TOKEN };
+let extracts = 0;
+/** The live doc, each read into a snapshot folder of its own. */
 const live = () => [
   '--doc',
   DOC_ID,
   '--base-url',
   server.baseUrl,
   '--out',
-  path.join(workDir, `snapshot-${Date.now()}`),
+  path.join(workDir, `snapshot-${++extracts}`),
 ];
 
 beforeAll(async () => {
