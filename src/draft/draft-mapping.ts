@@ -169,7 +169,7 @@ function fits(conversion: Conversion, column: TargetColumn): boolean {
   return !column.generated && TARGET_TYPES[conversion].includes(column.type.replace(/\(.*\)/, ''));
 }
 
-export interface DraftContext {
+interface DraftContext {
   table: DraftTable;
   target: TargetTable;
   /** Every base table of the doc, and the erp table each is drafted into. */
@@ -180,7 +180,7 @@ export interface DraftContext {
   unknownPeople: 'create' | 'reject';
 }
 
-export interface Draft {
+interface Draft {
   text: string;
   /** Target columns that must be filled but no Coda column matched: plan stops until they are mapped. */
   unfilled: string[];

@@ -11,7 +11,7 @@ import { countChoices } from './choices.ts';
 import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
 import type { TargetTable } from './target-schema.ts';
 
-export interface DraftRequest {
+interface DraftRequest {
   source: Snapshot;
   /** Every erp table of the migrated schema; read only once the request is known to be sound. */
   readSchema: () => Promise<TargetTable[]>;
@@ -21,14 +21,12 @@ export interface DraftRequest {
   force: boolean;
 }
 
-export interface WrittenDraft {
+interface WrittenDraft {
   file: string;
   target: string;
   unfilled: string[];
   review: string[];
 }
-
-export class DraftRefusedError extends Error {}
 
 export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
   const tables: DraftTable[] = request.source.manifest().tables;
@@ -52,7 +50,7 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
         problems.push(
           `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
         );
-  const refuse = () => new DraftRefusedError(`nothing was written:\n  ${problems.join('\n  ')}`);
+  const refuse = () => new Error(`nothing was written:\n  ${problems.join('\n  ')}`);
   if (problems.length) throw refuse();
 
   const schema = await request.readSchema();
