@@ -282,11 +282,11 @@ export function draftMapping(context: DraftContext): Draft {
       (column) => column.notNull && !column.hasDefault && !column.generated && !(column.name in columns),
     )
     .map((column) => column.name);
-  const order = (name: string) => {
-    const index = target.columns.has(name) ? [...target.columns.keys()].indexOf(name) : Infinity;
-    return index;
-  };
-  const sortedColumns = Object.fromEntries(Object.entries(columns).sort(([a], [b]) => order(a) - order(b)));
+  // In the target table's column order, as people read the schema.
+  const targetOrder = [...target.columns.keys()];
+  const sortedColumns = Object.fromEntries(
+    Object.entries(columns).sort(([a], [b]) => targetOrder.indexOf(a) - targetOrder.indexOf(b)),
+  );
 
   const document = new Document({
     coda: { table: table.id, name: table.name },
