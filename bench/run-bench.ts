@@ -250,7 +250,10 @@ async function measureSize(
       changedRowsPlanned: changedTotals.updated,
       cutoverSeconds: cutover.seconds,
       cutoverPeakRssBytes: figure(cutover.peakRssBytes, 'bytes', [
-        { label: '`erp --version` (Node and the compiled CLI loaded, no work)', value: cliBaseline.peakRssBytes },
+        {
+          label: '`erp --version` (Node and the compiled CLI loaded, no work)',
+          value: cliBaseline.peakRssBytes,
+        },
       ]),
     };
   } finally {

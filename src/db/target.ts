@@ -12,6 +12,8 @@ import { loadOrCreateSecret, redactUrl } from './secrets.ts';
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
 
 export const DATABASE_NAME = 'portfolio';
+/** Where `npm start` loads the example doc: beside `portfolio`, never in it. */
+export const EXAMPLE_DATABASE_NAME = 'portfolio_example';
 export const OWNER_ROLE = 'erp_admin';
 export const DEFAULT_DATA_DIR = '.data';
 /** Tried first by the embedded default, so the printed URL stays the same between runs. */
@@ -83,6 +85,7 @@ async function ensureDatabaseFromUrl(url: string): Promise<void> {
 
 export async function openDatabase({
   dataDir = process.env.ERP_DATA_DIR ?? DEFAULT_DATA_DIR,
+  database = DATABASE_NAME,
 } = {}): Promise<DatabaseTarget> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
@@ -104,7 +107,7 @@ export async function openDatabase({
       port: server.port,
       database: 'postgres',
     });
-    await ensureOwnedDatabase(adminUrl, { database: DATABASE_NAME, owner: OWNER_ROLE, ownerPassword });
+    await ensureOwnedDatabase(adminUrl, { database, owner: OWNER_ROLE, ownerPassword });
     const pgpassFile = path.resolve(dataDir, 'pgpass');
     await writeFile(pgpassFile, `${server.host}:${server.port}:*:${OWNER_ROLE}:${ownerPassword}\n`, {
       mode: 0o600,
@@ -114,7 +117,7 @@ export async function openDatabase({
       password: ownerPassword,
       host: server.host,
       port: server.port,
-      database: DATABASE_NAME,
+      database,
     });
     return {
       url,
@@ -128,8 +131,11 @@ export async function openDatabase({
   }
 }
 
-export async function withDatabase<T>(work: (target: DatabaseTarget) => Promise<T>): Promise<T> {
-  const target = await openDatabase();
+export async function withDatabase<T>(
+  work: (target: DatabaseTarget) => Promise<T>,
+  options: { database?: string } = {},
+): Promise<T> {
+  const target = await openDatabase(options);
   try {
     return await work(target);
   } finally {

@@ -7,7 +7,12 @@
  * names it: loading a cycle would need a second pass, and the owner's doc has none.
  */
 import type pg from 'pg';
-import { MappingError, type ColumnSpec, type LoadedMapping } from '../transform/mapping-spec.ts';
+import {
+  MappingError,
+  TARGET_TYPES,
+  type ColumnSpec,
+  type LoadedMapping,
+} from '../transform/mapping-spec.ts';
 import { readTargetTable, type TargetTable } from '../catalog/target-tables.ts';
 
 export const PEOPLE_TABLE = 'erp.people';
@@ -28,21 +33,6 @@ export interface TableLoad {
   columns: string[];
   references: ReferenceColumn[];
 }
-
-const TYPES_BY_CONVERSION: Record<Exclude<ColumnSpec['as'], 'constant'>, readonly string[]> = {
-  text: ['text', 'character varying'],
-  number: ['numeric', 'integer', 'bigint', 'smallint', 'real', 'double precision'],
-  currency: ['numeric'],
-  percent: ['numeric'],
-  date: ['date'],
-  datetime: ['timestamp with time zone'],
-  checkbox: ['boolean'],
-  select: ['text'],
-  tags: ['text[]'],
-  list: ['jsonb', 'text[]'],
-  person: ['bigint'],
-  lookup: ['bigint'],
-};
 
 /** Conversions that always produce a value, even from an empty cell. */
 function neverEmpty(column: ColumnSpec): boolean {
@@ -79,10 +69,10 @@ function checkColumns(
     const baseType = targetColumn.type.replace(/\(.*\)/, '');
     const produces =
       column.as === 'currency' && column.part === 'code'
-        ? TYPES_BY_CONVERSION.text
+        ? TARGET_TYPES.text
         : column.as === 'constant'
           ? undefined
-          : TYPES_BY_CONVERSION[column.as];
+          : TARGET_TYPES[column.as];
     if (produces && !produces.includes(baseType)) {
       problems.push(
         `${where}: "as: ${column.as}" cannot fill ${target.name}.${name}, which is ${targetColumn.type}; use a conversion that produces ${targetColumn.type}`,

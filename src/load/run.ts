@@ -7,7 +7,8 @@
  * The run itself is recorded on a second connection (pipeline.runs, pipeline.rejects), so a run
  * that rolled back or failed is still on record with its reason.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { openClient } from '../db/client.ts';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../shared/version.ts';
@@ -59,11 +60,10 @@ export interface RunReport {
 export class LoadRefusedError extends Error {}
 
 async function connect(url: string, purpose: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: `erp ${purpose}` });
+  const client = await openClient(url, { application_name: `erp ${purpose}` });
   // A connection lost between queries is reported by the next query, which fails the run and
   // rolls it back; as an event it would only crash the process.
   client.on('error', () => lostConnections.add(client));
-  await client.connect();
   return client;
 }
 

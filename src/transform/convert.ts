@@ -119,17 +119,28 @@ export function toNumber(value: unknown): Converted<string | null> {
 const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
 
 /**
- * Money as `numeric`. With `currency` set, an amount in another currency is refused rather than
- * silently mixed into the same column.
+ * What a column of amounts says about their currency: one currency (`currency: USD` in the
+ * mapping), each cell's own (its code is loaded into a column beside it), or nothing at all.
  */
-export function toCurrency(value: unknown, currency?: string): Converted<string | null> {
+export type CurrencyHeld = { kind: 'fixed'; code: string } | { kind: 'per-cell' } | { kind: 'unrecorded' };
+
+/**
+ * Money as `numeric`. An amount is never relabelled: one in a currency other than the column's,
+ * or one that names a currency nothing would record, is refused rather than stored as if it
+ * were in the target's default currency.
+ */
+export function toCurrency(value: unknown, held: CurrencyHeld): Converted<string | null> {
   const money = parseMoney(value);
   if (!money.ok) return money;
   if (money.value === null) return ok(null);
   const { amount, code } = money.value;
-  if (currency && code && code !== currency)
+  if (code && held.kind === 'fixed' && code !== held.code)
     return fail(
-      `is in ${code}, but this column holds ${currency}; convert it in Coda or map it to another column`,
+      `is in ${code}, but this column holds ${held.code}; convert it in Coda or map it to another column`,
+    );
+  if (code && held.kind === 'unrecorded')
+    return fail(
+      `is in ${code}, but the mapping records no currency for it, so its currency would be lost; map the currency code beside it (part: code) or say which currency the column holds (currency: ${code})`,
     );
   return ok(amount);
 }

@@ -105,6 +105,22 @@ export type MappingSpec = z.output<typeof mappingSpecSchema>;
 export type ColumnSpec = MappingSpec['columns'][string];
 export type CodaColumnSpec = Exclude<ColumnSpec, { as: 'constant' }>;
 
+/** The Postgres column types each conversion can fill. */
+export const TARGET_TYPES: Record<Exclude<ColumnSpec['as'], 'constant'>, readonly string[]> = {
+  text: ['text', 'character varying'],
+  number: ['numeric', 'integer', 'bigint', 'smallint', 'real', 'double precision'],
+  currency: ['numeric'],
+  percent: ['numeric'],
+  date: ['date'],
+  datetime: ['timestamp with time zone'],
+  checkbox: ['boolean'],
+  select: ['text'],
+  tags: ['text[]'],
+  list: ['jsonb', 'text[]'],
+  person: ['bigint'],
+  lookup: ['bigint'],
+};
+
 export interface LoadedMapping {
   /** Path as given, for messages. */
   file: string;
@@ -147,29 +163,48 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
   return { file, spec: parsed.data };
 }
 
-/** Every mapping in a folder; two files for the same Coda table or target table are an error. */
-export async function loadMappings(dir = MAPPINGS_DIR): Promise<LoadedMapping[]> {
+/**
+ * Every mapping in a folder, and every problem found in it (each names its file, field and fix):
+ * a file that does not parse, or two files for the same Coda table or target table.
+ */
+export async function readMappingFolder(
+  dir = MAPPINGS_DIR,
+): Promise<{ mappings: LoadedMapping[]; problems: string[] }> {
   const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
   if (!files.length)
-    throw new MappingError(
-      `${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`,
-    );
-  const mappings = await Promise.all(
-    files.map(async (name) =>
-      parseMappingSpec(path.join(dir, name), await readFile(path.join(dir, name), 'utf8')),
-    ),
-  );
+    return {
+      mappings: [],
+      problems: [`${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`],
+    };
+  const mappings: LoadedMapping[] = [];
+  const problems: string[] = [];
+  for (const name of files) {
+    const file = path.join(dir, name);
+    try {
+      mappings.push(parseMappingSpec(file, await readFile(file, 'utf8')));
+    } catch (error) {
+      if (!(error instanceof MappingError)) throw error;
+      problems.push(error.message);
+    }
+  }
   for (const key of ['table', 'target'] as const) {
     const seen = new Map<string, string>();
     for (const { file, spec } of mappings) {
       const value = key === 'table' ? spec.coda.table : spec.target;
       const other = seen.get(value);
       if (other)
-        throw new MappingError(
+        problems.push(
           `${file} and ${other} both map ${value}; keep one mapping per ${key === 'table' ? 'Coda table' : 'target table'}`,
         );
       seen.set(value, file);
     }
   }
+  return { mappings, problems };
+}
+
+/** Every mapping in a folder, or an error listing every problem. */
+export async function loadMappings(dir = MAPPINGS_DIR): Promise<LoadedMapping[]> {
+  const { mappings, problems } = await readMappingFolder(dir);
+  if (problems.length) throw new MappingError(problems.join('\n'));
   return mappings;
 }

@@ -23,6 +23,7 @@ import {
   toTags,
   toText,
   type Converted,
+  type CurrencyHeld,
   type PersonRef,
   type PgValue,
   type RowRef,
@@ -120,6 +121,7 @@ function convertCell(
   spec: CodaColumnSpec,
   cell: unknown,
   defaultPersonPolicy: 'create' | 'reject',
+  currencyHeld: CurrencyHeld,
 ): Converted<PgValue | ReferenceTarget> {
   switch (spec.as) {
     case 'text':
@@ -127,7 +129,7 @@ function convertCell(
     case 'number':
       return toNumber(cell);
     case 'currency':
-      return spec.part === 'code' ? toCurrencyCode(cell) : toCurrency(cell, spec.currency);
+      return spec.part === 'code' ? toCurrencyCode(cell) : toCurrency(cell, currencyHeld);
     case 'percent':
       return toPercent(cell, spec.scale);
     case 'date':
@@ -183,6 +185,16 @@ function emptyResult(column: ColumnSpec): PgValue {
   return column.as === 'tags' || column.as === 'list' ? [] : null;
 }
 
+/** An amount's currency is recorded by the mapping, or by a code column reading the same cells. */
+function currencyHeld(column: ColumnSpec, columns: ColumnSpec[]): CurrencyHeld {
+  if (column.as !== 'currency') return { kind: 'unrecorded' };
+  if (column.currency) return { kind: 'fixed', code: column.currency };
+  const codeBeside = columns.some(
+    (other) => other.as === 'currency' && other.part === 'code' && other.from === column.from,
+  );
+  return codeBeside ? { kind: 'per-cell' } : { kind: 'unrecorded' };
+}
+
 /**
  * The transform of one table's rows, prepared once per table: which cells to read, and the name
  * each Coda column goes by in a reason.
@@ -194,6 +206,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
     target,
     column,
     label: column.as === 'constant' ? target : codaColumnLabel(column, columnsById),
+    currency: currencyHeld(column, Object.values(spec.columns)),
   }));
 
   return (row) => {
@@ -209,7 +222,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
     const references: Reference[] = [];
     const problems: Problem[] = [];
 
-    for (const { target, column, label } of targets) {
+    for (const { target, column, label, currency } of targets) {
       if (column.as === 'constant') {
         values[target] = emptyResult(column);
         continue;
@@ -220,7 +233,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
             ok: false,
             reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda',
           }
-        : convertCell(column, cell ?? '', spec.people.unknown);
+        : convertCell(column, cell ?? '', spec.people.unknown, currency);
       if (!converted.ok) {
         problems.push({
           column: target,

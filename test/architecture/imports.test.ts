@@ -62,9 +62,6 @@ const LAYERS: Record<Layer, Rule> = {
  * as soon as the fix lands.
  */
 const KNOWN_VIOLATIONS: { from: string; to: string; removedBy: string }[] = [
-  // Drafting moves out of transform into src/draft (issue 11).
-  { from: 'src/transform/draft-mapping.ts', to: 'src/db/client.ts', removedBy: 'issue 11' },
-  { from: 'src/transform/draft-mapping.ts', to: 'src/catalog/target-tables.ts', removedBy: 'issue 11' },
   // Report wording moves out of src/load/reconcile.ts into src/report (issue 10).
   { from: 'src/report/document.ts', to: 'src/load/reconcile.ts', removedBy: 'issue 10' },
   // The bench gets its synthetic docs and local Coda server without importing test/ (issue 13).

@@ -6,6 +6,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withClient } from '../../src/db/client.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/shared/ports.ts';
+import { EXAMPLE_SNAPSHOT } from '../../src/cli/example.ts';
+import { connectionUrl, DATABASE_NAME, EXAMPLE_DATABASE_NAME, OWNER_ROLE } from '../../src/db/target.ts';
 import { erp } from '../support/cli.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -35,6 +40,36 @@ describe('erp up on the embedded default', () => {
     expect(second.stdout).toMatch(/Nothing to migrate/);
   });
 
+  it('with the example, loads it into a database of its own and leaves portfolio without it', {
+    timeout: 180_000,
+  }, async () => {
+    const started = await erp(['up', '--with-example'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/The example doc is in its own database, portfolio_example/);
+    expect(started.stdout).toMatch(/portfolio, the database a real migration loads into, holds none of it/);
+    expect(await readdir(path.join(dataDir, 'example-runs'))).toHaveLength(1);
+
+    const server = await startEmbeddedPostgres({ dataDir, persistent: true });
+    try {
+      const ownerPassword = (await readFile(path.join(dataDir, 'secrets', OWNER_ROLE), 'utf8')).trim();
+      const count = (database: string) =>
+        withClient(
+          connectionUrl({
+            user: OWNER_ROLE,
+            password: ownerPassword,
+            host: server.host,
+            port: server.port,
+            database,
+          }),
+          async (client) => (await client.query('SELECT count(*)::int AS n FROM erp.projects')).rows[0]?.n,
+        );
+      expect(await count(EXAMPLE_DATABASE_NAME)).toBeGreaterThan(0);
+      expect(await count(DATABASE_NAME)).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('never prints the generated passwords', async () => {
     const secrets = await readdir(path.join(dataDir, 'secrets'));
     const status = await erp(['status'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
@@ -53,6 +88,26 @@ describe('the database commands with DATABASE_URL', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  it('says to run migrate when a plan meets an unmigrated database', async () => {
+    const planned = await erp(['plan', '--snapshot', EXAMPLE_SNAPSHOT], { DATABASE_URL: db.url });
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toMatch(
+      /is not migrated \(\d+ migration\(s\) pending, from 001_erp_schema\); run `npm run erp -- migrate` first/,
+    );
+    expect(planned.stderr).not.toContain(new URL(db.url).password);
+  });
+
+  it('names a server it cannot reach, never the password', async () => {
+    const port = await freePort();
+    const url = `postgresql://erp_admin:never-print-me@127.0.0.1:${port}/portfolio`;
+    const status = await erp(['status'], { DATABASE_URL: url });
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(
+      new RegExp(`cannot reach the database server at 127\\.0\\.0\\.1:${port}: nothing accepts connections`),
+    );
+    expect(status.stdout + status.stderr).not.toContain('never-print-me');
   });
 
   it('status lists pending migrations, migrate applies them, validate passes', async () => {

@@ -43,7 +43,10 @@ describe('erp mappings', () => {
     expect(listed.stdout).not.toMatch(/Active Projects/);
   });
 
-  it('drafts mapping files keyed by column id, with suggested erp columns, that load as they are', async () => {
+  // A draft migrates a scratch database of its own.
+  it('drafts mapping files keyed by column id, with suggested erp columns, that load as they are', {
+    timeout: 120_000,
+  }, async () => {
     const dir = path.join(workDir, 'drafts');
     const drafted = await erpWithCoda([
       'mappings',
@@ -70,10 +73,12 @@ describe('erp mappings', () => {
       table: 'grid-V3ntUr5s3',
     });
     expect(projects.columns.owner_person_id).toMatchObject({ from: 'c-Jo2wN6eR6f', as: 'person' });
+    // Choices map where the words agree with an allowed value; the rest are left for review.
     expect(projects.columns.status).toMatchObject({
       as: 'select',
-      values: { 'In Progress': 'in_progress', Done: 'done' },
+      values: { Planned: 'planned', 'On Hold': 'on_hold' },
     });
+    expect(drafted.stdout).toMatch(/review status: "In Progress" \(4 rows\)/);
     expect(projects.columns.tags).toMatchObject({ as: 'tags' });
     const text = await readFile(path.join(dir, 'projects.yaml'), 'utf8');
     expect(text).toMatch(/# Not mapped[^\n]*\n(#.*\n)*#\s+c-Jb7dG3eT3m "Budget" \(currency\)/);
@@ -92,7 +97,9 @@ describe('erp mappings', () => {
       dir,
     ]);
     expect(again.code).not.toBe(0);
-    expect(again.stderr).toMatch(/projects\.yaml exists; review it, or pass --force/);
+    expect(again.stderr).toMatch(
+      /projects\.yaml exists; draft into a new folder \(--mappings DIR\), or pass --force/,
+    );
   });
 });
 

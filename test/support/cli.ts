@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { COMPILED_CLI } from '../../bench/cli-process.ts';
 
 /** The compiled CLI, as `erp` runs it; global-setup builds it before any test runs. */
-export const CLI = COMPILED_CLI;
+const CLI = COMPILED_CLI;
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
@@ -18,7 +18,7 @@ export interface CliResult {
 }
 
 /** This process's environment with `env` on top; an undefined value removes the variable. */
-function cliEnvironment(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cliEnvironment(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const childEnv = { ...process.env, ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
   return childEnv;

@@ -100,7 +100,7 @@ table(
 
 table(
   'currency',
-  (value) => toCurrency(value, 'USD'),
+  (value) => toCurrency(value, { kind: 'fixed', code: 'USD' }),
   [
     [{ '@type': 'MonetaryAmount', currency: 'USD', amount: 1500 }, '1500'],
     [{ '@type': 'MonetaryAmount', currency: 'USD', amount: '1,500.00' }, '1500.00'],
@@ -113,6 +113,29 @@ table(
     [{ '@type': 'MonetaryAmount', currency: 'EUR', amount: 10 }, /in EUR, but this column holds USD/],
     ['€10', /in EUR/],
     ['a lot', /not an amount of money/],
+  ],
+);
+
+table(
+  'currency recorded per cell (a code column beside it)',
+  (value) => toCurrency(value, { kind: 'per-cell' }),
+  [
+    [{ '@type': 'MonetaryAmount', currency: 'EUR', amount: '1,250.50' }, '1250.50'],
+    [{ '@type': 'MonetaryAmount', currency: 'USD', amount: 9 }, '9'],
+  ],
+  [],
+);
+
+table(
+  'currency nothing records: never relabelled',
+  (value) => toCurrency(value, { kind: 'unrecorded' }),
+  [[1200, '1200']],
+  [
+    [
+      { '@type': 'MonetaryAmount', currency: 'EUR', amount: '1,250.50' },
+      /in EUR, but the mapping records no currency/,
+    ],
+    ['$5', /in USD, but the mapping records no currency/],
   ],
 );
 

