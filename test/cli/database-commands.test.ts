@@ -110,6 +110,16 @@ describe('the database commands with DATABASE_URL', () => {
     }
   });
 
+  it('refuses a DATABASE_URL that carries the .env.example placeholder password, saying how to set one', async () => {
+    const placeholder = new URL(db.url);
+    placeholder.password = 'change-me-postgres-password';
+    const refused = await erp(['status'], { DATABASE_URL: placeholder.toString() });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/still the \.env\.example placeholder \(POSTGRES_PASSWORD\)/);
+    expect(refused.stderr).toMatch(/openssl rand -hex 32/);
+    expect(refused.stderr).not.toContain('change-me-postgres-password');
+  });
+
   it('validate exits non-zero and names the table when one is missing', async () => {
     await db.query('DROP TABLE erp.okrs');
     const validated = await erp(['validate'], { DATABASE_URL: db.url });
