@@ -11,8 +11,8 @@
  * text) against compose.yaml, and with `docker-compose config` where Debian's docker-compose is
  * installed; curl against the API's host, scp against where the reports landed, cloudflared
  * against deploy/cloudflared. Manual steps are acted out: filling in .env, reviewing drafts
- * (the reviewed files are the repository's), and `git checkout` of a previous release (the
- * checkout's migrations become that release's). The Undo section is rehearsed by the undo tests.
+ * (the reviewed files are the repository's), and `git checkout` of a release (the checkout's
+ * migrations become that release's: this version's, or the previous one's without the newest). The Undo section is rehearsed by the undo tests.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -205,17 +205,22 @@ describe('the rehearsal', () => {
   let bin: string;
   const transcript: string[] = [];
 
-  /** The repository's migrations, or those a release had (v0.1.0: 001–005, applied in production). */
-  async function checkOutMigrations(release?: string): Promise<void> {
+  /**
+   * The checkout's migrations: this version's, or those of the release before it, played by this
+   * code without its newest migration (the runner that finds a database ahead is this one).
+   */
+  async function checkOutMigrations(release: 'current' | 'previous' = 'current'): Promise<void> {
     const target = path.join(checkout, 'migrations');
     await rm(target, { recursive: true, force: true });
-    if (!release) return symlink(path.join(REPO_ROOT, 'migrations'), target);
-    const released = { 'v0.1.0': /^00[1-5]_/ }[release];
-    if (!released) throw new Error(`${release}: the rehearsal knows only v0.1.0's migrations`);
+    if (release === 'current') return symlink(path.join(REPO_ROOT, 'migrations'), target);
+    const files = readdirSync(path.join(REPO_ROOT, 'migrations'));
+    const newest = files
+      .filter((file) => /^\d+_.*\.sql$/.test(file))
+      .sort()
+      .at(-1);
     await mkdir(target);
-    for (const file of readdirSync(path.join(REPO_ROOT, 'migrations')))
-      if (released.test(file) || !/^\d+_/.test(file))
-        await cp(path.join(REPO_ROOT, 'migrations', file), path.join(target, file), { recursive: true });
+    for (const file of files.filter((name) => name !== newest))
+      await cp(path.join(REPO_ROOT, 'migrations', file), path.join(target, file), { recursive: true });
   }
 
   /** What the owner does by hand between the commands. */
@@ -243,9 +248,8 @@ describe('the rehearsal', () => {
     // Review: the drafts become the reviewed files, which for this doc are the repository's.
     if (/^npm run erp -- mappings draft /.test(command))
       await cp(path.join(REPO_ROOT, 'mappings'), path.join(checkout, 'mappings'), { recursive: true });
-    const release = /^git checkout (v\S+)$/.exec(command)?.[1];
-    if (release) await checkOutMigrations(release);
-    if (command === 'git pull') await checkOutMigrations();
+    if (command === 'git checkout <previous-tag>') await checkOutMigrations('previous');
+    if (command === 'git pull' || command === 'git checkout <tag>') await checkOutMigrations('current');
   }
 
   /** The placeholders the docs leave to the reader, filled in as the reader would. */
