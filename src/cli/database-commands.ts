@@ -8,13 +8,15 @@ import { EXAMPLE_SNAPSHOT } from './example.ts';
 import { runMigration } from './migration-commands.ts';
 
 async function migrateAndReport(target: DatabaseTarget): Promise<void> {
-  const { applied, newerThanCode } = await migrate(target.url, { log: (line) => console.log(`  ${line}`) });
-  if (newerThanCode.length) {
+  const { applied, newerThanCode: ahead } = await migrate(target.url, {
+    log: (line) => console.log(`  ${line}`),
+  });
+  if (ahead.length) {
     console.log(
-      `${target.label} is ahead of this version of the code: ${newerThanCode.join(', ')} ` +
-        `${newerThanCode.length === 1 ? 'was' : 'were'} applied by a newer version and ${newerThanCode.length === 1 ? 'is' : 'are'} not in migrations/. ` +
-        'Nothing was changed: migrations only roll forward, so the database keeps them and this version runs against it. ' +
-        'To undo a migration, add a new numbered migration that reverses it (docs/RUNBOOK.md, "Rolling back").',
+      `${target.label} is ahead of this version of the code: it has ${ahead.join(', ')}, applied by a newer ` +
+        'version and not in migrations/. Nothing was changed: migrations only roll forward, so the database ' +
+        'keeps them and this version runs against it. To undo a migration, add a new numbered migration ' +
+        'that reverses it (docs/RUNBOOK.md, "Rolling back").',
     );
     return;
   }

@@ -97,7 +97,7 @@ describe('the database commands with DATABASE_URL', () => {
       const migrated = await erp(['migrate'], { DATABASE_URL: db.url });
       expect(migrated.code, migrated.stderr).toBe(0);
       expect(migrated.stdout).toMatch(
-        /is ahead of this version of the code: 999_from_a_newer_release was applied by a newer version.*Nothing was changed/,
+        /is ahead of this version of the code: it has 999_from_a_newer_release, applied by a newer version.*Nothing was changed/,
       );
       const status = await erp(['status'], { DATABASE_URL: db.url });
       expect(status.code, status.stderr).toBe(0);

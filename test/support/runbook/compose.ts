@@ -33,7 +33,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 /** Compose's variable syntax; a missing `:?` variable fails as compose fails, with its message. */
-export function interpolate(text: string, env: Record<string, string | undefined>): string {
+function interpolate(text: string, env: Record<string, string | undefined>): string {
   return text.replace(
     /\$\$|\$\{([A-Z_][A-Z0-9_]*)(?:(:\?|:-)([^}]*))?\}/g,
     (whole, name: string | undefined, operator: string | undefined, argument: string | undefined) => {

@@ -102,27 +102,30 @@ function containerRoot(name: string, service: ComposeService): string {
   return root;
 }
 
+const program = (command: string) => (command === 'node' ? process.execPath : command);
+
 function spawn(command: string, args: string[], options: SpawnSyncOptions): number {
-  const program = command === 'node' ? process.execPath : command;
-  const result = spawnSync(program, args, { stdio: 'inherit', ...options });
+  const result = spawnSync(program(command), args, { stdio: 'inherit', ...options });
   if (result.error) fail(`${command}: ${result.error.message}`);
   return result.status ?? 1;
 }
 
-/** Runs a one-shot service as `docker compose run` would; its output also goes to its log. */
-function runService(name: string, service: ComposeService, command: string[], { log = false } = {}): number {
-  const entrypoint = service.entrypoint ?? image().entrypoint;
-  const argv = [...entrypoint, ...(command.length ? command : (service.command ?? []))];
-  const root = containerRoot(name, service);
-  if (!log) return spawn(argv[0]!, argv.slice(1), { cwd: root, env: containerEnvironment(service) });
-  const result = spawnSync(argv[0] === 'node' ? process.execPath : argv[0]!, argv.slice(1), {
-    cwd: root,
+/** Runs a one-shot service as `docker compose run` would, keeping its output for `docker compose logs`. */
+function runService(name: string, service: ComposeService, command: string[]): number {
+  const [entrypoint, ...args] = [
+    ...(service.entrypoint ?? image().entrypoint),
+    ...(command.length ? command : (service.command ?? [])),
+  ];
+  const result = spawnSync(program(entrypoint!), args, {
+    cwd: containerRoot(name, service),
     env: containerEnvironment(service),
     encoding: 'utf8',
+    maxBuffer: 50_000_000,
   });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  process.stdout.write(output);
-  appendFileSync(path.join(SCRATCH, `${name}.log`), output);
+  if (result.error) fail(`${entrypoint}: ${result.error.message}`);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  appendFileSync(path.join(SCRATCH, `${name}.log`), `${result.stdout}${result.stderr}`);
   return result.status ?? 1;
 }
 
@@ -142,7 +145,7 @@ function up(compose: ComposeFile): number {
   });
   if (started !== 0) fail('postgres-erp exited; nothing else was started');
   rmSync(path.join(SCRATCH, 'migrate.log'), { force: true }); // a new container, a new log
-  const migrated = runService('migrate', service(compose, 'migrate'), [], { log: true });
+  const migrated = runService('migrate', service(compose, 'migrate'), []);
   if (migrated !== 0) fail('migrate failed; postgrest-erp was not started');
   process.stderr.write('postgrest-erp: started by compose on the droplet; not part of this rehearsal\n');
   return 0;
