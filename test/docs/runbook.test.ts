@@ -42,6 +42,14 @@ const CODA_TOKEN = 'tok_runbook-rehearsal-5e1f';
 const SHIM = fileURLToPath(new URL('../support/runbook/shim.ts', import.meta.url));
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
 const isRoot = process.getuid?.() === 0;
+/** Tools the docs' commands use on the droplet's host or in postgres-erp, installed here or not. */
+const missingTools = ['openssl', 'pg_dump', 'pg_restore', 'createdb', 'dropdb'].filter(
+  (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+);
+if (missingTools.length)
+  console.warn(
+    `NOTICE: ${missingTools.join(', ')} not installed (apt-get install openssl postgresql-client-15); the runbook commands using them are skipped.`,
+  );
 const dockerCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
 if (!dockerCompose)
   console.warn(
@@ -369,7 +377,8 @@ describe('the rehearsal', () => {
       await checkOutMigrations(); // each doc starts from the current code
       let ran = 0;
       for (const entry of all.filter((command) => command.doc === doc)) {
-        if (checkWithoutRunning(entry)) {
+        const needs = missingTools.find((tool) => new RegExp(`(^|\\s)${tool}\\s`).test(entry.command));
+        if (needs || checkWithoutRunning(entry)) {
           await actOut(entry.command);
           continue;
         }

@@ -44,6 +44,14 @@ const CHECKOUT = setting('RUNBOOK_CHECKOUT');
 const TEST_DATABASE = new URL(setting('RUNBOOK_DB_URL'));
 /** In the image POSTGRES_USER (erp_admin) is the cluster's superuser; on the test cluster that is another role. */
 const TEST_SUPERUSER = new URL(setting('RUNBOOK_DB_SUPERUSER_URL'));
+/** How the Postgres tools reach the test cluster as that superuser (-U, where given, names it too). */
+const SUPERUSER_ENVIRONMENT = {
+  PATH: process.env.PATH,
+  PGHOST: TEST_SUPERUSER.hostname,
+  PGPORT: TEST_SUPERUSER.port,
+  PGUSER: decodeURIComponent(TEST_SUPERUSER.username),
+  PGPASSWORD: decodeURIComponent(TEST_SUPERUSER.password),
+};
 const CODA_API_BASE_URL = setting('RUNBOOK_CODA_API_BASE_URL');
 const SCRATCH = path.join(CHECKOUT, '.rehearsal');
 const PRESERVE_SYMLINKS = '--preserve-symlinks --preserve-symlinks-main';
@@ -134,7 +142,7 @@ function service(compose: ComposeFile, name: string): ComposeService {
 }
 
 /** `up`: postgres-erp's entrypoint check (with a stand-in for the image's own entrypoint), then migrate. */
-function up(compose: ComposeFile): number {
+function up(compose: ComposeFile, services: string[]): number {
   const postgres = service(compose, 'postgres-erp');
   const [shell = fail('postgres-erp has no entrypoint to check'), ...rest] = postgres.entrypoint ?? [];
   mkdirSync(SCRATCH, { recursive: true });
@@ -144,6 +152,8 @@ function up(compose: ComposeFile): number {
     env: { ...postgres.environment, PATH: `${fakeImage}:${process.env.PATH}` },
   });
   if (started !== 0) fail('postgres-erp exited; nothing else was started');
+  // migrate runs with a plain `up`, and before postgrest-erp, which depends on it.
+  if (services.length && !services.some((name) => ['migrate', 'postgrest-erp'].includes(name))) return 0;
   rmSync(path.join(SCRATCH, 'migrate.log'), { force: true }); // a new container, a new log
   const migrated = runService('migrate', service(compose, 'migrate'), []);
   if (migrated !== 0) fail('migrate failed; postgrest-erp was not started');
@@ -179,13 +189,19 @@ function exec(compose: ComposeFile, invocation: ComposeInvocation): number {
   // A database the image's erp_admin creates is erp_admin's; here the superuser creates it for the owner.
   if (tool === 'createdb') rewritten.unshift(`--owner=${decodeURIComponent(TEST_DATABASE.username)}`);
   return spawn(tool, rewritten, {
-    env: {
-      PATH: process.env.PATH,
-      PGHOST: TEST_SUPERUSER.hostname,
-      PGPORT: TEST_SUPERUSER.port,
-      PGPASSWORD: decodeURIComponent(TEST_SUPERUSER.password),
-    },
+    env: SUPERUSER_ENVIRONMENT,
   });
+}
+
+/** `down -v` deletes the data volume: the next start creates an empty database (roles are the cluster's). */
+function emptyDatabase(compose: ComposeFile): number {
+  const owner = decodeURIComponent(TEST_DATABASE.username);
+  const name = decodeURIComponent(TEST_DATABASE.pathname.slice(1));
+  const volumes = service(compose, 'postgres-erp').volumes ?? [];
+  if (!volumes.some((volume) => volume.endsWith(':/var/lib/postgresql/data')))
+    fail('postgres-erp keeps no data volume');
+  if (spawn('dropdb', ['--force', name], { env: SUPERUSER_ENVIRONMENT }) !== 0) return 1;
+  return spawn('createdb', [`--owner=${owner}`, name], { env: SUPERUSER_ENVIRONMENT });
 }
 
 function docker(args: string[]): number {
@@ -201,8 +217,10 @@ function docker(args: string[]): number {
   if (problems.length) fail(problems.join('\n'));
   switch (invocation.subcommand) {
     case 'up':
-      if (invocation.services.length) fail('up of single services is not part of the runbook');
-      return up(compose);
+      return up(compose, invocation.services);
+    case 'down':
+      if (invocation.options.includes('-v')) return emptyDatabase(compose);
+      return 0;
     case 'run':
       return runService(
         invocation.services[0]!,
@@ -221,7 +239,6 @@ function docker(args: string[]): number {
     case 'ps':
     case 'stop':
     case 'kill':
-    case 'down':
       return 0;
     default:
       fail(`docker compose ${invocation.subcommand}: not known to the rehearsal`);
