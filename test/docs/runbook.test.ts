@@ -9,8 +9,7 @@
  *
  * What cannot run here is still checked: every `docker compose` line (also those inline in the
  * text) against compose.yaml, and with `docker-compose config` where Debian's docker-compose is
- * installed; curl against the API's host, scp against where the reports landed, cloudflared
- * against deploy/cloudflared. Manual steps are acted out: filling in .env, reviewing drafts
+ * installed; curl against the API's host, scp against where the reports landed. Manual steps are acted out: filling in .env, reviewing drafts
  * (the reviewed files are the repository's), and `git checkout` of a release (the checkout's
  * migrations become that release's: this version's, or the previous one's without the newest). The Undo section is rehearsed by the undo tests.
  */
@@ -22,7 +21,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { TEST_LOGIN_PASSWORDS } from '../api/harness.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
 import { startCodaServer, type CodaServer } from '../support/coda-server/server.ts';
@@ -311,13 +309,6 @@ describe('the rehearsal', () => {
     if (word === 'scp') {
       const source = /^scp droplet:(\S+) \.$/.exec(fillIn(command))?.[1];
       expect(source && existsSync(source), `${command}: ${source} was not written`).toBe(true);
-      return true;
-    }
-    if (word === 'cloudflared') {
-      const { ingress } = parse(readFileSync('deploy/cloudflared/ingress.yml', 'utf8')) as {
-        ingress: { hostname?: string }[];
-      };
-      expect(ingress.map((rule) => rule.hostname)).toContain(command.split(' ').at(-1));
       return true;
     }
     // Version control acts on the real repository: acted out (actOut), never run.
