@@ -25,7 +25,11 @@ RUN apk add --no-cache postgresql15-client
 # dist/ sits where src/ would, so the CLI finds migrations/ and mappings/ next to it.
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# The defaults; compose.yaml mounts the checkout's mappings/ over them, so a pulled mapping change
+# needs no rebuild.
 COPY mappings ./mappings
+# `erp docs --check` compares the database with docs/DATABASE_SCHEMA.md; `erp --help` points here.
+COPY docs ./docs
 # Where a cutover keeps its snapshot, backup and reports (bind-mounted by compose.yaml).
 RUN mkdir -p runs snapshots && chown node:node runs snapshots
 

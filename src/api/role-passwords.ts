@@ -6,14 +6,13 @@
  */
 import pg from 'pg';
 import { withClient } from '../db/client.ts';
+import { PLACEHOLDER_MARKER } from '../db/secrets.ts';
 import { MIN_JWT_SECRET_LENGTH } from './jwt.ts';
 import { LOGIN_ROLE_PASSWORD_VARIABLES, type LoginRole } from './roles.ts';
 
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
 
 const MIN_PASSWORD_LENGTH = 16;
-/** Every placeholder in .env.example contains this, so a copied example never goes live. */
-export const PLACEHOLDER_MARKER = 'change-me';
 
 export interface DeploySecrets {
   passwords: Record<LoginRole, string>;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { migrate, migrationStatus } from '../db/migrations.ts';
+import { type AppliedState, migrate, migrationStatus, newerThanCode } from '../db/migrations.ts';
 import {
   DATABASE_NAME,
   EXAMPLE_DATABASE_NAME,
@@ -15,13 +15,31 @@ import { EXAMPLE_SNAPSHOT } from './example.ts';
 import { runMigration } from './migration-commands.ts';
 
 async function migrateAndReport(target: DatabaseTarget): Promise<void> {
-  const { applied } = await migrate(target.url, { log: (line) => console.log(`  ${line}`) });
+  const { applied, newerThanCode: ahead } = await migrate(target.url, {
+    log: (line) => console.log(`  ${line}`),
+  });
+  if (ahead.length) {
+    console.log(
+      `${target.label} is ahead of this version of the code: it has ${ahead.join(', ')}, applied by a newer ` +
+        'version and not in migrations/. Nothing was changed: migrations only roll forward, so the database ' +
+        'keeps them and this version runs against it. To undo a migration, add a new numbered migration ' +
+        'that reverses it (docs/RUNBOOK.md, "Rolling back").',
+    );
+    return;
+  }
   console.log(
     applied.length
       ? `Applied ${applied.length} migration(s) to ${target.label}`
       : `Nothing to migrate: ${target.label} is up to date`,
   );
 }
+
+const STATUS_NOTES: Record<AppliedState, string> = {
+  ok: '',
+  edited: '  EDITED SINCE APPLIED',
+  'missing-file': '  FILE MISSING',
+  'newer-than-code': '  applied by a newer version of the code (the database is ahead; migrate leaves it)',
+};
 
 async function validateAndReport(target: DatabaseTarget): Promise<boolean> {
   const result = await validateSchema(target.url);
@@ -114,17 +132,15 @@ export function registerDatabaseCommands(program: Command): void {
       withDatabase(async (target) => {
         const status = await migrationStatus(target.url);
         for (const migration of status.applied) {
-          const note =
-            migration.state === 'ok'
-              ? ''
-              : migration.state === 'edited'
-                ? '  EDITED SINCE APPLIED'
-                : '  FILE MISSING';
-          console.log(`applied  ${migration.name}  ${migration.appliedAt.toISOString()}${note}`);
+          console.log(
+            `applied  ${migration.name}  ${migration.appliedAt.toISOString()}${STATUS_NOTES[migration.state]}`,
+          );
         }
         for (const migration of status.pending) console.log(`pending  ${migration.name}`);
         if (!status.applied.length && !status.pending.length) console.log('No migrations found.');
-        if (status.applied.some((migration) => migration.state !== 'ok')) process.exitCode = 1;
+        const wrong = status.applied.some(({ state }) => state === 'edited' || state === 'missing-file');
+        const diverged = newerThanCode(status).length > 0 && status.pending.length > 0;
+        if (wrong || diverged) process.exitCode = 1;
       }),
     );
 

@@ -55,8 +55,16 @@ export interface AppliedMigration {
   recordedSha256: string | null;
 }
 
+/**
+ * `newer-than-code`: applied, absent here, and after every file here. A newer version of the code
+ * applied it and this older one is running (an application rollback); migrations only roll
+ * forward, so the database keeps it. `missing-file`: absent here but older than files that exist,
+ * so a file was deleted.
+ */
+export type AppliedState = 'ok' | 'edited' | 'missing-file' | 'newer-than-code';
+
 export interface MigrationStatus {
-  applied: (AppliedMigration & { state: 'ok' | 'edited' | 'missing-file' })[];
+  applied: (AppliedMigration & { state: AppliedState })[];
   pending: MigrationFile[];
 }
 
@@ -101,17 +109,35 @@ async function readApplied(client: pg.ClientBase): Promise<AppliedMigration[]> {
 function compare(files: MigrationFile[], applied: AppliedMigration[]): MigrationStatus {
   const byName = new Map(files.map((file) => [file.name, file]));
   const appliedNames = new Set(applied.map((migration) => migration.name));
+  const lastFile = files.at(-1)?.name ?? '';
+  const stateOf = (migration: AppliedMigration): AppliedState => {
+    const file = byName.get(migration.name);
+    if (file) return file.sha256 === migration.recordedSha256 ? 'ok' : 'edited';
+    return migration.name > lastFile ? 'newer-than-code' : 'missing-file';
+  };
   return {
-    applied: applied.map((migration) => {
-      const file = byName.get(migration.name);
-      const state = !file ? 'missing-file' : file.sha256 === migration.recordedSha256 ? 'ok' : 'edited';
-      return { ...migration, state };
-    }),
+    applied: applied.map((migration) => ({ ...migration, state: stateOf(migration) })),
     pending: files.filter((file) => !appliedNames.has(file.name)),
   };
 }
 
+/** Applied migrations that a newer version of the code brought: this code runs without them. */
+export function newerThanCode(status: MigrationStatus): string[] {
+  return status.applied
+    .filter((migration) => migration.state === 'newer-than-code')
+    .map((migration) => migration.name);
+}
+
 function refuseEdited(status: MigrationStatus, dir: string): void {
+  const newer = newerThanCode(status);
+  if (newer.length && status.pending.length) {
+    throw new MigrationError(
+      `Refusing to migrate: the database has ${newer.join(', ')}, which this code does not know, ` +
+        `and this code has ${status.pending.map((file) => file.name).join(', ')}, which the database does not. ` +
+        `The code and the database went different ways: check out the version that applied ` +
+        `${newer.at(-1)} (or a later one) and migrate from there.`,
+    );
+  }
   for (const migration of status.applied) {
     const relative = path.relative(process.cwd(), path.join(dir, `${migration.name}.sql`));
     if (migration.state === 'edited') {
@@ -147,6 +173,8 @@ export async function assertMigrated(url: string, label: string): Promise<void> 
 
 export interface MigrateResult {
   applied: string[];
+  /** Applied by a newer version of the code and left as they are (see newerThanCode). */
+  newerThanCode: string[];
 }
 
 /**
@@ -175,7 +203,11 @@ export async function migrate(
       await client.query(
         `COMMENT ON TABLE ${checksumTable} IS 'sha256 of each applied migration file, written in the same transaction as the migration; a mismatch means the file was edited after it was applied.'`,
       );
-      refuseEdited(compare(files, await readApplied(client)), dir);
+      const status = compare(files, await readApplied(client));
+      refuseEdited(status, dir);
+      // Nothing can be pending here (refuseEdited saw to that): the schema stays as it is.
+      const newer = newerThanCode(status);
+      if (newer.length) return { applied: [], newerThanCode: newer };
       // After the advisory lock: lock_timeout would otherwise cut short the wait for another runner.
       await client.query(`SET lock_timeout = ${quoteLiteral(LOCK_TIMEOUT)}`);
 
@@ -219,7 +251,7 @@ export async function migrate(
         logger: { debug: () => {}, info: () => {}, warn: () => {}, error: log },
       });
       for (const migration of ran) log(`applied ${migration.name}`);
-      return { applied: ran.map((migration) => migration.name) };
+      return { applied: ran.map((migration) => migration.name), newerThanCode: [] };
     } finally {
       // node-pg-migrate leaves a failed file's transaction open; end it before releasing the lock.
       await client.query('ROLLBACK');

@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** Every placeholder in .env.example contains this, so a copied example never goes live. */
+export const PLACEHOLDER_MARKER = 'change-me';
+
 export async function loadOrCreateSecret(dataDir: string, name: string): Promise<string> {
   const dir = path.join(dataDir, 'secrets');
   const file = path.join(dir, name);

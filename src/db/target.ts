@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { withClient } from './client.ts';
 import { startEmbeddedPostgres, SUPERUSER, type RunningPostgres } from './embedded.ts';
-import { loadOrCreateSecret, redactUrl } from './secrets.ts';
+import { loadOrCreateSecret, PLACEHOLDER_MARKER, redactUrl } from './secrets.ts';
 
 const { escapeIdentifier: quoteIdent, escapeLiteral: quoteLiteral } = pg;
 
@@ -66,6 +66,19 @@ export async function ensureOwnedDatabase(
   });
 }
 
+/**
+ * compose.yaml builds DATABASE_URL from POSTGRES_PASSWORD: a copied .env.example must not become
+ * the owner's password (the database keeps the first one it is started with).
+ */
+function refusePlaceholderPassword(url: string): void {
+  if (decodeURIComponent(new URL(url).password).includes(PLACEHOLDER_MARKER))
+    throw new Error(
+      'the database password in DATABASE_URL is still the .env.example placeholder (POSTGRES_PASSWORD). ' +
+        'Generate one with `openssl rand -hex 32` and put it in .env as POSTGRES_PASSWORD before the database ' +
+        'is first started; to change it on a running database, see docs/RUNBOOK.md, "Rotating secrets".',
+    );
+}
+
 /** With DATABASE_URL: creates the named database if it is missing and the user may. */
 async function ensureDatabaseFromUrl(url: string): Promise<void> {
   const target = new URL(url);
@@ -89,6 +102,7 @@ export async function openDatabase({
 } = {}): Promise<DatabaseTarget> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
+    refusePlaceholderPassword(fromEnv);
     await ensureDatabaseFromUrl(fromEnv);
     return { url: fromEnv, label: redactUrl(fromEnv), close: async () => {} };
   }

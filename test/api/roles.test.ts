@@ -157,6 +157,7 @@ describe('the direct service logins', () => {
     ['SELECT * FROM agent.memory_facts', /permission denied for table memory_facts/],
     ['SELECT * FROM pipeline.runs', /permission denied for schema pipeline/],
     ['DELETE FROM erp.tasks', /permission denied for table tasks/],
+    ["UPDATE erp.projects SET name = 'Renamed'", /permission denied for table projects/],
     ['TRUNCATE agent.plans', /permission denied for table plans/],
     ['CREATE TABLE agent.mine (id int)', /permission denied for schema agent/],
   ])('planner_api may not: %s', async (sql, message) => {

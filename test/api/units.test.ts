@@ -8,7 +8,8 @@ import { DEFAULT_JWT_AUDIENCE } from '../../src/api/config.ts';
 import { checkJwtSecret, mintToken, parseDuration } from '../../src/api/jwt.ts';
 import { startPostgrest } from '../../src/api/postgrest.ts';
 import { postgrestBinaryPath } from '../../src/api/postgrest-binary.ts';
-import { PLACEHOLDER_MARKER, readDeploySecrets } from '../../src/api/role-passwords.ts';
+import { readDeploySecrets } from '../../src/api/role-passwords.ts';
+import { PLACEHOLDER_MARKER } from '../../src/db/secrets.ts';
 import { routeBySchemaPrefix } from '../../src/api/schema-proxy.ts';
 
 const SECRET = 'a-secret-of-exactly-thirty-two-c';

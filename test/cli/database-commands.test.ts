@@ -139,6 +139,42 @@ describe('the database commands with DATABASE_URL', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM erp.projects')).rows[0]?.n).toBe(0);
   });
 
+  it('migrate and status accept a database that a newer version migrated further, and change nothing', async () => {
+    await erp(['migrate'], { DATABASE_URL: db.url });
+    // What a newer release leaves behind: an applied migration this checkout does not have.
+    await db.query(
+      `INSERT INTO pipeline.schema_migrations (name, run_on) VALUES ('999_from_a_newer_release', now())`,
+    );
+    await db.query(
+      `INSERT INTO pipeline.schema_migration_checksums (name, sha256) VALUES ('999_from_a_newer_release', 'f00')`,
+    );
+    try {
+      const migrated = await erp(['migrate'], { DATABASE_URL: db.url });
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(migrated.stdout).toMatch(
+        /is ahead of this version of the code: it has 999_from_a_newer_release, applied by a newer version.*Nothing was changed/,
+      );
+      const status = await erp(['status'], { DATABASE_URL: db.url });
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/applied {2}999_from_a_newer_release .*the database is ahead/);
+    } finally {
+      await db.query(`DELETE FROM pipeline.schema_migrations WHERE name = '999_from_a_newer_release'`);
+      await db.query(
+        `DELETE FROM pipeline.schema_migration_checksums WHERE name = '999_from_a_newer_release'`,
+      );
+    }
+  });
+
+  it('refuses a DATABASE_URL that carries the .env.example placeholder password, saying how to set one', async () => {
+    const placeholder = new URL(db.url);
+    placeholder.password = 'change-me-postgres-password';
+    const refused = await erp(['status'], { DATABASE_URL: placeholder.toString() });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/still the \.env\.example placeholder \(POSTGRES_PASSWORD\)/);
+    expect(refused.stderr).toMatch(/openssl rand -hex 32/);
+    expect(refused.stderr).not.toContain('change-me-postgres-password');
+  });
+
   it('validate exits non-zero and names the table when one is missing', async () => {
     await db.query('DROP TABLE erp.okrs');
     const validated = await erp(['validate'], { DATABASE_URL: db.url });

@@ -110,6 +110,57 @@ describe('the migration runner', () => {
     expect(status.applied.find((migration) => migration.name === '001_first')?.state).toBe('edited');
   });
 
+  describe('against a database ahead of the code (an application rollback)', () => {
+    async function aheadByOne(): Promise<TestDatabase> {
+      const db = await emptyDatabase();
+      await writeFile(path.join(dir, '003_third.sql'), 'CREATE TABLE demo.more (id int);\n');
+      await migrate(db.url, { dir });
+      await rm(path.join(dir, '003_third.sql'));
+      return db;
+    }
+
+    it('says so, changes nothing and succeeds', async () => {
+      const db = await aheadByOne();
+      expect(await migrate(db.url, { dir })).toEqual({ applied: [], newerThanCode: ['003_third'] });
+      expect((await db.query(`SELECT to_regclass('demo.more') AS more`)).rows[0]?.more).toBe('demo.more');
+      const status = await migrationStatus(db.url, dir);
+      expect(status.applied.map((migration) => [migration.name, migration.state])).toEqual([
+        ['001_first', 'ok'],
+        ['002_second', 'ok'],
+        ['003_third', 'newer-than-code'],
+      ]);
+    });
+
+    it('still refuses an edited applied file', async () => {
+      const db = await aheadByOne();
+      const file = path.join(dir, '001_first.sql');
+      await writeFile(file, `${await readFile(file, 'utf8')}-- edited\n`);
+      await expect(migrate(db.url, { dir })).rejects.toThrow(
+        /001_first\.sql was changed after it was applied/,
+      );
+    });
+
+    it('refuses when the code has a migration the database lacks: they went different ways', async () => {
+      const db = await aheadByOne();
+      await writeFile(path.join(dir, '003_other.sql'), 'CREATE TABLE demo.other (id int);\n');
+      await expect(migrate(db.url, { dir })).rejects.toThrow(
+        /the database has 003_third, which this code does not know, and this code has 003_other/,
+      );
+      expect((await db.query(`SELECT to_regclass('demo.other') AS other`)).rows[0]?.other).toBeNull();
+    });
+  });
+
+  it('refuses when an applied file older than others was deleted', async () => {
+    const db = await emptyDatabase();
+    await migrate(db.url, { dir });
+    await rm(path.join(dir, '001_first.sql'));
+    await expect(migrate(db.url, { dir })).rejects.toThrow(
+      /001_first is applied in the database but \S+ is missing/,
+    );
+    const status = await migrationStatus(db.url, dir);
+    expect(status.applied[0]?.state).toBe('missing-file');
+  });
+
   it('does not count a change of line endings as an edit', async () => {
     const db = await emptyDatabase();
     await migrate(db.url, { dir });

@@ -3,12 +3,16 @@
  * images, limits, health checks, networks, Traefik routing, start order, and every variable it
  * reads documented in .env.example.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_JWT_AUDIENCE, MAX_ROWS, SHARED_POSTGREST_SETTINGS } from '../../src/api/config.ts';
 import { POSTGREST_VERSION } from '../../src/api/postgrest-binary.ts';
-import { PLACEHOLDER_MARKER } from '../../src/api/role-passwords.ts';
+import { PLACEHOLDER_MARKER } from '../../src/db/secrets.ts';
 import { AUTHENTICATOR_ROLE, LOGIN_ROLE_PASSWORD_VARIABLES } from '../../src/api/roles.ts';
 import { DATABASE_NAME, OWNER_ROLE } from '../../src/db/target.ts';
 
@@ -239,8 +243,59 @@ describe('the Coda migration', () => {
     expect(coda.environment?.CODA_API_TOKEN).toBe('${CODA_API_TOKEN:-}');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
     expect(coda.environment?.CODA_DOC_ID).toBe('${CODA_DOC_ID:-}');
-    expect(coda.volumes).toEqual(['./coda/runs:/app/runs', './coda/snapshots:/app/snapshots']);
+    expect(coda.volumes).toEqual([
+      './coda/runs:/app/runs',
+      './coda/snapshots:/app/snapshots',
+      MAPPINGS_VOLUME,
+    ]);
     expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+  });
+});
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
+const MAPPINGS_VOLUME = '${CODA_MAPPINGS:-./mappings}:/app/mappings:ro';
+
+describe('mapping files', () => {
+  it('come from the checkout, read-only, for every job that reads them: a pulled change needs no rebuild', () => {
+    for (const name of ['coda-migration', 'erp-cli'])
+      expect(service(name).volumes, name).toContain(MAPPINGS_VOLUME);
+    // The image's default, which the mount covers: the CLI reads /app/mappings.
+    expect(read('Dockerfile')).toMatch(/^WORKDIR \/app$/m);
+    expect(read('Dockerfile')).toMatch(/^COPY mappings \.\/mappings$/m);
+  });
+});
+
+describe('the placeholder POSTGRES_PASSWORD', () => {
+  // The entrypoint as the container's shell runs it: compose turns $$ into $.
+  const [shell, flag, script, name] = (postgres.entrypoint ?? []).map((part) => part.replaceAll('$$', '$'));
+  let fakeImage: string;
+  beforeAll(async () => {
+    // Stands in for the image's own entrypoint: prints what it was started with.
+    fakeImage = await mkdtemp(path.join(os.tmpdir(), 'erp-postgres-entrypoint-'));
+    const entrypoint = path.join(fakeImage, 'docker-entrypoint.sh');
+    await writeFile(entrypoint, '#!/bin/sh\necho "started: $*"\n', { mode: 0o755 });
+  });
+  afterAll(async () => {
+    await rm(fakeImage, { recursive: true, force: true });
+  });
+  const start = (password: string) =>
+    spawnSync(shell!, [flag!, script!, name!, ...(postgres.command ?? [])], {
+      env: { PATH: `${fakeImage}:${process.env.PATH}`, POSTGRES_PASSWORD: password },
+      encoding: 'utf8',
+    });
+
+  it("is refused by postgres-erp's entrypoint before the database is created with it", () => {
+    const refused = start(envExample.get('POSTGRES_PASSWORD')!);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/POSTGRES_PASSWORD in \.env is still the \.env\.example placeholder/);
+    expect(refused.stderr).toMatch(/openssl rand -hex 32/);
+    expect(refused.stdout).toBe('');
+  });
+
+  it("lets a real password through to the image's entrypoint, with the command unchanged", () => {
+    const started = start('9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c');
+    expect(started.status, started.stderr).toBe(0);
+    expect(started.stdout.trim()).toBe(`started: ${postgres.command?.join(' ')}`);
   });
 });
 
@@ -279,6 +334,11 @@ describe('deploy/', () => {
       service: expect.stringMatching(/^http:\/\/traefik:\d+$/),
     });
     expect(ingress.at(-1)).toEqual({ service: 'http_status:404' });
+  });
+
+  it('puts docs/ into the tool image, so `erp docs --check` works there', () => {
+    expect(read('Dockerfile')).toMatch(/^COPY docs \.\/docs$/m);
+    expect(read('.dockerignore').split('\n')).not.toContain('docs');
   });
 
   it('builds the tool image from node:20-alpine without dev dependencies, running the compiled CLI', () => {

@@ -1,10 +1,14 @@
 /**
  * The code examples of docs/SERVICE_DATABASE_INTEGRATION.md, run against a real database: the
  * TypeScript ones always, the Python ones where asyncpg is importable (Debian: python3-asyncpg).
+ * Each command runs as the role the doc's table tells that service to connect as, never as the
+ * owner, so a missing grant (or a doc naming the wrong role) fails here.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPool,
@@ -15,10 +19,33 @@ import {
 } from '../../docs/examples/typescript/portfolio-queries.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, loginUrl } from '../api/harness.ts';
+import { SERVICE_LOGIN_ROLES } from '../../src/api/roles.ts';
 
 const run = promisify(execFile);
 const TYPESCRIPT_EXAMPLE = path.resolve('docs/examples/typescript/portfolio-queries.ts');
 const PYTHON_EXAMPLE = path.resolve('docs/examples/python/portfolio_queries.py');
+
+type ServiceRole = (typeof SERVICE_LOGIN_ROLES)[number];
+const EXAMPLE_COMMANDS = [
+  'projects-of-person',
+  'sessions-about-project',
+  'facts-learnt-in-session',
+  'plan-with-tasks',
+] as const;
+type ExampleCommand = (typeof EXAMPLE_COMMANDS)[number];
+
+/** The doc's table: `| \`command ARGS\` | question | service, \`role\` |`. */
+const documentedRoles = new Map(
+  [
+    ...readFileSync('docs/SERVICE_DATABASE_INTEGRATION.md', 'utf8').matchAll(
+      /^\| `([a-z-]+)[^`]*` \| [^|]+ \| [^|]*`([a-z_]+)` \|$/gm,
+    ),
+  ].map((match) => [match[1]!, match[2]!]),
+);
+const roleFor = (command: ExampleCommand) => documentedRoles.get(command) as ServiceRole;
+const urlFor = (command: ExampleCommand) => loginUrl(roleFor(command), db.name);
+/** The service login that the doc does not name for a command: it must be refused. */
+const otherRole = (command: ExampleCommand) => SERVICE_LOGIN_ROLES.find((role) => role !== roleFor(command))!;
 
 const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
   (candidate) => candidate && spawnSync(candidate, ['-c', 'import asyncpg']).status === 0,
@@ -110,25 +137,48 @@ const expected = () => ({
   factsOfSession: [ids.derivedFact, ids.promotedFact],
 });
 
+describe('the documented roles', () => {
+  it('name one service login per example command', () => {
+    expect([...documentedRoles.keys()]).toEqual([...EXAMPLE_COMMANDS]);
+    for (const command of EXAMPLE_COMMANDS) expect(SERVICE_LOGIN_ROLES, command).toContain(roleFor(command));
+  });
+});
+
 describe('the TypeScript example (node-postgres)', () => {
-  it('answers the three example questions', async () => {
-    const pool = createPool(db.url);
+  async function asRole<T>(url: string, work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    const pool = createPool(url);
     try {
-      expect(normalise(await projectsOfPerson(pool, ids.alice!))).toEqual(expected().projectsOfAlice);
-      expect((await sessionsAboutProject(pool, ids.website!)).map((session) => Number(session.id))).toEqual(
-        expected().sessionsAboutWebsite,
-      );
-      expect((await factsLearntInSession(pool, ids.byId!)).map((fact) => Number(fact.id))).toEqual(
-        expected().factsOfSession,
-      );
+      return await work(pool);
     } finally {
       await pool.end();
     }
+  }
+
+  it('answers the three example questions, each as the role the doc names', async () => {
+    const projects = await asRole(urlFor('projects-of-person'), (pool) => projectsOfPerson(pool, ids.alice!));
+    expect(normalise(projects)).toEqual(expected().projectsOfAlice);
+    const sessions = await asRole(urlFor('sessions-about-project'), (pool) =>
+      sessionsAboutProject(pool, ids.website!),
+    );
+    expect(sessions.map((session) => Number(session.id))).toEqual(expected().sessionsAboutWebsite);
+    const facts = await asRole(urlFor('facts-learnt-in-session'), (pool) =>
+      factsLearntInSession(pool, ids.byId!),
+    );
+    expect(facts.map((fact) => Number(fact.id))).toEqual(expected().factsOfSession);
   });
 
-  it('writes a plan and its tasks in one transaction as planner_api, or nothing at all', async () => {
-    const pool = createPool(loginUrl('planner_api', db.name));
-    try {
+  it('is refused to the other service: each role reaches only what its service needs', async () => {
+    const as = (command: ExampleCommand) => loginUrl(otherRole(command), db.name);
+    await expect(asRole(as('projects-of-person'), (pool) => projectsOfPerson(pool, 1))).rejects.toThrow(
+      /permission denied for schema erp/,
+    );
+    await expect(
+      asRole(as('facts-learnt-in-session'), (pool) => factsLearntInSession(pool, ids.byId!)),
+    ).rejects.toThrow(/permission denied for table (facts|events)/);
+  });
+
+  it('writes a plan and its tasks in one transaction as the documented role, or nothing at all', async () => {
+    await asRole(urlFor('plan-with-tasks'), async (pool) => {
       const written = await planWithTasks(pool, ids.website!, 'Launch plan', ['Draft copy', 'Review copy']);
       const { rows } = await db.query(
         `SELECT title FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`,
@@ -141,46 +191,37 @@ describe('the TypeScript example (node-postgres)', () => {
         /tasks_project_id_fkey/,
       );
       expect((await db.query(`SELECT count(*)::int AS plans FROM agent.plans`)).rows).toEqual(before.rows);
-    } finally {
-      await pool.end();
-    }
+    });
   });
 
   it('runs as a script', async () => {
     const { stdout } = await run(
       process.execPath,
       ['--import', 'tsx', TYPESCRIPT_EXAMPLE, 'projects-of-person', String(ids.alice)],
-      {
-        env: { ...process.env, DATABASE_URL: db.url },
-      },
+      { env: { ...process.env, DATABASE_URL: urlFor('projects-of-person') } },
     );
     expect(normalise(JSON.parse(stdout))).toEqual(expected().projectsOfAlice);
   });
 });
 
 describe.skipIf(!python)('the Python example (asyncpg)', () => {
-  const runPython = async (url: string, ...args: string[]) => {
-    const { stdout } = await run(python!, [PYTHON_EXAMPLE, ...args], {
-      env: { ...process.env, DATABASE_URL: url },
+  const runPython = async (command: ExampleCommand, ...args: string[]) => {
+    const { stdout } = await run(python!, [PYTHON_EXAMPLE, command, ...args], {
+      env: { ...process.env, DATABASE_URL: urlFor(command) },
     });
     return normalise(JSON.parse(stdout));
   };
 
-  it('answers the three example questions like the TypeScript one', async () => {
-    expect(await runPython(db.url, 'projects-of-person', String(ids.alice))).toEqual(
-      expected().projectsOfAlice,
-    );
-    const sessions = (await runPython(db.url, 'sessions-about-project', String(ids.website))) as {
-      id: number;
-    }[];
+  it('answers the three example questions like the TypeScript one, each as the documented role', async () => {
+    expect(await runPython('projects-of-person', String(ids.alice))).toEqual(expected().projectsOfAlice);
+    const sessions = (await runPython('sessions-about-project', String(ids.website))) as { id: number }[];
     expect(sessions.map((session) => session.id)).toEqual(expected().sessionsAboutWebsite);
-    const facts = (await runPython(db.url, 'facts-learnt-in-session', String(ids.byId))) as { id: number }[];
+    const facts = (await runPython('facts-learnt-in-session', String(ids.byId))) as { id: number }[];
     expect(facts.map((fact) => fact.id)).toEqual(expected().factsOfSession);
   });
 
-  it('writes a plan and its tasks in one transaction as planner_api', async () => {
+  it('writes a plan and its tasks in one transaction as the documented role', async () => {
     const written = (await runPython(
-      loginUrl('planner_api', db.name),
       'plan-with-tasks',
       String(ids.website),
       'Python plan',
