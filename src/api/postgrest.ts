@@ -36,7 +36,7 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Ru
   checkJwtSecret(options.jwtSecret);
   const { log = () => {}, readyTimeoutMs = 30_000 } = options;
   const child = spawn(postgrestBinaryPath(), [], {
-    // Only PGRST_* from here: a PGRST_ variable in the caller's shell must not change the config.
+    // Only the settings from config.ts: a PGRST_ or GHCRTS variable in the caller's shell must not change them.
     env: { PATH: process.env.PATH ?? '', ...postgrestEnvironment(options) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
