@@ -44,13 +44,14 @@ BEGIN
     GRANT agent_cross_client TO authenticator;
   END IF;
   -- work_mem is per sort or hash node; 2MB matches deploy/postgresql.conf, so a local or test
-  -- cluster (default 4MB) plans and spills like the droplet.
+  -- cluster (default 4MB) plans and spills like the droplet. Given in kB without a unit:
+  -- PostgREST 12 lower-cases role setting values, and Postgres refuses "2mb".
   FOREACH api_role IN ARRAY ARRAY['web_anon', 'erp_editor', 'dashboard_reader', 'agent_service', 'agent_cross_client'] LOOP
     IF NOT EXISTS (
       SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-       WHERE r.rolname = api_role AND s.setdatabase = 0 AND 'work_mem=2MB' = ANY (s.setconfig)
+       WHERE r.rolname = api_role AND s.setdatabase = 0 AND 'work_mem=2048' = ANY (s.setconfig)
     ) THEN
-      EXECUTE format('ALTER ROLE %I SET work_mem = %L', api_role, '2MB');
+      EXECUTE format('ALTER ROLE %I SET work_mem = 2048', api_role);
     END IF;
   END LOOP;
   IF NOT EXISTS (
