@@ -53,6 +53,15 @@ BEGIN
     ) THEN
       EXECUTE format('ALTER ROLE %I SET work_mem = 2048', api_role);
     END IF;
+    -- Memoize would compute an embedded list once and repeat it under every parent row that
+    -- shares it, unread and so uncharged by the read budget (below): 300 events embedding their
+    -- session's 1,000 events would build 300,000 rows of JSON from 1,000 rows read.
+    IF NOT EXISTS (
+      SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+       WHERE r.rolname = api_role AND s.setdatabase = 0 AND 'enable_memoize=off' = ANY (s.setconfig)
+    ) THEN
+      EXECUTE format('ALTER ROLE %I SET enable_memoize = off', api_role);
+    END IF;
   END LOOP;
   IF NOT EXISTS (
     SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole

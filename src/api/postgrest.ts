@@ -13,6 +13,8 @@ export interface RunningPostgrest {
   url: string;
   /** Base URL of the admin server (/live, /ready); never exposed beyond loopback or the private network. */
   adminUrl: string;
+  /** The PostgREST process, for measuring its memory. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -82,5 +84,5 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Ru
     }
     await sleep(100);
   }
-  return { url, adminUrl, stop };
+  return { url, adminUrl, pid: child.pid ?? 0, stop };
 }
