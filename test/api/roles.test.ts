@@ -143,6 +143,20 @@ describe('the roles in the catalog', () => {
       });
   });
 
+  it('every API role runs with work_mem 2MB and without memoized joins, as on the droplet', async () => {
+    const { rows } = await db.query<{ rolname: string; settings: string[] }>(
+      `SELECT r.rolname, ARRAY(SELECT c FROM unnest(s.setconfig) AS c WHERE c ~ '^(work_mem|enable_memoize)=' ORDER BY 1) AS settings
+         FROM pg_roles r JOIN pg_db_role_setting s ON s.setrole = r.oid AND s.setdatabase = 0
+        WHERE r.rolname = ANY ($1) ORDER BY 1`,
+      [[...API_ROLES]],
+    );
+    expect(rows).toEqual(
+      [...API_ROLES]
+        .sort()
+        .map((rolname) => ({ rolname, settings: ['enable_memoize=off', 'work_mem=2048'] })),
+    );
+  });
+
   it('every API role has limits, and no API role may create temporary tables', async () => {
     // The migrated database itself: CREATE DATABASE ... TEMPLATE does not copy database privileges.
     const { rows } = await db.query<{ role: string; limited: boolean; temp: boolean }>(
