@@ -29,9 +29,22 @@ SET lock_timeout = '5s';
 -- The cross-client role and per-role settings (cluster-wide, idempotent)
 -- ---------------------------------------------------------------------------------------------
 
+-- Cluster-wide, as in 003: PostgREST applies only those per request. Writes only when missing.
+CREATE FUNCTION pg_temp.ensure_role_setting(role_name text, setting text, setting_value text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+     WHERE r.rolname = role_name AND s.setdatabase = 0 AND setting || '=' || setting_value = ANY (s.setconfig)
+  ) THEN
+    EXECUTE format('ALTER ROLE %I SET %I = %L', role_name, setting, setting_value);
+  END IF;
+END;
+$$;
+
 DO $$
-DECLARE
-  api_role text;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agent_cross_client') THEN
     CREATE ROLE agent_cross_client NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
@@ -43,34 +56,21 @@ BEGIN
   IF NOT pg_has_role('authenticator', 'agent_cross_client', 'MEMBER') THEN
     GRANT agent_cross_client TO authenticator;
   END IF;
+  PERFORM pg_temp.ensure_role_setting('agent_cross_client', 'statement_timeout', '5s');
   -- work_mem is per sort or hash node; 2MB matches deploy/postgresql.conf, so a local or test
   -- cluster (default 4MB) plans and spills like the droplet. Given in kB without a unit:
   -- PostgREST 12 lower-cases role setting values, and Postgres refuses "2mb".
-  FOREACH api_role IN ARRAY ARRAY['web_anon', 'erp_editor', 'dashboard_reader', 'agent_service', 'agent_cross_client'] LOOP
-    IF NOT EXISTS (
-      SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-       WHERE r.rolname = api_role AND s.setdatabase = 0 AND 'work_mem=2048' = ANY (s.setconfig)
-    ) THEN
-      EXECUTE format('ALTER ROLE %I SET work_mem = 2048', api_role);
-    END IF;
-    -- Memoize would compute an embedded list once and repeat it under every parent row that
-    -- shares it, unread and so uncharged by the read budget (below): 300 events embedding their
-    -- session's 1,000 events would build 300,000 rows of JSON from 1,000 rows read.
-    IF NOT EXISTS (
-      SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-       WHERE r.rolname = api_role AND s.setdatabase = 0 AND 'enable_memoize=off' = ANY (s.setconfig)
-    ) THEN
-      EXECUTE format('ALTER ROLE %I SET enable_memoize = off', api_role);
-    END IF;
-  END LOOP;
-  IF NOT EXISTS (
-    SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-     WHERE r.rolname = 'agent_cross_client' AND s.setdatabase = 0 AND 'statement_timeout=5s' = ANY (s.setconfig)
-  ) THEN
-    ALTER ROLE agent_cross_client SET statement_timeout = '5s';
-  END IF;
+  -- Memoize would compute an embedded list once and repeat it under every parent row that
+  -- shares it, unread and so uncharged by the read budget (below): 300 events embedding their
+  -- session's 1,000 events would build 300,000 rows of JSON from 1,000 rows read.
+  PERFORM pg_temp.ensure_role_setting(api_role, setting, setting_value)
+     FROM unnest(ARRAY['web_anon', 'erp_editor', 'dashboard_reader', 'agent_service', 'agent_cross_client']) AS api_role,
+          (VALUES ('work_mem', '2048'), ('enable_memoize', 'off')) AS s (setting, setting_value);
 END;
 $$;
+
+-- The runner applies later files on the same connection; leave no helper behind to collide with.
+DROP FUNCTION pg_temp.ensure_role_setting(text, text, text);
 
 -- No temporary tables for anyone but the owner (who keeps every privilege on its database).
 DO $$

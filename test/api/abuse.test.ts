@@ -21,16 +21,8 @@ const POSTGREST_BUDGET_MB = 100;
 /** What one backend may take of the database's 300 MB (shared buffers it touched included). */
 const BACKEND_BUDGET_MB = 64;
 
-const CLIENT_TABLES = [
-  'agent.client_profiles',
-  'agent.memory_entries',
-  'agent.memory_facts',
-  'agent.working_state',
-  'agent.episodes',
-  'agent.webhook_executions',
-  'agent.plans',
-  'agent.scheduler_runs',
-];
+/** The agent tables whose rows belong to a client (filled in from the catalog). */
+let CLIENT_TABLES: string[] = [];
 const WRITING_ROLES = ['erp_editor', 'agent_service', CROSS_CLIENT_ROLE];
 
 let t: ApiUnderTest;
@@ -68,6 +60,12 @@ beforeAll(async () => {
   // Production runs a pool of 10; the test cluster's connection limit for authenticator is shared
   // with the other test file running at the same time, so 7 here. Each backend is measured alone.
   t = await startApiUnderTest({ dbPool: 7 });
+  const clientTables = await t.db.query<{ table: string }>(
+    `SELECT attrelid::regclass::text AS table FROM pg_attribute
+      WHERE attname = 'client_id' AND attrelid::regclass::text LIKE 'agent.%' AND attnum > 0`,
+  );
+  CLIENT_TABLES = clientTables.rows.map((row) => row.table);
+  expect(CLIENT_TABLES).toHaveLength(8);
   // 50 sessions of 1,000 events each: every embedded session brings back up to db-max-rows events.
   await t.db.query(
     `INSERT INTO agent.sessions (trace_id) SELECT 'abuse-' || g FROM generate_series(1, 50) g`,
