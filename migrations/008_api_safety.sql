@@ -44,19 +44,33 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION pg_temp.ensure_role_comment(role_name text, purpose text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF shobj_description((SELECT oid FROM pg_roles WHERE rolname = role_name), 'pg_authid') IS DISTINCT FROM purpose THEN
+    EXECUTE format('COMMENT ON ROLE %I IS %L', role_name, purpose);
+  END IF;
+END;
+$$;
+
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agent_cross_client') THEN
     CREATE ROLE agent_cross_client NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   END IF;
-  IF shobj_description((SELECT oid FROM pg_roles WHERE rolname = 'agent_cross_client'), 'pg_authid') IS NULL THEN
-    COMMENT ON ROLE agent_cross_client IS
-      'JWT role for agent services that work across clients (operators, sweeps): reads and writes every client''s agent rows, reads erp. Not client-scoped.';
-  END IF;
+  PERFORM pg_temp.ensure_role_comment('agent_cross_client',
+    'JWT role for agent services that work across clients (operators, sweeps): reads and writes every client''s agent rows (events and facts append-only), reads erp. Not client-scoped.');
   IF NOT pg_has_role('authenticator', 'agent_cross_client', 'MEMBER') THEN
     GRANT agent_cross_client TO authenticator;
   END IF;
   PERFORM pg_temp.ensure_role_setting('agent_cross_client', 'statement_timeout', '5s');
+  -- 003's descriptions predate the client scope.
+  PERFORM pg_temp.ensure_role_comment('dashboard_reader',
+    'JWT role for dashboards: reads every erp and agent table (agent client rows only of the token''s client_id), writes nothing.');
+  PERFORM pg_temp.ensure_role_comment('agent_service',
+    'JWT role for agent services acting for one client (the token''s client_id): reads and writes the agent tables, events and facts append-only; reads erp.');
   -- work_mem is per sort or hash node; 2MB matches deploy/postgresql.conf, so a local or test
   -- cluster (default 4MB) plans and spills like the droplet. Given in kB without a unit:
   -- PostgREST 12 lower-cases role setting values, and Postgres refuses "2mb".
@@ -71,6 +85,7 @@ $$;
 
 -- The runner applies later files on the same connection; leave no helper behind to collide with.
 DROP FUNCTION pg_temp.ensure_role_setting(text, text, text);
+DROP FUNCTION pg_temp.ensure_role_comment(text, text);
 
 -- No temporary tables for anyone but the owner (who keeps every privilege on its database).
 DO $$
