@@ -61,8 +61,8 @@ beforeAll(async () => {
   // with the other test file running at the same time, so 7 here. Each backend is measured alone.
   t = await startApiUnderTest({ dbPool: 7 });
   const clientTables = await t.db.query<{ table: string }>(
-    `SELECT attrelid::regclass::text AS table FROM pg_attribute
-      WHERE attname = 'client_id' AND attrelid::regclass::text LIKE 'agent.%' AND attnum > 0`,
+    `SELECT c.oid::regclass::text AS table FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE c.relnamespace = 'agent'::regnamespace AND c.relkind = 'r' AND a.attname = 'client_id' ORDER BY 1`,
   );
   CLIENT_TABLES = clientTables.rows.map((row) => row.table);
   expect(CLIENT_TABLES).toHaveLength(8);
