@@ -329,7 +329,7 @@ ALTER TABLE agent.scheduler_runs
 ALTER TABLE agent.scheduler_runs VALIDATE CONSTRAINT scheduler_runs_client_id_plan_id_fkey;
 CREATE INDEX scheduler_runs_client_id_plan_id_idx ON agent.scheduler_runs (client_id, plan_id);
 COMMENT ON CONSTRAINT scheduler_runs_client_id_plan_id_fkey ON agent.scheduler_runs IS
-  'A client''s scheduler run schedules a plan of the same client; another client''s plan id fails exactly like one that does not exist. ON DELETE RESTRICT, as scheduler_runs_plan_id_fkey.';
+  'ON DELETE RESTRICT: as scheduler_runs_plan_id_fkey. A client''s scheduler run schedules a plan of the same client; another client''s plan id fails exactly like one that does not exist.';
 -- Foreign keys are checked in the order they were created. Re-created after the client-aware key,
 -- the plain one is checked second, so a missing plan and another client's plan give one error.
 ALTER TABLE agent.scheduler_runs DROP CONSTRAINT scheduler_runs_plan_id_fkey;
