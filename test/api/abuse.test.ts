@@ -18,7 +18,11 @@ import { startApiUnderTest, TEST_JWT_SECRET, type ApiUnderTest } from './harness
 
 /** The container limit of postgrest-erp in compose.yaml. */
 const POSTGREST_BUDGET_MB = 100;
-/** What one backend may take of the database's 300 MB (shared buffers it touched included). */
+/**
+ * What one backend may take of the database's 300 MB. Measured conservatively: VmHWM counts the
+ * shared buffers and binary pages a backend touched (about 30 MB of the figure), which the
+ * container pays once, not per backend.
+ */
 const BACKEND_BUDGET_MB = 64;
 
 /** The agent tables whose rows belong to a client (filled in from the catalog). */
