@@ -98,6 +98,9 @@ $$;
 -- Per-role limits
 -- ---------------------------------------------------------------------------------------------
 
+COMMENT ON SCHEMA postgrest IS
+  'Support for the HTTP layer, not served by it: the check PostgREST runs before every request (db-pre-request), the per-role request limits and the functions that enforce them.';
+
 CREATE TABLE postgrest.api_role_limits (
   role_name          name NOT NULL,
   max_changed_rows   integer NOT NULL,
