@@ -88,7 +88,10 @@ export function registerApiCommands(program: Command): void {
     .description('mint a signed JWT for the HTTP API (printed alone on stdout)')
     .requiredOption('--role <role>', `one of: ${Object.keys(JWT_ROLES).join(', ')}`)
     .option('--expires <duration>', 'lifetime, e.g. 15m, 1h, 30d; at most 90d', '1h')
-    .option('--client-id <id>', 'the client whose agent memory and planning rows the token may see (agent_service, dashboard_reader: without one, none)')
+    .option(
+      '--client-id <id>',
+      'the client whose agent memory and planning rows the token may see (agent_service, dashboard_reader: without one, none)',
+    )
     .action(async (options: { role: string; expires: string; clientId?: string }) => {
       if (!isJwtRole(options.role)) {
         const roles = Object.entries(JWT_ROLES).map(([role, purpose]) => `  ${role}: ${purpose}`);
