@@ -9,6 +9,7 @@
  * the largest Postgres backend serving it, each checked against its budget.
  */
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JWT_AUDIENCE, MAX_REQUEST_BODY_BYTES, MAX_ROWS } from '../../src/api/config.ts';
 import { signToken } from '../../src/api/jwt.ts';
@@ -213,6 +214,25 @@ describe('bounded responses and database work', () => {
       });
       expect(response.status, count).toBe(400);
       expect(response.body.message).toBe('Planned and estimated counts are not served');
+    }
+    // Two Prefer lines: the proxy joins them into one, so the check sees the count either way.
+    for (const prefer of [
+      ['count=planned', 'return=minimal'],
+      ['return=minimal', 'count=planned'],
+    ]) {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const request = http.request(
+          `${t.api.proxy.url}/agent/sessions?limit=1`,
+          { headers: { authorization: `Bearer ${t.token('dashboard_reader')}`, prefer } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+      expect(status, prefer.join(' then ')).toBe(400);
     }
     await t.db.query(
       `INSERT INTO agent.plans (plan_title, client_id) VALUES ('counted', 'alice'), ('hidden', 'bob')`,
