@@ -21,6 +21,17 @@ export const DEFAULT_JWT_AUDIENCE = 'erp-db.bestviable.com';
  */
 export const MAX_ROWS = 1000;
 
+/**
+ * The largest request body the API accepts, enforced in front of PostgREST (Traefik's buffering
+ * middleware in compose.yaml, the local proxy in schema-proxy.ts), which answer 413 without
+ * passing the body on. PostgREST needs tens of MB of heap per MB of JSON it parses; 1 MiB (about
+ * 2,000 ordinary rows in one bulk insert) keeps it far below its 80 MB heap cap.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+/** Connections PostgREST holds in production (PostgREST's default); more requests wait for one. */
+export const PRODUCTION_DB_POOL = 10;
+
 /** Settings identical in every environment. */
 export const SHARED_POSTGREST_SETTINGS = {
   PGRST_DB_SCHEMAS: API_SCHEMAS.join(','),
@@ -37,6 +48,9 @@ export const SHARED_POSTGREST_SETTINGS = {
   PGRST_DB_CONFIG: 'true',
   PGRST_DB_CHANNEL_ENABLED: 'true',
   PGRST_LOG_LEVEL: 'warn',
+  // Caps the Haskell heap below the 100 MB container limit, so an oversized request fails alone
+  // instead of the container being killed; the same cap locally shows production behaviour.
+  GHCRTS: '-M80m',
 } as const;
 
 export interface PostgrestEnvironmentOptions {
@@ -47,7 +61,7 @@ export interface PostgrestEnvironmentOptions {
   host: string;
   port: number;
   adminPort: number;
-  /** Connections PostgREST may hold; production uses the default 10. */
+  /** Connections PostgREST may hold; production uses PRODUCTION_DB_POOL. */
   dbPool?: number;
 }
 

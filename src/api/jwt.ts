@@ -3,6 +3,7 @@
  * dependency would add more to audit than it saves.
  */
 import { createHmac } from 'node:crypto';
+import { CROSS_CLIENT_ROLE } from './roles.ts';
 
 /** PostgREST 12 silently fails signature checks with a shorter secret instead of refusing it. */
 export const MIN_JWT_SECRET_LENGTH = 32;
@@ -25,6 +26,12 @@ export function signToken(claims: Record<string, unknown>, secret: string): stri
   const unsigned = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }
+
+/**
+ * The longest a token may live. A leaked token is usable until it expires; postgrest.check_request()
+ * refuses any token expiring later than this (migration 008), so a longer one would not work anyway.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 90 * 86_400;
 
 export interface TokenRequest {
   secret: string;
@@ -53,7 +60,13 @@ export function mintToken({
   checkJwtSecret(secret);
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0)
     throw new Error('A token must expire: give a positive lifetime');
+  if (expiresInSeconds > MAX_TOKEN_LIFETIME_SECONDS)
+    throw new Error(
+      `A token may live at most ${MAX_TOKEN_LIFETIME_SECONDS / 86_400} days (90d); mint a new one before it expires`,
+    );
   if (clientId !== undefined && clientId.trim() === '') throw new Error('The client id must not be empty');
+  if (clientId !== undefined && role === CROSS_CLIENT_ROLE)
+    throw new Error(`${CROSS_CLIENT_ROLE} works across clients: give it no client id`);
   const issuedAt = now ?? Math.floor(Date.now() / 1000);
   const exp = issuedAt + expiresInSeconds;
   const claims = {

@@ -13,6 +13,8 @@ export interface RunningPostgrest {
   url: string;
   /** Base URL of the admin server (/live, /ready); never exposed beyond loopback or the private network. */
   adminUrl: string;
+  /** The PostgREST process, for measuring its memory. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Ru
   checkJwtSecret(options.jwtSecret);
   const { log = () => {}, readyTimeoutMs = 30_000 } = options;
   const child = spawn(postgrestBinaryPath(), [], {
-    // Only PGRST_* from here: a PGRST_ variable in the caller's shell must not change the config.
+    // Only the settings from config.ts: a PGRST_ or GHCRTS variable in the caller's shell must not change them.
     env: { PATH: process.env.PATH ?? '', ...postgrestEnvironment(options) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,5 +84,5 @@ export async function startPostgrest(options: StartPostgrestOptions): Promise<Ru
     }
     await sleep(100);
   }
-  return { url, adminUrl, stop };
+  return { url, adminUrl, pid: child.pid ?? 0, stop };
 }

@@ -13,7 +13,9 @@ export const ANONYMOUS_ROLE = 'web_anon';
 export const JWT_ROLES = {
   erp_editor: 'ToolJet-style editing: reads and writes erp',
   dashboard_reader: 'dashboards: reads erp and agent, writes nothing',
-  agent_service: 'agent services over HTTP: reads and writes agent, reads erp',
+  agent_service: 'agent services over HTTP: reads and writes agent (one client per token), reads erp',
+  agent_cross_client:
+    'agent services working across clients: reads and writes every client in agent, reads erp',
 } as const;
 export type JwtRole = keyof typeof JWT_ROLES;
 
@@ -33,6 +35,12 @@ export type LoginRole = keyof typeof LOGIN_ROLE_PASSWORD_VARIABLES;
 
 /** The internal services that connect directly on the private network. */
 export const SERVICE_LOGIN_ROLES = ['planner_api', 'memory_gateway'] as const satisfies readonly LoginRole[];
+
+/**
+ * The one JWT role not scoped to a client (migration 008): dashboard_reader and agent_service
+ * see agent client rows only with a client_id claim, and none without it.
+ */
+export const CROSS_CLIENT_ROLE = 'agent_cross_client' satisfies JwtRole;
 
 export function isJwtRole(role: string): role is JwtRole {
   return Object.hasOwn(JWT_ROLES, role);

@@ -6,9 +6,12 @@
  *
  * The profile headers are overwritten, never passed through, so a client cannot switch schema
  * behind a prefix. Requests without a prefix pass unchanged (header-based access).
+ *
+ * Like Traefik's buffering middleware, it reads a request body whole before passing it on and
+ * answers 413 to one larger than MAX_REQUEST_BODY_BYTES: PostgREST never sees it.
  */
 import http from 'node:http';
-import { API_SCHEMAS, type ApiSchema } from './config.ts';
+import { API_SCHEMAS, MAX_REQUEST_BODY_BYTES, type ApiSchema } from './config.ts';
 
 export interface RunningProxy {
   url: string;
@@ -23,6 +26,11 @@ export function routeBySchemaPrefix(pathWithQuery: string): { schema: ApiSchema;
   return { schema, path: rest.startsWith('/') ? rest : `/${rest}` };
 }
 
+const bodyTooLarge = {
+  message: `Request body larger than ${MAX_REQUEST_BODY_BYTES / 1024 / 1024} MiB`,
+  hint: 'Send fewer rows per request.',
+};
+
 export async function startSchemaProxy({
   target,
   host,
@@ -33,9 +41,12 @@ export async function startSchemaProxy({
   port: number;
 }): Promise<RunningProxy> {
   const upstream = new URL(target);
-  const server = http.createServer((request, response) => {
+  const forward = (request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) => {
     const route = routeBySchemaPrefix(request.url ?? '/');
     const headers: http.OutgoingHttpHeaders = { ...request.headers, host: upstream.host };
+    delete headers['transfer-encoding'];
+    if (body.length || request.headers['content-length'] !== undefined)
+      headers['content-length'] = body.length;
     if (route) {
       headers['accept-profile'] = route.schema;
       headers['content-profile'] = route.schema;
@@ -57,7 +68,27 @@ export async function startSchemaProxy({
       if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ message: `PostgREST is unreachable: ${error.message}` }));
     });
-    request.pipe(forwarded);
+    forwarded.end(body);
+  };
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const tooLarge = () => {
+      // The rest of the body is read and dropped, so the client gets to read the answer.
+      request.removeAllListeners('data');
+      request.resume();
+      response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      response.end(JSON.stringify(bodyTooLarge));
+    };
+    if (Number(request.headers['content-length'] ?? 0) > MAX_REQUEST_BODY_BYTES) return tooLarge();
+    request.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_REQUEST_BODY_BYTES) tooLarge();
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (received <= MAX_REQUEST_BODY_BYTES) forward(request, response, Buffer.concat(chunks));
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -43,7 +43,7 @@ async function serveApi(target: DatabaseTarget): Promise<void> {
   });
   console.log(`PostgREST is serving ${target.label}
   by path prefix:  ${api.proxy.url}/erp/...  and  ${api.proxy.url}/agent/...
-  by header:       ${api.postgrest.url}/...  with Accept-Profile (reads) or Content-Profile (writes): erp (default) or agent
+  by header:       ${api.proxy.url}/...  with Accept-Profile (reads) or Content-Profile (writes): erp (default) or agent
   health:          ${api.postgrest.adminUrl}/live  and  ${api.postgrest.adminUrl}/ready
 
 Try it (a dashboard_reader token, valid until ${expiresAt.toISOString()}):
@@ -87,8 +87,11 @@ export function registerApiCommands(program: Command): void {
     .command('token')
     .description('mint a signed JWT for the HTTP API (printed alone on stdout)')
     .requiredOption('--role <role>', `one of: ${Object.keys(JWT_ROLES).join(', ')}`)
-    .option('--expires <duration>', 'lifetime, e.g. 15m, 1h, 30d', '1h')
-    .option('--client-id <id>', 'limit the agent memory and planning tables to this client')
+    .option('--expires <duration>', 'lifetime, e.g. 15m, 1h, 30d; at most 90d', '1h')
+    .option(
+      '--client-id <id>',
+      'the client whose agent memory and planning rows the token may see (agent_service, dashboard_reader: without one, none)',
+    )
     .action(async (options: { role: string; expires: string; clientId?: string }) => {
       if (!isJwtRole(options.role)) {
         const roles = Object.entries(JWT_ROLES).map(([role, purpose]) => `  ${role}: ${purpose}`);

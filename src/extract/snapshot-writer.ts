@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDir, openNewPrivateFile, writePrivateFile } from '../shared/private-files.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import type { CodaClient } from './client.ts';
 import type { PublicApiTableReference } from './coda-api-types.ts';
@@ -63,7 +64,8 @@ export async function extractSnapshot(options: ExtractOptions): Promise<ExtractR
   // an 'exit' handler is synchronous and still runs.
   const removeOnExit = () => rmSync(partialDir, { recursive: true, force: true });
   process.once('exit', removeOnExit);
-  await mkdir(path.join(partialDir, 'tables'), { recursive: true });
+  // A snapshot is the doc's data: readable by the owner alone (folders 0700, files 0600).
+  await makePrivateDir(path.join(partialDir, 'tables'));
   try {
     const extracted = await extractTables(tables, signal, (table, tableSignal) =>
       extractTable({ ...options, clock, progress, partialDir, table, signal: tableSignal }),
@@ -76,7 +78,7 @@ export async function extractSnapshot(options: ExtractOptions): Promise<ExtractR
       doc: { id: doc.id, name: doc.name, browserLink: doc.browserLink },
       tables: extracted,
     };
-    await writeFile(path.join(partialDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writePrivateFile(path.join(partialDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     await rename(partialDir, dir);
     return { dir, manifest };
   } catch (error) {
@@ -132,7 +134,7 @@ async function extractTable(options: {
   progress.tableStarted(table);
   const columns = await client.listColumns(docId, table, signal);
   const file = tableFile(table.id);
-  const output = await open(path.join(options.partialDir, file), 'wx');
+  const output = await openNewPrivateFile(path.join(options.partialDir, file));
   let rows = 0;
   let pages = 0;
   try {

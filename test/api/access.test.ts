@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JWT_AUDIENCE } from '../../src/api/config.ts';
 import { signToken } from '../../src/api/jwt.ts';
-import { ANONYMOUS_ROLE, JWT_ROLES } from '../../src/api/roles.ts';
+import { ANONYMOUS_ROLE, CROSS_CLIENT_ROLE, JWT_ROLES } from '../../src/api/roles.ts';
 import { startApiUnderTest, TEST_JWT_SECRET, type ApiUnderTest } from './harness.ts';
 
 let t: ApiUnderTest;
@@ -126,6 +126,7 @@ describe('the role matrix', () => {
     erp_editor: { erp: ALL },
     dashboard_reader: { erp: READ, agent: READ },
     agent_service: { erp: READ, agent: ALL },
+    agent_cross_client: { erp: READ, agent: ALL },
   };
 
   let sequence = 0;
@@ -186,7 +187,11 @@ describe('the role matrix', () => {
     const profile = verb === 'GET' ? 'accept-profile' : 'content-profile';
     const headers = { [profile]: spec.schema, prefer: 'return=minimal' };
     const victim = await ownerInsert(table, spec.fresh());
-    const token = role === ANONYMOUS_ROLE ? undefined : t.token(role);
+    // The client-scoped roles act for the client the memory_facts rows belong to.
+    const token =
+      role === ANONYMOUS_ROLE
+        ? undefined
+        : t.token(role, { clientId: role === CROSS_CLIENT_ROLE ? undefined : 'matrix' });
     const request = (path: string, body?: unknown) => t.request(path, { method: verb, token, headers, body });
     const readBack = async () =>
       (await t.db.query(`SELECT ${spec.column} AS value FROM ${table} WHERE id = $1`, [victim])).rows[0]
@@ -288,12 +293,20 @@ describe('row-level security on client memory', () => {
     },
   );
 
-  it('a token without client_id is not client-scoped', async () => {
-    expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role: 'dashboard_reader' })).toEqual([
+  it.each(['agent_service', 'dashboard_reader'])(
+    'a %s token without client_id sees no client at all',
+    async (role) => {
+      expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role })).toEqual([]);
+      expect(await clientsSeen('/plans', { role })).toEqual([]);
+    },
+  );
+
+  it('the cross-client role sees every client', async () => {
+    expect(await clientsSeen('/memory_facts?fact_key=eq.colour', { role: CROSS_CLIENT_ROLE })).toEqual([
       'alice',
       'bob',
     ]);
-    expect(await clientsSeen('/plans', { role: 'agent_service' })).toEqual(['alice', 'bob', null]);
+    expect(await clientsSeen('/plans', { role: CROSS_CLIENT_ROLE })).toEqual(['alice', 'bob', null]);
   });
 
   it("a client-scoped token cannot write, change or delete another client's memory", async () => {

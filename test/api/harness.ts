@@ -95,7 +95,11 @@ export interface ApiUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startApiUnderTest(): Promise<ApiUnderTest> {
+/**
+ * Several test files run at once under authenticator's cluster-wide connection limit (12), so
+ * each PostgREST gets a small pool; the abuse suite asks for a bigger one.
+ */
+export async function startApiUnderTest({ dbPool = 3 }: { dbPool?: number } = {}): Promise<ApiUnderTest> {
   const db = await createTestDatabase();
   try {
     await ensureTestLoginPasswords(db);
@@ -107,8 +111,7 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
           JWT_SECRET: TEST_JWT_SECRET,
           AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE],
         },
-        // Several files run at once under authenticator's connection limit.
-        dbPool: 3,
+        dbPool,
       },
     );
     const token = (role: string, { clientId }: { clientId?: string } = {}) =>

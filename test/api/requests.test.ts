@@ -34,14 +34,14 @@ describe('choosing the schema', () => {
   });
 
   it('by header: writes go where Content-Profile says', async () => {
-    const response = await t.request('/plans', {
+    const response = await t.request('/goals', {
       role: 'agent_service',
       method: 'POST',
       headers: { 'content-profile': 'agent' },
-      body: { plan_title: 'by header' },
+      body: { title: 'by header' },
     });
     expect(response.status).toBe(201);
-    expect(await count(`agent.plans WHERE plan_title = 'by header'`)).toBe(1);
+    expect(await count(`agent.goals WHERE title = 'by header'`)).toBe(1);
   });
 
   it('by path prefix: /erp/... and /agent/... read their schema', async () => {
@@ -58,14 +58,14 @@ describe('choosing the schema', () => {
   });
 
   it('by path prefix: writes land in the prefixed schema', async () => {
-    const response = await t.request('/agent/plans', {
+    const response = await t.request('/agent/goals', {
       role: 'agent_service',
       method: 'POST',
-      body: { plan_title: 'by prefix' },
+      body: { title: 'by prefix' },
       viaProxy: true,
     });
     expect(response.status).toBe(201);
-    expect(await count(`agent.plans WHERE plan_title = 'by prefix'`)).toBe(1);
+    expect(await count(`agent.goals WHERE title = 'by prefix'`)).toBe(1);
   });
 
   it('by path prefix: the prefix wins over a profile header the client sends', async () => {

@@ -13,6 +13,7 @@ import {
   type LoginRole,
 } from '../../src/api/roles.ts';
 import { withClient } from '../../src/db/client.ts';
+import { TEMPLATE_DATABASE } from '../support/cluster.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { ensureTestLoginPasswords, loginUrl } from './harness.ts';
 
@@ -76,6 +77,7 @@ describe('the roles in the catalog', () => {
       erp_editor: '5s',
       dashboard_reader: '5s',
       agent_service: '5s',
+      agent_cross_client: '5s',
       planner_api: '15s',
       memory_gateway: '15s',
     });
@@ -112,7 +114,7 @@ describe('the roles in the catalog', () => {
     expect((await db.query(executable)).rows).toEqual([]);
   });
 
-  it('every agent table with a client_id column has row-level security with the client_scope policy', async () => {
+  it('every agent table with a client_id column is client-scoped: one client per token, or every client for the cross-client role and the services', async () => {
     const { rows } = await db.query<{ table: string; rls: boolean; policies: string[] }>(
       `SELECT c.relname AS table, c.relrowsecurity AS rls, ARRAY(SELECT polname::text FROM pg_policy WHERE polrelid = c.oid ORDER BY 1) AS policies
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -122,7 +124,55 @@ describe('the roles in the catalog', () => {
     );
     expect(rows.length).toBeGreaterThanOrEqual(8);
     for (const row of rows)
-      expect(row, row.table).toEqual({ table: row.table, rls: true, policies: ['client_scope'] });
+      expect(row, row.table).toEqual({
+        table: row.table,
+        rls: true,
+        policies: ['every_client', 'one_client', 'read_budget'],
+      });
+  });
+
+  it('every erp and agent table charges API reads to the read budget and counts API changes', async () => {
+    const { rows } = await db.query<{ table: string; rls: boolean; budget: boolean; triggers: string[] }>(
+      `SELECT c.oid::regclass::text AS table, c.relrowsecurity AS rls,
+              EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'read_budget' AND NOT p.polpermissive) AS budget,
+              ARRAY(SELECT p.proname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                     WHERE t.tgrelid = c.oid AND p.pronamespace = 'postgrest'::regnamespace ORDER BY 1) AS triggers
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname IN ('erp', 'agent') AND c.relkind = 'r' ORDER BY 1`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(38);
+    for (const row of rows)
+      expect(row, row.table).toEqual({
+        table: row.table,
+        rls: true,
+        budget: true,
+        triggers: ['count_changed_row', 'start_changed_row_count'],
+      });
+  });
+
+  it('every API role runs with work_mem 2MB and without memoized joins, as on the droplet', async () => {
+    const { rows } = await db.query<{ rolname: string; settings: string[] }>(
+      `SELECT r.rolname, ARRAY(SELECT c FROM unnest(s.setconfig) AS c WHERE c ~ '^(work_mem|enable_memoize)=' ORDER BY 1) AS settings
+         FROM pg_roles r JOIN pg_db_role_setting s ON s.setrole = r.oid AND s.setdatabase = 0
+        WHERE r.rolname = ANY ($1) ORDER BY 1`,
+      [[...API_ROLES]],
+    );
+    expect(rows).toEqual(
+      [...API_ROLES]
+        .sort()
+        .map((rolname) => ({ rolname, settings: ['enable_memoize=off', 'work_mem=2048'] })),
+    );
+  });
+
+  it('every role PostgREST may switch to has limits, and none may create temporary tables', async () => {
+    // The migrated database itself: CREATE DATABASE ... TEMPLATE does not copy database privileges.
+    const { rows } = await db.query<{ role: string; limited: boolean; temp: boolean }>(
+      `SELECT r.rolname AS role, EXISTS (SELECT FROM postgrest.api_role_limits l WHERE l.role_name = r.rolname) AS limited,
+              has_database_privilege(r.oid, $1, 'TEMP') AS temp
+         FROM pg_roles r WHERE pg_has_role('authenticator', r.oid, 'MEMBER') AND r.rolname <> 'authenticator' ORDER BY 1`,
+      [TEMPLATE_DATABASE],
+    );
+    expect(rows).toEqual([...API_ROLES].sort().map((role) => ({ role, limited: true, temp: false })));
   });
 });
 

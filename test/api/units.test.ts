@@ -61,6 +61,20 @@ describe('mintToken', () => {
     expect(() => mintToken({ ...request, clientId: ' ' })).toThrow(/client id/);
   });
 
+  it('refuses a token living longer than 90 days, and a client id for the cross-client role', () => {
+    const request = { secret: SECRET, role: 'erp_editor', audience: 'a' };
+    expect(mintToken({ ...request, expiresInSeconds: parseDuration('90d') }).token).toBeTruthy();
+    expect(() => mintToken({ ...request, expiresInSeconds: parseDuration('91d') })).toThrow(
+      /at most 90 days/,
+    );
+    expect(() => mintToken({ ...request, expiresInSeconds: parseDuration('99999999d') })).toThrow(
+      /at most 90 days/,
+    );
+    expect(() =>
+      mintToken({ ...request, role: 'agent_cross_client', expiresInSeconds: 60, clientId: 'acme' }),
+    ).toThrow(/works across clients/);
+  });
+
   it('checkJwtSecret accepts 32 characters', () => {
     expect(() => checkJwtSecret(SECRET)).not.toThrow();
   });

@@ -10,7 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_JWT_AUDIENCE, MAX_ROWS, SHARED_POSTGREST_SETTINGS } from '../../src/api/config.ts';
+import {
+  DEFAULT_JWT_AUDIENCE,
+  MAX_REQUEST_BODY_BYTES,
+  MAX_ROWS,
+  PRODUCTION_DB_POOL,
+  SHARED_POSTGREST_SETTINGS,
+} from '../../src/api/config.ts';
 import { POSTGREST_VERSION } from '../../src/api/postgrest-binary.ts';
 import { PLACEHOLDER_MARKER } from '../../src/db/secrets.ts';
 import { AUTHENTICATOR_ROLE, LOGIN_ROLE_PASSWORD_VARIABLES } from '../../src/api/roles.ts';
@@ -167,6 +173,7 @@ describe('postgrest-erp', () => {
   it('is configured as src/api/config.ts configures the local API', () => {
     expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
     expect(postgrest.environment?.PGRST_DB_MAX_ROWS).toBe(String(MAX_ROWS));
+    expect(postgrest.environment?.PGRST_DB_POOL).toBe(String(PRODUCTION_DB_POOL));
     expect(postgrest.environment?.PGRST_DB_URI).toMatch(
       new RegExp(
         `^postgresql://${AUTHENTICATOR_ROLE}:\\$\\{AUTHENTICATOR_PASSWORD:\\?[^}]*\\}@postgres-erp:5432/${DATABASE_NAME}$`,
@@ -229,9 +236,35 @@ describe('postgrest-erp', () => {
       expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Content-Profile`)).toBe(
         schema,
       );
-      expect(middlewares).toEqual([strip, profile]);
+      expect(middlewares).toEqual(['erp-db-body-limit', strip, profile]);
     },
   );
+
+  it('refuses request bodies over the limit in Traefik, on every router, before PostgREST reads them', () => {
+    expect(labels.get('http.middlewares.erp-db-body-limit.buffering.maxRequestBodyBytes')).toBe(
+      String(MAX_REQUEST_BODY_BYTES),
+    );
+    for (const router of ['erp-db', 'erp-db-erp', 'erp-db-agent'])
+      expect(labels.get(`http.routers.${router}.middlewares`)?.split(',')[0], router).toBe(
+        'erp-db-body-limit',
+      );
+  });
+
+  it('is routed only from the Cloudflare tunnel: every router on the unpublished tunnel entry point', () => {
+    const entryPoints = [...labels].filter(([key]) => /^http\.routers\.[^.]+\.entrypoints$/.test(key));
+    expect(entryPoints).toHaveLength(3);
+    for (const [key, value] of entryPoints) expect(value, key).toBe('tunnel');
+    expect(postgrest.ports).toBeUndefined();
+    const traefik = parse(read('deploy/traefik/tunnel-entrypoint.yml')) as {
+      entryPoints: Record<string, { address: string }>;
+    };
+    const port = /^:(\d+)$/.exec(traefik.entryPoints.tunnel?.address ?? '')?.[1];
+    expect(port).toBeDefined();
+    const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as { ingress: { service: string }[] };
+    expect(ingress[0]?.service).toBe(`http://traefik:${port}`);
+    // No service of this stack publishes a port on the droplet.
+    for (const [name, { ports }] of Object.entries(compose.services)) expect(ports, name).toBeUndefined();
+  });
 });
 
 describe('the Coda migration', () => {

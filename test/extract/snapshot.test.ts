@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -65,6 +65,22 @@ describe('extract', () => {
     });
     // The manifest on disk is what readSnapshot gives back.
     expect((await readSnapshot(dir)).manifest()).toEqual(manifest);
+  });
+
+  it('is readable by its owner alone: folders 0700, files 0600', async () => {
+    const { dir } = await extractSnapshot({
+      client: testClient(await codaServer()),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(await tempDir(), 'snapshot'),
+    });
+    const mode = async (file: string) => (await stat(file)).mode & 0o777;
+    expect(await mode(dir)).toBe(0o700);
+    expect(await mode(path.join(dir, 'tables'))).toBe(0o700);
+    const files = [
+      'manifest.json',
+      ...(await readdir(path.join(dir, 'tables'))).map((name) => `tables/${name}`),
+    ];
+    for (const file of files) expect(await mode(path.join(dir, file)), file).toBe(0o600);
   });
 
   it('keeps rich values unchanged: people, row references, money, dates, arrays, empty cells, images, links', async () => {

@@ -5,7 +5,7 @@
  * installed the browser check is skipped with a notice, and the checks on the page's text still run.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,6 +62,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
   await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the report files', () => {
+  it('are readable by their owner alone: the run folder 0700, every file 0600', async () => {
+    const runDir = path.join(workDir, 'run');
+    expect((await stat(runDir)).mode & 0o777).toBe(0o700);
+    for (const name of await readdir(runDir))
+      expect((await stat(path.join(runDir, name))).mode & 0o777, name).toBe(0o600);
+  });
 });
 
 describe('report.html', () => {

@@ -437,6 +437,8 @@ interface UniqueCase {
   seed?: () => Row;
   /** Values that collide with `first`; default: copy the constrained columns from it. */
   duplicate?: (first: Row) => Row;
+  /** A key that contains the primary key is refused by the primary key, checked first. */
+  refusedBy?: string;
 }
 
 const gid = (prefix: string) => () => ({ global_id: unique(prefix) });
@@ -489,6 +491,12 @@ const UNIQUE_CASES: Record<string, UniqueCase> = {
   memory_facts_client_id_fact_key_key: { table: 'agent.memory_facts' },
   working_state_client_id_state_key_key: { table: 'agent.working_state' },
   prompt_templates_template_name_key: { table: 'agent.prompt_templates' },
+  // The target of scheduler_runs_client_id_plan_id_fkey (008); id alone is already unique.
+  plans_client_id_id_key: {
+    table: 'agent.plans',
+    seed: () => ({ client_id: 'client_a' }),
+    refusedBy: 'plans_pkey',
+  },
 };
 
 let db: TestDatabase;
@@ -647,7 +655,7 @@ async function expectDuplicateRefused(name: string, c: UniqueCase): Promise<void
   const base = await baseRow(sql, c.table);
   await expectRefused(c.table, () => insert(sql, c.table, { ...base, ...seed, ...duplicate }), {
     code: '23505',
-    constraint: name,
+    constraint: c.refusedBy ?? name,
   });
   // UPDATE of another row to the same key
   const second = await create(sql, c.table);
@@ -656,7 +664,7 @@ async function expectDuplicateRefused(name: string, c: UniqueCase): Promise<void
     () => update(sql, c.table, keyOf(c.table, second), { ...seed, ...duplicate }),
     {
       code: '23505',
-      constraint: name,
+      constraint: c.refusedBy ?? name,
     },
   );
 }

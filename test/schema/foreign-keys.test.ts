@@ -73,6 +73,14 @@ const FOREIGN_KEYS: ForeignKey[] = [
   fk('agent.blocks', 'artifact_id', 'agent.artifacts', 'SET NULL'),
   fk('agent.block_actions', 'block_id', 'agent.blocks', 'CASCADE'),
   fk('agent.scheduler_runs', 'plan_id', 'agent.plans', 'RESTRICT'),
+  // A run's plan belongs to the run's client (migration 008).
+  {
+    constraint: 'scheduler_runs_client_id_plan_id_fkey',
+    table: 'agent.scheduler_runs',
+    column: 'plan_id,client_id',
+    references: 'agent.plans',
+    onDelete: 'RESTRICT',
+  },
 ];
 
 let db: TestDatabase;
@@ -139,7 +147,20 @@ describe('the foreign key set', () => {
   });
 });
 
-describe.each(FOREIGN_KEYS)('$constraint ($table.$column -> $references, ON DELETE $onDelete)', (key) => {
+describe('scheduler_runs_client_id_plan_id_fkey (a run and its plan have one client)', () => {
+  it("refuses a run pointing at another client's plan, naming the constraint", async () => {
+    const plan = await create(sql, 'agent.plans', { client_id: 'client_b' });
+    const error = await pgError(
+      create(sql, 'agent.scheduler_runs', { client_id: 'client_a', plan_id: plan.id }),
+    );
+    expect(error.code).toBe('23503');
+    expect(error.constraint).toBe('scheduler_runs_client_id_plan_id_fkey');
+    await create(sql, 'agent.scheduler_runs', { client_id: 'client_b', plan_id: plan.id });
+  });
+});
+
+const singleColumnKeys = FOREIGN_KEYS.filter((key) => !key.column.includes(','));
+describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON DELETE $onDelete)', (key) => {
   it('refuses a reference to a missing row', async () => {
     const error = await pgError(create(sql, key.table, { [key.column]: 987_654_321 }));
     expect(error.code).toBe('23503');
