@@ -109,7 +109,8 @@ describe('request bodies', () => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if ((sent += 1) > 20) controller.close();
+        sent += 1;
+        if (sent > 20) controller.close();
         else controller.enqueue(chunk);
       },
     });
