@@ -31,7 +31,7 @@ export function signToken(claims: Record<string, unknown>, secret: string): stri
  * The longest a token may live. A leaked token is usable until it expires; postgrest.check_request()
  * refuses any token expiring later than this (migration 008), so a longer one would not work anyway.
  */
-export const MAX_TOKEN_LIFETIME_SECONDS = 90 * 86_400;
+const MAX_TOKEN_LIFETIME_SECONDS = 90 * 86_400;
 
 export interface TokenRequest {
   secret: string;
