@@ -58,6 +58,14 @@ export interface RunReport {
 
 export class LoadRefusedError extends Error {}
 
+/**
+ * The row history triggers (migration 007) record what this transaction writes under `runId`;
+ * without this setting they record nothing, which is how edits made in Postgres stay apart.
+ */
+export async function recordRowHistoryAs(client: pg.ClientBase, runId: string): Promise<void> {
+  await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId]);
+}
+
 async function connect(url: string, purpose: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: `erp ${purpose}` });
   // A connection lost between queries is reported by the next query, which fails the run and
@@ -197,6 +205,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
     try {
+      await recordRowHistoryAs(client, runId);
       if (options.mode === 'reconcile') {
         ({ reconciliation, tables } = await reconcileWithinTransaction(
           context,
