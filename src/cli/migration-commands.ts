@@ -27,7 +27,7 @@ function count(value: string): number {
 }
 
 /** runs/20250102T030405Z-cutover: one folder per run, for its backup and reports. */
-function runDirectory(root: string, mode: RunMode, at: Date): string {
+export function runDirectory(root: string, mode: RunMode | 'undo', at: Date): string {
   return path.join(
     root,
     `${at

@@ -66,7 +66,7 @@ export async function recordRowHistoryAs(client: pg.ClientBase, runId: string): 
   await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId]);
 }
 
-async function connect(url: string, purpose: string): Promise<pg.Client> {
+export async function connect(url: string, purpose: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: `erp ${purpose}` });
   // A connection lost between queries is reported by the next query, which fails the run and
   // rolls it back; as an event it would only crash the process.
@@ -107,7 +107,7 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
   return null;
 }
 
-async function recordFinish(
+export async function recordFinish(
   bookkeeping: pg.Client,
   runId: string,
   outcome: string,

@@ -17,13 +17,20 @@ export async function writeRunReports(
   report: RunReport,
   terminalText: string,
 ): Promise<Record<(typeof REPORT_FILES)[number], string>> {
-  await mkdir(runDir, { recursive: true });
-  const contents = {
+  return writeReportFiles(runDir, {
     'summary.txt': terminalText,
     'report.md': markdownReport(report),
     'report.html': htmlReport(report),
     'report.json': jsonReport(report),
-  };
+  });
+}
+
+/** The four report files of a run, whatever kind of run it was. */
+export async function writeReportFiles(
+  runDir: string,
+  contents: Record<(typeof REPORT_FILES)[number], string>,
+): Promise<Record<(typeof REPORT_FILES)[number], string>> {
+  await mkdir(runDir, { recursive: true });
   const written = {} as Record<(typeof REPORT_FILES)[number], string>;
   for (const name of REPORT_FILES) {
     written[name] = path.join(runDir, name);
