@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../version.ts';
-import { backupErpSchema, type BackupResult } from './backup.ts';
+import { backupDatabase, type BackupResult } from './backup.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
 import {
@@ -178,6 +178,9 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
       );
     }
+    // Before the run is on record, so that the database the backup restores has no run left running.
+    const backup =
+      options.mode === 'cutover' ? await backupDatabase(options.databaseUrl, options.runDir) : null;
     const inserted = await bookkeeping.query<{ id: string }>(
       `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
       [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],
@@ -198,8 +201,6 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       );
     }
 
-    const backup =
-      options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
     const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
