@@ -12,6 +12,7 @@ import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../version.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
+import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
 import {
@@ -36,6 +37,8 @@ export interface RunOptions {
   maxRejects?: number;
   /** Where a cutover writes its backup. */
   runDir: string;
+  /** Which side wins where a row edited in Postgres since the last load would be changed. */
+  conflictChoices?: ConflictChoices;
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
 }
 
@@ -103,6 +106,13 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
   const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
   if (rejected > maxRejects) {
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
+  }
+  const unsettled = tables.reduce(
+    (sum, table) => sum + table.conflicts.filter((conflict) => conflict.winner === null).length,
+    0,
+  );
+  if (unsettled) {
+    return `${unsettled} row(s) were edited in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
   }
   return null;
 }
@@ -201,7 +211,13 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       );
     }
 
-    const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
+    const context = {
+      client,
+      docId: manifest.doc.id,
+      runId,
+      committing: options.mode === 'cutover',
+      conflictChoices: options.conflictChoices,
+    };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');

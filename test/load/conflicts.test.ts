@@ -1,0 +1,149 @@
+/**
+ * Edits made in Postgres are never silently overwritten: a plan shows the conflict (field, Coda
+ * value, Postgres value, value at the last load, the row's name and Coda link), a cutover refuses
+ * while one is unsettled, and `--prefer coda|postgres` or a decisions file says which side wins.
+ * Through the CLI, from snapshots read off the local Coda server.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../src/extract/index.ts';
+import { erp as runErp } from '../support/cli.ts';
+import { fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { snapshotOf } from '../support/fixture-snapshot.ts';
+
+const PROJECT = 'i-jNwDisc1A';
+const LINK = projectsTable.ref(PROJECT).url;
+
+let db: TestDatabase;
+let workDir: string;
+let original: Snapshot;
+let renamed: Snapshot;
+let runsDirs = 0;
+
+async function erp(args: string[]) {
+  const runs = path.join(workDir, `runs-${(runsDirs += 1)}`);
+  const result = await runErp([...args, '--runs', runs], { DATABASE_URL: db.url });
+  return { ...result, output: result.stdout + result.stderr, runs };
+}
+
+const projectName = async () =>
+  (
+    await db.query(
+      `SELECT p.name FROM erp.projects p JOIN pipeline.coda_lineage l ON l.target_table = 'erp.projects' AND l.target_id = p.id WHERE l.coda_row_id = $1`,
+      [PROJECT],
+    )
+  ).rows[0]?.name;
+
+const editInPostgres = (name: string) =>
+  db.query(
+    `UPDATE erp.projects SET name = $2 WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE target_table = 'erp.projects' AND coda_row_id = $1)`,
+    [PROJECT, name],
+  );
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-conflicts-'));
+  original = await snapshotOf(fixtureDoc, workDir);
+  renamed = await snapshotOf(fixtureDoc, workDir, (server) =>
+    server.editRow(projectsTable.id, PROJECT, { [projectsTable.columnIds.name]: 'Northwind (renamed)' }),
+  );
+  const first = await erp(['cutover', '--snapshot', original.dir]);
+  expect(first.code, first.output).toBe(0);
+});
+afterAll(async () => {
+  await db.drop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('a row edited in Postgres that Coda would change', () => {
+  const conflictLine = (postgres: string, lastLoad: string, coda = 'Northwind (renamed)') =>
+    `Name: Coda "${coda}", Postgres "${postgres}", at the last load "${lastLoad}"`;
+
+  it('is shown as a conflict by a plan, with the three values, the row name and its Coda link', async () => {
+    await editInPostgres('Edited in Postgres');
+    const plan = await erp(['plan', '--snapshot', renamed.dir]);
+    expect(plan.code, plan.output).toBe(0);
+    expect(plan.output).toContain(
+      'Conflicts: fields edited in Postgres since the last load that Coda would change (1):',
+    );
+    expect(plan.output).toContain('erp.projects / Northwind (renamed): nobody chose which side wins');
+    expect(plan.output).toContain(conflictLine('Edited in Postgres', 'Northwind Discovery'));
+    const [runDir] = await readdir(plan.runs);
+    const markdown = await readFile(path.join(plan.runs, runDir!, 'report.md'), 'utf8');
+    expect(markdown).toContain(
+      `- [Northwind (renamed)](<${LINK}>) (${PROJECT}): nobody chose which side wins`,
+    );
+    expect(markdown).toContain(`  - ${conflictLine('Edited in Postgres', 'Northwind Discovery')}`);
+    const json = JSON.parse(await readFile(path.join(plan.runs, runDir!, 'report.json'), 'utf8'));
+    const projects = json.tables.find((table: { target: string }) => table.target === 'erp.projects');
+    expect(projects.conflicts).toEqual([
+      expect.objectContaining({
+        rowId: PROJECT,
+        browserLink: LINK,
+        winner: null,
+        fields: [
+          {
+            column: 'name',
+            label: 'Name',
+            coda: 'Northwind (renamed)',
+            postgres: 'Edited in Postgres',
+            lastLoad: 'Northwind Discovery',
+          },
+        ],
+      }),
+    ]);
+  });
+
+  it('makes a cutover refuse, changing nothing, while nobody said which side wins', async () => {
+    const cutover = await erp(['cutover', '--snapshot', renamed.dir]);
+    expect(cutover.code).toBe(1);
+    expect(cutover.output).toContain(
+      '1 row(s) were edited in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres',
+    );
+    expect(await projectName()).toBe('Edited in Postgres');
+  });
+
+  it('keeps the edited value with --prefer postgres (and asks again next time, as the two still differ)', async () => {
+    const cutover = await erp(['cutover', '--snapshot', renamed.dir, '--prefer', 'postgres']);
+    expect(cutover.code, cutover.output).toBe(0);
+    expect(cutover.output).toContain('Postgres wins: the edited value is kept');
+    expect(await projectName()).toBe('Edited in Postgres');
+    const plan = await erp(['plan', '--snapshot', renamed.dir]);
+    expect(plan.output).toContain(conflictLine('Edited in Postgres', 'Northwind Discovery'));
+  });
+
+  it("overwrites the edit with Coda's value with --prefer coda", async () => {
+    const cutover = await erp(['cutover', '--snapshot', renamed.dir, '--prefer', 'coda']);
+    expect(cutover.code, cutover.output).toBe(0);
+    expect(cutover.output).toContain("Coda wins: the edit is overwritten with Coda's value");
+    expect(await projectName()).toBe('Northwind (renamed)');
+    const plan = await erp(['plan', '--snapshot', renamed.dir]);
+    expect(plan.output).not.toContain('Conflicts');
+  });
+
+  it('follows a decisions file per row, over --prefer; an edit Coda has not changed is a conflict too', async () => {
+    await editInPostgres('Edited again');
+    const decisions = path.join(workDir, 'decisions.yaml');
+    await writeFile(decisions, `# Coda row id: which side wins\n${PROJECT}: postgres\n`);
+    const cutover = await erp([
+      'cutover',
+      '--snapshot',
+      renamed.dir,
+      '--prefer',
+      'coda',
+      '--decisions',
+      decisions,
+    ]);
+    expect(cutover.code, cutover.output).toBe(0);
+    expect(cutover.output).toContain(conflictLine('Edited again', 'Northwind (renamed)'));
+    expect(await projectName()).toBe('Edited again');
+
+    await writeFile(decisions, `${PROJECT}: maybe\n`);
+    const wrong = await erp(['plan', '--snapshot', renamed.dir, '--decisions', decisions]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toContain('each line must be a Coda row id, a colon, and coda or postgres');
+  });
+});
