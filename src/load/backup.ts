@@ -17,14 +17,14 @@ import { createPrivateFile, makePrivateDir } from '../shared/private-files.ts';
 
 const run = promisify(execFile);
 
-export const BACKUP_FILE = 'portfolio-backup.dump';
+const BACKUP_FILE = 'portfolio-backup.dump';
 
 export interface BackupResult {
   kind: 'pg_dump';
   path: string;
 }
 
-export class BackupUnavailableError extends Error {}
+class BackupUnavailableError extends Error {}
 
 async function findPgDump(): Promise<string> {
   const candidates = process.env.PG_DUMP

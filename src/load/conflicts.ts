@@ -45,7 +45,7 @@ export interface Conflict extends RowSummary {
 }
 
 /** Where the load being checked stands: its stage and target (quoted), and its columns' Coda names. */
-export interface StagedLoad {
+interface StagedLoad {
   load: TableLoad;
   codaTableId: string;
   stage: string;

@@ -24,7 +24,7 @@ function cutoverName(report: UndoReport): string {
   return `cutover ${report.undoneRun.id} of ${report.undoneRun.startedAt.slice(0, 10)}`;
 }
 
-export function undoHeadline(report: UndoReport): string {
+function undoHeadline(report: UndoReport): string {
   const { removed, restored } = totals(report);
   const what = `${removed} row(s) the cutover inserted removed, ${restored} row(s) it changed given their earlier values back`;
   const kept = report.kept
@@ -91,7 +91,7 @@ function markdownRow(row: UndoRow): string {
   return link ? `[${text}](<${link}>)` : text;
 }
 
-export function markdownUndo(report: UndoReport): string {
+function markdownUndo(report: UndoReport): string {
   const heading = titles(report);
   const lines = [
     `# Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
@@ -140,7 +140,7 @@ function htmlRow(row: UndoRow): string {
   return `${escapeHtml(row.table)}: ${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text}`;
 }
 
-export function htmlUndo(report: UndoReport): string {
+function htmlUndo(report: UndoReport): string {
   const heading = titles(report);
   const tone =
     report.outcome === 'rolled_back' ? '#c92a2a' : report.outcome === 'planned' ? '#1971c2' : '#2b8a3e';
