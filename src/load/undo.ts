@@ -10,6 +10,8 @@
  * rows as they are now (with the rows they point at, and their lineage), so nothing made since
  * is lost. A dry run does all of it and rolls back.
  *
+ * Pointing at a row means a foreign key to it, or an agent row naming it by kind and id.
+ *
  * The undo is recorded as a run (mode undo) and, like a load, writes its own row history, so the
  * next load compares rows with the values the undo restored.
  */
@@ -184,6 +186,41 @@ async function markDependedOn(client: pg.ClientBase, tables: string[]): Promise<
                 GROUP BY 1) d
         WHERE u.inserted AND u.target_table = $1 AND u.target_id = d.target_id`,
       [key.referenced, key.referencing],
+    );
+  }
+}
+
+/**
+ * Agent rows name erp rows without a foreign key too: a kind (subject_type 'project', node_type,
+ * focal_entity_type ...) and, in the matching *_id text column, the row's id, its global_id or
+ * 'erp.projects:42'. Every such pair in the agent schema counts as pointing at the row.
+ */
+async function markNamedByAgents(client: pg.ClientBase): Promise<void> {
+  const { rows: pairs } = await client.query<{ table: string; kind: string; key: string }>(
+    `SELECT k.table_schema || '.' || k.table_name AS table, k.column_name AS kind, i.column_name AS key
+       FROM information_schema.columns k
+       JOIN information_schema.columns i ON i.table_schema = k.table_schema AND i.table_name = k.table_name
+        AND i.column_name = left(k.column_name, -length('_type')) || '_id' AND i.data_type = 'text'
+      WHERE k.table_schema = 'agent' AND right(k.column_name, length('_type')) = '_type' AND k.data_type = 'text'
+      ORDER BY 1, 2`,
+  );
+  if (!pairs.length) return;
+  await client.query(
+    `CREATE TEMP TABLE undo_entity_keys ON COMMIT DROP AS
+     SELECT CASE u.target_table WHEN 'erp.people' THEN 'person' ELSE left(substr(u.target_table, length('erp.') + 1), -1) END AS kind,
+            k.key, u.target_table, u.target_id
+       FROM ${UNDO_ROWS} u,
+            unnest(ARRAY[u.target_id::text, u.after ->> 'global_id', u.target_table || ':' || u.target_id]) AS k(key)
+      WHERE u.inserted AND u.target_table LIKE 'erp.%' AND k.key IS NOT NULL`,
+  );
+  for (const pair of pairs) {
+    await client.query(
+      `UPDATE ${UNDO_ROWS} u SET dependants = u.dependants || d.line
+         FROM (SELECT e.target_table, e.target_id, count(*) || ' row(s) of ' || $1 AS line
+                 FROM ${qualified(pair.table)} r JOIN undo_entity_keys e ON e.kind = r.${q(pair.kind)} AND e.key = r.${q(pair.key)}
+                GROUP BY 1, 2) d
+        WHERE u.target_table = d.target_table AND u.target_id = d.target_id`,
+      [pair.table],
     );
   }
 }
@@ -366,6 +403,7 @@ export async function runUndo(options: UndoOptions): Promise<UndoReport> {
       await recordRowHistoryAs(client, runId);
       const tables = await collectChanges(client, cutover.id);
       await markDependedOn(client, tables);
+      await markNamedByAgents(client);
       if (options.keepChanged) await markKept(client, tables);
       const summary = summarise(await describeRows(client));
       const refused = summary.blockers.length > 0 && !options.keepChanged;

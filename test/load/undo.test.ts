@@ -167,12 +167,21 @@ describe('erp undo', () => {
       )
     ).rows[0]!;
     await db.query(`INSERT INTO agent.sessions (client_person_id) VALUES ($1)`, [person.id]);
+    // An agent's memory names a task by kind and id, without a foreign key.
+    const task = (
+      await db.query<{ id: string; title: string }>(`SELECT id, title FROM erp.tasks ORDER BY id LIMIT 1`)
+    ).rows[0]!;
+    await db.query(
+      `INSERT INTO agent.events (event_type, subject_type, subject_id) VALUES ('observation', 'task', $1)`,
+      [task.id],
+    );
+    agentBefore = await agentData();
     await db.query(`UPDATE erp.projects SET name = 'Edited in Postgres' WHERE name = 'Northwind Discovery'`);
     const before = await dumpErp();
 
     const refused = await erp(['undo']);
     expect(refused.code).toBe(1);
-    expect(refused.output).toContain('Undo refused: nothing was changed. 2 row(s)');
+    expect(refused.output).toContain('Undo refused: nothing was changed. 3 row(s)');
     expect(refused.output).toContain(
       `erp.projects: Edited in Postgres ${projectsTable.ref(RENAMED_PROJECT).url}: edited in Postgres after the cutover: name "Northwind Discovery" -> "Edited in Postgres"`,
     );
@@ -181,31 +190,40 @@ describe('erp undo', () => {
         `erp\\.people: ${person.full_name} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.sessions\\)`,
       ),
     );
+    expect(refused.output).toMatch(
+      new RegExp(
+        `erp\\.tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`,
+      ),
+    );
     expect(refused.output).toContain('--keep-changed');
     expect(await dumpErp()).toEqual(before);
 
     const kept = await erp(['undo', '--keep-changed']);
     expect(kept.code, kept.output).toBe(0);
-    expect(kept.output).toContain('2 row(s) changed since were kept as they are now');
+    expect(kept.output).toContain('3 row(s) changed since were kept as they are now');
     const { rows } = await db.query(
-      `SELECT (SELECT count(*) FROM erp.projects)::int AS projects, (SELECT name FROM erp.projects) AS project,
+      `SELECT (SELECT count(*) FROM erp.projects WHERE name = 'Edited in Postgres')::int AS edited_project,
               (SELECT client_person_id::text FROM agent.sessions) AS session_person,
               (SELECT count(*) FROM pipeline.coda_lineage)::int AS lineage`,
     );
     expect(rows[0]).toEqual({
-      projects: 1,
-      project: 'Edited in Postgres',
+      edited_project: 1,
       session_person: person.id,
       lineage: expect.any(Number),
     });
-    // Kept: the two rows, and the rows they link to (the project's owner, organization...), each
+    // Kept: the three rows, and the rows they link to (the project's owner, organization...), each
     // with its lineage, so a next cutover updates them instead of adding copies. All else is gone.
     const left = await dumpErp();
     const erpRows = Object.entries(left)
       .filter(([table]) => table.startsWith('erp.'))
       .reduce((sum, [, tableRows]) => sum + tableRows.length, 0);
     expect(erpRows - 1).toBe(rows[0]?.lineage);
-    expect(left['erp.tasks']).toEqual([]);
+    expect(left['erp.tasks']).toEqual([expect.objectContaining({ id: task.id, title: task.title })]);
     expect(await agentData()).toEqual(agentBefore);
+
+    // The next cutover finds the kept rows through their lineage: no copies.
+    const next = await erp(['cutover', '--snapshot', original.dir, '--prefer', 'postgres']);
+    expect(next.code, next.output).toBe(0);
+    expect((await dumpErp())['erp.tasks']).toHaveLength(afterSecondCutover['erp.tasks']!.length);
   });
 });
