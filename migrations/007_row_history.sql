@@ -5,7 +5,7 @@
 --
 -- Every erp table and pipeline.coda_lineage gets three statement-level AFTER triggers (insert,
 -- update, delete) with transition tables: one set-based INSERT per statement, not one per row.
--- They record nothing unless the transaction set `pipeline.run_id` (the load does, with
+-- They record nothing unless the transaction set `pipeline.run_id` (a cutover and an undo do, with
 -- set_config(..., true)); edits through the API or psql leave no history here, which is how a
 -- later run recognises them. A plan's or a rolled-back cutover's history rolls back with it.
 --

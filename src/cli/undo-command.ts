@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { withDatabase } from '../db/target.ts';
 import { runUndo } from '../load/undo.ts';
+import { loadMappings, MappingError, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { formatUndoTerminal, writeUndoReports } from '../report/undo.ts';
 import { displayPath } from './extract-commands.ts';
 import { runDirectory } from './migration-commands.ts';
@@ -14,6 +15,7 @@ interface UndoCommandOptions {
   dryRun?: boolean;
   keepChanged?: boolean;
   runs: string;
+  mappings: string;
 }
 
 export function registerUndoCommand(program: Command): void {
@@ -29,13 +31,20 @@ export function registerUndoCommand(program: Command): void {
       'when rows were edited in Postgres or are needed by other rows since the cutover, keep those rows as they are now and undo the rest',
     )
     .option('--runs <dir>', 'where each run keeps its reports', 'runs')
+    .option('--mappings <dir>', 'the mapping files, for the Coda names of the fields shown', MAPPINGS_DIR)
     .action(async (options: UndoCommandOptions) => {
+      // The way back must work even when the mappings are broken: fields then go by column name.
+      const mappings = await loadMappings(options.mappings).catch((error: unknown) => {
+        if (error instanceof MappingError) return [];
+        throw error;
+      });
       const report = await withDatabase((target) =>
         runUndo({
           databaseUrl: target.url,
           runId: options.run,
           dryRun: options.dryRun ?? false,
           keepChanged: options.keepChanged ?? false,
+          mappings,
         }),
       );
       const summary = formatUndoTerminal(report);

@@ -63,10 +63,11 @@ export class LoadRefusedError extends Error {}
 
 /**
  * The row history triggers (migration 007) record what this transaction writes under `runId`;
- * without this setting they record nothing, which is how edits made in Postgres stay apart.
+ * without it (null) they record nothing, which is how edits made in Postgres stay apart. Only
+ * what is committed needs a history: plans and reconciliation passes, always rolled back, skip it.
  */
-export async function recordRowHistoryAs(client: pg.ClientBase, runId: string): Promise<void> {
-  await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId]);
+export async function recordRowHistoryAs(client: pg.ClientBase, runId: string | null): Promise<void> {
+  await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId ?? '']);
 }
 
 export async function connect(url: string, purpose: string): Promise<pg.Client> {
@@ -222,7 +223,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
     try {
-      await recordRowHistoryAs(client, runId);
+      if (options.mode === 'cutover') await recordRowHistoryAs(client, runId);
       if (options.mode === 'reconcile') {
         ({ reconciliation, tables } = await reconcileWithinTransaction(
           context,
@@ -239,8 +240,10 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           await options.onTableLoaded?.(report);
         }
         // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
-        if (options.mode === 'cutover')
+        if (options.mode === 'cutover') {
+          await recordRowHistoryAs(client, null);
           ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+        }
       }
     } catch (error) {
       await client.query('ROLLBACK');

@@ -16,6 +16,7 @@
  * next load compares rows with the values the undo restored.
  */
 import pg from 'pg';
+import type { LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../version.ts';
 import { readTargetTable } from './catalog.ts';
 import type { FieldChange } from './load-table.ts';
@@ -29,6 +30,13 @@ export interface UndoOptions {
   runId?: string;
   dryRun: boolean;
   keepChanged: boolean;
+  /** Only for the Coda names of the fields shown; without them fields go by column name. */
+  mappings: LoadedMapping[];
+}
+
+/** A field as the undo shows it: its Coda name, and its two values. */
+export interface UndoFieldChange extends FieldChange {
+  label: string;
 }
 
 export interface UndoRow {
@@ -43,13 +51,13 @@ export interface UndoBlocker extends UndoRow {
   /** For depended: which rows point at it, e.g. "2 row(s) of agent.sessions". */
   dependants: string[];
   /** For edited: each field as the cutover left it and as it is now. */
-  changes: FieldChange[];
+  changes: UndoFieldChange[];
 }
 
 export interface UndoTable {
   target: string;
   removed: UndoRow[];
-  restored: (UndoRow & { changes: FieldChange[] })[];
+  restored: (UndoRow & { changes: UndoFieldChange[] })[];
 }
 
 export interface UndoReport {
@@ -280,17 +288,33 @@ async function describeRows(client: pg.ClientBase): Promise<DescribedRow[]> {
   return rows;
 }
 
+type Labels = (table: string, column: string) => string;
+
+function codaLabels(mappings: LoadedMapping[]): Labels {
+  return (table, column) => {
+    const spec = mappings.find((mapping) => mapping.spec.target === table)?.spec.columns[column];
+    return spec && spec.as !== 'constant' && spec.label ? spec.label : column;
+  };
+}
+
 function fieldChanges(
+  table: string,
   from: Record<string, unknown> | null,
   to: Record<string, unknown> | null,
-): FieldChange[] {
+  labelOf: Labels,
+): UndoFieldChange[] {
   const columns = [...new Set([...Object.keys(from ?? {}), ...Object.keys(to ?? {})])];
   return columns
     .filter(
       (column) =>
         !TIMESTAMP_COLUMNS.has(column) && JSON.stringify(from?.[column]) !== JSON.stringify(to?.[column]),
     )
-    .map((column) => ({ column, before: from?.[column] ?? null, after: to?.[column] ?? null }));
+    .map((column) => ({
+      column,
+      label: labelOf(table, column),
+      before: from?.[column] ?? null,
+      after: to?.[column] ?? null,
+    }));
 }
 
 /** Triggers that stamp updated_at: off while rows get their earlier values back, updated_at included. */
@@ -351,7 +375,10 @@ async function revert(client: pg.ClientBase, tables: string[]): Promise<void> {
   );
 }
 
-function summarise(described: DescribedRow[]): { tables: UndoTable[]; blockers: UndoBlocker[] } {
+function summarise(
+  described: DescribedRow[],
+  labelOf: Labels,
+): { tables: UndoTable[]; blockers: UndoBlocker[] } {
   const byTable = new Map<string, UndoTable>();
   const blockers: UndoBlocker[] = [];
   for (const row of described) {
@@ -363,12 +390,16 @@ function summarise(described: DescribedRow[]): { tables: UndoTable[]; blockers: 
         ...shown,
         reason: row.edited ? 'edited' : 'depended',
         dependants: row.dependants,
-        changes: row.edited ? fieldChanges(row.after, row.current) : [],
+        changes: row.edited ? fieldChanges(row.target_table, row.after, row.current, labelOf) : [],
       });
     }
     if (row.kept) continue;
     if (row.inserted) table.removed.push(shown);
-    else table.restored.push({ ...shown, changes: fieldChanges(row.current, row.before) });
+    else
+      table.restored.push({
+        ...shown,
+        changes: fieldChanges(row.target_table, row.current, row.before, labelOf),
+      });
   }
   return { tables: [...byTable.values()], blockers };
 }
@@ -405,7 +436,7 @@ export async function runUndo(options: UndoOptions): Promise<UndoReport> {
       await markDependedOn(client, tables);
       await markNamedByAgents(client);
       if (options.keepChanged) await markKept(client, tables);
-      const summary = summarise(await describeRows(client));
+      const summary = summarise(await describeRows(client), codaLabels(options.mappings));
       const refused = summary.blockers.length > 0 && !options.keepChanged;
       if (!refused) {
         await revert(client, tables);

@@ -9,6 +9,13 @@ import { markdownText } from './markdown.ts';
 import { writeReportFiles, type REPORT_FILES } from './write.ts';
 
 const ROWS_SHOWN_ON_TERMINAL = 20;
+/** Per list in report.md and report.html; report.json holds every row. */
+const ROWS_SHOWN_IN_DOCUMENTS = 500;
+
+const more = (count: number) =>
+  count > ROWS_SHOWN_IN_DOCUMENTS
+    ? [`… and ${count - ROWS_SHOWN_IN_DOCUMENTS} more, all listed in report.json`]
+    : [];
 
 function totals(report: UndoReport): { removed: number; restored: number } {
   return report.tables.reduce(
@@ -50,7 +57,7 @@ function blockerReason(blocker: UndoBlocker): string {
   if (blocker.reason === 'depended')
     return `other rows point at it (${blocker.dependants.join(', ')}); removing it would break or empty their link`;
   if (!blocker.changes.length) return 'deleted in Postgres after the cutover';
-  return `edited in Postgres after the cutover: ${blocker.changes.map((change) => `${change.column} ${showValue(change.before)} -> ${showValue(change.after)}`).join(', ')}`;
+  return `edited in Postgres after the cutover: ${blocker.changes.map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`).join(', ')}`;
 }
 
 const rowName = (row: UndoRow) => row.name || `a row of ${row.table}`;
@@ -61,7 +68,7 @@ function plainRow(row: UndoRow): string {
 
 function changesText(row: UndoTable['restored'][number]): string {
   return row.changes
-    .map((change) => `${change.column} ${showValue(change.before)} -> ${showValue(change.after)}`)
+    .map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`)
     .join(', ');
 }
 
@@ -112,7 +119,15 @@ function markdownUndo(report: UndoReport): string {
     '',
   ];
   const list = (title: string, rows: string[]) =>
-    rows.length ? [`## ${title} (${rows.length})`, '', ...rows, ''] : [];
+    rows.length
+      ? [
+          `## ${title} (${rows.length})`,
+          '',
+          ...rows.slice(0, ROWS_SHOWN_IN_DOCUMENTS),
+          ...more(rows.length),
+          '',
+        ]
+      : [];
   lines.push(
     ...list(
       heading.blockers,
@@ -146,7 +161,11 @@ function htmlUndo(report: UndoReport): string {
     report.outcome === 'rolled_back' ? '#c92a2a' : report.outcome === 'planned' ? '#1971c2' : '#2b8a3e';
   const list = (title: string, items: string[]) =>
     items.length
-      ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.join('')}</ul></section>`
+      ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.slice(0, ROWS_SHOWN_IN_DOCUMENTS).join('')}</ul>${more(
+          items.length,
+        )
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join('')}</section>`
       : '';
   const counts = report.tables
     .map(

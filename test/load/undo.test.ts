@@ -183,7 +183,7 @@ describe('erp undo', () => {
     expect(refused.code).toBe(1);
     expect(refused.output).toContain('Undo refused: nothing was changed. 3 row(s)');
     expect(refused.output).toContain(
-      `erp.projects: Edited in Postgres ${projectsTable.ref(RENAMED_PROJECT).url}: edited in Postgres after the cutover: name "Northwind Discovery" -> "Edited in Postgres"`,
+      `erp.projects: Edited in Postgres ${projectsTable.ref(RENAMED_PROJECT).url}: edited in Postgres after the cutover: Name "Northwind Discovery" -> "Edited in Postgres"`,
     );
     expect(refused.output).toMatch(
       new RegExp(
