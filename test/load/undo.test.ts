@@ -226,4 +226,18 @@ describe('erp undo', () => {
     expect(next.code, next.output).toBe(0);
     expect((await dumpErp())['erp.tasks']).toHaveLength(afterSecondCutover['erp.tasks']!.length);
   });
+
+  it('refuses a cutover that ran before row history was kept, pointing to its backup', async () => {
+    await db.query(
+      `DELETE FROM pipeline.row_changes WHERE run_id = (SELECT max(id) FROM pipeline.runs WHERE mode = 'cutover')`,
+    );
+    await db.query(
+      `UPDATE pipeline.runs SET counts = '{"erp.tasks": {"inserted": 1, "updated": 0}}' WHERE id = (SELECT max(id) FROM pipeline.runs WHERE mode = 'cutover')`,
+    );
+    const undo = await erp(['undo']);
+    expect(undo.code).toBe(1);
+    expect(undo.output).toMatch(
+      /ran before row history was kept \(migration 007\), so it cannot be undone row by row; restore the backup it took instead/,
+    );
+  });
 });
