@@ -10,6 +10,7 @@
  * cutover with one is refused (see run.ts).
  *
  * Rows loaded before there was row history have no value at the last load and never conflict.
+ * A row deleted in Postgres that Coda still has is a conflict too: `postgres` leaves it deleted.
  * Runs inside the load, on its stage, before the upsert.
  */
 import { readFile } from 'node:fs/promises';
@@ -39,6 +40,8 @@ export interface ConflictField {
 }
 
 export interface Conflict extends RowSummary {
+  /** The row was deleted in Postgres after a load; Coda still has it (fields is then empty). */
+  deletedInPostgres: boolean;
   fields: ConflictField[];
   /** Who wins, when the owner said; null when nobody did (a cutover is then refused). */
   winner: Side | null;
@@ -88,11 +91,14 @@ export async function settleConflicts(
       ORDER BY s._coda_row_id`,
     [context.docId, codaTableId, load.target.name, context.runId],
   );
+  const winnerOf = (rowId: string) =>
+    context.conflictChoices?.byRowId?.get(rowId) ?? context.conflictChoices?.prefer ?? null;
   const conflicts = rows.map(
     (row): Conflict => ({
       rowId: row.row_id,
       rowName: row.row_name,
       browserLink: row.browser_link,
+      deletedInPostgres: false,
       fields: row.columns.map((column) => ({
         column,
         label: labelOf(column),
@@ -100,7 +106,7 @@ export async function settleConflicts(
         postgres: row.postgres[column] ?? null,
         lastLoad: row.last_load[column] ?? null,
       })),
-      winner: context.conflictChoices?.byRowId?.get(row.row_id) ?? context.conflictChoices?.prefer ?? null,
+      winner: winnerOf(row.row_id),
     }),
   );
   // Postgres wins: the stage takes the edited value, so the upsert leaves that field as it is.
@@ -117,7 +123,39 @@ export async function settleConflicts(
       [context.docId, codaTableId, load.target.name, rowIds],
     );
   }
-  return conflicts;
+  return [...conflicts, ...(await settleDeletions(context, { load, codaTableId, stage, target }, winnerOf))];
+}
+
+/**
+ * Runs never delete, so a row with lineage and no erp row was deleted in Postgres. The load would
+ * add it again; when Postgres wins, it leaves the stage and stays deleted.
+ */
+async function settleDeletions(
+  context: LoadContext,
+  { codaTableId, stage, target, load }: Omit<StagedLoad, 'labelOf'>,
+  winnerOf: (rowId: string) => Side | null,
+): Promise<Conflict[]> {
+  const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
+    `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link
+       FROM ${stage} s
+       JOIN pipeline.coda_lineage l ON l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id
+      WHERE NOT EXISTS (SELECT FROM ${target} t WHERE t.id = l.target_id)`,
+    [context.docId, codaTableId, load.target.name],
+  );
+  const deletions = rows.map(
+    (row): Conflict => ({
+      rowId: row.row_id,
+      rowName: row.row_name,
+      browserLink: row.browser_link,
+      deletedInPostgres: true,
+      fields: [],
+      winner: winnerOf(row.row_id),
+    }),
+  );
+  const staysDeleted = deletions.filter((entry) => entry.winner === 'postgres').map((entry) => entry.rowId);
+  if (staysDeleted.length)
+    await context.client.query(`DELETE FROM ${stage} WHERE _coda_row_id = ANY ($1::text[])`, [staysDeleted]);
+  return deletions;
 }
 
 const decisionsFile = z.record(z.string().min(1), z.enum(['coda', 'postgres']));

@@ -113,7 +113,7 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
     0,
   );
   if (unsettled) {
-    return `${unsettled} row(s) were edited in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
+    return `${unsettled} row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
   }
   return null;
 }

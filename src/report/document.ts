@@ -6,7 +6,7 @@
  *
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
-import type { ConflictField, Side } from '../load/conflicts.ts';
+import type { Conflict, ConflictField } from '../load/conflicts.ts';
 import type { RunReport } from '../load/run.ts';
 import {
   compareCodeUnits,
@@ -180,11 +180,17 @@ export function conflictField(field: ConflictField): string {
   return `${field.label}: Coda ${showValue(field.coda)}, Postgres ${showValue(field.postgres)}, at the last load ${showValue(field.lastLoad)}`;
 }
 
-/** Who wins a conflict, in words. */
-export function conflictWinner(winner: Side | null): string {
-  if (winner === 'postgres') return 'Postgres wins: the edited value is kept';
-  if (winner === 'coda') return "Coda wins: the edit is overwritten with Coda's value";
-  return 'nobody chose which side wins: a cutover is refused (--prefer coda|postgres, or --decisions FILE)';
+/** What happened to a conflicting row in Postgres, and who wins, in words. */
+export function conflictWinner({
+  winner,
+  deletedInPostgres,
+}: Pick<Conflict, 'winner' | 'deletedInPostgres'>): string {
+  const deleted = deletedInPostgres ? 'deleted in Postgres since the last load, still in Coda; ' : '';
+  if (winner === 'postgres')
+    return `${deleted}Postgres wins: ${deletedInPostgres ? 'the row stays deleted' : 'the edited value is kept'}`;
+  if (winner === 'coda')
+    return `${deleted}Coda wins: ${deletedInPostgres ? 'the row is added again' : "the edit is overwritten with Coda's value"}`;
+  return `${deleted}nobody chose which side wins: a cutover is refused (--prefer coda|postgres, or --decisions FILE)`;
 }
 
 /** A cell value as the owner reads it: text in quotes, so that empty and blank are told apart. */

@@ -208,7 +208,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     listSection(titles.conflicts, body, (entry) =>
       entry.conflicts.map(
         (conflict) =>
-          `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict.winner))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
+          `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
       ),
     ),
     listSection(titles.updated, body, (entry) =>

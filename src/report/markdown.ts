@@ -132,7 +132,7 @@ export function markdownBody(body: ReportBody): string {
     body,
     (table) => table.conflicts,
     (conflict) => [
-      `- ${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict.winner))}`,
+      `- ${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
       ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field))}`),
     ],
   );

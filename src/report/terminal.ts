@@ -107,7 +107,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.conflicts,
       everyTable((table) => table.conflicts),
       (conflict) => [
-        `  ${conflict.target} / ${conflict.rowName || conflict.rowId}: ${conflictWinner(conflict.winner)}`,
+        `  ${conflict.target} / ${conflict.rowName || conflict.rowId}: ${conflictWinner(conflict)}`,
         ...conflict.fields.map((field) => `    ${conflictField(field)}`),
         `    ${conflict.browserLink}`,
       ],

@@ -101,7 +101,7 @@ describe('a row edited in Postgres that Coda would change', () => {
     const cutover = await erp(['cutover', '--snapshot', renamed.dir]);
     expect(cutover.code).toBe(1);
     expect(cutover.output).toContain(
-      '1 row(s) were edited in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres',
+      '1 row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres',
     );
     expect(await projectName()).toBe('Edited in Postgres');
   });
@@ -145,5 +145,55 @@ describe('a row edited in Postgres that Coda would change', () => {
     const wrong = await erp(['plan', '--snapshot', renamed.dir, '--decisions', decisions]);
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('each line must be a Coda row id, a colon, and coda or postgres');
+  });
+
+  it('counts a row deleted in Postgres as a conflict: postgres leaves it deleted, coda adds it again', async () => {
+    const task = (
+      await db.query<{ row_id: string; title: string }>(
+        `SELECT l.coda_row_id AS row_id, t.title FROM pipeline.coda_lineage l JOIN erp.tasks t ON t.id = l.target_id
+          WHERE l.target_table = 'erp.tasks' ORDER BY l.coda_row_id LIMIT 1`,
+      )
+    ).rows[0]!;
+    await db.query(
+      `DELETE FROM erp.tasks WHERE id = (SELECT target_id FROM pipeline.coda_lineage WHERE target_table = 'erp.tasks' AND coda_row_id = $1)`,
+      [task.row_id],
+    );
+    const taskIsThere = async () =>
+      (await db.query(`SELECT FROM erp.tasks WHERE title = $1`, [task.title])).rowCount === 1;
+    // The project edited earlier keeps its edit; the deleted task is the question.
+    const decisions = path.join(workDir, 'decisions.yaml');
+    await writeFile(decisions, `${PROJECT}: postgres\n`);
+
+    const plan = await erp(['plan', '--snapshot', renamed.dir, '--decisions', decisions]);
+    expect(plan.output).toContain(
+      `erp.tasks / ${task.title}: deleted in Postgres since the last load, still in Coda; nobody chose which side wins`,
+    );
+    const kept = await erp([
+      'cutover',
+      '--snapshot',
+      renamed.dir,
+      '--decisions',
+      decisions,
+      '--prefer',
+      'postgres',
+    ]);
+    expect(kept.code, kept.output).toBe(0);
+    expect(kept.output).toContain(
+      `${task.title}: deleted in Postgres since the last load, still in Coda; Postgres wins: the row stays deleted`,
+    );
+    expect(await taskIsThere()).toBe(false);
+
+    const added = await erp([
+      'cutover',
+      '--snapshot',
+      renamed.dir,
+      '--decisions',
+      decisions,
+      '--prefer',
+      'coda',
+    ]);
+    expect(added.code, added.output).toBe(0);
+    expect(added.output).toContain('Coda wins: the row is added again');
+    expect(await taskIsThere()).toBe(true);
   });
 });
