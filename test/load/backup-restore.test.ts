@@ -12,12 +12,11 @@ import { startEmbeddedPostgres, SUPERUSER } from '../../src/db/embedded.ts';
 import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { erp as runErp, REPO_ROOT } from '../support/cli.ts';
-import { fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
+import { renamedProjectSnapshot } from '../support/cutover-cli.ts';
 import { createTestDatabase, testCluster, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
 import pg from 'pg';
-
-const RENAMED_PROJECT = 'i-jNwDisc1A';
 
 let db: TestDatabase;
 let workDir: string;
@@ -26,8 +25,7 @@ let renamed: Snapshot;
 let backupFile: string;
 let atBackup: Record<string, unknown[]>;
 
-const erp = (args: string[], databaseUrl: string) =>
-  runErp(args, { DATABASE_URL: databaseUrl });
+const erp = (args: string[], databaseUrl: string) => runErp(args, { DATABASE_URL: databaseUrl });
 
 /** The options of the runbook's restore command; it must show the same one for both ways. */
 async function runbookRestoreOptions(): Promise<string[]> {
@@ -86,7 +84,10 @@ async function dumpData(url: string): Promise<Record<string, unknown[]>> {
 async function validatesAndTakesACutover(url: string) {
   const validate = await erp(['validate'], url);
   expect(validate.code, validate.stdout + validate.stderr).toBe(0);
-  const cutover = await erp(['cutover', '--snapshot', renamed.dir, '--runs', path.join(workDir, 'runs')], url);
+  const cutover = await erp(
+    ['cutover', '--snapshot', renamed.dir, '--runs', path.join(workDir, 'runs')],
+    url,
+  );
   expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
   expect(cutover.stdout).toContain('Cutover committed.');
 }
@@ -95,18 +96,19 @@ beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-restore-'));
   original = await snapshotOf(fixtureDoc, workDir);
-  renamed = await snapshotOf(fixtureDoc, workDir, (server) =>
-    server.editRow(projectsTable.id, RENAMED_PROJECT, {
-      [projectsTable.columnIds.name]: 'Northwind (renamed)',
-    }),
-  );
-  expect((await erp(['cutover', '--snapshot', original.dir, '--runs', path.join(workDir, 'runs')], db.url)).code).toBe(0);
+  renamed = await renamedProjectSnapshot(workDir);
+  expect(
+    (await erp(['cutover', '--snapshot', original.dir, '--runs', path.join(workDir, 'runs')], db.url)).code,
+  ).toBe(0);
   await db.query(
     `INSERT INTO agent.events (event_type, message) VALUES ('observation', 'kept by the backup')`,
   );
   atBackup = await dumpData(db.url);
   // The second cutover's backup holds the database as it was just before it.
-  const second = await erp(['cutover', '--snapshot', renamed.dir, '--runs', path.join(workDir, 'runs')], db.url);
+  const second = await erp(
+    ['cutover', '--snapshot', renamed.dir, '--runs', path.join(workDir, 'runs')],
+    db.url,
+  );
   expect(second.code, second.stdout + second.stderr).toBe(0);
   backupFile = second.stdout.match(/Backup \(pg_dump\): (\S+)/)![1]!;
   backupFile = path.resolve(REPO_ROOT, backupFile);

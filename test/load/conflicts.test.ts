@@ -9,25 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
-import { erp as runErp } from '../support/cli.ts';
+import { erpInRunFolders, RENAMED_PROJECT, renamedProjectSnapshot } from '../support/cutover-cli.ts';
 import { fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
 
-const PROJECT = 'i-jNwDisc1A';
+const PROJECT = RENAMED_PROJECT;
 const LINK = projectsTable.ref(PROJECT).url;
 
 let db: TestDatabase;
 let workDir: string;
 let original: Snapshot;
 let renamed: Snapshot;
-let runsDirs = 0;
-
-async function erp(args: string[]) {
-  const runs = path.join(workDir, `runs-${(runsDirs += 1)}`);
-  const result = await runErp([...args, '--runs', runs], { DATABASE_URL: db.url });
-  return { ...result, output: result.stdout + result.stderr, runs };
-}
+const erp = erpInRunFolders(() => ({ databaseUrl: db.url, root: workDir }));
 
 const projectName = async () =>
   (
@@ -47,9 +41,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-conflicts-'));
   original = await snapshotOf(fixtureDoc, workDir);
-  renamed = await snapshotOf(fixtureDoc, workDir, (server) =>
-    server.editRow(projectsTable.id, PROJECT, { [projectsTable.columnIds.name]: 'Northwind (renamed)' }),
-  );
+  renamed = await renamedProjectSnapshot(workDir);
   const first = await erp(['cutover', '--snapshot', original.dir]);
   expect(first.code, first.output).toBe(0);
 });

@@ -10,24 +10,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { REPORT_FILES } from '../../src/report/write.ts';
-import { erp as runErp } from '../support/cli.ts';
+import { erpInRunFolders, RENAMED_PROJECT, renamedProjectSnapshot } from '../support/cutover-cli.ts';
 import { fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../support/fixture-snapshot.ts';
-
-const RENAMED_PROJECT = 'i-jNwDisc1A';
 
 let db: TestDatabase;
 let workDir: string;
 let original: Snapshot;
 let renamed: Snapshot;
-let runsDirs = 0;
-
-async function erp(args: string[]) {
-  const runs = path.join(workDir, `runs-${(runsDirs += 1)}`);
-  const result = await runErp([...args, '--runs', runs], { DATABASE_URL: db.url });
-  return { ...result, output: result.stdout + result.stderr, runs };
-}
+const erp = erpInRunFolders(() => ({ databaseUrl: db.url, root: workDir }));
 
 const cutover = async (source: Snapshot) => {
   const result = await erp(['cutover', '--snapshot', source.dir]);
@@ -66,11 +58,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-undo-'));
   original = await snapshotOf(fixtureDoc, workDir);
-  renamed = await snapshotOf(fixtureDoc, workDir, (server) =>
-    server.editRow(projectsTable.id, RENAMED_PROJECT, {
-      [projectsTable.columnIds.name]: 'Northwind (renamed)',
-    }),
-  );
+  renamed = await renamedProjectSnapshot(workDir);
   // Data that is not Coda's: a row added by hand and an agent's memory.
   await db.query(`INSERT INTO erp.organizations (name, org_type) VALUES ('Added by hand', 'internal')`);
   await db.query(
