@@ -7,6 +7,7 @@ import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
+import { registerUndoCommand } from './undo-command.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -19,6 +20,7 @@ registerDatabaseCommands(program);
 registerApiCommands(program);
 registerExtractCommands(program);
 registerMigrationCommands(program);
+registerUndoCommand(program);
 
 program
   .parseAsync()

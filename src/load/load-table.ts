@@ -26,6 +26,7 @@ import {
   type TableContext,
   type TargetRow,
 } from '../transform/transform.ts';
+import { settleConflicts, type Conflict, type ConflictChoices } from './conflicts.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 
@@ -63,6 +64,8 @@ export interface TableLoadReport {
   /** Rows loaded by earlier runs whose Coda row is gone from the table now (never deleted). */
   goneFromCoda: (RowSummary & { targetId: string })[];
   peopleCreated: number;
+  /** Fields edited in Postgres since the last load that this load would change. */
+  conflicts: Conflict[];
 }
 
 export interface LoadContext {
@@ -75,6 +78,8 @@ export interface LoadContext {
    * links resolve through.
    */
   committing: boolean;
+  /** Which side wins where a row edited in Postgres would be changed by the load (conflicts.ts). */
+  conflictChoices?: ConflictChoices;
 }
 
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
@@ -535,6 +540,13 @@ export async function loadTable(
     else unresolved.push(...settled.map(({ value: _value, ...rest }) => rest));
   }
   stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
+  const conflicts = await settleConflicts(context, {
+    load,
+    codaTableId: table.id,
+    stage: q(stageName(load)),
+    target: targetSql(load),
+    labelOf: (column) => labelOf(load, column),
+  });
   const { inserted, updated, unchanged } = await upsert(context, load, table);
   const allRejects = [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) =>
     a.source.rowId.localeCompare(b.source.rowId),
@@ -557,5 +569,6 @@ export async function loadTable(
       allRejects.map((reject) => reject.source.rowId),
     ),
     peopleCreated,
+    conflicts,
   };
 }

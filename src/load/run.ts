@@ -12,7 +12,8 @@ import { openClient } from '../db/client.ts';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../shared/version.ts';
-import { backupErpSchema, type BackupResult } from './backup.ts';
+import { backupDatabase, type BackupResult } from './backup.ts';
+import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
 import {
@@ -37,6 +38,8 @@ export interface RunOptions {
   maxRejects?: number;
   /** Where a cutover writes its backup. */
   runDir: string;
+  /** Which side wins where a row edited in Postgres since the last load would be changed. */
+  conflictChoices?: ConflictChoices;
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
 }
 
@@ -59,7 +62,16 @@ export interface RunReport {
 
 export class LoadRefusedError extends Error {}
 
-async function connect(url: string, purpose: string): Promise<pg.Client> {
+/**
+ * The row history triggers (migration 007) record what this transaction writes under `runId`;
+ * without it (null) they record nothing, which is how edits made in Postgres stay apart. Only
+ * what is committed needs a history: plans and reconciliation passes, always rolled back, skip it.
+ */
+export async function recordRowHistoryAs(client: pg.ClientBase, runId: string | null): Promise<void> {
+  await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId ?? '']);
+}
+
+export async function connect(url: string, purpose: string): Promise<pg.Client> {
   const client = await openClient(url, { application_name: `erp ${purpose}` });
   // A connection lost between queries is reported by the next query, which fails the run and
   // rolls it back; as an event it would only crash the process.
@@ -96,10 +108,17 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
   if (rejected > maxRejects) {
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
   }
+  const unsettled = tables.reduce(
+    (sum, table) => sum + table.conflicts.filter((conflict) => conflict.winner === null).length,
+    0,
+  );
+  if (unsettled) {
+    return `${unsettled} row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
+  }
   return null;
 }
 
-async function recordFinish(
+export async function recordFinish(
   bookkeeping: pg.Client,
   runId: string,
   outcome: string,
@@ -170,6 +189,9 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
       );
     }
+    // Before the run is on record, so that the database the backup restores has no run left running.
+    const backup =
+      options.mode === 'cutover' ? await backupDatabase(options.databaseUrl, options.runDir) : null;
     const inserted = await bookkeeping.query<{ id: string }>(
       `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
       [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],
@@ -190,13 +212,18 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       );
     }
 
-    const backup =
-      options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
-    const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
+    const context = {
+      client,
+      docId: manifest.doc.id,
+      runId,
+      committing: options.mode === 'cutover',
+      conflictChoices: options.conflictChoices,
+    };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
     try {
+      if (options.mode === 'cutover') await recordRowHistoryAs(client, runId);
       if (options.mode === 'reconcile') {
         ({ reconciliation, tables } = await reconcileWithinTransaction(
           context,
@@ -213,8 +240,10 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           await options.onTableLoaded?.(report);
         }
         // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
-        if (options.mode === 'cutover')
+        if (options.mode === 'cutover') {
+          await recordRowHistoryAs(client, null);
           ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+        }
       }
     } catch (error) {
       await client.query('ROLLBACK');

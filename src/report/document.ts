@@ -6,6 +6,7 @@
  *
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
+import type { Conflict, ConflictField } from '../load/conflicts.ts';
 import type { RunReport } from '../load/run.ts';
 import {
   compareCodeUnits,
@@ -59,6 +60,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
           (a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column),
         ),
         goneFromCoda: byRowId(table.goneFromCoda),
+        conflicts: byRowId(table.conflicts),
       })),
       reconciliation: report.reconciliation,
     },
@@ -163,6 +165,7 @@ export function sectionTitles(mode: RunReport['mode']) {
     change:
       mode === 'reconcile' ? { before: 'Postgres', after: 'Coda' } : { before: 'before', after: 'after' },
     rejects: 'Rows rejected (not loaded), with the reason',
+    conflicts: 'Conflicts: fields edited in Postgres since the last load that Coda would change',
     unresolved: 'Links left empty (the linked row is not in Postgres)',
     goneFromCoda: 'Rows in Postgres whose Coda row is gone (kept, never deleted)',
     notFromCoda: 'Rows in Postgres that no Coda row produced',
@@ -170,6 +173,24 @@ export function sectionTitles(mode: RunReport['mode']) {
     totalsNote:
       'Coda: the rows that load (rejected rows are counted apart). Postgres: every row in the table.',
   };
+}
+
+/** One field of a conflict, its three values side by side. */
+export function conflictField(field: ConflictField): string {
+  return `${field.label}: Coda ${showValue(field.coda)}, Postgres ${showValue(field.postgres)}, at the last load ${showValue(field.lastLoad)}`;
+}
+
+/** What happened to a conflicting row in Postgres, and who wins, in words. */
+export function conflictWinner({
+  winner,
+  deletedInPostgres,
+}: Pick<Conflict, 'winner' | 'deletedInPostgres'>): string {
+  const deleted = deletedInPostgres ? 'deleted in Postgres since the last load, still in Coda; ' : '';
+  if (winner === 'postgres')
+    return `${deleted}Postgres wins: ${deletedInPostgres ? 'the row stays deleted' : 'the edited value is kept'}`;
+  if (winner === 'coda')
+    return `${deleted}Coda wins: ${deletedInPostgres ? 'the row is added again' : "the edit is overwritten with Coda's value"}`;
+  return `${deleted}nobody chose which side wins: a cutover is refused (--prefer coda|postgres, or --decisions FILE)`;
 }
 
 /** A cell value as the owner reads it: text in quotes, so that empty and blank are told apart. */

@@ -6,6 +6,8 @@
  */
 import type { RunReport } from '../load/run.ts';
 import {
+  conflictField,
+  conflictWinner,
   countsPerTable,
   headline,
   runTitle,
@@ -148,7 +150,8 @@ function listSection(
 /** Green when done and clean, amber when rows were rejected or links left empty, red when it failed or differs. */
 function tone(body: ReportBody): 'good' | 'info' | 'warn' | 'bad' {
   if (body.outcome === 'rolled_back' || body.outcome === 'differences') return 'bad';
-  if (body.tables.some((table) => table.rejects.length || table.unresolved.length)) return 'warn';
+  if (body.tables.some((table) => table.rejects.length || table.unresolved.length || table.conflicts.length))
+    return 'warn';
   return body.outcome === 'planned' ? 'info' : 'good';
 }
 
@@ -200,6 +203,12 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       entry.rejects.map(
         (reject) =>
           `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`,
+      ),
+    ),
+    listSection(titles.conflicts, body, (entry) =>
+      entry.conflicts.map(
+        (conflict) =>
+          `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
       ),
     ),
     listSection(titles.updated, body, (entry) =>

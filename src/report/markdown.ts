@@ -5,6 +5,8 @@
  */
 import type { RunReport } from '../load/run.ts';
 import {
+  conflictField,
+  conflictWinner,
   countsPerTable,
   headline,
   runTitle,
@@ -125,6 +127,16 @@ export function markdownBody(body: ReportBody): string {
     ],
   );
   lines.push(...section(titles.rejects, rejects.count, rejects.lines));
+
+  const conflicts = perTable(
+    body,
+    (table) => table.conflicts,
+    (conflict) => [
+      `- ${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
+      ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field))}`),
+    ],
+  );
+  lines.push(...section(titles.conflicts, conflicts.count, conflicts.lines));
 
   const { before, after } = titles.change;
   const changed = perTable(

@@ -5,6 +5,8 @@
  */
 import type { RunReport } from '../load/run.ts';
 import {
+  conflictField,
+  conflictWinner,
   countsPerTable,
   headline,
   runTitle,
@@ -99,6 +101,15 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       (reject) => [
         `  ${reject.target} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`,
         `    ${reject.source.browserLink}`,
+      ],
+    ),
+    ...listed(
+      titles.conflicts,
+      everyTable((table) => table.conflicts),
+      (conflict) => [
+        `  ${conflict.target} / ${conflict.rowName || conflict.rowId}: ${conflictWinner(conflict)}`,
+        ...conflict.fields.map((field) => `    ${conflictField(field)}`),
+        `    ${conflict.browserLink}`,
       ],
     ),
     ...listed(

@@ -1,0 +1,209 @@
+/**
+ * The report of `erp undo` (and of `erp undo --dry-run`, its plan), in the forms a plan has:
+ * summary.txt (what the terminal shows), report.md, report.html and report.json.
+ */
+import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo.ts';
+import { safeLink, showValue } from './document.ts';
+import { escapeHtml } from './html.ts';
+import { markdownText } from './markdown.ts';
+import { writeReportFiles, type REPORT_FILES } from './write.ts';
+
+const ROWS_SHOWN_ON_TERMINAL = 20;
+/** Per list in report.md and report.html; report.json holds every row. */
+const ROWS_SHOWN_IN_DOCUMENTS = 500;
+
+const more = (count: number) =>
+  count > ROWS_SHOWN_IN_DOCUMENTS
+    ? [`… and ${count - ROWS_SHOWN_IN_DOCUMENTS} more, all listed in report.json`]
+    : [];
+
+function totals(report: UndoReport): { removed: number; restored: number } {
+  return report.tables.reduce(
+    (sum, table) => ({
+      removed: sum.removed + table.removed.length,
+      restored: sum.restored + table.restored.length,
+    }),
+    { removed: 0, restored: 0 },
+  );
+}
+
+function cutoverName(report: UndoReport): string {
+  return `cutover ${report.undoneRun.id} of ${report.undoneRun.startedAt.slice(0, 10)}`;
+}
+
+function undoHeadline(report: UndoReport): string {
+  const { removed, restored } = totals(report);
+  const what = `${removed} row(s) the cutover inserted removed, ${restored} row(s) it changed given their earlier values back`;
+  const kept = report.kept
+    ? ` ${report.blockers.length} row(s) changed since were kept as they are now.`
+    : '';
+  switch (report.outcome) {
+    case 'undone':
+      return `Undone: ${cutoverName(report)}. ${what}.${kept}`;
+    case 'planned':
+      return `Dry run: nothing was changed. Undoing ${cutoverName(report)} now would have ${what}.${kept}`;
+    case 'rolled_back':
+      return `Undo refused: nothing was changed. ${report.blockers.length} row(s) were changed in Postgres or are needed by other rows since ${cutoverName(report)}.`;
+  }
+}
+
+const titles = (report: UndoReport) => ({
+  blockers: report.kept ? 'Rows kept as they are now' : 'Rows that stop the undo',
+  removed: 'Rows removed (the cutover inserted them)',
+  restored: 'Rows given their earlier values back (field: now -> earlier)',
+});
+
+function blockerReason(blocker: UndoBlocker): string {
+  if (blocker.reason === 'depended')
+    return `other rows point at it (${blocker.dependants.join(', ')}); removing it would break or empty their link`;
+  if (!blocker.changes.length) return 'deleted in Postgres after the cutover';
+  return `edited in Postgres after the cutover: ${blocker.changes.map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`).join(', ')}`;
+}
+
+const rowName = (row: UndoRow) => row.name || `a row of ${row.table}`;
+
+function plainRow(row: UndoRow): string {
+  return `${row.table}: ${rowName(row)}${row.browserLink ? ` ${row.browserLink}` : ''}`;
+}
+
+function changesText(row: UndoTable['restored'][number]): string {
+  return row.changes
+    .map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`)
+    .join(', ');
+}
+
+export function formatUndoTerminal(report: UndoReport): string {
+  const lines = [
+    `Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
+    '',
+    ...report.tables.map(
+      (table) => `  ${table.target}: ${table.removed.length} removed, ${table.restored.length} restored`,
+    ),
+  ];
+  if (report.blockers.length) {
+    lines.push('', `${titles(report).blockers}:`);
+    for (const blocker of report.blockers.slice(0, ROWS_SHOWN_ON_TERMINAL))
+      lines.push(`  ${plainRow(blocker)}: ${blockerReason(blocker)}`);
+    if (report.blockers.length > ROWS_SHOWN_ON_TERMINAL)
+      lines.push(`  … and ${report.blockers.length - ROWS_SHOWN_ON_TERMINAL} more in the report`);
+  }
+  lines.push('', undoHeadline(report));
+  if (report.outcomeNote) lines.push(`Why: ${report.outcomeNote}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function markdownRow(row: UndoRow): string {
+  const text = markdownText(rowName(row));
+  const link = row.browserLink ? safeLink(row.browserLink) : null;
+  return link ? `[${text}](<${link}>)` : text;
+}
+
+function markdownUndo(report: UndoReport): string {
+  const heading = titles(report);
+  const lines = [
+    `# Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
+    '',
+    `- Run: ${report.runId}`,
+    `- Started: ${report.startedAt}`,
+    `- Finished: ${report.finishedAt}`,
+    `- Cutover read: ${markdownText(report.undoneRun.source)}`,
+    '',
+    `**${markdownText(undoHeadline(report))}**`,
+    '',
+    ...(report.outcomeNote ? [`Why: ${markdownText(report.outcomeNote)}`, ''] : []),
+    '| table | removed | restored |',
+    '| --- | ---: | ---: |',
+    ...report.tables.map(
+      (table) => `| ${table.target} | ${table.removed.length} | ${table.restored.length} |`,
+    ),
+    '',
+  ];
+  const list = (title: string, rows: string[]) =>
+    rows.length
+      ? [
+          `## ${title} (${rows.length})`,
+          '',
+          ...rows.slice(0, ROWS_SHOWN_IN_DOCUMENTS),
+          ...more(rows.length),
+          '',
+        ]
+      : [];
+  lines.push(
+    ...list(
+      heading.blockers,
+      report.blockers.map(
+        (blocker) => `- ${blocker.table}: ${markdownRow(blocker)}: ${markdownText(blockerReason(blocker))}`,
+      ),
+    ),
+    ...list(
+      heading.removed,
+      report.tables.flatMap((table) => table.removed.map((row) => `- ${row.table}: ${markdownRow(row)}`)),
+    ),
+    ...list(
+      heading.restored,
+      report.tables.flatMap((table) =>
+        table.restored.map((row) => `- ${row.table}: ${markdownRow(row)}: ${markdownText(changesText(row))}`),
+      ),
+    ),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function htmlRow(row: UndoRow): string {
+  const link = row.browserLink ? safeLink(row.browserLink) : null;
+  const text = escapeHtml(rowName(row));
+  return `${escapeHtml(row.table)}: ${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text}`;
+}
+
+function htmlUndo(report: UndoReport): string {
+  const heading = titles(report);
+  const tone =
+    report.outcome === 'rolled_back' ? '#c92a2a' : report.outcome === 'planned' ? '#1971c2' : '#2b8a3e';
+  const list = (title: string, items: string[]) =>
+    items.length
+      ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.slice(0, ROWS_SHOWN_IN_DOCUMENTS).join('')}</ul>${more(
+          items.length,
+        )
+          .map((line) => `<p>${escapeHtml(line)}</p>`)
+          .join('')}</section>`
+      : '';
+  const counts = report.tables
+    .map(
+      (table) =>
+        `<tr><td>${escapeHtml(table.target)}</td><td>${table.removed.length}</td><td>${table.restored.length}</td></tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
+<body><p>Run ${escapeHtml(report.runId)} · ${escapeHtml(report.startedAt)} → ${escapeHtml(report.finishedAt)}</p>
+<h1>${escapeHtml(undoHeadline(report))}</h1>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}
+<table><tr><th>table</th><th>removed</th><th>restored</th></tr>${counts}</table>
+${list(
+  heading.blockers,
+  report.blockers.map((blocker) => `<li>${htmlRow(blocker)}: ${escapeHtml(blockerReason(blocker))}</li>`),
+)}${list(
+  heading.removed,
+  report.tables.flatMap((table) => table.removed.map((row) => `<li>${htmlRow(row)}</li>`)),
+)}${list(
+  heading.restored,
+  report.tables.flatMap((table) =>
+    table.restored.map((row) => `<li>${htmlRow(row)}: ${escapeHtml(changesText(row))}</li>`),
+  ),
+)}
+</body></html>
+`;
+}
+
+export function writeUndoReports(
+  runDir: string,
+  report: UndoReport,
+  terminalText: string,
+): Promise<Record<(typeof REPORT_FILES)[number], string>> {
+  return writeReportFiles(runDir, {
+    'summary.txt': terminalText,
+    'report.md': markdownUndo(report),
+    'report.html': htmlUndo(report),
+    'report.json': `${JSON.stringify(report, null, 2)}\n`,
+  });
+}
