@@ -20,6 +20,8 @@ export interface TargetCheck {
   columns: string[];
   /** The constraint's expression, from pg_get_constraintdef: catalog text, not user input. */
   expression: string;
+  /** The rule in one sentence for the owner (COMMENT ON CONSTRAINT), when the schema gives one. */
+  comment: string | null;
 }
 
 export interface TargetTable {
@@ -67,8 +69,13 @@ export async function readTargetTable(
       ORDER BY a.attnum`,
     [oid],
   );
-  const checks = await client.query<{ name: string; columns: string[]; expression: string }>(
-    `SELECT con.conname AS name,
+  const checks = await client.query<{
+    name: string;
+    columns: string[];
+    expression: string;
+    comment: string | null;
+  }>(
+    `SELECT con.conname AS name, obj_description(con.oid, 'pg_constraint') AS comment,
             array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns,
             pg_get_constraintdef(con.oid) AS expression
        FROM pg_constraint con

@@ -15,9 +15,11 @@ import { backupErpSchema, type BackupResult } from './backup.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
 import {
-  differences,
-  loadDifferences,
+  classifyDifferences,
+  isAcceptable,
   reconcileWithinTransaction,
+  recordAcceptedDifferences,
+  type Difference,
   type Reconciliation,
   type TimedTableReport,
 } from './reconcile.ts';
@@ -37,6 +39,21 @@ export interface RunOptions {
   /** Where a cutover writes its backup. */
   runDir: string;
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
+  /** What reading Coda took, when this run read it live: shown in every report of the run. */
+  codaRequests?: CodaRequests | null;
+}
+
+export interface CodaRequests {
+  requests: number;
+  rateLimited: number;
+  retried: number;
+}
+
+/** The process was stopped by a signal before anything was committed. */
+export class RunInterruptedError extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted (${signal}): nothing was committed, the database is as it was`);
+  }
 }
 
 export interface RunReport {
@@ -49,6 +66,9 @@ export interface RunReport {
   outcome: 'planned' | 'committed' | 'rolled_back' | 'reconciled' | 'differences';
   /** Why a cutover rolled back, or where a reconcile found differences, in words for the owner. */
   outcomeNote: string | null;
+  /** Everything that keeps Postgres from being exactly Coda, accepted or not; none for a plan. */
+  differences: Difference[];
+  codaRequests: CodaRequests | null;
   backup: BackupResult | null;
   /** What the load did, or for a reconcile what loading again would do (inserted = missing, updated = differ). */
   tables: TimedTableReport[];
@@ -91,12 +111,45 @@ export function tableCounts(
   );
 }
 
-function rollbackReason(tables: TableLoadReport[], maxRejects: number): string | null {
+function rollbackReason(tables: TableLoadReport[], maxRejects: number, found: Difference[]): string | null {
   const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
   if (rejected > maxRejects) {
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
   }
-  return null;
+  const blocking = found.filter((item) => !isAcceptable(item.kind)).length;
+  return blocking ? `reconciliation failed: ${blocking} difference(s) with Coda remain after loading` : null;
+}
+
+/**
+ * Runs left `running` by a process that died (killed, crashed, machine lost). Only called while
+ * holding LOAD_LOCK_KEY, which every run holds while it lives: so none of them is alive.
+ */
+async function markAbandonedRuns(bookkeeping: pg.Client): Promise<void> {
+  await bookkeeping.query(
+    `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
+            outcome_note = CASE
+              WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
+                THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
+              ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
+      WHERE r.outcome = 'running'`,
+  );
+}
+
+/** After a committed run, writing its reports failed: the run stays committed, and says so. */
+export async function recordReportFailure(
+  databaseUrl: string,
+  runId: string,
+  message: string,
+): Promise<void> {
+  const client = await connect(databaseUrl, 'bookkeeping');
+  try {
+    await client.query(
+      `UPDATE pipeline.runs SET outcome = 'committed_report_failed', outcome_note = $2 WHERE id = $1 AND outcome = 'committed'`,
+      [runId, `COMMITTED; writing the reports failed afterwards: ${message}`],
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 async function recordFinish(
@@ -157,6 +210,17 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
   const bookkeeping = await connect(options.databaseUrl, 'bookkeeping');
   const client = await connect(options.databaseUrl, options.mode);
   let runId: string | undefined;
+  // A signal ends the load connection: the server rolls the transaction back, the query under way
+  // fails, and the run is recorded as interrupted. Once COMMIT is sent, the run finishes.
+  let interrupted: NodeJS.Signals | null = null;
+  let committing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (committing || interrupted) return;
+    interrupted = signal;
+    void client.end().catch(() => {});
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
       LOAD_LOCK_KEY,
@@ -170,6 +234,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
       );
     }
+    await markAbandonedRuns(bookkeeping);
     const inserted = await bookkeeping.query<{ id: string }>(
       `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
       [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],
@@ -192,9 +257,16 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
 
     const backup =
       options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
-    const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
+    const context = {
+      client,
+      docId: manifest.doc.id,
+      runId,
+      committing: options.mode === 'cutover',
+      rejectedRows: new Map(),
+    };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
+    let found: Difference[] = [];
     await client.query('BEGIN');
     try {
       if (options.mode === 'reconcile') {
@@ -216,17 +288,23 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         if (options.mode === 'cutover')
           ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
       }
+      // The cutover's verdict on what it loaded is the verdict of a reconcile right after it.
+      if (reconciliation) found = classifyDifferences(tables, reconciliation);
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;
     }
+    const newDifferences = found.filter((item) => item.acceptedByRun === null).length;
     const notes = {
       plan: () => null,
-      cutover: () => rollbackReason(tables, options.maxRejects ?? 0) ?? loadDifferences(reconciliation!),
-      reconcile: () => differences(reconciliation!).join('; ') || null,
+      cutover: () => rollbackReason(tables, options.maxRejects ?? 0, found),
+      reconcile: () =>
+        newDifferences ? `${newDifferences} difference(s) with Coda that no cutover accepted` : null,
     };
     const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;
+    if (commit) await recordAcceptedDifferences(client, runId, manifest.doc.id, found);
+    committing = commit;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
     const outcomes = {
       plan: 'planned',
@@ -245,20 +323,27 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       backup,
       tables,
       reconciliation,
+      differences: found,
+      codaRequests: options.codaRequests ?? null,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);
     return report;
   } catch (caught) {
-    const error = isConnectionLoss(caught, client)
-      ? new Error(
-          `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
-          { cause: caught },
-        )
-      : caught;
-    if (runId) await recordFinish(bookkeeping, runId, 'failed', (error as Error).message, {}).catch(() => {});
+    const error = interrupted
+      ? new RunInterruptedError(interrupted)
+      : isConnectionLoss(caught, client)
+        ? new Error(
+            `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
+            { cause: caught },
+          )
+        : caught;
+    const outcome = error instanceof RunInterruptedError ? 'interrupted' : 'failed';
+    if (runId) await recordFinish(bookkeeping, runId, outcome, (error as Error).message, {}).catch(() => {});
     throw error;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await client.end().catch(() => {});
     await bookkeeping.end().catch(() => {});
   }

@@ -1,16 +1,19 @@
 /**
- * Keeps a run's reports in its run folder: summary.txt (what the terminal showed), report.md,
- * report.html and report.json. Reports hold what the run read and did, never a connection
- * string or a token: nothing here is given one.
+ * Keeps a run's reports in its run folder: report.json (every row, written first and as it is
+ * produced), summary.txt (what the terminal showed), report.md and report.html (lists capped, with
+ * counts). Reports hold what the run read and did, never a connection string or a token: nothing
+ * here is given one. One report failing does not stop the others; the failure is raised after.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunReport } from '../load/run.ts';
-import { jsonReport } from './document.ts';
 import { htmlReport } from './html.ts';
+import { writeJsonReport } from './json.ts';
 import { markdownReport } from './markdown.ts';
 
 export const REPORT_FILES = ['summary.txt', 'report.md', 'report.html', 'report.json'] as const;
+
+export class ReportWriteError extends Error {}
 
 export async function writeRunReports(
   runDir: string,
@@ -18,16 +21,22 @@ export async function writeRunReports(
   terminalText: string,
 ): Promise<Record<(typeof REPORT_FILES)[number], string>> {
   await mkdir(runDir, { recursive: true });
-  const contents = {
-    'summary.txt': terminalText,
-    'report.md': markdownReport(report),
-    'report.html': htmlReport(report),
-    'report.json': jsonReport(report),
+  const writers: Record<(typeof REPORT_FILES)[number], (file: string) => Promise<void>> = {
+    'report.json': (file) => writeJsonReport(file, report),
+    'summary.txt': (file) => writeFile(file, terminalText),
+    'report.md': (file) => writeFile(file, markdownReport(report)),
+    'report.html': (file) => writeFile(file, htmlReport(report)),
   };
   const written = {} as Record<(typeof REPORT_FILES)[number], string>;
-  for (const name of REPORT_FILES) {
+  const failures: string[] = [];
+  for (const name of ['report.json', 'summary.txt', 'report.md', 'report.html'] as const) {
     written[name] = path.join(runDir, name);
-    await writeFile(written[name], contents[name]);
+    try {
+      await writers[name](written[name]);
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+    }
   }
+  if (failures.length) throw new ReportWriteError(`could not write ${failures.join('; ')}`);
   return written;
 }
