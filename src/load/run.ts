@@ -284,12 +284,15 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
           await options.onTableLoaded?.(report);
         }
-        // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
-        if (options.mode === 'cutover')
-          ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+        // The comparison `erp reconcile` makes, over what was just loaded: its verdict decides the
+        // commit, so it is the verdict of a reconcile right after.
+        if (options.mode === 'cutover') {
+          const checked = await reconcileWithinTransaction(context, loads, tablesById, options.source);
+          reconciliation = checked.reconciliation;
+          found = classifyDifferences(checked.tables, reconciliation);
+        }
       }
-      // The cutover's verdict on what it loaded is the verdict of a reconcile right after it.
-      if (reconciliation) found = classifyDifferences(tables, reconciliation);
+      if (options.mode === 'reconcile') found = classifyDifferences(tables, reconciliation!);
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;
