@@ -255,9 +255,11 @@ function isRequired(load: TableLoad, column: string): boolean {
   return spec !== undefined && spec.as !== 'constant' && spec.required;
 }
 
-function labelOf(load: TableLoad, column: string): string {
+/** The Coda column's name as the doc has it now, else as the mapping remembers it. */
+function labelOf(load: TableLoad, table: TableContext['table'], column: string): string {
   const spec = load.mapping.spec.columns[column];
-  return spec && spec.as !== 'constant' ? (spec.label ?? spec.from) : column;
+  if (!spec || spec.as === 'constant') return column;
+  return table.columns.find((candidate) => candidate.id === spec.from)?.name ?? spec.label ?? spec.from;
 }
 
 async function resolveRowLinks(
@@ -344,6 +346,7 @@ async function createPeople(context: LoadContext, refs: string): Promise<number>
 async function settleUnresolved(
   context: LoadContext,
   load: TableLoad,
+  table: TableContext['table'],
   reference: ReferenceColumn,
   rejectRows: boolean,
 ): Promise<{ rejected: StagedRowProblem[]; leftEmpty: UnresolvedReference[] }> {
@@ -359,7 +362,7 @@ async function settleUnresolved(
     `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref, to_jsonb(s) AS staged
        FROM ${stage} s WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
   );
-  const label = labelOf(load, reference.column);
+  const label = labelOf(load, table, reference.column);
   const loadWithoutLink =
     !isRequired(load, reference.column) && load.mapping.spec.links.rejected_parent === 'load_without_link';
   const rejected: StagedRowProblem[] = [];
@@ -410,7 +413,11 @@ function showStaged(value: unknown): string {
 }
 
 /** Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression. */
-async function rejectConstraintBreaks(context: LoadContext, load: TableLoad): Promise<StagedRowProblem[]> {
+async function rejectConstraintBreaks(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+): Promise<StagedRowProblem[]> {
   const problems: StagedRowProblem[] = [];
   const mapped = new Set(load.columns);
   for (const check of load.target.checks) {
@@ -423,14 +430,14 @@ async function rejectConstraintBreaks(context: LoadContext, load: TableLoad): Pr
     const rule = check.comment ? `the rule "${check.comment}"` : `the database rule ${check.name}`;
     for (const { staged } of rows) {
       const shown = check.columns
-        .map((column) => `${labelOf(load, column)} is ${showStaged(staged[column])}`)
+        .map((column) => `${labelOf(load, table, column)} is ${showStaged(staged[column])}`)
         .join(', ');
       problems.push({
         rowId: String(staged._coda_row_id),
         rowName: String(staged._row_name ?? ''),
         browserLink: String(staged._browser_link ?? ''),
         column: check.columns.join(', '),
-        label: check.columns.map((column) => labelOf(load, column)).join(', '),
+        label: check.columns.map((column) => labelOf(load, table, column)).join(', '),
         value: Object.fromEntries(check.columns.map((column) => [column, staged[column]])),
         reason: `${shown}, which breaks ${rule}; fix the value in Coda or the mapping's values`,
         staged,
@@ -566,11 +573,11 @@ export async function loadTable(
       peopleCreated += await resolvePeople(context, load, reference, createUnknown);
       if (!createUnknown) rejectUnresolved = true;
     }
-    const settled = await settleUnresolved(context, load, reference, rejectUnresolved);
+    const settled = await settleUnresolved(context, load, table, reference, rejectUnresolved);
     stagedProblems.push(...settled.rejected);
     unresolved.push(...settled.leftEmpty);
   }
-  stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
+  stagedProblems.push(...(await rejectConstraintBreaks(context, load, table)));
   const { inserted, updated, unchanged } = await upsert(context, load, table);
   const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>
     a.source.rowId.localeCompare(b.source.rowId),

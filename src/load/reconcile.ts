@@ -19,6 +19,7 @@
 import pg from 'pg';
 import type { Snapshot, SnapshotTable } from '../extract/index.ts';
 import { addDecimals, parseDecimal, subtractDecimals } from '../shared/decimal.ts';
+import { visible } from '../shared/visible.ts';
 import type { Reject } from '../transform/transform.ts';
 import type { TableLoad } from './load-plan.ts';
 import {
@@ -504,9 +505,10 @@ export async function recordAcceptedDifferences(
       column((item) => item.target),
       column((item) => item.rowKey),
       column((item) => item.kind),
-      column((item) => item.row.rowName),
+      // Text columns cannot hold U+0000: a name or reason shows it as the visible symbol.
+      column((item) => visible(item.row.rowName)),
       column((item) => item.row.browserLink),
-      column((item) => item.reasons.join('; ') || 'in Postgres, not in Coda'),
+      column((item) => visible(item.reasons.join('; ') || 'in Postgres, not in Coda')),
     ],
   );
 }

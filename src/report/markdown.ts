@@ -157,7 +157,7 @@ export function markdownBody(body: ReportBody): string {
     lines.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
     lines.push(
       ...markdownTable(
-        ['Total', 'Coda', 'Rejected', 'Extra', 'Postgres', 'Unexplained'],
+        ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
         reconciliation.totals.map((total) => [
           markdownText(totalName(total)),
           total.coda,
