@@ -93,7 +93,7 @@ COMMENT ON CONSTRAINT sprints_end_date_check ON erp.sprints IS 'A sprint cannot 
 COMMENT ON CONSTRAINT sprints_capacity_hours_check ON erp.sprints IS 'A sprint''s capacity in hours cannot be negative.';
 COMMENT ON CONSTRAINT sprints_status_check ON erp.sprints IS 'A sprint is planned, active, completed or cancelled.';
 COMMENT ON CONSTRAINT execution_runs_global_id_check ON erp.execution_runs IS 'The global id may not be blank.';
-COMMENT ON CONSTRAINT execution_runs_run_identifier_key ON erp.execution_runs IS 'The run identifier may not be blank.';
+COMMENT ON CONSTRAINT execution_runs_run_identifier_check ON erp.execution_runs IS 'The run identifier may not be blank.';
 COMMENT ON CONSTRAINT execution_runs_status_check ON erp.execution_runs IS
   'An execution run is planned, running, completed, failed or cancelled.';
 COMMENT ON CONSTRAINT execution_runs_ended_at_check ON erp.execution_runs IS 'An execution run cannot end before it starts.';
