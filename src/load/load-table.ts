@@ -33,6 +33,8 @@ export interface FieldChange {
   column: string;
   before: unknown;
   after: unknown;
+  /** For a link: the names of the rows it pointed at and points at now (ids mean nothing to the owner). */
+  linked?: { before: string | null; after: string | null };
 }
 
 export interface RowSummary {
@@ -518,6 +520,36 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   };
 }
 
+/**
+ * Link changes by the linked rows' names. A linked erp table names its rows in `name`, `title`
+ * or `full_name` (see the data model); the first of them it has is used.
+ */
+async function nameLinkedRows(
+  context: LoadContext,
+  load: TableLoad,
+  updated: { changes: FieldChange[] }[],
+): Promise<void> {
+  for (const reference of load.references) {
+    const changes = updated.flatMap((row) =>
+      row.changes.filter((change) => change.column === reference.column),
+    );
+    const ids = [
+      ...new Set(changes.flatMap((change) => [change.before, change.after]).filter((id) => id !== null)),
+    ];
+    if (!ids.length) continue;
+    const [schema = '', table = ''] = reference.referencedTable.split('.');
+    const { rows } = await context.client.query<{ id: string; name: string }>(
+      `SELECT t.id::text AS id, coalesce(to_jsonb(t) ->> 'name', to_jsonb(t) ->> 'title', to_jsonb(t) ->> 'full_name', '') AS name
+         FROM ${q(schema)}.${q(table)} t WHERE t.id = ANY ($1::bigint[])`,
+      [ids.map(String)],
+    );
+    const names = new Map(rows.map((row) => [row.id, row.name]));
+    const nameOf = (id: unknown) => (id === null ? null : (names.get(String(id)) ?? null));
+    for (const change of changes)
+      change.linked = { before: nameOf(change.before), after: nameOf(change.after) };
+  }
+}
+
 /** Rows a Coda row of this table produced in an earlier run, and that this run did not read: neither staged nor rejected. */
 async function findGoneFromCoda(
   context: LoadContext,
@@ -579,6 +611,7 @@ export async function loadTable(
   }
   stagedProblems.push(...(await rejectConstraintBreaks(context, load, table)));
   const { inserted, updated, unchanged } = await upsert(context, load, table);
+  await nameLinkedRows(context, load, updated);
   const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>
     a.source.rowId.localeCompare(b.source.rowId),
   );

@@ -6,6 +6,7 @@
  *
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
+import type { FieldChange } from '../load/load-table.ts';
 import type { RunReport } from '../load/run.ts';
 import {
   compareCodeUnits,
@@ -273,6 +274,12 @@ export function showValue(value: unknown): string {
   if (value === null || value === undefined) return '(empty)';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? visible(item) : item));
+}
+
+/** The two sides of a field change as the owner reads them: a link by the linked row's name. */
+export function changeSides(change: FieldChange): [string, string] {
+  if (!change.linked) return [showValue(change.before), showValue(change.after)];
+  return [showValue(change.linked.before), showValue(change.linked.after)];
 }
 
 /** Only https links go into a report: Coda's own; anything else is shown as text. */

@@ -10,6 +10,7 @@ import { visible } from '../shared/visible.ts';
 import {
   acceptedBy,
   capped,
+  changeSides,
   codaRequestsLine,
   countsPerTable,
   describeDifference,
@@ -137,7 +138,8 @@ function rowLink(name: string, rowId: string, url: string): string {
   return `${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text} <span class="id">${escapeHtml(rowId)}</span>`;
 }
 
-const value = (shown: unknown) => `<span class="value">${escapeHtml(showValue(shown))}</span>`;
+const shown = (text: string) => `<span class="value">${escapeHtml(text)}</span>`;
+const value = (cell: unknown) => shown(showValue(cell));
 
 /** `folded`: a long list the owner rarely needs row by row starts closed (a <details>, no script). */
 function listSection<T>(
@@ -275,7 +277,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       body,
       (entry) => entry.updated,
       (row) =>
-        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${value(change.before)} <span class="id">${before}</span> → ${value(change.after)} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
+        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${shown(changeSides(change)[0])} <span class="id">${before}</span> → ${shown(changeSides(change)[1])} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
     ),
     listSection(
       titles.inserted,

@@ -10,6 +10,7 @@ import { visible } from '../shared/visible.ts';
 import {
   acceptedBy,
   capped,
+  changeSides,
   codaRequestsLine,
   countsPerTable,
   describeDifference,
@@ -188,10 +189,10 @@ export function markdownBody(body: ReportBody): string {
     (table) => table.updated,
     (row) => [
       `- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`,
-      ...row.changes.map(
-        (change) =>
-          `  - ${markdownText(change.column)}: ${markdownText(showValue(change.before))} (${before}) → ${markdownText(showValue(change.after))} (${after})`,
-      ),
+      ...row.changes.map((change) => {
+        const [old, now] = changeSides(change);
+        return `  - ${markdownText(change.column)}: ${markdownText(old)} (${before}) → ${markdownText(now)} (${after})`;
+      }),
     ],
   );
   lines.push(...section(titles.updated, changed.count, changed.lines));

@@ -7,6 +7,7 @@ import type { RunReport } from '../load/run.ts';
 import { visible } from '../shared/visible.ts';
 import {
   acceptedBy,
+  changeSides,
   codaRequestsLine,
   countsPerTable,
   describeDifference,
@@ -16,7 +17,6 @@ import {
   headline,
   runTitle,
   sectionTitles,
-  showValue,
   splitReport,
   type ReportTable,
 } from './document.ts';
@@ -124,7 +124,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.updated,
       everyTable((table) => table.updated),
       (row) => [
-        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${showValue(change.before)} (${before}) -> ${showValue(change.after)} (${after})`).join('; ')}`,
+        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${changeSides(change)[0]} (${before}) -> ${changeSides(change)[1]} (${after})`).join('; ')}`,
         `    ${row.browserLink}`,
       ],
     ),

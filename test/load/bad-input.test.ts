@@ -185,7 +185,8 @@ const CASES: Case[] = [
     name: 'end before start',
     values: { title: 'sched', start: '2024-05-02', end: '2024-05-01' },
     // Dates read as dates, the rule in words.
-    expect: /Scheduled Start is 2024-05-02, Scheduled End is 2024-05-01, which breaks the rule "A task cannot be scheduled to end before it starts\."/,
+    expect:
+      /Scheduled Start is 2024-05-02, Scheduled End is 2024-05-01, which breaks the rule "A task cannot be scheduled to end before it starts\."/,
   },
   {
     name: 'number as text',

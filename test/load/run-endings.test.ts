@@ -122,7 +122,9 @@ describe('a cutover whose reports cannot be written', () => {
       `SELECT outcome, outcome_note FROM pipeline.runs WHERE mode = 'cutover' ORDER BY id DESC LIMIT 1`,
     );
     expect(rows[0]).toMatchObject({ outcome: 'committed_report_failed' });
-    expect(rows[0]?.outcome_note).toMatch(/^COMMITTED; writing the reports failed afterwards: could not write report\.json/);
+    expect(rows[0]?.outcome_note).toMatch(
+      /^COMMITTED; writing the reports failed afterwards: could not write report\.json/,
+    );
     expect((await db.query(`SELECT count(*)::int AS n FROM erp.projects`)).rows[0]?.n).toBeGreaterThan(0);
   }, 120_000);
 });

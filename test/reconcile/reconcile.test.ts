@@ -183,9 +183,9 @@ describe('reconciliation', () => {
     // 9 became 19 in Postgres, a task of 3 hours was deleted there: 7 hours no rejected or extra row explains.
     expect(hours).toMatchObject({ rejected: [], extra: '0', unexplained: '7' });
     expect(Number(hours.postgres)).toBe(codaHours + 7);
-    expect(report.differences.filter((item) => item.kind === 'total').map((item) => item.total!.label)).toContain(
-      'Estimated hours of tasks',
-    );
+    expect(
+      report.differences.filter((item) => item.kind === 'total').map((item) => item.total!.label),
+    ).toContain('Estimated hours of tasks');
     expect(report.differences.find((item) => item.kind === 'extra')).toMatchObject({
       row: { rowName: 'Typed straight into Postgres' },
       acceptedByRun: null,

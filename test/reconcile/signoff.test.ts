@@ -69,9 +69,7 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
     const result = await run(['cutover']);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toContain('Cutover rolled back: nothing was written');
-    expect(result.stdout).toContain(
-      `${rejected} row(s) were rejected and at most 0 may be (--max-rejects)`,
-    );
+    expect(result.stdout).toContain(`${rejected} row(s) were rejected and at most 0 may be (--max-rejects)`);
     expect(result.stdout).toContain(
       `Project links to "${PARENT_NAME}", which was rejected in this run (Start Date is 2024-03-15, End Date is 2024-03-04, which breaks the rule "A project cannot end before it starts."`,
     );
@@ -110,7 +108,9 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
       expect.objectContaining({ rowId: PARENT, rowName: PARENT_NAME, share: '1' }),
     ]);
     expect(result.reports['report.md']).toMatch(
-      new RegExp(`- − 1 \\[${PARENT_NAME}\\]\\(<https://coda\\.io/[^>]+>\\), rejected: Start Date is 2024-03-15`),
+      new RegExp(
+        `- − 1 \\[${PARENT_NAME}\\]\\(<https://coda\\.io/[^>]+>\\), rejected: Start Date is 2024-03-15`,
+      ),
     );
 
     for (const [name, text = ''] of [['stdout', result.stdout], ...Object.entries(result.reports)])
