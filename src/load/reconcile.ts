@@ -202,6 +202,12 @@ async function takeMeasure(
   return figures;
 }
 
+function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
+  const list = lists.get(key) ?? [];
+  lists.set(key, list);
+  return list;
+}
+
 function cellOf(reject: Reject, column: string) {
   const problem = reject.problems.find((candidate) => candidate.column === column);
   return problem
@@ -210,14 +216,14 @@ function cellOf(reject: Reject, column: string) {
 }
 
 /** A rejected row's group: the link's name, the select's Coda label, or the raw Coda value when it did not convert. */
-function rejectGroup(load: TableLoad, measure: Measure, reject: Reject): string {
+function rejectGroup(measure: Measure, labels: Map<string, string>, reject: Reject): string {
   if (!measure.groupBy) return '';
   if (measure.groupName) return reject.links?.[measure.groupBy] || EMPTY_GROUP;
   const cell = cellOf(reject, measure.groupBy);
   const text = cell.converted ? cell.value : cell.raw;
   if (text === null || text === undefined || text === '') return EMPTY_GROUP;
   const shown = typeof text === 'string' ? text : JSON.stringify(text);
-  return cell.converted ? (codaLabels(load, measure.groupBy).get(shown) ?? shown) : shown;
+  return cell.converted ? (labels.get(shown) ?? shown) : shown;
 }
 
 function rawNumber(value: unknown): string | null {
@@ -249,8 +255,9 @@ async function bridgeMeasure(
   );
   const rejected = new Map<string, RejectedShare[]>();
   const notConverted = new Map<string, UnconvertedShare[]>();
+  const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   for (const reject of rejects) {
-    const group = rejectGroup(load, measure, reject);
+    const group = rejectGroup(measure, labels, reject);
     const row = {
       rowId: reject.source.rowId,
       rowName: reject.source.rowName,
@@ -260,15 +267,12 @@ async function bridgeMeasure(
     const cell = measure.sum ? cellOf(reject, measure.sum) : undefined;
     if (cell && !cell.converted) {
       const share = rawNumber(cell.raw);
-      notConverted.set(group, [
-        ...(notConverted.get(group) ?? []),
-        { ...row, value: cell.raw, share, reasons },
-      ]);
+      listIn(notConverted, group).push({ ...row, value: cell.raw, share, reasons });
       continue;
     }
     const share = cell?.converted ? (typeof cell.value === 'string' ? cell.value : '0') : '1';
     if (share === '0' || parseDecimal(share) === undefined) continue;
-    rejected.set(group, [...(rejected.get(group) ?? []), { ...row, share, reasons }]);
+    listIn(rejected, group).push({ ...row, share, reasons });
   }
   const groups = new Set([...loaded.keys(), ...postgres.keys(), ...rejected.keys(), ...notConverted.keys()]);
   if (!groups.size) groups.add(measure.groupBy ? EMPTY_GROUP : '');
