@@ -52,7 +52,7 @@ export interface UnresolvedReference extends RowSummary {
 }
 
 /** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it and its reasons. */
-export type RejectedRows = Map<string, { name: string; reasons: string[] }>;
+type RejectedRows = Map<string, { name: string; reasons: string[] }>;
 
 export interface TableLoadReport {
   mappingFile: string;

@@ -34,13 +34,13 @@ import {
 const { escapeIdentifier: q } = pg;
 
 /** A rejected row's part of a Coda total. */
-export interface RejectedShare extends RowSummary {
+interface RejectedShare extends RowSummary {
   share: string;
   reasons: string[];
 }
 
 /** A rejected row whose own value for the total did not convert: its raw Coda value, and the number in it if there is one. */
-export interface UnconvertedShare extends RowSummary {
+interface UnconvertedShare extends RowSummary {
   value: unknown;
   share: string | null;
   reasons: string[];
@@ -86,7 +86,7 @@ export interface TableReconciliation {
 }
 
 /** A difference a committed cutover accepted: reconcile lists it as accepted, with that run. */
-export interface AcceptedDifference {
+interface AcceptedDifference {
   runId: string;
   target: string;
   rowKey: string;
@@ -385,8 +385,8 @@ export async function reconcileWithinTransaction(
   return { reconciliation, tables };
 }
 
-export type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra';
-export type DifferenceKind = AcceptableKind | 'missing' | 'differs' | 'total';
+type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra';
+type DifferenceKind = AcceptableKind | 'missing' | 'differs' | 'total';
 
 /** One thing that keeps Postgres from being exactly Coda, with the run that accepted it if one did. */
 export interface Difference {

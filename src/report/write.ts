@@ -13,7 +13,7 @@ import { markdownReport } from './markdown.ts';
 
 export const REPORT_FILES = ['summary.txt', 'report.md', 'report.html', 'report.json'] as const;
 
-export class ReportWriteError extends Error {}
+class ReportWriteError extends Error {}
 
 export async function writeRunReports(
   runDir: string,
