@@ -309,6 +309,11 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     if (commit) await recordAcceptedDifferences(client, runId, manifest.doc.id, found);
     committing = commit;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    // What this cutover accepted is listed as accepted by it, as the next reconcile will list it.
+    if (commit)
+      found = found.map((item) =>
+        isAcceptable(item.kind) && item.acceptedByRun === null ? { ...item, acceptedByRun: runId! } : item,
+      );
     const outcomes = {
       plan: 'planned',
       cutover: commit ? 'committed' : 'rolled_back',

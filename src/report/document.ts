@@ -149,16 +149,20 @@ function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** What a cutover accepted when it committed, as the headline says it: the lists under it have the same numbers. */
-function acceptedWithCutover(tables: readonly ReportTable[]): string {
-  const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
-  const links = tables.flatMap((table) => table.unresolved);
-  const parents = links.filter((link) => link.parentRejected).length;
+/** What a cutover accepted when it committed, counted from the list of accepted differences under it. */
+function acceptedWithCutover(differences: readonly Difference[], tables: readonly ReportTable[]): string {
+  const count = (kind: Difference['kind']) => differences.filter((item) => item.kind === kind).length;
+  const parents = tables.reduce(
+    (sum, table) => sum + table.unresolved.filter((link) => link.parentRejected).length,
+    0,
+  );
+  const links = count('link_left_empty');
   const parts = [
-    rejected ? `${plural(rejected, 'row')} rejected` : '',
-    links.length
-      ? `${plural(links.length, 'link')} left empty${parents ? ` (${parents} because the linked row was rejected)` : ''}`
+    count('rejected') ? `${plural(count('rejected'), 'row')} rejected` : '',
+    links
+      ? `${plural(links, 'link')} left empty${parents ? ` (${parents} because the linked row was rejected)` : ''}`
       : '',
+    count('extra') ? `${plural(count('extra'), 'row')} in Postgres that Coda does not have (kept)` : '',
   ].filter(Boolean);
   return parts.length ? ` Accepted with it: ${parts.join(', ')}.` : '';
 }
@@ -172,7 +176,7 @@ export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'differen
     case 'planned':
       return `Dry run: nothing was written. A cutover now would insert ${inserted} row(s), change ${updated}, leave ${unchanged} unchanged and reject ${rejected}.`;
     case 'committed':
-      return `Cutover committed. ${counts}.${acceptedWithCutover(body.tables)}`;
+      return `Cutover committed. ${counts}.${acceptedWithCutover(accepted, body.tables)}`;
     case 'rolled_back':
       return 'Cutover rolled back: nothing was written, the database is as it was.';
     case 'reconciled':

@@ -177,10 +177,12 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
 });
 
 describe('a plan after a task moved to another project', () => {
-  it('shows the link change by the projects\' names, not their ids', async () => {
+  it("shows the link change by the projects' names, not their ids", async () => {
     const projectOf = (row: (typeof tasksTable.rows)[number]) =>
       (row.values[tasksTable.columnIds.project] as { rowId?: string }).rowId;
-    const moved = tasksTable.rows.find((row) => row !== nulTask && projectOf(row) && projectOf(row) !== PARENT)!;
+    const moved = tasksTable.rows.find(
+      (row) => row !== nulTask && projectOf(row) && projectOf(row) !== PARENT,
+    )!;
     const nameOf = (rowId: string | undefined) =>
       projectsTable.rows.find((row) => row.id === rowId)!.values[projectsTable.columnIds.name];
     const target = projectsTable.rows.find((row) => row.id !== PARENT && row.id !== projectOf(moved))!;
@@ -190,7 +192,9 @@ describe('a plan after a task moved to another project', () => {
         [projectsTable.columnIds.endDate]: '2024-03-04',
       });
       server.editRow(tasksTable.id, nulTask.id, { [tasksTable.columnIds.title]: NUL_TITLE });
-      server.editRow(tasksTable.id, moved.id, { [tasksTable.columnIds.project]: projectsTable.ref(target.id) });
+      server.editRow(tasksTable.id, moved.id, {
+        [tasksTable.columnIds.project]: projectsTable.ref(target.id),
+      });
     });
     const result = await run(['plan']);
     expect(result.code, result.stderr).toBe(0);
