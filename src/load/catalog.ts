@@ -11,6 +11,8 @@ export interface TargetColumn {
   type: string;
   notNull: boolean;
   hasDefault: boolean;
+  /** A constant default as text ('USD'::text gives USD); null for none or an expression. */
+  defaultText: string | null;
   /** Identity and generated columns are the database's to fill. */
   generated: boolean;
 }
@@ -60,11 +62,13 @@ export async function readTargetTable(
     type: string;
     not_null: boolean;
     has_default: boolean;
+    default_expression: string | null;
     generated: boolean;
   }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-            a.atthasdef AS has_default, (a.attidentity <> '' OR a.attgenerated <> '') AS generated
-       FROM pg_attribute a
+            a.atthasdef AS has_default, (a.attidentity <> '' OR a.attgenerated <> '') AS generated,
+            pg_get_expr(d.adbin, d.adrelid) AS default_expression
+       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`,
     [oid],
@@ -104,6 +108,9 @@ export async function readTargetTable(
           type: row.type,
           notNull: row.not_null,
           hasDefault: row.has_default,
+          defaultText:
+            /^'((?:[^']|'')*)'::[a-z ]+$/.exec(row.default_expression ?? '')?.[1]?.replace(/''/g, "'") ??
+            null,
           generated: row.generated,
         },
       ]),

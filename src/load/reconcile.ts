@@ -116,6 +116,11 @@ interface Measure {
   groupName?: { table: string; column: string };
   /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
   largest?: number;
+  /**
+   * When the mapping does not fill `groupBy`, every Coda row falls in one group: the sum column's
+   * own code (`currency: EUR` on an amount) or else the target column's default.
+   */
+  groupWhenUnmapped?: true;
 }
 
 const MEASURES: readonly Measure[] = [
@@ -133,7 +138,13 @@ const MEASURES: readonly Measure[] = [
   { label: 'Estimated hours of workflows', table: 'erp.workflows', sum: 'estimated_hours' },
   { label: 'Estimated hours of execution runs', table: 'erp.execution_runs', sum: 'estimated_hours' },
   { label: 'Actual hours of execution runs', table: 'erp.execution_runs', sum: 'actual_hours' },
-  { label: 'Offer list prices', table: 'erp.offers', sum: 'list_price', groupBy: 'currency' },
+  {
+    label: 'Offer list prices',
+    table: 'erp.offers',
+    sum: 'list_price',
+    groupBy: 'currency',
+    groupWhenUnmapped: true,
+  },
   { label: 'Engagement values', table: 'erp.engagements', sum: 'value_estimate' },
 ];
 
@@ -146,11 +157,21 @@ export function compareCodeUnits(a: string, b: string): number {
 }
 
 function measuresOf(load: TableLoad): Measure[] {
+  const mapped = (column: string | undefined) => column === undefined || load.columns.includes(column);
   return MEASURES.filter(
     (measure) =>
       measure.table === load.target.name &&
-      [measure.sum, measure.groupBy].every((column) => column === undefined || load.columns.includes(column)),
+      mapped(measure.sum) &&
+      (mapped(measure.groupBy) || (measure.groupWhenUnmapped && unmappedGroup(load, measure) !== null)),
   );
+}
+
+/** The one group of every Coda row when the mapping does not fill the measure's group column. */
+function unmappedGroup(load: TableLoad, measure: Measure): string | null {
+  if (!measure.groupBy || load.columns.includes(measure.groupBy)) return null;
+  const sum = measure.sum ? load.mapping.spec.columns[measure.sum] : undefined;
+  const own = sum?.as === 'currency' ? sum.currency : undefined;
+  return own ?? load.target.columns.get(measure.groupBy)?.defaultText ?? null;
 }
 
 /** Group key -> figure. */
@@ -176,15 +197,18 @@ async function takeMeasure(
   load: TableLoad,
   measure: Measure,
   relation: string,
-  where = 'true',
+  { where = 'true', codaSide = false } = {},
 ): Promise<Figures> {
   const name = measure.groupName;
   const [schema = '', table = ''] = name?.table.split('.') ?? [];
+  const fixedGroup = codaSide ? unmappedGroup(load, measure) : null;
   const key = !measure.groupBy
     ? `''`
-    : name
-      ? `coalesce(g.${q(name.column)}::text, '')`
-      : `coalesce(r.${q(measure.groupBy)}::text, '')`;
+    : fixedGroup !== null
+      ? pg.escapeLiteral(fixedGroup)
+      : name
+        ? `coalesce(g.${q(name.column)}::text, '')`
+        : `coalesce(r.${q(measure.groupBy)}::text, '')`;
   const join =
     name && measure.groupBy ? `LEFT JOIN ${q(schema)}.${q(table)} g ON g.id = r.${q(measure.groupBy)}` : '';
   const value = measure.sum ? `coalesce(sum(r.${q(measure.sum)}), 0)::text` : `count(*)::text`;
@@ -244,20 +268,16 @@ async function bridgeMeasure(
   rejects: Reject[],
 ): Promise<BusinessTotal[]> {
   const stage = `pg_temp.${q(stageName(load))}`;
-  const loaded = await takeMeasure(client, load, measure, stage);
+  const loaded = await takeMeasure(client, load, measure, stage, { codaSide: true });
   const postgres = await takeMeasure(client, load, measure, before);
-  const extra = await takeMeasure(
-    client,
-    load,
-    measure,
-    before,
-    `NOT EXISTS (SELECT FROM ${stage} s WHERE s._target_id = r.id)`,
-  );
+  const extra = await takeMeasure(client, load, measure, before, {
+    where: `NOT EXISTS (SELECT FROM ${stage} s WHERE s._target_id = r.id)`,
+  });
   const rejected = new Map<string, RejectedShare[]>();
   const notConverted = new Map<string, UnconvertedShare[]>();
   const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   for (const reject of rejects) {
-    const group = rejectGroup(measure, labels, reject);
+    const group = unmappedGroup(load, measure) ?? rejectGroup(measure, labels, reject);
     const row = {
       rowId: reject.source.rowId,
       rowName: reject.source.rowName,
