@@ -135,7 +135,7 @@ export function runTitle(mode: RunReport['mode']): string {
 }
 
 /** The differences a cutover accepted, and the new ones: the verdict of a reconciliation. */
-export function splitDifferences(differences: readonly Difference[]): {
+function splitDifferences(differences: readonly Difference[]): {
   fresh: Difference[];
   accepted: Difference[];
 } {
@@ -143,6 +143,18 @@ export function splitDifferences(differences: readonly Difference[]): {
     fresh: differences.filter((item) => item.acceptedByRun === null),
     accepted: differences.filter((item) => item.acceptedByRun !== null),
   };
+}
+
+/**
+ * The difference lists a report shows: a reconcile shows both; a cutover's accepted differences
+ * are its rejects and empty links, already listed under their own titles.
+ */
+export function listedDifferences(body: Pick<ReportBody, 'mode' | 'differences'>): {
+  fresh: Difference[];
+  accepted: Difference[];
+} {
+  const { fresh, accepted } = splitDifferences(body.differences);
+  return { fresh, accepted: body.mode === 'reconcile' ? accepted : [] };
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {

@@ -17,7 +17,7 @@ import {
   differenceName,
   LIST_LIMIT,
   moreLine,
-  splitDifferences,
+  listedDifferences,
   totalName,
   headline,
   runTitle,
@@ -309,7 +309,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${shown.map((row) => `<li>${escapeHtml(row.target)}: ${escapeHtml(row.label)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`).join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`,
     );
   }
-  const { fresh, accepted } = splitDifferences(body.differences);
+  const { fresh, accepted } = listedDifferences(body);
   const verdict = [
     differenceSection(titles.newDifferences, fresh, false),
     differenceSection(titles.acceptedDifferences, accepted, true),

@@ -22,7 +22,7 @@ import {
   safeLink,
   sectionTitles,
   showValue,
-  splitDifferences,
+  listedDifferences,
   splitReport,
   totalName,
   type ReportBody,
@@ -151,7 +151,7 @@ export function markdownBody(body: ReportBody): string {
       [...rows.map((row) => [row.target, ...row.counts.map(String)]), ['**Total**', ...totals.map(String)]],
     ),
   );
-  const { fresh, accepted } = splitDifferences(body.differences);
+  const { fresh, accepted } = listedDifferences(body);
   lines.push(...section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
   lines.push(...section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
   if (reconciliation?.totals.length) {

@@ -12,7 +12,7 @@ import {
   countsPerTable,
   describeDifference,
   differenceName,
-  splitDifferences,
+  listedDifferences,
   totalName,
   headline,
   runTitle,
@@ -101,7 +101,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       ),
     );
   }
-  const { fresh, accepted } = splitDifferences(report.differences);
+  const { fresh, accepted } = listedDifferences(report);
   const describe = (item: (typeof fresh)[number], suffix = '') => [
     `  ${item.target} / ${differenceName(item)}: ${describeDifference(item)}${suffix}`,
     ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
