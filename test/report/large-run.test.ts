@@ -25,7 +25,7 @@ let snapshot: Snapshot;
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-large-run-'));
-  snapshot = await snapshotOf(doc, workDir);
+  snapshot = await snapshotOf(doc, workDir, undefined, { maxPageSize: 1_000 });
 }, 600_000);
 afterAll(async () => {
   await db.drop();
