@@ -29,6 +29,13 @@ const children = tasksTable.rows.filter(
   (row) => (row.values[tasksTable.columnIds.project] as { rowId?: string }).rowId === PARENT,
 );
 const nulTask = tasksTable.rows.find((row) => !children.includes(row))!;
+/** Its hours read "twelve" in Coda: not a number, so it is rejected and its value cannot be added up. */
+const wordyTask = tasksTable.rows.find(
+  (row) =>
+    !children.includes(row) &&
+    row !== nulTask &&
+    Number(row.values[tasksTable.columnIds.estimatedHours] || 0) !== 0,
+)!;
 const NUL_TITLE = 'Invoice\u0000run';
 const hoursOf = (rows: typeof tasksTable.rows) =>
   rows.reduce((sum, row) => sum + Number(row.values[tasksTable.columnIds.estimatedHours] || 0), 0);
@@ -54,6 +61,7 @@ beforeAll(async () => {
       [projectsTable.columnIds.endDate]: '2024-03-04',
     });
     server.editRow(tasksTable.id, nulTask.id, { [tasksTable.columnIds.title]: NUL_TITLE });
+    server.editRow(tasksTable.id, wordyTask.id, { [tasksTable.columnIds.estimatedHours]: 'twelve' });
   });
 }, 120_000);
 afterAll(async () => {
@@ -62,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('a doc whose project is rejected, and a task with a NUL byte', () => {
-  const rejected = 1 + children.length + 1;
+  const rejected = 1 + children.length + 2;
 
   it('rolls back when the rejects exceed --max-rejects, naming the parent in each child reason', async () => {
     expect(children.length).toBeGreaterThan(1);
@@ -86,9 +94,17 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
       (total: { label: string }) => total.label === 'Estimated hours of tasks',
     );
     const rejectedTasks = [...children, nulTask];
-    expect(Number(hours.coda)).toBe(hoursOf(tasksTable.rows));
-    expect(Number(hours.postgres)).toBe(hoursOf(tasksTable.rows) - hoursOf(rejectedTasks));
+    // Coda's figure is over every row read; "twelve" is no number, so it is listed, not added.
+    const codaHours = hoursOf(tasksTable.rows.filter((row) => row !== wordyTask));
+    expect(Number(hours.coda)).toBe(codaHours);
+    expect(Number(hours.postgres)).toBe(codaHours - hoursOf(rejectedTasks));
     expect(hours.unexplained).toBe('0');
+    expect(hours.notConverted).toEqual([
+      expect.objectContaining({ rowId: wordyTask.id, value: 'twelve', share: null }),
+    ]);
+    expect(result.reports['report.md']).toContain(
+      `- − (not a number) [${wordyTask.values[tasksTable.columnIds.title]}]`,
+    );
     expect(hours.rejected.map((share: { rowName: string }) => share.rowName).sort()).toEqual(
       rejectedTasks
         .filter((row) => Number(row.values[tasksTable.columnIds.estimatedHours] || 0) !== 0)
@@ -160,10 +176,10 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
         'people: { unknown: create }\nlinks: { rejected_parent: load_without_link }',
       ),
     );
-    const result = await run(['cutover', '--mappings', mappings, '--max-rejects', '2']);
+    const result = await run(['cutover', '--mappings', mappings, '--max-rejects', '3']);
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain(
-      `Accepted with it: 2 rows rejected, ${children.length} links left empty (${children.length} because the linked row was rejected).`,
+      `Accepted with it: 3 rows rejected, ${children.length} links left empty (${children.length} because the linked row was rejected).`,
     );
     const linked = await db.query(
       `SELECT count(*)::int AS n FROM erp.tasks t JOIN pipeline.coda_lineage l ON l.target_table = 'erp.tasks' AND l.target_id = t.id
@@ -181,7 +197,7 @@ describe('a plan after a task moved to another project', () => {
     const projectOf = (row: (typeof tasksTable.rows)[number]) =>
       (row.values[tasksTable.columnIds.project] as { rowId?: string }).rowId;
     const moved = tasksTable.rows.find(
-      (row) => row !== nulTask && projectOf(row) && projectOf(row) !== PARENT,
+      (row) => row !== nulTask && row !== wordyTask && projectOf(row) && projectOf(row) !== PARENT,
     )!;
     const nameOf = (rowId: string | undefined) =>
       projectsTable.rows.find((row) => row.id === rowId)!.values[projectsTable.columnIds.name];
