@@ -252,6 +252,26 @@ export function capped<T>(items: readonly T[], limit = LIST_LIMIT): { shown: rea
   return { shown: items.slice(0, limit), more: Math.max(0, items.length - limit) };
 }
 
+/**
+ * A list that runs over every table: each table's items, the first LIST_LIMIT in all, the number
+ * of items in all, and how many were left out.
+ */
+export function cappedPerTable<T>(
+  tables: readonly ReportTable[],
+  pick: (table: ReportTable) => readonly T[],
+): { groups: { table: ReportTable; shown: readonly T[] }[]; count: number; more: number } {
+  const groups: { table: ReportTable; shown: readonly T[] }[] = [];
+  let count = 0;
+  for (const table of tables) {
+    const items = pick(table);
+    if (!items.length) continue;
+    const room = LIST_LIMIT - Math.min(count, LIST_LIMIT);
+    count += items.length;
+    if (room) groups.push({ table, shown: capped(items, room).shown });
+  }
+  return { groups, count, more: Math.max(0, count - LIST_LIMIT) };
+}
+
 export function moreLine(more: number): string {
   return `… and ${more} more (all of them are in report.json)`;
 }

@@ -10,12 +10,12 @@ import { visible } from '../shared/visible.ts';
 import {
   acceptedBy,
   capped,
+  cappedPerTable,
   changeSides,
   codaRequestsLine,
   countsPerTable,
   describeDifference,
   differenceName,
-  LIST_LIMIT,
   moreLine,
   listedDifferences,
   totalName,
@@ -149,20 +149,13 @@ function listSection<T>(
   describe: (item: T) => string,
   { folded = false } = {},
 ): string {
-  const parts: string[] = [];
-  let count = 0;
-  for (const entry of body.tables) {
-    const items = pick(entry);
-    if (!items.length) continue;
-    const room = LIST_LIMIT - Math.min(count, LIST_LIMIT);
-    count += items.length;
-    if (!room) continue;
-    parts.push(
-      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${capped(items, room).shown.map(describe).join('')}</ul>`,
-    );
-  }
+  const { groups, count, more } = cappedPerTable(body.tables, pick);
   if (!count) return '';
-  if (count > LIST_LIMIT) parts.push(`<p>${escapeHtml(moreLine(count - LIST_LIMIT))}</p>`);
+  const parts = groups.map(
+    ({ table: entry, shown: items }) =>
+      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${items.map(describe).join('')}</ul>`,
+  );
+  if (more) parts.push(`<p>${escapeHtml(moreLine(more))}</p>`);
   const content = parts.join('');
   const heading = `${escapeHtml(title)} (${count})`;
   return folded

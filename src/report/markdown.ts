@@ -10,13 +10,13 @@ import { visible } from '../shared/visible.ts';
 import {
   acceptedBy,
   capped,
+  cappedPerTable,
   changeSides,
   codaRequestsLine,
   countsPerTable,
   describeDifference,
   differenceName,
   headline,
-  LIST_LIMIT,
   moreLine,
   runTitle,
   safeLink,
@@ -61,19 +61,14 @@ function perTable<T>(
   pick: (table: ReportBody['tables'][number]) => T[],
   describe: (item: T) => string[],
 ): { count: number; lines: string[] } {
+  const { groups, count, more } = cappedPerTable(body.tables, pick);
   const lines: string[] = [];
-  let count = 0;
-  for (const table of body.tables) {
-    const items = pick(table);
-    if (!items.length) continue;
-    const room = LIST_LIMIT - Math.min(count, LIST_LIMIT);
-    count += items.length;
-    if (!room) continue;
+  for (const { table, shown } of groups) {
     lines.push(`### ${table.target} (Coda table ${markdownText(table.codaTable.name)})`, '');
-    for (const item of capped(items, room).shown) for (const line of describe(item)) lines.push(line);
+    for (const item of shown) for (const line of describe(item)) lines.push(line);
     lines.push('');
   }
-  if (count > LIST_LIMIT) lines.push(moreLine(count - LIST_LIMIT), '');
+  if (more) lines.push(moreLine(more), '');
   return { count, lines };
 }
 
