@@ -26,6 +26,7 @@ import {
 } from '../transform/transform.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
+import { appendAll } from '../shared/append.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -606,10 +607,10 @@ export async function loadTable(
       if (!createUnknown) rejectUnresolved = true;
     }
     const settled = await settleUnresolved(context, load, table, reference, rejectUnresolved);
-    stagedProblems.push(...settled.rejected);
-    unresolved.push(...settled.leftEmpty);
+    appendAll(stagedProblems, settled.rejected);
+    appendAll(unresolved, settled.leftEmpty);
   }
-  stagedProblems.push(...(await rejectConstraintBreaks(context, load, table)));
+  appendAll(stagedProblems, await rejectConstraintBreaks(context, load, table));
   const { inserted, updated, unchanged } = await upsert(context, load, table);
   await nameLinkedRows(context, load, updated);
   const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>

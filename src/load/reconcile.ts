@@ -30,6 +30,7 @@ import {
   type RowSummary,
   type TableLoadReport,
 } from './load-table.ts';
+import { appendAll } from '../shared/append.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -382,7 +383,7 @@ export async function reconcileWithinTransaction(
       // Always rolled back to the savepoint: nothing of the pass is kept.
       const pass = await loadTable(passContext, load, table, source.rows(table.id));
       for (const measure of measuresOf(load))
-        reconciliation.totals.push(...(await bridgeMeasure(client, load, measure, before, pass.rejects)));
+        appendAll(reconciliation.totals, await bridgeMeasure(client, load, measure, before, pass.rejects));
       await client.query(`DROP TABLE ${before}`);
       tables.push({ ...pass, seconds: (performance.now() - started) / 1000 });
       reconciliation.tables.push({

@@ -28,6 +28,7 @@ import {
   type ReportBody,
   type ReportHeader,
 } from './document.ts';
+import { appendAll } from '../shared/append.ts';
 
 /** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks, no control characters. */
 export function markdownText(text: string): string {
@@ -140,19 +141,21 @@ export function markdownBody(body: ReportBody): string {
   const reconciliation = body.reconciliation;
   const { columns, rows, totals } = countsPerTable(body);
   lines.push(body.mode === 'reconcile' ? '## Coda against Postgres' : '## Rows per table', '');
-  lines.push(
-    ...markdownTable(
+  appendAll(
+    lines,
+    markdownTable(
       ['Table', ...columns],
       [...rows.map((row) => [row.target, ...row.counts.map(String)]), ['**Total**', ...totals.map(String)]],
     ),
   );
   const { fresh, accepted } = listedDifferences(body);
-  lines.push(...section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
-  lines.push(...section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
+  appendAll(lines, section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
+  appendAll(lines, section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
   if (reconciliation?.totals.length) {
     lines.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
-    lines.push(
-      ...markdownTable(
+    appendAll(
+      lines,
+      markdownTable(
         ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
         reconciliation.totals.map((total) => [
           markdownText(totalName(total)),
@@ -165,7 +168,10 @@ export function markdownBody(body: ReportBody): string {
       ),
     );
     const bridge = bridgeLines(body);
-    if (bridge.length) lines.push(`## ${titles.bridge}`, '', ...bridge);
+    if (bridge.length) {
+      lines.push(`## ${titles.bridge}`, '');
+      appendAll(lines, bridge);
+    }
   }
 
   const rejects = perTable(
@@ -176,7 +182,7 @@ export function markdownBody(body: ReportBody): string {
       ...reject.problems.map((problem) => `  - ${markdownText(problem.reason)}`),
     ],
   );
-  lines.push(...section(titles.rejects, rejects.count, rejects.lines));
+  appendAll(lines, section(titles.rejects, rejects.count, rejects.lines));
 
   const { before, after } = titles.change;
   const changed = perTable(
@@ -190,14 +196,14 @@ export function markdownBody(body: ReportBody): string {
       }),
     ],
   );
-  lines.push(...section(titles.updated, changed.count, changed.lines));
+  appendAll(lines, section(titles.updated, changed.count, changed.lines));
 
   const inserted = perTable(
     body,
     (table) => table.inserted,
     (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`],
   );
-  lines.push(...section(titles.inserted, inserted.count, inserted.lines));
+  appendAll(lines, section(titles.inserted, inserted.count, inserted.lines));
 
   const unresolved = perTable(
     body,
@@ -206,21 +212,22 @@ export function markdownBody(body: ReportBody): string {
       `- ${rowLink(link.rowName, link.rowId, link.browserLink)} (${link.rowId}): ${markdownText(link.reason)}`,
     ],
   );
-  lines.push(...section(titles.unresolved, unresolved.count, unresolved.lines));
+  appendAll(lines, section(titles.unresolved, unresolved.count, unresolved.lines));
 
   const gone = perTable(
     body,
     (table) => table.goneFromCoda,
     (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId}, erp id ${row.targetId})`],
   );
-  lines.push(...section(titles.goneFromCoda, gone.count, gone.lines));
+  appendAll(lines, section(titles.goneFromCoda, gone.count, gone.lines));
 
   const notFromCoda = (reconciliation?.tables ?? []).flatMap((table) =>
     table.notFromCoda.map((row) => ({ ...row, target: table.target })),
   );
   const { shown, more } = capped(notFromCoda);
-  lines.push(
-    ...section(titles.notFromCoda, notFromCoda.length, [
+  appendAll(
+    lines,
+    section(titles.notFromCoda, notFromCoda.length, [
       ...shown.map((row) => `- ${row.target}: ${markdownText(row.label)} (erp id ${row.targetId})`),
       ...(more ? [moreLine(more)] : []),
     ]),
