@@ -5,6 +5,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { TableLoadReport } from '../load/load-table.ts';
 import {
+  CommittedRunError,
   recordReportFailure,
   RunInterruptedError,
   runLoad,
@@ -51,6 +52,8 @@ function runDirectory(root: string, mode: RunMode, at: Date): string {
  */
 const EXIT = { done: 0, nothingChanged: 1, committedButFailedAfter: 3 } as const;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const AFTER_COMMIT_ADVICE =
+  'erp: the database holds the new data; do not restore the backup or run the cutover blind. Run `erp reconcile` to get the report.';
 
 /** After the run: a signal says plainly whether the cutover had committed. */
 function sayWhatASignalStopped(report: RunReport): () => void {
@@ -128,6 +131,13 @@ async function runAndReport(
       codaRequests,
     });
   } catch (error) {
+    if (error instanceof CommittedRunError) {
+      console.error(
+        `erp: the cutover was COMMITTED (run ${error.runId}), but recording it failed afterwards: ${error.message}\n${AFTER_COMMIT_ADVICE}`,
+      );
+      process.exitCode = EXIT.committedButFailedAfter;
+      return null;
+    }
     if (!(error instanceof RunInterruptedError)) throw error;
     console.error(`erp: ${error.message}`);
     process.exitCode = SIGNAL_EXIT[error.signal] ?? EXIT.nothingChanged;
@@ -146,8 +156,7 @@ async function runAndReport(
     // The commit stands: say so in words, so nobody restores the backup over live data or reruns blind.
     const message = (error as Error).message;
     console.error(
-      `erp: the cutover was COMMITTED (run ${report.runId}), but writing its reports failed afterwards: ${message}\n` +
-        'erp: the database holds the new data; do not restore the backup. Run `erp reconcile` to get the report.',
+      `erp: the cutover was COMMITTED (run ${report.runId}), but writing its reports failed afterwards: ${message}\n${AFTER_COMMIT_ADVICE}`,
     );
     await recordReportFailure(target.url, report.runId, message).catch(() => {});
     process.exitCode = EXIT.committedButFailedAfter;

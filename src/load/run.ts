@@ -49,6 +49,16 @@ export interface CodaRequests {
   retried: number;
 }
 
+/** The cutover committed, and something after the commit failed. */
+export class CommittedRunError extends Error {
+  constructor(
+    readonly runId: string,
+    failure: string,
+  ) {
+    super(`COMMITTED; then this failed: ${failure}`);
+  }
+}
+
 /** The process was stopped by a signal before anything was committed. */
 export class RunInterruptedError extends Error {
   constructor(readonly signal: NodeJS.Signals) {
@@ -214,6 +224,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
   // fails, and the run is recorded as interrupted. Once COMMIT is sent, the run finishes.
   let interrupted: NodeJS.Signals | null = null;
   let committing = false;
+  let committed = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (committing || interrupted) return;
     interrupted = signal;
@@ -309,6 +320,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     if (commit) await recordAcceptedDifferences(client, runId, manifest.doc.id, found);
     committing = commit;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    committed = commit;
     // What this cutover accepted is listed as accepted by it, as the next reconcile will list it.
     if (commit)
       found = found.map((item) =>
@@ -338,6 +350,12 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     await recordRejects(bookkeeping, runId, tables);
     return report;
   } catch (caught) {
+    if (committed) {
+      // Recording the run failed after the commit: the data is in, and the error must say so.
+      const error = new CommittedRunError(runId!, (caught as Error).message);
+      await recordFinish(bookkeeping, runId!, 'committed_report_failed', error.message, {}).catch(() => {});
+      throw error;
+    }
     const error = interrupted
       ? new RunInterruptedError(interrupted)
       : isConnectionLoss(caught, client)
