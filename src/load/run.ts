@@ -10,6 +10,7 @@
 import pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
+import { visible } from '../shared/visible.ts';
 import { readPackageVersion } from '../version.ts';
 import { backupErpSchema, type BackupResult } from './backup.ts';
 import { prepareLoads } from './load-plan.ts';
@@ -191,7 +192,8 @@ async function recordRejects(
         problem.codaColumn,
         // jsonb cannot hold U+0000 either: the rejected value shows it as the visible symbol ␀.
         JSON.stringify(problem.value ?? null).replace(/\\u0000/g, '\u2400'),
-        problem.reason,
+        // A reason can quote a row name (a rejected parent's) that holds one.
+        visible(problem.reason),
       ]),
     ),
   );
