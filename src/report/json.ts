@@ -52,7 +52,7 @@ const WRITE_CHARACTERS = 64 * 1024;
 export async function writeJsonReport(file: string, report: RunReport): Promise<void> {
   const out = createWriteStream(file);
   const failed = once(out, 'error').then(([error]) => Promise.reject(error as Error));
-  failed.catch(() => {});
+  void failed.catch(() => {});
   let buffer = '';
   for (const piece of jsonPieces(jsonDocument(report))) {
     buffer += piece;
