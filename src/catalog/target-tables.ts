@@ -13,6 +13,8 @@ export interface TargetColumn {
   hasDefault: boolean;
   /** The default as Postgres prints it, e.g. 'USD'::text; null without one. */
   defaultExpression: string | null;
+  /** A constant default as text ('USD'::text gives USD); null for none or an expression. */
+  defaultText: string | null;
   /** Identity and generated columns are the database's to fill. */
   generated: boolean;
 }
@@ -22,6 +24,8 @@ export interface TargetCheck {
   columns: string[];
   /** The constraint's expression, from pg_get_constraintdef: catalog text, not user input. */
   expression: string;
+  /** The rule in one sentence for the owner (COMMENT ON CONSTRAINT), when the schema gives one. */
+  comment: string | null;
 }
 
 export interface TargetTable {
@@ -72,8 +76,13 @@ export async function readTargetTable(
       ORDER BY a.attnum`,
     [oid],
   );
-  const checks = await client.query<{ name: string; columns: string[]; expression: string }>(
-    `SELECT con.conname AS name,
+  const checks = await client.query<{
+    name: string;
+    columns: string[];
+    expression: string;
+    comment: string | null;
+  }>(
+    `SELECT con.conname AS name, obj_description(con.oid, 'pg_constraint') AS comment,
             array(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey) ORDER BY a.attnum) AS columns,
             pg_get_constraintdef(con.oid) AS expression
        FROM pg_constraint con
@@ -103,6 +112,9 @@ export async function readTargetTable(
           notNull: row.not_null,
           hasDefault: row.has_default,
           defaultExpression: row.default_expression,
+          defaultText:
+            /^'((?:[^']|'')*)'::[a-z ]+$/.exec(row.default_expression ?? '')?.[1]?.replace(/''/g, "'") ??
+            null,
           generated: row.generated,
         },
       ]),

@@ -2,6 +2,7 @@
  * The options every command that reads Coda shares: which doc, how to reach the API, or a
  * snapshot directory instead (`--snapshot DIR`, for offline replays and bug reports).
  */
+import type { CodaRequests } from '../load/run.ts';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   CodaClient,
@@ -72,21 +73,44 @@ export async function extractFromOptions(
   const docId = requireDoc(options);
   const client = await codaClient(options);
   // Node's default for these signals ends the process without 'exit' handlers, and the one that
-  // removes the unfinished snapshot directory is one.
-  process.once('SIGINT', () => process.exit(130));
-  process.once('SIGTERM', () => process.exit(143));
-  const result = await extractSnapshot({
-    client,
-    docId,
-    outDir: options.out ?? defaultSnapshotDir(docId, new Date()),
-    progress: createProgress(process.stderr, systemClock),
-  });
-  return { ...result, client };
+  // removes the unfinished snapshot directory is one. Only while extracting: later stages say
+  // themselves what a signal stopped.
+  const onInterrupt = () => {
+    console.error('erp: interrupted while reading Coda: nothing was written to the database');
+    process.exit(130);
+  };
+  const onTerminate = () => {
+    console.error('erp: terminated while reading Coda: nothing was written to the database');
+    process.exit(143);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onTerminate);
+  try {
+    const result = await extractSnapshot({
+      client,
+      docId,
+      outDir: options.out ?? defaultSnapshotDir(docId, new Date()),
+      progress: createProgress(process.stderr, systemClock),
+    });
+    return { ...result, client };
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
+  }
 }
 
-/** `--snapshot DIR` as it is, or a fresh extract of `--doc`: later stages see one kind of source. */
-export async function openSource(options: CodaOptions): Promise<Snapshot> {
-  if (options.snapshot) return readSnapshot(options.snapshot);
-  const { dir } = await extractFromOptions(options);
-  return readSnapshot(dir);
+/**
+ * `--snapshot DIR` as it is, or a fresh extract of `--doc`: later stages see one kind of source.
+ * A fresh extract also says what reading Coda took (requests, 429s, retries).
+ */
+export async function openSource(
+  options: CodaOptions,
+): Promise<{ source: Snapshot; codaRequests: CodaRequests | null }> {
+  if (options.snapshot) return { source: await readSnapshot(options.snapshot), codaRequests: null };
+  const { dir, client } = await extractFromOptions(options);
+  const { requests, rateLimited, transientFailures } = client.stats;
+  return {
+    source: await readSnapshot(dir),
+    codaRequests: { requests, rateLimited, retried: transientFailures },
+  };
 }

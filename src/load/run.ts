@@ -11,15 +11,18 @@ import type pg from 'pg';
 import { openClient } from '../db/client.ts';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
+import { visible } from '../shared/visible.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
 import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
 import { loadTable, type TableLoadReport } from './load-table.ts';
 import {
-  differences,
-  loadDifferences,
+  classifyDifferences,
+  isAcceptable,
   reconcileWithinTransaction,
+  recordAcceptedDifferences,
+  type Difference,
   type Reconciliation,
   type TimedTableReport,
 } from './reconcile.ts';
@@ -41,6 +44,31 @@ export interface RunOptions {
   /** Which side wins where a row edited in Postgres since the last load would be changed. */
   conflictChoices?: ConflictChoices;
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
+  /** What reading Coda took, when this run read it live: shown in every report of the run. */
+  codaRequests?: CodaRequests | null;
+}
+
+export interface CodaRequests {
+  requests: number;
+  rateLimited: number;
+  retried: number;
+}
+
+/** The cutover committed, and something after the commit failed. */
+export class CommittedRunError extends Error {
+  constructor(
+    readonly runId: string,
+    failure: string,
+  ) {
+    super(`COMMITTED; then this failed: ${failure}`);
+  }
+}
+
+/** The process was stopped by a signal before anything was committed. */
+export class RunInterruptedError extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted (${signal}): nothing was committed, the database is as it was`);
+  }
 }
 
 export interface RunReport {
@@ -53,6 +81,9 @@ export interface RunReport {
   outcome: 'planned' | 'committed' | 'rolled_back' | 'reconciled' | 'differences';
   /** Why a cutover rolled back, or where a reconcile found differences, in words for the owner. */
   outcomeNote: string | null;
+  /** Everything that keeps Postgres from being exactly Coda, accepted or not; none for a plan. */
+  differences: Difference[];
+  codaRequests: CodaRequests | null;
   backup: BackupResult | null;
   /** What the load did, or for a reconcile what loading again would do (inserted = missing, updated = differ). */
   tables: TimedTableReport[];
@@ -103,7 +134,7 @@ function tableCounts(
   );
 }
 
-function rollbackReason(tables: TableLoadReport[], maxRejects: number): string | null {
+function rollbackReason(tables: TableLoadReport[], maxRejects: number, found: Difference[]): string | null {
   const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
   if (rejected > maxRejects) {
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
@@ -115,7 +146,40 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number): string |
   if (unsettled) {
     return `${unsettled} row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
   }
-  return null;
+  const blocking = found.filter((item) => !isAcceptable(item.kind)).length;
+  return blocking ? `reconciliation failed: ${blocking} difference(s) with Coda remain after loading` : null;
+}
+
+/**
+ * Runs left `running` by a process that died (killed, crashed, machine lost). Only called while
+ * holding LOAD_LOCK_KEY, which every run holds while it lives: so none of them is alive.
+ */
+async function markAbandonedRuns(bookkeeping: pg.Client): Promise<void> {
+  await bookkeeping.query(
+    `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
+            outcome_note = CASE
+              WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
+                THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
+              ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
+      WHERE r.outcome = 'running'`,
+  );
+}
+
+/** After a committed run, writing its reports failed: the run stays committed, and says so. */
+export async function recordReportFailure(
+  databaseUrl: string,
+  runId: string,
+  message: string,
+): Promise<void> {
+  const client = await connect(databaseUrl, 'bookkeeping');
+  try {
+    await client.query(
+      `UPDATE pipeline.runs SET outcome = 'committed_report_failed', outcome_note = $2 WHERE id = $1 AND outcome = 'committed'`,
+      [runId, `COMMITTED; writing the reports failed afterwards: ${message}`],
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 export async function recordFinish(
@@ -147,7 +211,8 @@ async function recordRejects(
         problem.codaColumn,
         // jsonb cannot hold U+0000 either: the rejected value shows it as the visible symbol ␀.
         JSON.stringify(problem.value ?? null).replace(/\\u0000/g, '\u2400'),
-        problem.reason,
+        // A reason can quote a row name (a rejected parent's) that holds one.
+        visible(problem.reason),
       ]),
     ),
   );
@@ -176,6 +241,18 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
   const bookkeeping = await connect(options.databaseUrl, 'bookkeeping');
   const client = await connect(options.databaseUrl, options.mode);
   let runId: string | undefined;
+  // A signal ends the load connection: the server rolls the transaction back, the query under way
+  // fails, and the run is recorded as interrupted. Once COMMIT is sent, the run finishes.
+  let interrupted: NodeJS.Signals | null = null;
+  let committing = false;
+  let committed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (committing || interrupted) return;
+    interrupted = signal;
+    void client.end().catch(() => {});
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
       LOAD_LOCK_KEY,
@@ -189,6 +266,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
       );
     }
+    await markAbandonedRuns(bookkeeping);
     // Before the run is on record, so that the database the backup restores has no run left running.
     const backup =
       options.mode === 'cutover' ? await backupDatabase(options.databaseUrl, options.runDir) : null;
@@ -218,9 +296,11 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       runId,
       committing: options.mode === 'cutover',
       conflictChoices: options.conflictChoices,
+      rejectedRows: new Map(),
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
+    let found: Difference[] = [];
     await client.query('BEGIN');
     try {
       if (options.mode === 'cutover') await recordRowHistoryAs(client, runId);
@@ -239,24 +319,38 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
           await options.onTableLoaded?.(report);
         }
-        // The comparison `erp reconcile` makes, over what was just loaded: it decides the commit.
+        // The comparison `erp reconcile` makes, over what was just loaded: its verdict decides the
+        // commit, so it is the verdict of a reconcile right after.
         if (options.mode === 'cutover') {
           await recordRowHistoryAs(client, null);
-          ({ reconciliation } = await reconcileWithinTransaction(context, loads, tablesById, options.source));
+          const checked = await reconcileWithinTransaction(context, loads, tablesById, options.source);
+          reconciliation = checked.reconciliation;
+          found = classifyDifferences(checked.tables, reconciliation);
         }
       }
+      if (options.mode === 'reconcile') found = classifyDifferences(tables, reconciliation!);
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;
     }
+    const newDifferences = found.filter((item) => item.acceptedByRun === null).length;
     const notes = {
       plan: () => null,
-      cutover: () => rollbackReason(tables, options.maxRejects ?? 0) ?? loadDifferences(reconciliation!),
-      reconcile: () => differences(reconciliation!).join('; ') || null,
+      cutover: () => rollbackReason(tables, options.maxRejects ?? 0, found),
+      reconcile: () =>
+        newDifferences ? `${newDifferences} difference(s) with Coda that no cutover accepted` : null,
     };
     const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;
+    if (commit) await recordAcceptedDifferences(client, runId, manifest.doc.id, found);
+    committing = commit;
     await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    committed = commit;
+    // What this cutover accepted is listed as accepted by it, as the next reconcile will list it.
+    if (commit)
+      found = found.map((item) =>
+        isAcceptable(item.kind) && item.acceptedByRun === null ? { ...item, acceptedByRun: runId! } : item,
+      );
     const outcomes = {
       plan: 'planned',
       cutover: commit ? 'committed' : 'rolled_back',
@@ -274,20 +368,33 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       backup,
       tables,
       reconciliation,
+      differences: found,
+      codaRequests: options.codaRequests ?? null,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);
     return report;
   } catch (caught) {
-    const error = isConnectionLoss(caught, client)
-      ? new Error(
-          `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
-          { cause: caught },
-        )
-      : caught;
-    if (runId) await recordFinish(bookkeeping, runId, 'failed', (error as Error).message, {}).catch(() => {});
+    if (committed) {
+      // Recording the run failed after the commit: the data is in, and the error must say so.
+      const error = new CommittedRunError(runId!, (caught as Error).message);
+      await recordFinish(bookkeeping, runId!, 'committed_report_failed', error.message, {}).catch(() => {});
+      throw error;
+    }
+    const error = interrupted
+      ? new RunInterruptedError(interrupted)
+      : isConnectionLoss(caught, client)
+        ? new Error(
+            `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
+            { cause: caught },
+          )
+        : caught;
+    const outcome = error instanceof RunInterruptedError ? 'interrupted' : 'failed';
+    if (runId) await recordFinish(bookkeeping, runId, outcome, (error as Error).message, {}).catch(() => {});
     throw error;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await client.end().catch(() => {});
     await bookkeeping.end().catch(() => {});
   }

@@ -7,18 +7,23 @@
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
 import type { Conflict, ConflictField } from '../load/conflicts.ts';
+import type { FieldChange } from '../load/load-table.ts';
 import type { RunReport } from '../load/run.ts';
 import {
   compareCodeUnits,
-  differences,
+  type BusinessTotal,
+  type Difference,
   type TableReconciliation,
   type TimedTableReport,
 } from '../load/reconcile.ts';
+import { visible } from '../shared/visible.ts';
 
 export type ReportTable = Omit<TimedTableReport, 'seconds'>;
 
 export interface ReportHeader {
   runId: string;
+  /** What reading Coda took, when the run read it live. */
+  codaRequests: RunReport['codaRequests'];
   startedAt: string;
   finishedAt: string;
   /** The snapshot folder read. */
@@ -28,7 +33,7 @@ export interface ReportHeader {
 }
 
 export interface ReportBody
-  extends Pick<RunReport, 'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation'> {
+  extends Pick<RunReport, 'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation' | 'differences'> {
   tables: ReportTable[];
 }
 
@@ -40,6 +45,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
   return {
     header: {
       runId,
+      codaRequests: report.codaRequests,
       startedAt,
       finishedAt,
       source,
@@ -63,14 +69,14 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
         conflicts: byRowId(table.conflicts),
       })),
       reconciliation: report.reconciliation,
+      differences: [...report.differences].sort(
+        (a, b) =>
+          compareCodeUnits(a.target, b.target) ||
+          compareCodeUnits(a.kind, b.kind) ||
+          compareCodeUnits(a.rowKey, b.rowKey),
+      ),
     },
   };
-}
-
-/** The JSON report: the header under its own key, the body's fields at the top level. */
-export function jsonReport(report: RunReport): string {
-  const { header, body } = splitReport(report);
-  return `${JSON.stringify({ header, ...body }, null, 2)}\n`;
 }
 
 const LOAD_COLUMNS = ['read', 'inserted', 'updated', 'unchanged', 'rejected'] as const;
@@ -130,22 +136,146 @@ export function runTitle(mode: RunReport['mode']): string {
   return { plan: 'Plan (dry run)', cutover: 'Cutover', reconcile: 'Reconciliation' }[mode];
 }
 
+/** The differences a cutover accepted, and the new ones: the verdict of a reconciliation. */
+function splitDifferences(differences: readonly Difference[]): {
+  fresh: Difference[];
+  accepted: Difference[];
+} {
+  return {
+    fresh: differences.filter((item) => item.acceptedByRun === null),
+    accepted: differences.filter((item) => item.acceptedByRun !== null),
+  };
+}
+
+/**
+ * The difference lists a report shows: a reconcile shows both; a cutover's accepted differences
+ * are its rejects and empty links, already listed under their own titles.
+ */
+export function listedDifferences(body: Pick<ReportBody, 'mode' | 'differences'>): {
+  fresh: Difference[];
+  accepted: Difference[];
+} {
+  const { fresh, accepted } = splitDifferences(body.differences);
+  return { fresh, accepted: body.mode === 'reconcile' ? accepted : [] };
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** What a cutover accepted when it committed, counted from the list of accepted differences under it. */
+function acceptedWithCutover(differences: readonly Difference[], tables: readonly ReportTable[]): string {
+  const count = (kind: Difference['kind']) => differences.filter((item) => item.kind === kind).length;
+  const parents = tables.reduce(
+    (sum, table) => sum + table.unresolved.filter((link) => link.parentRejected).length,
+    0,
+  );
+  const links = count('link_left_empty');
+  const parts = [
+    count('rejected') ? `${plural(count('rejected'), 'row')} rejected` : '',
+    links
+      ? `${plural(links, 'link')} left empty${parents ? ` (${parents} because the linked row was rejected)` : ''}`
+      : '',
+    count('extra') ? `${plural(count('extra'), 'row')} in Postgres that Coda does not have (kept)` : '',
+  ].filter(Boolean);
+  return parts.length ? ` Accepted with it: ${parts.join(', ')}.` : '';
+}
+
 /** The outcome in plain words, first thing in every report. */
-export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'reconciliation'>): string {
+export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'differences'>): string {
   const [, inserted, updated, unchanged, rejected] = columnTotals(body.tables.map(loadCounts));
   const counts = `${inserted} row(s) inserted, ${updated} changed, ${unchanged} unchanged, ${rejected} rejected`;
+  const { fresh, accepted } = splitDifferences(body.differences);
   switch (body.outcome) {
     case 'planned':
       return `Dry run: nothing was written. A cutover now would insert ${inserted} row(s), change ${updated}, leave ${unchanged} unchanged and reject ${rejected}.`;
     case 'committed':
-      return `Cutover committed. ${counts}.`;
+      return `Cutover committed. ${counts}.${acceptedWithCutover(accepted, body.tables)}`;
     case 'rolled_back':
       return 'Cutover rolled back: nothing was written, the database is as it was.';
     case 'reconciled':
-      return 'Postgres matches Coda: every row and every total agrees.';
+      return accepted.length
+        ? `Postgres matches Coda, apart from ${plural(accepted.length, 'difference')} accepted at cutover; nothing new differs.`
+        : 'Postgres matches Coda: every row and every total agrees.';
     case 'differences':
-      return `Postgres does not match Coda: ${differences(body.reconciliation!).length} difference(s) to check.`;
+      return `Postgres does not match Coda: ${plural(fresh.length, 'new difference')} to check${accepted.length ? ` (and ${accepted.length} accepted at cutover)` : ''}.`;
   }
+}
+
+/** How a difference is named: its row, or for a total its label and group. */
+export function differenceName(item: Difference): string {
+  if (item.total) return totalName(item.total);
+  return item.row.rowName || item.row.rowId || item.rowKey;
+}
+
+export function totalName(total: BusinessTotal): string {
+  return total.group === null ? total.label : `${total.label}: ${total.group}`;
+}
+
+/** What is different, in words. */
+export function describeDifference(item: Difference): string {
+  switch (item.kind) {
+    case 'missing':
+      return 'in Coda, missing from Postgres';
+    case 'differs':
+      return 'its fields in Postgres differ from Coda (listed under the rows whose fields differ)';
+    case 'rejected':
+      return `rejected: ${item.reasons.join('; ')}`;
+    case 'link_left_empty':
+      return `link left empty: ${item.reasons.join('; ')}`;
+    case 'extra':
+      return item.row.rowId
+        ? 'in Postgres, but its Coda row is gone (kept, never deleted)'
+        : 'in Postgres, but no Coda row of this doc produced it (another doc, or added by hand)';
+    case 'total': {
+      const total = item.total!;
+      return `Coda ${total.coda}, Postgres ${total.postgres}: ${total.unexplained} not explained by rejected rows or extra rows`;
+    }
+  }
+}
+
+export function acceptedBy(item: Difference): string {
+  return `accepted by cutover run ${item.acceptedByRun}`;
+}
+
+/** The request counts of a run that read Coda live, as every report form shows them. */
+export function codaRequestsLine(header: Pick<ReportHeader, 'codaRequests'>): string | null {
+  const stats = header.codaRequests;
+  return stats
+    ? `Coda: ${stats.requests} requests, ${stats.rateLimited} rate-limited (429), ${stats.retried} retried after a fault`
+    : null;
+}
+
+/** Rows listed per kind in Markdown and HTML; report.json holds them all. */
+export const LIST_LIMIT = 300;
+
+/** The first `limit` items, and how many more there are. */
+export function capped<T>(items: readonly T[], limit = LIST_LIMIT): { shown: readonly T[]; more: number } {
+  return { shown: items.slice(0, limit), more: Math.max(0, items.length - limit) };
+}
+
+/**
+ * A list that runs over every table: each table's items, the first LIST_LIMIT in all, the number
+ * of items in all, and how many were left out.
+ */
+export function cappedPerTable<T>(
+  tables: readonly ReportTable[],
+  pick: (table: ReportTable) => readonly T[],
+): { groups: { table: ReportTable; shown: readonly T[] }[]; count: number; more: number } {
+  const groups: { table: ReportTable; shown: readonly T[] }[] = [];
+  let count = 0;
+  for (const table of tables) {
+    const items = pick(table);
+    if (!items.length) continue;
+    const room = LIST_LIMIT - Math.min(count, LIST_LIMIT);
+    count += items.length;
+    if (room) groups.push({ table, shown: capped(items, room).shown });
+  }
+  return { groups, count, more: Math.max(0, count - LIST_LIMIT) };
+}
+
+export function moreLine(more: number): string {
+  return `… and ${more} more (all of them are in report.json)`;
 }
 
 /** How each list of rows is titled, by what the run did. */
@@ -171,7 +301,10 @@ export function sectionTitles(mode: RunReport['mode']) {
     notFromCoda: 'Rows in Postgres that no Coda row produced',
     totals: 'Business totals',
     totalsNote:
-      'Coda: the rows that load (rejected rows are counted apart). Postgres: every row in the table.',
+      "Coda: every row read from Coda, loaded or rejected. Rejected: the rejected rows' share (listed below). Extra: what rows in Postgres that Coda did not load add. Unexplained: Postgres minus (Coda − rejected + extra); anything but 0 is a difference.",
+    bridge: 'How each total gets from Coda to Postgres',
+    newDifferences: 'New differences (not accepted by any cutover)',
+    acceptedDifferences: 'Differences accepted at cutover',
   };
 }
 
@@ -196,7 +329,14 @@ export function conflictWinner({
 /** A cell value as the owner reads it: text in quotes, so that empty and blank are told apart. */
 export function showValue(value: unknown): string {
   if (value === null || value === undefined) return '(empty)';
-  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? visible(item) : item));
+}
+
+/** The two sides of a field change as the owner reads them: a link by the linked row's name. */
+export function changeSides(change: FieldChange): [string, string] {
+  if (!change.linked) return [showValue(change.before), showValue(change.after)];
+  return [showValue(change.linked.before), showValue(change.linked.after)];
 }
 
 /** Only https links go into a report: Coda's own; anything else is shown as text. */

@@ -5,10 +5,22 @@
  * <script> is shown as those characters, never run.
  */
 import type { RunReport } from '../load/run.ts';
+import type { Difference } from '../load/reconcile.ts';
+import { visible } from '../shared/visible.ts';
 import {
   conflictField,
   conflictWinner,
+  acceptedBy,
+  capped,
+  cappedPerTable,
+  changeSides,
+  codaRequestsLine,
   countsPerTable,
+  describeDifference,
+  differenceName,
+  moreLine,
+  listedDifferences,
+  totalName,
   headline,
   runTitle,
   safeLink,
@@ -20,7 +32,7 @@ import {
 } from './document.ts';
 
 export function escapeHtml(text: string): string {
-  return text.replace(
+  return visible(text, { keepLayout: true }).replace(
     /[&<>"']/g,
     (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
   );
@@ -83,7 +95,14 @@ function chart(rows: { table: string; values: number[] }[], segments: Segment[])
   const labelWidth = 200;
   const barWidth = 560;
   const rowHeight = 24;
-  const largest = Math.max(1, ...rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
+  const largest = rows.reduce(
+    (most, row) =>
+      Math.max(
+        most,
+        row.values.reduce((sum, value) => sum + value, 0),
+      ),
+    1,
+  );
   const bars = rows.map((row, index) => {
     const y = index * rowHeight;
     let x = labelWidth;
@@ -121,30 +140,71 @@ function rowLink(name: string, rowId: string, url: string): string {
   return `${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text} <span class="id">${escapeHtml(rowId)}</span>`;
 }
 
-const value = (shown: unknown) => `<span class="value">${escapeHtml(showValue(shown))}</span>`;
+const shown = (text: string) => `<span class="value">${escapeHtml(text)}</span>`;
+const value = (cell: unknown) => shown(showValue(cell));
 
 /** `folded`: a long list the owner rarely needs row by row starts closed (a <details>, no script). */
-function listSection(
+function listSection<T>(
   title: string,
   body: ReportBody,
-  pick: (table: ReportBody['tables'][number]) => string[],
+  pick: (table: ReportBody['tables'][number]) => T[],
+  describe: (item: T) => string,
   { folded = false } = {},
 ): string {
-  const groups = body.tables
-    .map((table) => ({ table, items: pick(table) }))
-    .filter((group) => group.items.length);
-  const count = groups.reduce((sum, group) => sum + group.items.length, 0);
+  const { groups, count, more } = cappedPerTable(body.tables, pick);
   if (!count) return '';
-  const content = groups
-    .map(
-      (group) =>
-        `<h3>${escapeHtml(group.table.target)} <span class="id">Coda table ${escapeHtml(group.table.codaTable.name)}</span></h3><ul>${group.items.join('')}</ul>`,
-    )
-    .join('');
+  const parts = groups.map(
+    ({ table: entry, shown: items }) =>
+      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${items.map(describe).join('')}</ul>`,
+  );
+  if (more) parts.push(`<p>${escapeHtml(moreLine(more))}</p>`);
+  const content = parts.join('');
   const heading = `${escapeHtml(title)} (${count})`;
   return folded
     ? `<section><details><summary><h2>${heading}</h2></summary>${content}</details></section>`
     : `<section><h2>${heading}</h2>${content}</section>`;
+}
+
+function differenceSection(title: string, items: readonly Difference[], accepted: boolean): string {
+  if (!items.length) return '';
+  const { shown, more } = capped(items);
+  const lines = shown.map(
+    (item) =>
+      `<li>${escapeHtml(item.target)}: ${rowLink(differenceName(item), item.row.rowId, item.row.browserLink)} ${escapeHtml(describeDifference(item))}${accepted ? ` <span class="id">${escapeHtml(acceptedBy(item))}</span>` : ''}</li>`,
+  );
+  return `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${lines.join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`;
+}
+
+/** Each total that rejected rows touch, walked from Coda to Postgres row by row. */
+function bridge(body: ReportBody): string {
+  const walks: string[] = [];
+  for (const total of body.reconciliation?.totals ?? []) {
+    if (!total.rejected.length && !total.notConverted.length) continue;
+    const rejected = capped(total.rejected);
+    const unconverted = capped(total.notConverted);
+    const steps = [
+      `<li>Coda: ${escapeHtml(total.coda)}</li>`,
+      ...rejected.shown.map(
+        (row) =>
+          `<li>− ${escapeHtml(row.share)} ${rowLink(row.rowName, row.rowId, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
+      ),
+      ...(rejected.more ? [`<li>${escapeHtml(moreLine(rejected.more))}</li>`] : []),
+      ...unconverted.shown.map(
+        (row) =>
+          `<li>− ${escapeHtml(row.share ?? '(not a number)')} ${rowLink(row.rowName, row.rowId, row.browserLink)} value not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+      ),
+      ...(unconverted.more ? [`<li>${escapeHtml(moreLine(unconverted.more))}</li>`] : []),
+      ...(total.extra !== '0'
+        ? [`<li>+ ${escapeHtml(total.extra)} in Postgres rows this read did not load</li>`]
+        : []),
+      ...(total.unexplained !== '0'
+        ? [`<li class="differs">${escapeHtml(total.unexplained)} unexplained</li>`]
+        : []),
+      `<li>= Postgres: ${escapeHtml(total.postgres)}</li>`,
+    ];
+    walks.push(`<h3>${escapeHtml(totalName(total))}</h3><ul>${steps.join('')}</ul>`);
+  }
+  return walks.length ? `<h3>${escapeHtml(sectionTitles(body.mode).bridge)}</h3>${walks.join('')}` : '';
 }
 
 /** Green when done and clean, amber when rows were rejected or links left empty, red when it failed or differs. */
@@ -187,65 +247,76 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
 
   const businessTotals = body.reconciliation?.totals.length
     ? `<section><h2>${escapeHtml(titles.totals)}</h2><p class="id">${escapeHtml(titles.totalsNote)}</p>${table(
-        ['Total', 'Coda', 'Postgres', 'Agrees'],
+        ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
         body.reconciliation.totals.map((total) => [
-          escapeHtml(total.label),
+          escapeHtml(totalName(total)),
           escapeHtml(total.coda),
+          String(total.rejected.length + total.notConverted.length),
+          escapeHtml(total.extra),
           escapeHtml(total.postgres),
-          total.coda === total.postgres ? 'yes' : '<span class="differs">NO</span>',
+          total.unexplained === '0' ? '0' : `<span class="differs">${escapeHtml(total.unexplained)}</span>`,
         ]),
-      )}</section>`
+      )}${bridge(body)}</section>`
     : '';
 
   const { before, after } = titles.change;
   const sections = [
-    listSection(titles.rejects, body, (entry) =>
-      entry.rejects.map(
-        (reject) =>
-          `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`,
-      ),
+    listSection(
+      titles.rejects,
+      body,
+      (entry) => entry.rejects,
+      (reject) =>
+        `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`,
     ),
-    listSection(titles.conflicts, body, (entry) =>
-      entry.conflicts.map(
-        (conflict) =>
-          `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
-      ),
+    listSection(
+      titles.conflicts,
+      body,
+      (entry) => entry.conflicts,
+      (conflict) =>
+        `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
     ),
-    listSection(titles.updated, body, (entry) =>
-      entry.updated.map(
-        (row) =>
-          `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${value(change.before)} <span class="id">${before}</span> → ${value(change.after)} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
-      ),
+    listSection(
+      titles.updated,
+      body,
+      (entry) => entry.updated,
+      (row) =>
+        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${shown(changeSides(change)[0])} <span class="id">${before}</span> → ${shown(changeSides(change)[1])} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
     ),
     listSection(
       titles.inserted,
       body,
-      (entry) => entry.inserted.map((row) => `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}</li>`),
+      (entry) => entry.inserted,
+      (row) => `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}</li>`,
       { folded: body.mode !== 'reconcile' },
     ),
-    listSection(titles.unresolved, body, (entry) =>
-      entry.unresolved.map(
-        (link) =>
-          `<li>${rowLink(link.rowName, link.rowId, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
-      ),
+    listSection(
+      titles.unresolved,
+      body,
+      (entry) => entry.unresolved,
+      (link) => `<li>${rowLink(link.rowName, link.rowId, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
     ),
-    listSection(titles.goneFromCoda, body, (entry) =>
-      entry.goneFromCoda.map(
-        (row) =>
-          `<li>id ${escapeHtml(row.targetId)}: Coda row ${rowLink('', row.rowId, row.browserLink)}</li>`,
-      ),
+    listSection(
+      titles.goneFromCoda,
+      body,
+      (entry) => entry.goneFromCoda,
+      (row) =>
+        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`,
     ),
   ];
   const notFromCoda = (body.reconciliation?.tables ?? []).flatMap((entry) =>
-    entry.notFromCoda.map(
-      (row) =>
-        `<li>${escapeHtml(entry.target)} id ${escapeHtml(row.targetId)}: ${escapeHtml(row.label)}</li>`,
-    ),
+    entry.notFromCoda.map((row) => ({ ...row, target: entry.target })),
   );
-  if (notFromCoda.length)
+  if (notFromCoda.length) {
+    const { shown, more } = capped(notFromCoda);
     sections.push(
-      `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${notFromCoda.join('')}</ul></section>`,
+      `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${shown.map((row) => `<li>${escapeHtml(row.target)}: ${escapeHtml(row.label)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`).join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`,
     );
+  }
+  const { fresh, accepted } = listedDifferences(body);
+  const verdict = [
+    differenceSection(titles.newDifferences, fresh, false),
+    differenceSection(titles.acceptedDifferences, accepted, true),
+  ].join('');
 
   const headerItems = [
     `${what} of Coda doc "${body.doc.name}" (${body.doc.id})`,
@@ -254,6 +325,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     `finished ${header.finishedAt}`,
     `source ${header.source}`,
     ...(header.backup ? [`backup (${header.backup.kind}) ${header.backup.path}`] : []),
+    ...[codaRequestsLine(header) ?? []].flat(),
   ];
   return `<!doctype html>
 <html lang="en">
@@ -269,6 +341,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
 <div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}</div>
 <div class="cards">${cards}</div>
 <section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : LOAD_SEGMENTS)}${perTable}</section>
+${verdict}
 ${businessTotals}
 ${sections.filter(Boolean).join('\n')}
 </main>

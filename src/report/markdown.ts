@@ -1,28 +1,43 @@
 /**
  * report.md: the run in Markdown, for a reader who opens it in an editor or on a code host.
  * The header (run id, times, source, backup) comes first and alone; everything after it is the
- * deterministic body, which the golden tests compare.
+ * deterministic body, which the golden tests compare. Lists stop at LIST_LIMIT rows with a count
+ * of the rest: report.json holds every row.
  */
 import type { RunReport } from '../load/run.ts';
+import type { Difference } from '../load/reconcile.ts';
+import { visible } from '../shared/visible.ts';
 import {
   conflictField,
   conflictWinner,
+  acceptedBy,
+  capped,
+  cappedPerTable,
+  changeSides,
+  codaRequestsLine,
   countsPerTable,
+  describeDifference,
+  differenceName,
   headline,
+  moreLine,
   runTitle,
   safeLink,
   sectionTitles,
   showValue,
+  listedDifferences,
   splitReport,
+  totalName,
   type ReportBody,
   type ReportHeader,
 } from './document.ts';
+import { appendAll } from '../shared/append.ts';
 
-/** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks. */
+/** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks, no control characters. */
 export function markdownText(text: string): string {
-  return text
-    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')
-    .replace(/[\\`*_[\]{}<>#|!~&]/g, (character) => `\\${character}`);
+  return visible(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')).replace(
+    /[\\`*_[\]{}<>#|!~&]/g,
+    (character) => `\\${character}`,
+  );
 }
 
 function rowLink(name: string, fallback: string, url: string): string {
@@ -33,40 +48,35 @@ function rowLink(name: string, fallback: string, url: string): string {
 
 function markdownTable(headers: readonly string[], rows: string[][]): string[] {
   const align = headers.map((_, index) => (index === 0 ? '---' : '---:'));
-  return [
-    `| ${headers.join(' | ')} |`,
-    `| ${align.join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-    '',
-  ];
+  const lines = [`| ${headers.join(' | ')} |`, `| ${align.join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  lines.push('');
+  return lines;
 }
 
 function section(title: string, count: number, lines: string[]): string[] {
   return count ? [`## ${title} (${count})`, '', ...lines, ''] : [];
 }
 
+/** Each table's items under its own heading, the first LIST_LIMIT of them in all; a line says how many more. */
 function perTable<T>(
   body: ReportBody,
   pick: (table: ReportBody['tables'][number]) => T[],
   describe: (item: T) => string[],
 ): { count: number; lines: string[] } {
+  const { groups, count, more } = cappedPerTable(body.tables, pick);
   const lines: string[] = [];
-  let count = 0;
-  for (const table of body.tables) {
-    const items = pick(table);
-    if (!items.length) continue;
-    count += items.length;
-    lines.push(
-      `### ${table.target} (Coda table ${markdownText(table.codaTable.name)})`,
-      '',
-      ...items.flatMap(describe),
-      '',
-    );
+  for (const { table, shown } of groups) {
+    lines.push(`### ${table.target} (Coda table ${markdownText(table.codaTable.name)})`, '');
+    for (const item of shown) for (const line of describe(item)) lines.push(line);
+    lines.push('');
   }
+  if (more) lines.push(moreLine(more), '');
   return { count, lines };
 }
 
 function markdownHeader(body: Pick<ReportBody, 'mode' | 'doc'>, header: ReportHeader): string {
+  const requests = codaRequestsLine(header);
   return [
     `# ${runTitle(body.mode)} of "${markdownText(body.doc.name)}"`,
     '',
@@ -74,12 +84,48 @@ function markdownHeader(body: Pick<ReportBody, 'mode' | 'doc'>, header: ReportHe
     `- Started: ${header.startedAt}`,
     `- Finished: ${header.finishedAt}`,
     `- Source: ${markdownText(header.source)}`,
+    ...(requests ? [`- ${requests}`] : []),
     ...(header.backup ? [`- Backup (${header.backup.kind}): ${markdownText(header.backup.path)}`] : []),
     '',
     '---',
     '',
     '',
   ].join('\n');
+}
+
+function differenceLines(items: readonly Difference[], accepted: boolean): string[] {
+  const { shown, more } = capped(items);
+  const lines: string[] = [];
+  for (const item of shown)
+    lines.push(
+      `- ${item.target}: ${rowLink(differenceName(item), item.rowKey, item.row.browserLink)}: ${markdownText(describeDifference(item))}${accepted ? ` (${acceptedBy(item)})` : ''}`,
+    );
+  if (more) lines.push(moreLine(more));
+  return lines;
+}
+
+function bridgeLines(body: ReportBody): string[] {
+  const lines: string[] = [];
+  for (const total of body.reconciliation?.totals ?? []) {
+    if (!total.rejected.length && !total.notConverted.length) continue;
+    lines.push(`### ${markdownText(totalName(total))}`, '', `- Coda: ${total.coda}`);
+    const rejected = capped(total.rejected);
+    for (const row of rejected.shown)
+      lines.push(
+        `- − ${row.share} ${rowLink(row.rowName, row.rowId, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
+      );
+    if (rejected.more) lines.push(`- ${moreLine(rejected.more)}`);
+    const unconverted = capped(total.notConverted);
+    for (const row of unconverted.shown)
+      lines.push(
+        `- − ${row.share ?? '(not a number)'} ${rowLink(row.rowName, row.rowId, row.browserLink)}, value not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
+      );
+    if (unconverted.more) lines.push(`- ${moreLine(unconverted.more)}`);
+    if (total.extra !== '0') lines.push(`- + ${total.extra} in Postgres rows this read did not load`);
+    if (total.unexplained !== '0') lines.push(`- **${total.unexplained} unexplained**`);
+    lines.push(`- = Postgres: ${total.postgres}`, '');
+  }
+  return lines;
 }
 
 export function markdownBody(body: ReportBody): string {
@@ -97,25 +143,37 @@ export function markdownBody(body: ReportBody): string {
   const reconciliation = body.reconciliation;
   const { columns, rows, totals } = countsPerTable(body);
   lines.push(body.mode === 'reconcile' ? '## Coda against Postgres' : '## Rows per table', '');
-  lines.push(
-    ...markdownTable(
+  appendAll(
+    lines,
+    markdownTable(
       ['Table', ...columns],
       [...rows.map((row) => [row.target, ...row.counts.map(String)]), ['**Total**', ...totals.map(String)]],
     ),
   );
+  const { fresh, accepted } = listedDifferences(body);
+  appendAll(lines, section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
+  appendAll(lines, section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
   if (reconciliation?.totals.length) {
     lines.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
-    lines.push(
-      ...markdownTable(
-        ['Total', 'Coda', 'Postgres', 'Agrees'],
+    appendAll(
+      lines,
+      markdownTable(
+        ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
         reconciliation.totals.map((total) => [
-          markdownText(total.label),
+          markdownText(totalName(total)),
           total.coda,
+          String(total.rejected.length + total.notConverted.length),
+          total.extra,
           total.postgres,
-          total.coda === total.postgres ? 'yes' : '**NO**',
+          total.unexplained === '0' ? '0' : `**${total.unexplained}**`,
         ]),
       ),
     );
+    const bridge = bridgeLines(body);
+    if (bridge.length) {
+      lines.push(`## ${titles.bridge}`, '');
+      appendAll(lines, bridge);
+    }
   }
 
   const rejects = perTable(
@@ -126,7 +184,7 @@ export function markdownBody(body: ReportBody): string {
       ...reject.problems.map((problem) => `  - ${markdownText(problem.reason)}`),
     ],
   );
-  lines.push(...section(titles.rejects, rejects.count, rejects.lines));
+  appendAll(lines, section(titles.rejects, rejects.count, rejects.lines));
 
   const conflicts = perTable(
     body,
@@ -136,7 +194,7 @@ export function markdownBody(body: ReportBody): string {
       ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field))}`),
     ],
   );
-  lines.push(...section(titles.conflicts, conflicts.count, conflicts.lines));
+  appendAll(lines, section(titles.conflicts, conflicts.count, conflicts.lines));
 
   const { before, after } = titles.change;
   const changed = perTable(
@@ -144,20 +202,20 @@ export function markdownBody(body: ReportBody): string {
     (table) => table.updated,
     (row) => [
       `- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`,
-      ...row.changes.map(
-        (change) =>
-          `  - ${markdownText(change.column)}: ${markdownText(showValue(change.before))} (${before}) → ${markdownText(showValue(change.after))} (${after})`,
-      ),
+      ...row.changes.map((change) => {
+        const [old, now] = changeSides(change);
+        return `  - ${markdownText(change.column)}: ${markdownText(old)} (${before}) → ${markdownText(now)} (${after})`;
+      }),
     ],
   );
-  lines.push(...section(titles.updated, changed.count, changed.lines));
+  appendAll(lines, section(titles.updated, changed.count, changed.lines));
 
   const inserted = perTable(
     body,
     (table) => table.inserted,
     (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`],
   );
-  lines.push(...section(titles.inserted, inserted.count, inserted.lines));
+  appendAll(lines, section(titles.inserted, inserted.count, inserted.lines));
 
   const unresolved = perTable(
     body,
@@ -166,19 +224,26 @@ export function markdownBody(body: ReportBody): string {
       `- ${rowLink(link.rowName, link.rowId, link.browserLink)} (${link.rowId}): ${markdownText(link.reason)}`,
     ],
   );
-  lines.push(...section(titles.unresolved, unresolved.count, unresolved.lines));
+  appendAll(lines, section(titles.unresolved, unresolved.count, unresolved.lines));
 
   const gone = perTable(
     body,
     (table) => table.goneFromCoda,
-    (row) => [`- id ${row.targetId}: Coda row ${rowLink('', row.rowId, row.browserLink)}`],
+    (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId}, erp id ${row.targetId})`],
   );
-  lines.push(...section(titles.goneFromCoda, gone.count, gone.lines));
+  appendAll(lines, section(titles.goneFromCoda, gone.count, gone.lines));
 
   const notFromCoda = (reconciliation?.tables ?? []).flatMap((table) =>
-    table.notFromCoda.map((row) => `- ${table.target} id ${row.targetId}: ${markdownText(row.label)}`),
+    table.notFromCoda.map((row) => ({ ...row, target: table.target })),
   );
-  lines.push(...section(titles.notFromCoda, notFromCoda.length, notFromCoda));
+  const { shown, more } = capped(notFromCoda);
+  appendAll(
+    lines,
+    section(titles.notFromCoda, notFromCoda.length, [
+      ...shown.map((row) => `- ${row.target}: ${markdownText(row.label)} (erp id ${row.targetId})`),
+      ...(more ? [moreLine(more)] : []),
+    ]),
+  );
 
   return `${lines
     .join('\n')

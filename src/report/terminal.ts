@@ -4,14 +4,21 @@
  * the business totals of a reconciliation, the first rejects and differences, and the outcome.
  */
 import type { RunReport } from '../load/run.ts';
+import { visible } from '../shared/visible.ts';
 import {
   conflictField,
   conflictWinner,
+  acceptedBy,
+  changeSides,
+  codaRequestsLine,
   countsPerTable,
+  describeDifference,
+  differenceName,
+  listedDifferences,
+  totalName,
   headline,
   runTitle,
   sectionTitles,
-  showValue,
   splitReport,
   type ReportTable,
 } from './document.ts';
@@ -22,7 +29,7 @@ const ROWS_SHOWN = 20;
 /** Columns padded to their widest cell: the first left-aligned, the rest right-aligned; a rule above the last row when it is a total. */
 function formatGrid(headers: readonly string[], rows: string[][], { total = true } = {}): string {
   const widths = headers.map((header, index) =>
-    Math.max(header.length, ...rows.map((row) => row[index]!.length)),
+    rows.reduce((widest, row) => Math.max(widest, row[index]!.length), header.length),
   );
   const line = (cells: readonly string[]) =>
     cells
@@ -54,6 +61,7 @@ function formatSummaryTable(report: RunReport): string {
 function formatOutcome(report: RunReport): string {
   return [
     headline(report),
+    codaRequestsLine(report) ?? '',
     report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
   ]
@@ -79,20 +87,31 @@ export function formatTerminalReport(report: RunReport, source: string): string 
   ];
   const totals = report.reconciliation?.totals ?? [];
   if (totals.length) {
-    lines.push('\nBusiness totals, Coda against Postgres:');
+    lines.push('\nBusiness totals, from Coda (every row read) to Postgres:');
     lines.push(
       formatGrid(
-        ['total', 'Coda', 'Postgres', ''],
+        ['total', 'Coda', 'rejected rows', 'extra', 'Postgres', 'unexplained'],
         totals.map((total) => [
-          total.label,
+          totalName(total),
           total.coda,
+          String(total.rejected.length + total.notConverted.length),
+          total.extra,
           total.postgres,
-          total.coda === total.postgres ? 'same' : 'DIFFERENT',
+          total.unexplained === '0' ? '0' : `${total.unexplained} DIFFERENT`,
         ]),
         { total: false },
       ),
     );
   }
+  const { fresh, accepted } = listedDifferences(report);
+  const describe = (item: (typeof fresh)[number], suffix = '') => [
+    `  ${item.target} / ${differenceName(item)}: ${describeDifference(item)}${suffix}`,
+    ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
+  ];
+  lines.push(
+    ...listed(titles.newDifferences, fresh, (item) => describe(item)),
+    ...listed(titles.acceptedDifferences, accepted, (item) => describe(item, ` (${acceptedBy(item)})`)),
+  );
   const { before, after } = titles.change;
   lines.push(
     ...listed(
@@ -116,7 +135,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.updated,
       everyTable((table) => table.updated),
       (row) => [
-        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${showValue(change.before)} (${before}) -> ${showValue(change.after)} (${after})`).join('; ')}`,
+        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${changeSides(change)[0]} (${before}) -> ${changeSides(change)[1]} (${after})`).join('; ')}`,
         `    ${row.browserLink}`,
       ],
     ),
@@ -133,7 +152,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
         report.reconciliation!.tables.flatMap((table) =>
           table.notFromCoda.map((row) => ({ ...row, target: table.target })),
         ),
-        (row) => [`  ${row.target} id ${row.targetId}: ${row.label}`],
+        (row) => [`  ${row.target} / ${row.label} (erp id ${row.targetId})`],
       ),
     );
   }
@@ -141,12 +160,20 @@ export function formatTerminalReport(report: RunReport, source: string): string 
     ...listed(
       titles.goneFromCoda,
       everyTable((table) => table.goneFromCoda),
-      (row) => [`  ${row.target} id ${row.targetId}: ${row.browserLink}`],
+      (row) => [
+        `  ${row.target} / ${row.rowName || row.rowId} (erp id ${row.targetId})`,
+        `    ${row.browserLink}`,
+      ],
+    ),
+    ...listed(
+      titles.unresolved,
+      everyTable((table) => table.unresolved),
+      (link) => [
+        `  ${link.target} / ${link.rowName || link.rowId}: ${link.reason}`,
+        `    ${link.browserLink}`,
+      ],
     ),
   );
-  const unresolved = body.tables.reduce((sum, table) => sum + table.unresolved.length, 0);
-  if (unresolved)
-    lines.push(`\n${unresolved} optional link(s) could not be resolved and were left empty; see the report.`);
   lines.push(`\n${formatOutcome(report)}`);
-  return `${lines.join('\n')}\n`;
+  return visible(`${lines.join('\n')}\n`, { keepLayout: true });
 }

@@ -96,6 +96,18 @@ const mappingSpecSchema = z.strictObject({
     .regex(/^erp\.[a-z_][a-z0-9_]*$/, 'must name a table in the erp schema, e.g. erp.projects'),
   /** What happens to a Person value that matches nobody in erp.people (by email, then exact name). */
   people: z.strictObject({ unknown: personPolicy }).default({ unknown: 'reject' }),
+  /**
+   * What happens to a row whose link points at a row rejected in the same run: by default it is
+   * rejected too (naming the parent and why); load_without_link loads it with the link empty,
+   * listed as an accepted difference. A required link always rejects.
+   */
+  links: z
+    .strictObject({
+      rejected_parent: z.enum(['reject', 'load_without_link'], {
+        error: 'must be "reject" (reject the row too) or "load_without_link" (load it with the link empty)',
+      }),
+    })
+    .default({ rejected_parent: 'reject' }),
   columns: z
     .record(targetColumnName, columnSpec)
     .refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),

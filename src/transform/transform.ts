@@ -74,6 +74,12 @@ export interface Problem {
 export interface Reject {
   source: SourceRow;
   problems: Problem[];
+  /**
+   * The cells that did convert, by target column, and the names of the rows or people its links
+   * name: a rejected row's share of Coda's totals is taken from these.
+   */
+  values?: Record<string, PgValue>;
+  links?: Record<string, string>;
 }
 
 export type TransformResult = { row: TargetRow } | { reject: Reject };
@@ -261,7 +267,10 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
       values[target] = empty ? emptyResult(column) : value;
     }
 
-    if (problems.length) return { reject: { source, problems } };
+    if (problems.length) {
+      const links = Object.fromEntries(references.map((reference) => [reference.column, reference.ref.name]));
+      return { reject: { source, problems, values, links } };
+    }
     return { row: { source, values, references, contentHash: hashContent(values, references) } };
   };
 }

@@ -18,7 +18,16 @@ const targetColumn = (
   extra: Partial<TargetColumn> = {},
 ): [string, TargetColumn] => [
   name,
-  { name, type, notNull: false, hasDefault: false, defaultExpression: null, generated: false, ...extra },
+  {
+    name,
+    type,
+    notNull: false,
+    hasDefault: false,
+    defaultExpression: null,
+    defaultText: null,
+    generated: false,
+    ...extra,
+  },
 ];
 
 const AWKWARD = ['True', '2024', 'Null', 'yes', '~', '@home', 'a: b', '# not a comment', '🚀 Launch', "it's"];
@@ -41,6 +50,7 @@ const target: TargetTable = {
       name: 'things_status_check',
       columns: ['status'],
       expression: "CHECK ((status = ANY (ARRAY['todo'::text, 'in_progress'::text, 'done'::text])))",
+      comment: null,
     },
   ],
   references: new Map([['owner_id', 'erp.people']]),

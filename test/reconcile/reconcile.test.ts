@@ -92,8 +92,10 @@ describe('erp reconcile', () => {
     );
     const result = await erpWithRuns(['reconcile', '--snapshot', snapshot.dir]);
     expect(result.code, result.output).toBe(1);
-    expect(result.output).toMatch(/Postgres does not match Coda: 1 difference\(s\) to check\./);
-    expect(result.output).toMatch(/erp\.projects: 1 row\(s\) with fields that differ/);
+    expect(result.output).toMatch(/Postgres does not match Coda: 1 new difference to check\./);
+    expect(result.output).toMatch(
+      /New differences \(not accepted by any cutover\) \(1\):\n {2}erp\.projects \/ Northwind Discovery: its fields in Postgres differ/,
+    );
     expect(result.output).toContain(`name "Edited in Postgres" (Postgres) -> "Northwind Discovery" (Coda)`);
     const reports = await reportsIn(result.runs);
     const link = projectsTable.ref(TAMPERED_PROJECT).url;
@@ -125,7 +127,9 @@ describe('erp reconcile', () => {
         { CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN },
       );
       expect(result.code, result.output).toBe(1);
-      expect(result.output).toMatch(/1 row\(s\) with fields that differ/);
+      expect(result.output).toMatch(/Postgres does not match Coda: 1 new difference to check\./);
+      // A run that read Coda says what reading it took, as `erp extract` does.
+      expect(result.output).toMatch(/Coda: \d+ requests, 0 rate-limited \(429\), 0 retried after a fault/);
       const password = testCluster().owner.password;
       expect(db.url).toContain(password);
       for (const [name, content] of Object.entries(await reportsIn(result.runs))) {
@@ -172,12 +176,24 @@ describe('reconciliation', () => {
     const hours = report.reconciliation!.totals.find((total) => total.label === 'Estimated hours of tasks')!;
     // 9 hours became 19 in Postgres; the deleted task's hours are gone from Postgres only.
     const deletedHours = Number(deleted.values[tasksTable.columnIds.estimatedHours] || 0);
-    expect(Number(hours.postgres) - Number(hours.coda)).toBe(19 - 9 - deletedHours);
-    expect(report.outcomeNote).toContain(
-      `Estimated hours of tasks: ${hours.coda} in Coda, ${hours.postgres} in Postgres`,
+    const unexplained = 19 - 9 - deletedHours;
+    const codaHours = tasksTable.rows.reduce(
+      (sum, row) => sum + Number(row.values[tasksTable.columnIds.estimatedHours] || 0),
+      0,
     );
+    expect(Number(hours.coda)).toBe(codaHours);
+    // Hours no rejected or extra row explains.
+    expect(hours).toMatchObject({ rejected: [], extra: '0', unexplained: String(unexplained) });
+    expect(Number(hours.postgres)).toBe(codaHours + unexplained);
     expect(
-      report.reconciliation!.totals.filter((total) => total.label.startsWith('Tasks by status: ')).length,
+      report.differences.filter((item) => item.kind === 'total').map((item) => item.total!.label),
+    ).toContain('Estimated hours of tasks');
+    expect(report.differences.find((item) => item.kind === 'extra')).toMatchObject({
+      row: { rowName: 'Typed straight into Postgres' },
+      acceptedByRun: null,
+    });
+    expect(
+      report.reconciliation!.totals.filter((total) => total.label === 'Tasks by status').length,
     ).toBeGreaterThan(1);
     expect((await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n).toBe(before);
   });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/report/html.ts';
 import { markdownText } from '../../src/report/markdown.ts';
-import { safeLink } from '../../src/report/document.ts';
+import { safeLink, showValue } from '../../src/report/document.ts';
+import { visible } from '../../src/shared/visible.ts';
 
 describe('report escaping', () => {
   it('shows HTML special characters as text', () => {
@@ -23,5 +24,14 @@ describe('report escaping', () => {
     );
     expect(safeLink('javascript:alert(1)')).toBeNull();
     expect(safeLink('https://coda.io/"><script>')).toBeNull();
+  });
+
+  it('shows control characters as visible symbols in every form, never raw', () => {
+    expect(visible('a\u0000b\u0007c\u001bd\u007f')).toBe('a␀b␇c␛d␡');
+    expect(visible('line\nnext\ttab', { keepLayout: true })).toBe('line\nnext\ttab');
+    expect(markdownText('Invoice\u0000run')).toBe('Invoice␀run');
+    expect(escapeHtml('Invoice\u0000run')).toBe('Invoice␀run');
+    expect(showValue('Invoice\u0000run')).toBe('"Invoice␀run"');
+    expect(showValue({ note: 'a\u0000b' })).toBe('{"note":"a␀b"}');
   });
 });

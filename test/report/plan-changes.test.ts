@@ -198,7 +198,7 @@ describe('a plan after the doc changed', () => {
     );
     expect(markdown).toContain('name: "Northwind Discovery" (before) → "Northwind Discovery Sprint" (after)');
     expect(markdown).toMatch(
-      /## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### erp\.tasks[^\n]*\n\n- id \d+: Coda row \[i-kTask024Z\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\)/,
+      /## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### erp\.tasks[^\n]*\n\n- \[[^\]\n]+\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\) \(i-kTask024Z, erp id \d+\)/,
     );
     expect(markdown).toMatch(
       /- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\) \(i-fRetain5E\)\n {2}- Status "Paused" is not one of the known choices/,

@@ -17,14 +17,18 @@ import { startCodaServer, type CodaServer } from './coda-server/server.ts';
 
 const TOKEN = 'fixture-snapshot-token';
 
-/** `edit` changes cells before the extract, as an edit in Coda would. */
+/**
+ * `edit` changes cells before the extract, as an edit in Coda would. `maxPageSize` lets a test of a
+ * large doc read it in fewer, larger pages (the server's default is Coda's 100 rows).
+ */
 export async function snapshotOf(
   doc: FixtureDoc,
   parentDir?: string,
   edit?: (server: CodaServer) => void,
+  { maxPageSize }: { maxPageSize?: number } = {},
 ): Promise<Snapshot> {
   const root = parentDir ?? (await mkdtemp(path.join(os.tmpdir(), 'erp-snapshot-')));
-  const server = await startCodaServer({ token: TOKEN, doc });
+  const server = await startCodaServer({ token: TOKEN, doc, maxPageSize });
   try {
     edit?.(server);
     const client = new CodaClient({
