@@ -3,6 +3,7 @@
  * src/extract, src/transform and src/load.
  */
 import { Command } from 'commander';
+import { registerAgentCommands } from './agent-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
@@ -19,6 +20,7 @@ registerDatabaseCommands(program);
 registerApiCommands(program);
 registerExtractCommands(program);
 registerMigrationCommands(program);
+registerAgentCommands(program);
 
 program
   .parseAsync()
