@@ -329,8 +329,8 @@ describe('allowed input next to the refusals', () => {
     await create(sql, 'erp.tasks', { status: 'active', priority: 'urgent' });
   });
 
-  it('a memory fact key is unique per client, not globally', async () => {
-    await create(sql, 'agent.memory_facts', { client_id: 'client_x', fact_key: 'language' });
-    await create(sql, 'agent.memory_facts', { client_id: 'client_y', fact_key: 'language' });
+  it('a memory fact key has any number of versions, per client', async () => {
+    for (const client_id of ['client_x', 'client_x', 'client_y'])
+      await create(sql, 'agent.memory_facts', { client_id, fact_key: 'language' });
   });
 });
