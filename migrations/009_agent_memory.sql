@@ -232,8 +232,14 @@ RETURNS TABLE (
 LANGUAGE plpgsql
 STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
+-- Plan each call for its own words: a generic plan cannot tell a rare word from a common one and
+-- may read all of the client's memories instead of the index's matches.
+SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
+DECLARE
+  -- Computed once here: written into the query, it would be evaluated again for every row.
+  terms constant tsquery := agent.memory_search_query(recall.query);
 BEGIN
   IF recall.max_results IS NULL OR recall.max_results NOT BETWEEN 1 AND 100 THEN
     RAISE EXCEPTION 'max_results must be between 1 and 100, not %', recall.max_results
@@ -243,16 +249,15 @@ BEGIN
   WITH matches AS (
     SELECT m.id, m.content, m.memory_type, m.embedding, m.repeat_count, m.created_at, m.last_seen_at,
            m.expires_at, m.metadata,
-           ts_rank_cd(m.search_document, terms.q, 32)::double precision AS text_relevance,
+           ts_rank_cd(m.search_document, terms, 32)::double precision AS text_relevance,
            -- recency: 1 when just seen, halving every 30 days, never below 0.25;
            -- repeats: 1 for a single mention, +0.25 per e-fold of repeats.
            (0.25 + 0.75 * power(0.5::double precision,
                                  extract(epoch FROM now() - coalesce(m.last_seen_at, m.created_at))::double precision / (30 * 86400)))
              * (1 + 0.25 * ln(m.repeat_count::double precision)) AS weight
-      FROM agent.memory_entries m,
-           (SELECT agent.memory_search_query(recall.query) AS q) AS terms
+      FROM agent.memory_entries m
      WHERE m.client_id = recall.client_id
-       AND m.search_document @@ terms.q
+       AND m.search_document @@ terms
        AND (m.expires_at IS NULL OR m.expires_at > now())
   ), candidates AS (
     -- Without a query embedding the text score is final; with one, the best text candidates
