@@ -20,11 +20,12 @@
 -- is ever rewritten and corrections of the past are ordinary inserts with an earlier valid_from.
 --
 -- SECURITY INVOKER, deliberately: the functions run with the caller's own grants and under the
--- client_scope row-level security policies of 003, so client isolation has exactly one
--- implementation (the policy). A token scoped to one client that passes another client_id
--- finds nothing to recall, forget or look up (as if the rows did not exist) and cannot write
--- (remember is refused like any write of another client's row). The owner's `erp agent sweep`
--- bypasses RLS and sweeps every client; a scoped token sweeps only its own client.
+-- client_scope row-level security policies of 003, so client isolation stays the policy's job.
+-- A token scoped to one client that passes another client_id finds nothing to recall, forget or
+-- look up (as if the rows did not exist) and cannot write (remember is refused like any write of
+-- another client's row). The owner's `erp agent sweep` bypasses RLS and sweeps every client; a
+-- scoped token sweeps only its own client. One exception, agent.recall_candidates (DEFINER, with
+-- the policy's rule checked in it): under RLS the full-text index could not be used (see there).
 --
 -- Existing tables are only extended: new columns, NOT VALID constraints validated in the same
 -- file, indexes. memory_entries gets a stored generated hash and text-search document (a table
@@ -96,8 +97,12 @@ COMMENT ON INDEX agent.memory_entries_client_id_content_hash_key IS
 -- so a search reads only that client's matches (a GIN index on the document alone plus the
 -- client_id btree made Postgres build a bitmap of all the client's memories for each query).
 -- btree_gin ships with Postgres (contrib, in postgres:15-alpine) and is a trusted extension:
--- the database owner may create it. Its operator classes live in public, which no API role sees.
-CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;
+-- the database owner may create it. It gets a schema of its own, which no role but the owner may
+-- use (public stays empty); indexes use its operator classes without any privilege.
+CREATE SCHEMA IF NOT EXISTS extensions;
+COMMENT ON SCHEMA extensions IS
+  'Extensions the schema relies on (btree_gin, for the agent memory search index); not served over HTTP, no role but the owner may use it.';
+CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA extensions;
 CREATE INDEX memory_entries_client_id_search_document_idx
   ON agent.memory_entries USING gin (client_id, search_document);
 
@@ -210,6 +215,48 @@ RETURN (
 COMMENT ON FUNCTION agent.memory_search_query(text) IS
   'The text-search query agent.recall uses for a question: each word stemmed in English and as written, any of them may match (OR), English stop words left out.';
 
+-- The text search runs as the owner. Under row-level security Postgres may not use the index
+-- for the words at all: @@ is not a leakproof operator, so it is kept above the policy's filter
+-- and every one of the client's memories would be read and matched (seconds for 100,000). This
+-- function therefore applies the client_scope rule itself and returns only ids and text scores;
+-- agent.recall then reads the memories as the caller, under the policies as usual.
+CREATE FUNCTION agent.recall_candidates(client_id text, terms tsquery, max_candidates integer)
+RETURNS TABLE (id bigint, text_relevance double precision, weight double precision)
+LANGUAGE plpgsql
+STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- Plan each call for its own words: a generic plan cannot tell a rare word from a common one.
+SET plan_cache_mode = force_custom_plan
+AS $$
+#variable_conflict use_column
+DECLARE
+  token_client_id constant text := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'client_id';
+BEGIN
+  -- The client_scope policy of 003: a token with a client_id claim sees only that client.
+  IF token_client_id IS NOT NULL AND token_client_id IS DISTINCT FROM recall_candidates.client_id THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
+  SELECT scored.id, scored.text_relevance, scored.weight
+    FROM (SELECT m.id,
+                 ts_rank_cd(m.search_document, recall_candidates.terms, 32)::double precision AS text_relevance,
+                 -- recency: 1 when just seen, halving every 30 days, never below 0.25;
+                 -- repeats: 1 for a single mention, +0.25 per e-fold of repeats.
+                 (0.25 + 0.75 * power(0.5::double precision,
+                                      extract(epoch FROM now() - coalesce(m.last_seen_at, m.created_at))::double precision
+                                        / (30 * 86400)))
+                   * (1 + 0.25 * ln(m.repeat_count::double precision)) AS weight
+            FROM agent.memory_entries m
+           WHERE m.client_id = recall_candidates.client_id
+             AND m.search_document @@ recall_candidates.terms
+             AND (m.expires_at IS NULL OR m.expires_at > now())) AS scored
+   ORDER BY scored.text_relevance * scored.weight DESC, scored.id DESC
+   LIMIT recall_candidates.max_candidates;
+END;
+$$;
+COMMENT ON FUNCTION agent.recall_candidates(text, tsquery, integer) IS
+  'Part of agent.recall: the ids of the client''s unexpired memories matching terms, with text relevance (ts_rank_cd, normalised to 0..1) and weight (recency * repeats), best first, at most max_candidates. SECURITY DEFINER so the full-text index is used under row-level security; it applies the client_scope rule itself (a token scoped to another client gets nothing) and returns no content.';
+
 CREATE FUNCTION agent.recall(
   client_id text,
   query text,
@@ -232,9 +279,6 @@ RETURNS TABLE (
 LANGUAGE plpgsql
 STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
--- Plan each call for its own words: a generic plan cannot tell a rare word from a common one and
--- may read all of the client's memories instead of the index's matches.
-SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -246,33 +290,22 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   RETURN QUERY
-  WITH matches AS (
-    SELECT m.id, m.content, m.memory_type, m.embedding, m.repeat_count, m.created_at, m.last_seen_at,
-           m.expires_at, m.metadata,
-           ts_rank_cd(m.search_document, terms, 32)::double precision AS text_relevance,
-           -- recency: 1 when just seen, halving every 30 days, never below 0.25;
-           -- repeats: 1 for a single mention, +0.25 per e-fold of repeats.
-           (0.25 + 0.75 * power(0.5::double precision,
-                                 extract(epoch FROM now() - coalesce(m.last_seen_at, m.created_at))::double precision / (30 * 86400)))
-             * (1 + 0.25 * ln(m.repeat_count::double precision)) AS weight
-      FROM agent.memory_entries m
-     WHERE m.client_id = recall.client_id
-       AND m.search_document @@ terms
-       AND (m.expires_at IS NULL OR m.expires_at > now())
-  ), candidates AS (
+  WITH scored AS (
     -- Without a query embedding the text score is final; with one, the best text candidates
     -- are re-ranked by brute-force cosine (agent.cosine_similarity).
-    SELECT matches.*, matches.text_relevance * matches.weight AS text_score
-      FROM matches
-     ORDER BY text_score DESC, matches.id DESC
-     LIMIT CASE WHEN recall.query_embedding IS NULL THEN recall.max_results ELSE greatest(recall.max_results * 10, 100) END
-  ), scored AS (
-    SELECT c.*, agent.cosine_similarity(c.embedding, recall.query_embedding) AS vector_similarity
-      FROM candidates c
+    SELECT m.id, m.content, m.memory_type, m.repeat_count, m.created_at, m.last_seen_at, m.expires_at,
+           m.metadata, c.text_relevance, c.weight,
+           agent.cosine_similarity(m.embedding, recall.query_embedding) AS vector_similarity
+      FROM agent.recall_candidates(
+             recall.client_id, terms,
+             CASE WHEN recall.query_embedding IS NULL THEN recall.max_results
+                  ELSE greatest(recall.max_results * 10, 100) END) AS c
+      -- Read as the caller: the row-level security policies apply to what is returned.
+      JOIN agent.memory_entries m ON m.id = c.id
   )
   SELECT s.id, s.content, s.memory_type,
-         CASE WHEN s.vector_similarity IS NULL THEN s.text_score
-              ELSE (s.text_relevance + greatest(s.vector_similarity, 0)) / 2 * s.weight END AS score,
+         CASE WHEN s.vector_similarity IS NULL THEN s.text_relevance
+              ELSE (s.text_relevance + greatest(s.vector_similarity, 0)) / 2 END * s.weight AS score,
          s.text_relevance, s.vector_similarity, s.repeat_count, s.created_at, s.last_seen_at, s.expires_at,
          s.metadata
     FROM scored s
@@ -411,6 +444,7 @@ GRANT INSERT (client_id, fact_key, fact_value, category, confidence_score, metad
 GRANT EXECUTE ON FUNCTION
   agent.remember(text, text, text, integer, jsonb, real[]),
   agent.recall(text, text, integer, real[]),
+  agent.recall_candidates(text, tsquery, integer),
   agent.forget(text, bigint),
   agent.sweep_expired(integer),
   agent.memory_facts_as_of(text, timestamptz, timestamptz),

@@ -284,6 +284,15 @@ describe('client isolation through RPC', () => {
     ).toEqual([{ n: 1 }]);
   });
 
+  it("the text search behind recall, which runs as the owner, keeps to the token's client too", async () => {
+    const search = (clientId: string) =>
+      rpc('recall_candidates', { client_id: clientId, terms: 'codenam', max_candidates: 10 }, asAlice);
+    expect((await search('bob')).body).toEqual([]);
+    const own = (await search('alice')).body as Record<string, unknown>[];
+    expect(own).toHaveLength(1);
+    expect(Object.keys(own[0]!).sort()).toEqual(['id', 'text_relevance', 'weight']);
+  });
+
   it("a client-scoped token cannot remember for another client, nor sweep another's memory", async () => {
     const planted = await rpc('remember', { client_id: 'bob', content: 'planted by alice' }, asAlice);
     expect(planted.status).toBe(403);
