@@ -4,9 +4,11 @@
  * token's client_id claim, fact history, and `erp agent sweep`. Ages are set by the owner
  * (created_at, last_seen_at) instead of waiting.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { erp } from '../support/cli.ts';
+import { CLI, cliEnvironment, erp, REPO_ROOT } from '../support/cli.ts';
 import { loginUrl, startApiUnderTest, type ApiUnderTest, type RequestOptions } from './harness.ts';
 
 let t: ApiUnderTest;
@@ -251,6 +253,26 @@ describe('forget and sweep_expired', () => {
     const { rows } = await t.db.query(`SELECT id FROM agent.memory_entries WHERE client_id = 'cli-sweep'`);
     expect(rows.map((row) => Number(row.id))).toEqual([kept.id]);
     expect((await erp(['agent', 'sweep'], { DATABASE_URL: t.db.url })).stdout).toMatch(/No expired memories/);
+  });
+  it('`erp agent sweep --every` sweeps at once, then waits, and stops on SIGTERM', async () => {
+    const sweeper = spawn(process.execPath, ['--import', 'tsx', CLI, 'agent', 'sweep', '--every', '60'], {
+      cwd: REPO_ROOT,
+      env: cliEnvironment({ DATABASE_URL: t.db.url }),
+    });
+    let output = '';
+    sweeper.stdout.setEncoding('utf8');
+    const firstSweep = new Promise<void>((resolve) =>
+      sweeper.stdout.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('\n')) resolve();
+      }),
+    );
+    const exited = once(sweeper, 'exit');
+    await firstSweep;
+    expect(output).toMatch(/expired memor/);
+    sweeper.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
   });
 });
 
