@@ -27,6 +27,9 @@
 -- scoped token sweeps only its own client. One exception, agent.recall_candidates (DEFINER, with
 -- the policy's rule checked in it): under RLS the full-text index could not be used (see there).
 --
+-- Creates schema `extensions` for btree_gin (contrib, trusted: the database owner may create
+-- it), which lets one GIN index hold (client_id, search_document).
+--
 -- Existing tables are only extended: new columns, NOT VALID constraints validated in the same
 -- file, indexes. memory_entries gets a stored generated hash and text-search document (a table
 -- rewrite under this file's lock; the table is small when this runs). No BEGIN/COMMIT: the
