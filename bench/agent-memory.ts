@@ -52,6 +52,8 @@ export interface AgentMemoryBenchOptions {
   /** Timed recalls per path (direct, PostgREST), after a warm-up of a tenth as many. */
   recalls?: number;
   rememberCalls?: number;
+  /** The passwords the login roles already have (a shared cluster); without them, new random ones are set. */
+  loginPasswords?: { authenticator: string; memory_gateway: string };
   log: (line: string) => void;
 }
 
@@ -147,6 +149,7 @@ export async function runAgentMemoryBench({
   memoriesPerClient = 100_000,
   recalls = 500,
   rememberCalls = 2_000,
+  loginPasswords,
   log,
 }: AgentMemoryBenchOptions): Promise<AgentMemoryResults> {
   await withClient(adminUrl, (client) =>
@@ -159,11 +162,11 @@ export async function runAgentMemoryBench({
   });
   const ownerUrl = databaseUrl(adminUrl, DATABASE, owner);
   await migrate(ownerUrl);
-  const passwords = {
+  const passwords = loginPasswords ?? {
     authenticator: randomBytes(18).toString('hex'),
     memory_gateway: randomBytes(18).toString('hex'),
   };
-  await setLoginRolePasswords(ownerUrl, passwords);
+  if (!loginPasswords) await setLoginRolePasswords(ownerUrl, passwords);
   const clientIds = Array.from({ length: clients }, (_, index) => `client_${index}`);
   const measured = clientIds[0]!;
 
