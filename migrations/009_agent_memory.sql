@@ -228,8 +228,6 @@ RETURNS TABLE (id bigint, text_relevance double precision, weight double precisi
 LANGUAGE plpgsql
 STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
--- Plan each call for its own words: a generic plan cannot tell a rare word from a common one.
-SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
 DECLARE

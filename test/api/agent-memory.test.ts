@@ -116,6 +116,17 @@ describe('remember', () => {
     expect(forever).toMatchObject({ id: first.id, repeat_count: 3, expires_at: null });
   });
 
+  it('answers with only the columns asked for', async () => {
+    const response = await t.request('/rpc/remember?select=id,repeat_count', {
+      role: 'agent_service',
+      method: 'POST',
+      headers: AGENT,
+      body: { client_id: 'select', content: 'Short answer' },
+    });
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body).sort()).toEqual(['id', 'repeat_count']);
+  });
+
   it('refuses empty content and unknown memory types', async () => {
     const empty = await rpc('remember', { client_id: 'bad', content: ' \n ' });
     expect(empty.status).toBe(400);
