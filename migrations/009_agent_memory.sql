@@ -71,19 +71,39 @@ ALTER TABLE agent.memory_entries VALIDATE CONSTRAINT memory_entries_last_seen_at
 COMMENT ON CONSTRAINT memory_entries_last_seen_at_check ON agent.memory_entries IS
   'A memory cannot be seen again before it was first remembered.';
 
+-- A repeat extends the expiry: it now runs from the last time the memory was seen.
+CREATE OR REPLACE FUNCTION agent.set_memory_entry_expires_at()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NEW.ttl_minutes IS NULL THEN
+    NEW.expires_at := NULL;
+  ELSE
+    NEW.expires_at := coalesce(NEW.last_seen_at, NEW.created_at) + make_interval(mins => NEW.ttl_minutes);
+  END IF;
+  RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION agent.set_memory_entry_expires_at() IS
+  'BEFORE INSERT OR UPDATE trigger function of agent.memory_entries (trigger memory_entries_set_expires_at): expires_at := coalesce(last_seen_at, created_at) + ttl_minutes minutes, or NULL when ttl_minutes is NULL. A generated column cannot do this (timestamptz + interval is only STABLE).';
+
 -- Earlier writers may have stored the same content twice: keep the oldest row of each group,
--- counting the others as repeats, so the unique index below can be built.
+-- counting the others as repeats (last seen at the newest, with the longest TTL, none if one had
+-- none: what agent.remember does with a repeat), so the unique index below can be built.
 WITH ranked AS (
   SELECT id, client_id, content_hash,
          row_number() OVER w AS position,
          count(*) OVER w AS copies,
-         max(created_at) OVER w AS newest
+         max(created_at) OVER w AS newest,
+         CASE WHEN bool_or(ttl_minutes IS NULL) OVER w THEN NULL ELSE max(ttl_minutes) OVER w END AS longest_ttl
     FROM agent.memory_entries
   WINDOW w AS (PARTITION BY client_id, content_hash ORDER BY created_at, id
                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ), kept AS (
   UPDATE agent.memory_entries m
-     SET repeat_count = ranked.copies, last_seen_at = ranked.newest
+     SET repeat_count = ranked.copies, last_seen_at = ranked.newest, ttl_minutes = ranked.longest_ttl
     FROM ranked
    WHERE m.id = ranked.id AND ranked.position = 1 AND ranked.copies > 1
 )
@@ -108,24 +128,6 @@ COMMENT ON SCHEMA extensions IS
 CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA extensions;
 CREATE INDEX memory_entries_client_id_search_document_idx
   ON agent.memory_entries USING gin (client_id, search_document);
-
--- A repeat extends the expiry: it now runs from the last time the memory was seen.
-CREATE OR REPLACE FUNCTION agent.set_memory_entry_expires_at()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF NEW.ttl_minutes IS NULL THEN
-    NEW.expires_at := NULL;
-  ELSE
-    NEW.expires_at := coalesce(NEW.last_seen_at, NEW.created_at) + make_interval(mins => NEW.ttl_minutes);
-  END IF;
-  RETURN NEW;
-END;
-$$;
-COMMENT ON FUNCTION agent.set_memory_entry_expires_at() IS
-  'BEFORE INSERT OR UPDATE trigger function of agent.memory_entries (trigger memory_entries_set_expires_at): expires_at := coalesce(last_seen_at, created_at) + ttl_minutes minutes, or NULL when ttl_minutes is NULL. A generated column cannot do this (timestamptz + interval is only STABLE).';
 
 COMMENT ON COLUMN agent.memory_entries.expires_at IS
   'Derived, do not write: coalesce(last_seen_at, created_at) + ttl_minutes minutes, NULL when ttl_minutes is NULL. Kept by trigger memory_entries_set_expires_at on every INSERT and UPDATE (any value written here is overwritten). Readers filter with expires_at IS NULL OR expires_at > now(); agent.sweep_expired removes the rest.';
