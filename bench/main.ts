@@ -36,6 +36,8 @@ const timeScale = Number(values['time-scale']);
 if (!taskRowSizes.every((size) => Number.isInteger(size) && size > 0))
   throw new Error(`--sizes must be whole numbers above 0, e.g. 1000,10000,100000`);
 if (!(timeScale >= 1)) throw new Error('--time-scale must be 1 or more');
+if (values.only !== undefined && !['pipeline', 'agent-memory'].includes(values.only))
+  throw new Error('--only must be pipeline or agent-memory');
 
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
