@@ -4,6 +4,7 @@
  * and a local Coda server; both are stopped at the end, whatever happens.
  *
  *   npm run bench -- --sizes 1000,10000 --time-scale 20 --out /tmp/bench
+ *   npm run bench -- --only agent-memory      (or --only pipeline)
  *
  * `--time-scale N` shortens Coda's 6 s window N times (same number of requests in it), so the
  * extraction takes 1/N of the time; the results say so. Default 1: Coda's real limit.
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres, SUPERUSER } from '../src/db/embedded.ts';
 import { connectionUrl, OWNER_ROLE } from '../src/db/target.ts';
 import { buildCli } from './cli-process.ts';
+import { runAgentMemoryBench, writeAgentMemoryResults } from './agent-memory.ts';
 import { explainTargets } from './explanations.ts';
 import { writeResults } from './report.ts';
 import { runBench } from './run-bench.ts';
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,100000' },
     'time-scale': { type: 'string', default: '1' },
     out: { type: 'string', default: path.join('bench', 'results') },
+    // pipeline, agent-memory (bench/agent-memory.ts), or both
+    only: { type: 'string' },
   },
 });
 const taskRowSizes = values.sizes.split(',').map(Number);
@@ -33,6 +37,8 @@ const timeScale = Number(values['time-scale']);
 if (!taskRowSizes.every((size) => Number.isInteger(size) && size > 0))
   throw new Error(`--sizes must be whole numbers above 0, e.g. 1000,10000,100000`);
 if (!(timeScale >= 1)) throw new Error('--time-scale must be 1 or more');
+if (values.only !== undefined && !['pipeline', 'agent-memory'].includes(values.only))
+  throw new Error('--only must be pipeline or agent-memory');
 
 const log = (line: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
@@ -41,22 +47,22 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bench-pg-'));
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-bench-'));
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  const adminUrl = connectionUrl({
+    user: SUPERUSER,
+    password: server.superuserPassword,
+    host: server.host,
+    port: server.port,
+    database: 'postgres',
+  });
+  const owner = { user: OWNER_ROLE, password: randomBytes(18).toString('base64url') };
   try {
     log(`Postgres on port ${server.port}; work files in ${workDir}`);
-    const results = await runBench({
-      taskRowSizes,
-      timeScale,
-      adminUrl: connectionUrl({
-        user: SUPERUSER,
-        password: server.superuserPassword,
-        host: server.host,
-        port: server.port,
-        database: 'postgres',
-      }),
-      owner: { user: OWNER_ROLE, password: randomBytes(18).toString('base64url') },
-      workDir,
-      log,
-    });
+    if (values.only !== 'pipeline')
+      console.log(
+        `Results: ${await writeAgentMemoryResults(await runAgentMemoryBench({ adminUrl, owner, log }), values.out)}`,
+      );
+    if (values.only === 'agent-memory') return;
+    const results = await runBench({ taskRowSizes, timeScale, adminUrl, owner, workDir, log });
     const markdown = await writeResults(results, explainTargets(results), values.out);
     for (const target of results.targets)
       log(

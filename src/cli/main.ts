@@ -3,6 +3,7 @@
  * src/extract, src/transform and src/load.
  */
 import { Command } from 'commander';
+import { registerAgentCommands } from './agent-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerExtractCommands } from './extract-commands.ts';
@@ -21,6 +22,7 @@ registerApiCommands(program);
 registerExtractCommands(program);
 registerMigrationCommands(program);
 registerUndoCommand(program);
+registerAgentCommands(program);
 
 program
   .parseAsync()

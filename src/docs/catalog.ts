@@ -208,7 +208,10 @@ export async function readCatalog(
          CROSS JOIN unnest($2::text[]) AS r (role)
          CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS p (privilege, ord)
         WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'p')
-          AND has_schema_privilege(r.role, n.oid, 'USAGE') AND has_table_privilege(r.role, c.oid, p.privilege)
+          AND has_schema_privilege(r.role, n.oid, 'USAGE')
+          -- A grant on some columns counts (agent.memory_facts: INSERT without recorded_at).
+          AND CASE WHEN p.privilege = 'DELETE' THEN has_table_privilege(r.role, c.oid, p.privilege)
+                   ELSE has_any_column_privilege(r.role, c.oid, p.privilege) END
         ORDER BY 1, 2, array_position($2::text[], r.role), p.ord`,
       [schemaNames, roles, TABLE_PRIVILEGES],
     );

@@ -162,12 +162,13 @@ describe('the role matrix', () => {
       change: { status: 'paused' },
       column: 'status',
     },
-    'agent.memory_facts': {
+    // Not memory_facts: that one is append-only (test/api/agent-memory.test.ts).
+    'agent.memory_entries': {
       schema: 'agent',
-      name: 'memory_facts',
-      fresh: () => ({ fact_key: `key-${++sequence}`, client_id: 'matrix', fact_value: 'v' }),
-      change: { fact_value: 'changed' },
-      column: 'fact_value',
+      name: 'memory_entries',
+      fresh: () => ({ content: `Memory ${++sequence}`, client_id: 'matrix' }),
+      change: { memory_type: 'semantic' },
+      column: 'memory_type',
     },
   };
 
@@ -330,25 +331,30 @@ describe('row-level security on client memory', () => {
     });
     expect(own.status).toBe(201);
 
-    const hijack = await t.request('/memory_facts?fact_key=eq.own', {
+    // memory_facts are append-only; working_state is the client memory that may change.
+    const hijack = await t.request('/working_state?state_key=eq.step', {
       ...asAlice,
       method: 'PATCH',
       body: { client_id: 'bob' },
     });
     expect(hijack.status).toBe(403);
+    expect(hijack.body.message).toMatch(/row-level security/);
 
-    const patched = await t.request('/memory_facts?client_id=eq.bob', {
+    const patched = await t.request('/working_state?client_id=eq.bob', {
       ...asAlice,
       method: 'PATCH',
-      body: { fact_value: 'overwritten' },
+      body: { state_value: { step: 99 } },
     });
-    const deleted = await t.request('/memory_facts?client_id=eq.bob', { ...asAlice, method: 'DELETE' });
+    const deleted = await t.request('/working_state?client_id=eq.bob', { ...asAlice, method: 'DELETE' });
     expect([patched.body, deleted.body]).toEqual([[], []]);
 
     const { rows } = await t.db.query(
-      `SELECT fact_key, fact_value FROM agent.memory_facts WHERE client_id = 'bob' ORDER BY fact_key`,
+      `SELECT client_id, state_key, state_value FROM agent.working_state WHERE client_id IN ('alice', 'bob') ORDER BY 1`,
     );
-    expect(rows).toEqual([{ fact_key: 'colour', fact_value: "bob's colour" }]);
+    expect(rows).toEqual([
+      { client_id: 'alice', state_key: 'step', state_value: { step: 1 } },
+      { client_id: 'bob', state_key: 'step', state_value: { step: 1 } },
+    ]);
   });
 });
 

@@ -219,8 +219,9 @@ describe('the direct service logins', () => {
       await client.query(
         `INSERT INTO agent.memory_entries (client_id, content, ttl_minutes) VALUES ('alice', 'note', 1), ('bob', 'note', 1440)`,
       );
-      await client.query(`INSERT INTO agent.memory_facts (client_id, fact_key, fact_value) VALUES ('alice', 'tz', 'UTC')
-                          ON CONFLICT (client_id, fact_key) DO UPDATE SET fact_value = excluded.fact_value`);
+      await client.query(
+        `INSERT INTO agent.memory_facts (client_id, fact_key, fact_value) VALUES ('alice', 'tz', 'UTC')`,
+      );
       const event = await client.query(
         `INSERT INTO agent.events (event_type, message) VALUES ('observation', 'likes tea') RETURNING id`,
       );

@@ -36,6 +36,7 @@ interface Service {
   labels?: string[];
   volumes?: string[];
   deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
+  restart?: string;
 }
 
 const read = (file: string) => readFileSync(file, 'utf8');
@@ -77,6 +78,7 @@ const labels = new Map(
 describe('the services', () => {
   it('are the database, the one-shot migration, the API and the tool jobs', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
+      'agent-sweep',
       'coda-migration',
       'erp-cli',
       'migrate',
@@ -166,6 +168,17 @@ describe('the migrate service', () => {
       'postgres-erp': { condition: 'service_healthy' },
       migrate: { condition: 'service_completed_successfully' },
     });
+  });
+});
+
+describe('the agent-sweep service', () => {
+  const sweep = service('agent-sweep');
+  it('keeps sweeping expired agent memory as the owner, once the migrations are in', () => {
+    expect(sweep.build).toBe('.');
+    expect(sweep.command).toEqual(['agent', 'sweep', '--every', '15']);
+    expect(sweep.restart).toBe('unless-stopped');
+    expect(sweep.environment?.DATABASE_URL).toBe(migrate.environment?.DATABASE_URL);
+    expect(sweep.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
   });
 });
 

@@ -44,7 +44,7 @@ describe('docs/DATABASE_SCHEMA.md', () => {
   it('shows what each API role may do', () => {
     expect(generated).toMatch(/\| \[people\]\(#erppeople\) \| – \| SIUD \| S \| S \| S \| – \| – \|/);
     expect(generated).toMatch(
-      /\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SIUD \| SIUD \| – \| SIU \|/,
+      /\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SI \| SI \| – \| SI \|/,
     );
   });
 });

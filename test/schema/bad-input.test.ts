@@ -356,6 +356,16 @@ const CHECK_CASES: CheckCase[] = [
   },
   { table: 'agent.memory_entries', constraint: 'memory_entries_metadata_check', values: { metadata: '[]' } },
   {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_repeat_count_check',
+    values: { repeat_count: 0 },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_last_seen_at_check',
+    values: { created_at: EARLY_TS, last_seen_at: LATE_TS },
+  },
+  {
     table: 'agent.memory_facts',
     constraint: 'memory_facts_confidence_score_check',
     values: { confidence_score: 1.1 },
@@ -488,7 +498,14 @@ const UNIQUE_CASES: Record<string, UniqueCase> = {
   graph_nodes_node_id_key: { table: 'agent.graph_nodes' },
   graph_edges_from_node_id_to_node_id_edge_type_key: { table: 'agent.graph_edges' },
   client_profiles_client_id_key: { table: 'agent.client_profiles' },
-  memory_facts_client_id_fact_key_key: { table: 'agent.memory_facts' },
+  // The same content again, with other spacing and case, is the same memory.
+  memory_entries_client_id_content_hash_key: {
+    table: 'agent.memory_entries',
+    duplicate: (first) => ({
+      client_id: first.client_id,
+      content: `  ${String(first.content).toUpperCase()} `,
+    }),
+  },
   working_state_client_id_state_key_key: { table: 'agent.working_state' },
   prompt_templates_template_name_key: { table: 'agent.prompt_templates' },
   // The target of scheduler_runs_client_id_plan_id_fkey (008); id alone is already unique.

@@ -337,16 +337,15 @@ describe('allowed input next to the refusals', () => {
     expect([task.status, task.priority]).toEqual(['active', 'urgent']);
   });
 
-  it('a memory fact key is unique per client, not globally', async () => {
-    await create(sql, 'agent.memory_facts', { client_id: 'client_x', fact_key: 'language' });
-    const otherClient = await create(sql, 'agent.memory_facts', {
-      client_id: 'client_y',
-      fact_key: 'language',
-    });
-    expect([otherClient.client_id, otherClient.fact_key]).toEqual(['client_y', 'language']);
-    const sameClient = await pgError(
-      create(sql, 'agent.memory_facts', { client_id: 'client_x', fact_key: 'language' }),
+  it('a memory fact key has any number of versions, per client', async () => {
+    for (const client_id of ['client_x', 'client_x', 'client_y'])
+      await create(sql, 'agent.memory_facts', { client_id, fact_key: 'language' });
+    const { rows } = await sql.query(
+      `SELECT client_id, count(*)::int AS versions FROM agent.memory_facts WHERE fact_key = 'language' GROUP BY client_id ORDER BY client_id`,
     );
-    expect(sameClient.constraint).toBe('memory_facts_client_id_fact_key_key');
+    expect(rows).toEqual([
+      { client_id: 'client_x', versions: 2 },
+      { client_id: 'client_y', versions: 1 },
+    ]);
   });
 });

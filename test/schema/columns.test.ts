@@ -237,6 +237,11 @@ const EXPECTED: Record<string, Columns> = {
     expires_at: 'timestamptz',
     metadata: 'jsonb!',
     created_at: TS,
+    // additions to the contract (009_agent_memory.sql: dedup, recall, repeats)
+    content_hash: 'bytea',
+    search_document: 'tsvector',
+    repeat_count: 'integer!',
+    last_seen_at: 'timestamptz',
   },
   'agent.memory_facts': {
     id: 'bigint!',
@@ -248,6 +253,10 @@ const EXPECTED: Record<string, Columns> = {
     metadata: 'jsonb!',
     created_at: TS,
     updated_at: TS,
+    // additions to the contract (009_agent_memory.sql: versions with valid and transaction time)
+    valid_from: TS,
+    recorded_at: TS,
+    retracted: 'boolean!',
   },
   'agent.working_state': {
     id: 'bigint!',
@@ -584,13 +593,17 @@ describe('column details', () => {
     }
   });
 
-  it('erp.execution_runs.variance_pct is the only generated column (stored)', async () => {
+  it('the generated columns (stored) are variance_pct and the memory dedup hash and search document', async () => {
     const { rows } = await sql.query(
       `SELECT table_schema || '.' || table_name || '.' || column_name AS col, is_generated
          FROM information_schema.columns
-        WHERE table_schema IN ('erp', 'agent') AND is_generated = 'ALWAYS'`,
+        WHERE table_schema IN ('erp', 'agent') AND is_generated = 'ALWAYS' ORDER BY 1`,
     );
-    expect(rows).toEqual([{ col: 'erp.execution_runs.variance_pct', is_generated: 'ALWAYS' }]);
+    expect(rows).toEqual([
+      { col: 'agent.memory_entries.content_hash', is_generated: 'ALWAYS' },
+      { col: 'agent.memory_entries.search_document', is_generated: 'ALWAYS' },
+      { col: 'erp.execution_runs.variance_pct', is_generated: 'ALWAYS' },
+    ]);
   });
 
   it('no column is json (no equality operator; use jsonb)', async () => {

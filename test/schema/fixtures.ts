@@ -102,7 +102,7 @@ const BASE_ROWS: Record<string, BaseRow> = {
   'erp.deliverables': () => ({ name: 'Test Deliverable' }),
 
   'agent.client_profiles': () => ({ client_id: unique('client') }),
-  'agent.memory_entries': () => ({ client_id: 'client_a', content: 'Prefers mornings' }),
+  'agent.memory_entries': () => ({ client_id: 'client_a', content: unique('Prefers mornings') }),
   'agent.memory_facts': () => ({ client_id: 'client_a', fact_key: unique('fact'), fact_value: 'German' }),
   'agent.working_state': () => ({ client_id: 'client_a', state_key: unique('state') }),
   'agent.episodes': () => ({ client_id: 'client_a', summary: 'Discussed the roadmap' }),
