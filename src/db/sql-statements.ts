@@ -3,13 +3,16 @@
  * runs a multi-statement query string as one implicit transaction, where statements such as
  * CREATE INDEX CONCURRENTLY are refused, so each statement must be sent on its own.
  *
- * Semicolons inside quotes, quoted identifiers, comments and dollar-quoted bodies do not end a
+ * Semicolons inside quotes, quoted identifiers, comments, dollar-quoted bodies and SQL-standard
+ * function bodies (BEGIN ATOMIC ... END, whose CASE ... END pairs are counted too) do not end a
  * statement. Comments stay with the statement they precede; empty statements are dropped.
  */
 export function splitStatements(sql: string): string[] {
   const statements: string[] = [];
   let start = 0;
   let at = 0;
+  /** Open BEGIN ATOMIC bodies, and CASE expressions inside them, each closed by an END. */
+  let openBodies = 0;
   const skipPast = (closing: string) => {
     const end = sql.indexOf(closing, at);
     at = end < 0 ? sql.length : end + closing.length;
@@ -26,6 +29,15 @@ export function splitStatements(sql: string): string[] {
     } else if (dollarTag) {
       at += dollarTag.length;
       skipPast(dollarTag);
+    } else if (/[A-Za-z_]/.test(rest[0] ?? '') && !/[A-Za-z0-9_$]/.test(sql[at - 1] ?? '')) {
+      const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(rest)![0];
+      const upper = word.toUpperCase();
+      if (upper === 'BEGIN' && /^BEGIN\s+ATOMIC\b/i.test(rest)) openBodies += 1;
+      else if (upper === 'CASE' && openBodies > 0) openBodies += 1;
+      else if (upper === 'END' && openBodies > 0) openBodies -= 1;
+      at += word.length;
+    } else if (rest[0] === ';' && openBodies > 0) {
+      at += 1;
     } else if (rest[0] === ';') {
       statements.push(sql.slice(start, at + 1));
       at += 1;

@@ -39,6 +39,11 @@ export interface RunOptions {
   mode: RunMode;
   /** A cutover rolls back when more rows than this are rejected. */
   maxRejects?: number;
+  /**
+   * Cutover without the whole-database backup: only for `npm start`'s example database, which
+   * holds nothing but the example and is loaded on machines without Postgres client tools.
+   */
+  withoutBackup?: boolean;
   /** Where a cutover writes its backup. */
   runDir: string;
   /** Which side wins where a row edited in Postgres since the last load would be changed. */
@@ -269,7 +274,9 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     await markAbandonedRuns(bookkeeping);
     // Before the run is on record, so that the database the backup restores has no run left running.
     const backup =
-      options.mode === 'cutover' ? await backupDatabase(options.databaseUrl, options.runDir) : null;
+      options.mode === 'cutover' && !options.withoutBackup
+        ? await backupDatabase(options.databaseUrl, options.runDir)
+        : null;
     const inserted = await bookkeeping.query<{ id: string }>(
       `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
       [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],

@@ -37,10 +37,13 @@ interface Recalled {
   vector_similarity: number | null;
 }
 
-/** POST /rpc/<fn> in schema agent as an (unscoped unless clientId) agent_service token. */
+/**
+ * POST /rpc/<fn> in schema agent: as an agent_service token scoped to options.clientId, or
+ * without one as agent_cross_client (an unscoped agent_service token sees no client's rows).
+ */
 async function rpc(fn: string, body: Record<string, unknown>, options: Partial<RequestOptions> = {}) {
   return await t.request(`/rpc/${fn}`, {
-    role: 'agent_service',
+    role: options.clientId ? 'agent_service' : 'agent_cross_client',
     method: 'POST',
     headers: AGENT,
     body,
@@ -124,6 +127,7 @@ describe('remember', () => {
   it('answers with only the columns asked for', async () => {
     const response = await t.request('/rpc/remember?select=id,repeat_count', {
       role: 'agent_service',
+      clientId: 'select',
       method: 'POST',
       headers: AGENT,
       body: { client_id: 'select', content: 'Short answer' },

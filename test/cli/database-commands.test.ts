@@ -40,10 +40,15 @@ describe('erp up on the embedded default', () => {
     expect(second.stdout).toMatch(/Nothing to migrate/);
   });
 
-  it('with the example, loads it into a database of its own and leaves portfolio without it', {
+  it('with the example, loads it into a database of its own and leaves portfolio without it, with no pg_dump on the machine', {
     timeout: 180_000,
   }, async () => {
-    const started = await erp(['up', '--with-example'], { ERP_DATA_DIR: dataDir, DATABASE_URL: undefined });
+    // `npm ci && npm start` must work without Postgres client tools: PG_DUMP is the only pg_dump tried.
+    const started = await erp(['up', '--with-example'], {
+      ERP_DATA_DIR: dataDir,
+      DATABASE_URL: undefined,
+      PG_DUMP: '/nonexistent/pg_dump',
+    });
     expect(started.code, started.stdout + started.stderr).toBe(0);
     expect(started.stdout).toMatch(/The example doc is in its own database, portfolio_example/);
     expect(started.stdout).toMatch(/portfolio, the database a real migration loads into, holds none of it/);

@@ -140,6 +140,7 @@ describe('migration files after 005 follow the habits of docs/MIGRATIONS.md', ()
       "-- header; with a semicolon\nSET lock_timeout = '5s';",
       "COMMENT ON TABLE erp.notes IS 'one; two';",
       'CREATE FUNCTION erp.f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;',
+      'CREATE FUNCTION erp.g(n int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN n > 0 THEN 1 END; SELECT 2; END;',
       'SELECT "odd;name" FROM erp.notes /* a; comment */;',
     ];
     expect(splitStatements(`${sql.join('\n')}\n-- trailing comment\n`)).toEqual(sql);

@@ -30,13 +30,12 @@ describe('CHANGELOG.md', () => {
     expect(releases[0]?.version).toBe(readPackageVersion());
   });
 
-  it('has each released version tagged on a commit of this history, where the clone has tags', () => {
-    const tags = spawnSync('git', ['tag', '--list', 'v*'], { encoding: 'utf8' });
-    const known = new Set(tags.status === 0 ? tags.stdout.split('\n').filter(Boolean) : []);
-    if (!known.size) {
-      console.warn('NOTICE: this clone has no release tags (git fetch --tags); the tag check is skipped.');
-      return;
-    }
+  const tags = spawnSync('git', ['tag', '--list', 'v*'], { encoding: 'utf8' });
+  const known = new Set(tags.status === 0 ? tags.stdout.split('\n').filter(Boolean) : []);
+  if (!known.size)
+    console.warn('NOTICE: this clone has no release tags (git fetch --tags); the tag check is skipped.');
+
+  it.skipIf(!known.size)('has each released version tagged on a commit of this history', () => {
     for (const { version } of releases) {
       expect(known, `tag v${version}`).toContain(`v${version}`);
       const ancestor = spawnSync('git', ['merge-base', '--is-ancestor', `v${version}`, 'HEAD']);

@@ -97,7 +97,8 @@ function image(): { entrypoint: string[]; copied: string[] } {
 function containerRoot(name: string, service: ComposeService): string {
   mkdirSync(SCRATCH, { recursive: true });
   const root = mkdtempSync(path.join(SCRATCH, `${name}-`));
-  for (const source of [...image().copied, 'node_modules'])
+  // A file copied by both build stages of the Dockerfile is linked once.
+  for (const source of new Set([...image().copied, 'node_modules']))
     symlinkSync(path.join(CHECKOUT, source), path.join(root, path.basename(source)));
   for (const folder of ['runs', 'snapshots']) mkdirSync(path.join(root, folder));
   for (const volume of service.volumes ?? []) {
