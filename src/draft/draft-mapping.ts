@@ -165,6 +165,39 @@ function wordsAgree(choice: string, allowed: string): boolean {
   return a !== '' && (a === b || `${a}s` === b || a === `${b}s`);
 }
 
+/**
+ * Workflow words that mean a database status without spelling it ("In Progress" is active, "Done"
+ * is completed where the table has no done), tried in order after the words themselves.
+ */
+const SAME_MEANING: Record<string, string[]> = {
+  inprogress: ['active', 'inprogress'],
+  doing: ['active', 'inprogress'],
+  started: ['active', 'inprogress'],
+  done: ['done', 'completed'],
+  complete: ['completed', 'done'],
+  completed: ['completed', 'done'],
+  finished: ['completed', 'done'],
+  notstarted: ['todo', 'planned'],
+  backlog: ['todo', 'planned'],
+  todo: ['todo', 'planned'],
+  onhold: ['onhold', 'paused'],
+  paused: ['paused', 'onhold'],
+  waiting: ['blocked', 'onhold'],
+  canceled: ['cancelled'],
+  cancelled: ['cancelled'],
+};
+
+/** The allowed value a choice names, by its words or by a workflow word that means it. */
+function allowedMatch(choice: string, allowed: string[]): string | undefined {
+  const direct = allowed.find((value) => wordsAgree(choice, value));
+  if (direct) return direct;
+  for (const meaning of SAME_MEANING[squash(choice)] ?? []) {
+    const match = allowed.find((value) => squash(value) === meaning);
+    if (match) return match;
+  }
+  return undefined;
+}
+
 function fits(conversion: Conversion, column: TargetColumn): boolean {
   return !column.generated && TARGET_TYPES[conversion].includes(column.type.replace(/\(.*\)/, ''));
 }
@@ -356,7 +389,7 @@ function choiceValues(
   const values: Record<string, string> = {};
   const review: string[] = [];
   for (const [choice, rows] of counts) {
-    const match = allowed.find((value) => wordsAgree(choice, value));
+    const match = allowedMatch(choice, allowed);
     if (match) values[choice] = match;
     else review.push(describeChoice(choice, rows));
   }

@@ -268,6 +268,7 @@ describe('the rehearsal', () => {
         .at(-1) ?? '<none yet>';
     return command
       .replaceAll('<checkout>', checkout)
+      .replaceAll('<docId>', FIXTURE_DOC_ID)
       .replaceAll('<run>', () => newest('coda/runs', /^(.+)$/))
       .replaceAll('<stamp>', () => newest('backups', /^portfolio-(.+)\.dump$/));
   }
@@ -321,6 +322,7 @@ describe('the rehearsal', () => {
     checkout = await mkdtemp(path.join(os.tmpdir(), 'erp-runbook-checkout-'));
     for (const shared of [
       'src',
+      'dist',
       'docs',
       'deploy',
       'package.json',
@@ -374,7 +376,7 @@ describe('the rehearsal', () => {
           continue;
         }
         const command = fillIn(entry.command);
-        expect(command, `${doc}: a placeholder the rehearsal cannot fill`).not.toMatch(/<[a-z-]+>/);
+        expect(command, `${doc}: a placeholder the rehearsal cannot fill`).not.toMatch(/<[A-Za-z-]+>/);
         const { code, output } = await sh(command);
         transcript.push(`$ ${command}\n${output}`);
         expect(code, `${doc}, ${entry.section}:\n$ ${command}\n${output}`).toBe(0);
@@ -390,7 +392,9 @@ describe('the rehearsal', () => {
         await actOut(entry.command);
         ran += 1;
       }
-      if (doc !== 'docs/SERVICE_INVENTORY.md') expect(ran).toBeGreaterThan(5);
+      // SERVICE_INVENTORY.md names its commands inline; the compose checks below read those.
+      if (doc === 'docs/SERVICE_INVENTORY.md') expect(ran).toBe(0);
+      else expect(ran).toBeGreaterThan(5);
     },
     900_000,
   );

@@ -78,7 +78,7 @@ function draft() {
     target,
     tables: [table],
     targetOf: () => 'erp.things',
-    choices: new Map([['c-status', new Map([['Finished', 3]])]]),
+    choices: new Map([['c-status', new Map([['Someday', 3]])]]),
     unknownPeople: 'create',
   });
 }
@@ -104,8 +104,8 @@ describe('a draft mapping', () => {
     const result = draft();
     const { spec } = parseMappingSpec('things.yaml', result.text);
     expect(spec.columns.status).toMatchObject({ values: { 'To Do': 'todo', 'In Progress': 'in_progress' } });
-    expect(result.review).toEqual(['status: "Finished" (3 rows)']);
-    expect(result.text).toMatch(/# review: "Finished" \(3 rows\) matches none of todo, in_progress, done/);
+    expect(result.review).toEqual(['status: "Someday" (3 rows)']);
+    expect(result.text).toMatch(/# review: "Someday" \(3 rows\) matches none of todo, in_progress, done/);
   });
 
   it('maps the amount and, beside it, each cell’s currency', () => {

@@ -87,9 +87,12 @@ function containerEnvironment(service: ComposeService): NodeJS.ProcessEnv {
 function image(): { entrypoint: string[]; copied: string[] } {
   const dockerfile = readFileSync(path.join(CHECKOUT, 'Dockerfile'), 'utf8');
   const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
-  const copied = [...dockerfile.matchAll(/^COPY (.+)$/gm)].flatMap((match) =>
-    match[1]!.split(/\s+/).slice(0, -1),
-  );
+  const copied = [...dockerfile.matchAll(/^COPY (.+)$/gm)].flatMap((match) => {
+    const parts = match[1]!.split(/\s+/);
+    // Built in an earlier stage (COPY --from=build /app/dist ./dist): the checkout's own build.
+    if (parts[0]!.startsWith('--from=')) return [path.basename(parts.at(-1)!)];
+    return parts.slice(0, -1);
+  });
   return { entrypoint, copied };
 }
 
