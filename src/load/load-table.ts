@@ -315,6 +315,8 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
   await context.client.query(
     `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
   );
+  // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it.
+  await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
   await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 }
 
@@ -429,9 +431,15 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   }
   // New rows get their ids, go into the target and into the lineage in one statement: one pass
   // over the stage instead of an UPDATE that rewrites it and two more reads.
+  // The sequence is looked up once: pg_get_serial_sequence per row costs a catalog lookup per row.
+  const sequence = (
+    await context.client.query<{ sequence: string }>(`SELECT pg_get_serial_sequence($1, 'id') AS sequence`, [
+      target,
+    ])
+  ).rows[0]?.sequence;
   const inserted = await context.client.query<Summary>(
     `WITH new_rows AS MATERIALIZED (
-       SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash
+       SELECT nextval($1::regclass) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash
          FROM ${stage} WHERE _target_id IS NULL),
      into_target AS (INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT id, ${columns.join(', ')} FROM new_rows),
      into_lineage AS (
@@ -440,7 +448,7 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
        ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
          SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id)
      SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link FROM new_rows`,
-    [target, context.docId, table.id, load.target.name, context.runId],
+    [sequence, context.docId, table.id, load.target.name, context.runId],
   );
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing) {
