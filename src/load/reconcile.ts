@@ -178,7 +178,12 @@ export async function reconcileWithinTransaction(
       // A cutover's own load left this stage behind; the pass stages afresh.
       await client.query(`DROP TABLE IF EXISTS pg_temp.${q(stageName(load))}`);
       // Always rolled back to the savepoint: nothing of the pass is kept.
-      const pass = await loadTable({ ...context, committing: false }, load, table, source.rows(table.id));
+      const pass = await loadTable(
+        { ...context, committing: false, skipUnchanged: false },
+        load,
+        table,
+        source,
+      );
       const codaTotals = await takeMeasures(client, `pg_temp.${q(stageName(load))}`, measures);
       tables.push({ ...pass, seconds: (performance.now() - started) / 1000 });
       reconciliation.tables.push({

@@ -192,7 +192,13 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
 
     const backup =
       options.mode === 'cutover' ? await backupErpSchema(client, options.databaseUrl, options.runDir) : null;
-    const context = { client, docId: manifest.doc.id, runId, committing: options.mode === 'cutover' };
+    const context = {
+      client,
+      docId: manifest.doc.id,
+      runId,
+      committing: options.mode === 'cutover',
+      skipUnchanged: options.mode === 'plan',
+    };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
     await client.query('BEGIN');
@@ -208,7 +214,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         for (const load of loads) {
           const started = performance.now();
           const table = tablesById.get(load.mapping.spec.coda.table)!;
-          const report = await loadTable(context, load, table, options.source.rows(table.id));
+          const report = await loadTable(context, load, table, options.source);
           tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
           await options.onTableLoaded?.(report);
         }
