@@ -12,9 +12,9 @@ import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
 import { findUnchangedRows } from '../../src/load/unchanged-rows.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 let db: TestDatabase;
 let workDir: string;
