@@ -73,7 +73,10 @@ export async function measureExtraction(
         rateLimited: requests.filter((request) => request.status === 429).length,
         cliSeconds: cli.seconds,
         peakRssBytes: figure(cli.peakRssBytes, 'bytes', [
-          { label: '`erp --version` (Node and the compiled CLI loaded, no work)', value: cliBaselineRssBytes },
+          {
+            label: '`erp --version` (Node and the compiled CLI loaded, no work)',
+            value: cliBaselineRssBytes,
+          },
         ]),
       },
     };
