@@ -88,6 +88,11 @@ const STAGE_COLUMNS = [
   '_source_hash',
 ] as const;
 const refColumn = (column: string) => `_ref_${column}`;
+/** Only the columns loads join on: statistics of every column cost seconds at 100k rows, on every table. */
+const ANALYZE_LINEAGE_KEYS =
+  'ANALYZE pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id)';
+/** Inserting fewer rows than this leaves the planner's picture of a table about right. */
+const REFRESH_STATISTICS_AFTER_ROWS = 1_000;
 /** About 64 k characters of COPY text per write. */
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
@@ -217,7 +222,7 @@ async function stageRows(
  */
 async function refreshStatistics({ client }: LoadContext, load: TableLoad): Promise<void> {
   await client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
-  await client.query('ANALYZE pipeline.coda_lineage');
+  await client.query(ANALYZE_LINEAGE_KEYS);
 }
 
 interface StagedRowProblem extends RowSummary {
@@ -487,6 +492,12 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
      SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link FROM new_rows`,
     [sequence, context.docId, table.id, load.target.name, context.runId],
   );
+  // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
+  // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
+  if ((inserted.rowCount ?? 0) >= REFRESH_STATISTICS_AFTER_ROWS) {
+    await context.client.query(`ANALYZE ${target}`);
+    await context.client.query(ANALYZE_LINEAGE_KEYS);
+  }
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing) {
     await context.client.query(

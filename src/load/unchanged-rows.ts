@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CodaSource } from '../extract/index.ts';
+import type { CodaSource, SnapshotEntry } from '../extract/index.ts';
 import type { LoadedMapping } from '../transform/mapping-spec.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 
@@ -45,6 +45,20 @@ export function sourceHash(fingerprint: string, text: string): string {
   return createHash('sha256').update(fingerprint).update(text).digest('hex');
 }
 
+/**
+ * Only the id, unchecked: a row whose text is the one loaded last time was checked then, and a
+ * row that changed is parsed and checked in full when it is staged.
+ */
+function rowId(entry: SnapshotEntry): string {
+  try {
+    const { id } = JSON.parse(entry.text) as { id?: unknown };
+    if (typeof id === 'string') return id;
+  } catch {
+    // Damaged: the reader's own parse says where.
+  }
+  return entry.row().id;
+}
+
 /** The rows of one table that a plan may skip, by their position in the snapshot. */
 export interface UnchangedRows {
   /** The temporary table of their Coda row ids (column row_id), for "gone from Coda". */
@@ -71,7 +85,7 @@ export async function findUnchangedRows(
     for await (const entry of source.entries(lineage.codaTableId)) {
       chunk += encodeCopyRow([
         encodeCopyField(String(rows), 'integer'),
-        encodeCopyField(entry.row().id, 'text'),
+        encodeCopyField(rowId(entry), 'text'),
         encodeCopyField(sourceHash(fingerprint, entry.text), 'text'),
       ]);
       rows += 1;
