@@ -1,6 +1,7 @@
 /**
  * Plans that skip what did not change. Each Coda row is hashed as it was extracted, together with
- * a fingerprint of what turns it into an erp row (its mapping and the converter's code); a
+ * a fingerprint of what turns it into an erp row (its mapping, the conversion version and the
+ * tool's version, so every release compares everything once); a
  * committed load records that hash in the lineage (source_hash). A plan first hashes every row
  * of a table, lets Postgres find the rows whose hash is the recorded one and whose erp row still
  * exists, and then neither transforms nor compares them: they are unchanged by construction.
@@ -9,36 +10,26 @@
  * skips (it compares every row), so edits made directly in Postgres show up there.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CodaSource, SnapshotEntry } from '../extract/index.ts';
+import { CONVERSION_VERSION } from '../transform/convert.ts';
 import type { LoadedMapping } from '../transform/mapping-spec.ts';
+import { readPackageVersion } from '../version.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 
 const { escapeIdentifier: q } = pg;
 const FETCH_SIZE = 10_000;
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
-/**
- * The converter's own code, as this process runs it (TypeScript sources or the compiled
- * JavaScript): any change to a conversion changes every fingerprint, with no version to bump.
- */
-const CONVERTER_CODE = (() => {
-  const extension = path.extname(fileURLToPath(import.meta.url));
-  const hash = createHash('sha256');
-  for (const module of ['convert', 'transform'])
-    hash.update(readFileSync(new URL(`../transform/${module}${extension}`, import.meta.url)));
-  return hash.digest('hex');
-})();
-
 /** What a row's source hash depends on besides the row: its mapping and the converter. */
 export function sourceFingerprint(mapping: LoadedMapping): string {
-  return createHash('sha256').update(CONVERTER_CODE).update(JSON.stringify(mapping.spec)).digest('hex');
+  return createHash('sha256')
+    .update(`${CONVERSION_VERSION}\n${readPackageVersion()}\n`)
+    .update(JSON.stringify(mapping.spec))
+    .digest('hex');
 }
 
 export function sourceHash(fingerprint: string, text: string): string {
