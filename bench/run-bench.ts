@@ -385,6 +385,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     rowsPerPage: ROWS_PER_PAGE,
     pgloader: pgloader !== null,
   };
+  // Taken before measuring: the figures belong to the code as it was when the run started.
+  const commit = await describeCommit();
   const mappings = await loadMappings(BENCH_MAPPINGS_DIR);
   const { cli: startup, node } = await measureStartup();
   const migrations = { apply: [] as number[], rerun: [] as number[] };
@@ -393,7 +395,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     sizes.push(await measureSize(taskRows, options, config, mappings, startup, migrations));
   return {
     generatedAt: new Date().toISOString(),
-    commit: await describeCommit(),
+    commit,
     machine: await describeMachine(options.adminUrl, pgloader),
     config,
     sizes,
