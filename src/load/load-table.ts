@@ -163,6 +163,7 @@ async function stageRows(
   const fingerprint = sourceFingerprint(load.mapping);
   const sourceHashes: string[] = [];
   async function* rowsToTransform(): AsyncGenerator<CodaRow> {
+    if (unchanged?.all) return;
     let position = 0;
     for await (const entry of source.entries(table.id)) {
       if (unchanged?.has(position++)) continue;
