@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CodaApiError, type CodaRow } from '../../src/extract/index.ts';
-import { FIXTURE_DOC_ID, fixtureDoc, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
+import {
+  FIXTURE_DOC_ID,
+  fixtureDoc,
+  projectsTable,
+  tasksTable,
+} from '../../bench/coda-server/fixture-doc.ts';
 import { syntheticTable } from '../../bench/coda-server/synthetic.ts';
 import { busiestWindow, codaServer, scaledClock, testClient } from './helpers.ts';
 

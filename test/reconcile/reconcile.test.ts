@@ -12,7 +12,12 @@ import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad } from '../../src/load/run.ts';
 import { REPORT_FILES } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { FIXTURE_DOC_ID, fixtureDoc, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
+import {
+  FIXTURE_DOC_ID,
+  fixtureDoc,
+  projectsTable,
+  tasksTable,
+} from '../../bench/coda-server/fixture-doc.ts';
 import { startCodaServer } from '../../bench/coda-server/server.ts';
 import { createTestDatabase, testCluster, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
