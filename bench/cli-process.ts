@@ -47,14 +47,21 @@ export function buildCli(): void {
  * Fails with the CLI's stderr when it fails.
  */
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const run = await runNode([COMPILED_CLI, ...args], env);
+  if (run.peakRssBytes === 0) throw new Error(`erp ${args[0]} ended before its memory could be read`);
+  return run;
+}
+
+/** Any Node process, timed and its memory polled the same way (the CLI's baselines). */
+export async function runNode(args: string[], env: Record<string, string>): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, [COMPILED_CLI, ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start the erp CLI (${args[0]})`);
+  if (pid === undefined) throw new Error(`could not start node ${args.join(' ')}`);
   let peakRssBytes = 0;
   let polling = Promise.resolve();
   const poller = setInterval(() => {
@@ -79,7 +86,6 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
     stderr: Buffer.concat(stderr).toString('utf8'),
   };
   if (exitCode !== 0)
-    throw new Error(`erp ${args.join(' ')} exited with ${exitCode}:\n${run.stderr || run.stdout}`);
-  if (peakRssBytes === 0) throw new Error(`erp ${args[0]} ended before its memory could be read`);
+    throw new Error(`node ${args.join(' ')} exited with ${exitCode}:\n${run.stderr || run.stdout}`);
   return run;
 }

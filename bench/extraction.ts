@@ -4,8 +4,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FixtureDoc } from '../test/support/coda-server/fixture-types.ts';
-import { startCodaServer } from '../test/support/coda-server/server.ts';
+import type { FixtureDoc } from './coda-server/fixture-types.ts';
+import { startCodaServer } from './coda-server/server.ts';
 import { runCli } from './cli-process.ts';
 import { figure, type BenchConfig, type ExtractionResult } from './results.ts';
 

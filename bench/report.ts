@@ -93,7 +93,7 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
     ),
     `| migrations, empty database | | ${formatValue(results.migrationSeconds.value, 's')} | ${results.migrationSeconds.baselines.map((baseline) => `${baseline.label}: ${formatValue(baseline.value, 's')}`).join('; ')} | **${results.migrationSeconds.baselines[0]?.ratio.toFixed(1)}** | median of ${sizes.length} |`,
     '',
-    `CLI start-up (\`erp --version\`): ${results.cliStartup.seconds.toFixed(2)} s, ${formatValue(results.cliStartup.peakRssBytes, 'bytes')}.`,
+    `| CLI start-up (\`erp --version\`, compiled) | | ${formatValue(results.cliStartup.seconds.value, 's')} | ${results.cliStartup.seconds.baselines.map((baseline) => `${baseline.label}: ${formatValue(baseline.value, 's')}`).join('; ')} | **${results.cliStartup.seconds.baselines[0]?.ratio.toFixed(1)}** | median of 5; peak ${formatValue(results.cliStartup.peakRssBytes, 'bytes')} |`,
     '',
   ];
   return lines.join('\n');

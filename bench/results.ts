@@ -98,6 +98,7 @@ export interface BenchResults {
   config: BenchConfig;
   sizes: SizeResult[];
   migrationSeconds: Figure;
-  cliStartup: { seconds: number; peakRssBytes: number };
+  /** `erp --version`: the median of a few runs, against Node starting with nothing to load. */
+  cliStartup: { seconds: Figure; peakRssBytes: number };
   targets: TargetCheck[];
 }

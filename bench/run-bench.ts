@@ -19,9 +19,9 @@ import { readSnapshot, type Snapshot } from '../src/extract/index.ts';
 import { runLoad, type RunReport } from '../src/load/run.ts';
 import { loadMappings, type LoadedMapping } from '../src/transform/mapping-spec.ts';
 import { transformTable } from '../src/transform/transform.ts';
-import { syntheticDoc } from '../test/support/coda-server/synthetic.ts';
-import { snapshotOf } from '../test/support/fixture-snapshot.ts';
-import { runCli } from './cli-process.ts';
+import { syntheticDoc } from './coda-server/synthetic.ts';
+import { snapshotOf } from './coda-server/fixture-snapshot.ts';
+import { runCli, runNode, type CliRun } from './cli-process.ts';
 import { measureExtraction } from './extraction.ts';
 import { exportLoadedRows, pgloaderSeconds, pgloaderVersion, rawCopySeconds } from './load-baselines.ts';
 import {
@@ -289,43 +289,89 @@ async function describeCommit(): Promise<{ sha: string; dirty: boolean }> {
 
 const MB = 1024 * 1024;
 
-/** The issue's targets, judged at the largest size measured (100k tasks in a full run). */
-function checkTargets(sizes: SizeResult[]): TargetCheck[] {
+/** Load, plan and memory targets hold from 100k tasks up (1M when measured); smaller sizes are judged when nothing larger ran. */
+const TARGET_SIZE = 100_000;
+const STARTUP_TARGET_SECONDS = 0.5;
+const MEMORY_TARGET_BYTES = 300 * MB;
+
+/** The issue's targets: each names where it was measured. */
+function checkTargets(sizes: SizeResult[], startup: { seconds: number }): TargetCheck[] {
   const largest = sizes.at(-1);
   if (!largest) return [];
-  const at = `at ${largest.taskRows.toLocaleString('en-US')} tasks`;
-  const [rawCopy, pgloader] = largest.loadRowsPerSecond.baselines;
+  const tasks = (size: SizeResult) => `${size.taskRows.toLocaleString('en-US')} tasks`;
+  const judged = sizes.filter((size) => size.taskRows >= TARGET_SIZE);
+  const atScale = judged.length ? judged : [largest];
+  const [rawCopy] = largest.loadRowsPerSecond.baselines;
+  const pgloaderRatio = (size: SizeResult) => size.loadRowsPerSecond.baselines[1]?.ratio;
   const extractionShare = largest.extraction.rowsPerSecond.baselines[0]?.ratio ?? 0;
+  const peak = (size: SizeResult) =>
+    Math.max(size.cutoverPeakRssBytes.value, size.extraction.peakRssBytes.value);
+  const planSize = sizes.find((size) => size.taskRows === TARGET_SIZE);
   return [
     {
       target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
-      measured: `${(extractionShare * 100).toFixed(1)}% of the ceiling, ${largest.extraction.rateLimited} × 429 ${at}`,
+      measured: `${(extractionShare * 100).toFixed(1)}% of the ceiling, ${largest.extraction.rateLimited} × 429 at ${tasks(largest)}`,
       met: extractionShare >= 0.9 && largest.extraction.rateLimited === 0,
     },
     {
       target: 'load at half the speed of raw COPY or better',
-      measured: `${((rawCopy?.ratio ?? 0) * 100).toFixed(0)}% of raw COPY ${at}`,
+      measured: `${((rawCopy?.ratio ?? 0) * 100).toFixed(0)}% of raw COPY at ${tasks(largest)}`,
       met: (rawCopy?.ratio ?? 0) >= 0.5,
     },
     {
-      target: 'load not slower than pgloader',
-      measured: pgloader
-        ? `${pgloader.ratio.toFixed(2)}× pgloader ${at}`
-        : (largest.pgloaderNote ?? 'not measured'),
-      met: pgloader ? pgloader.ratio >= 1 : null,
+      target: 'load not slower than pgloader, at 100k and 1M tasks',
+      measured: largest.pgloaderNote
+        ? largest.pgloaderNote
+        : atScale
+            .map((size) => `${(pgloaderRatio(size) ?? 0).toFixed(2)}× pgloader at ${tasks(size)}`)
+            .join('; '),
+      met: largest.pgloaderNote ? null : atScale.every((size) => (pgloaderRatio(size) ?? 0) >= 1),
+      ...(atScale.some((size) => size.taskRows >= 1_000_000) ? {} : { note: 'this run had no 1M size' }),
     },
     {
-      target: 'no-change plan of 100k rows in under 5 s',
-      measured: `${largest.planUnchangedSeconds.value.toFixed(2)} s ${at}`,
-      met: largest.taskRows >= 100_000 ? largest.planUnchangedSeconds.value < 5 : null,
-      ...(largest.taskRows >= 100_000 ? {} : { note: 'this run had no 100k size' }),
+      target: 'transform not slower than the load (it must not bound it)',
+      measured: atScale
+        .map(
+          (size) =>
+            `${(size.transformRowsPerSecond.value / size.loadRowsPerSecond.value).toFixed(2)}× the load's rows/s at ${tasks(size)}`,
+        )
+        .join('; '),
+      met: atScale.every((size) => size.transformRowsPerSecond.value >= size.loadRowsPerSecond.value),
     },
     {
-      target: 'peak CLI memory under 300 MB at the largest size',
-      measured: `${(Math.max(largest.cutoverPeakRssBytes.value, largest.extraction.peakRssBytes.value) / MB).toFixed(0)} MB ${at}`,
-      met: Math.max(largest.cutoverPeakRssBytes.value, largest.extraction.peakRssBytes.value) < 300 * MB,
+      target: 'no-change plan of 100k tasks in under 5 s',
+      measured: planSize
+        ? `${planSize.planUnchangedSeconds.value.toFixed(2)} s at ${tasks(planSize)}`
+        : 'not measured',
+      met: planSize ? planSize.planUnchangedSeconds.value < 5 : null,
+      ...(planSize ? {} : { note: 'this run had no 100k size' }),
+    },
+    {
+      target: 'peak CLI memory (extract, cutover) under 300 MB at every size, 100k to 1M tasks',
+      measured: sizes.map((size) => `${(peak(size) / MB).toFixed(0)} MB at ${tasks(size)}`).join('; '),
+      met: sizes.every((size) => peak(size) < MEMORY_TARGET_BYTES),
+    },
+    {
+      target: '`erp --version` starts in under 0.5 s',
+      measured: `${startup.seconds.toFixed(2)} s (median of ${STARTUP_RUNS})`,
+      met: startup.seconds < STARTUP_TARGET_SECONDS,
     },
   ];
+}
+
+/** Start-up is short and the machine noisy: the median of a few runs. */
+const STARTUP_RUNS = 5;
+
+async function measureStartup() {
+  const runs: CliRun[] = [];
+  const node: CliRun[] = [];
+  for (let index = 0; index < STARTUP_RUNS; index += 1) {
+    runs.push(await runCli(['--version'], {}));
+    node.push(await runNode(['-e', '0'], {}));
+  }
+  const middle = (list: CliRun[]) =>
+    [...list].sort((a, b) => a.seconds - b.seconds)[Math.floor(list.length / 2)]!;
+  return { cli: middle(runs), node: middle(node) };
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -339,15 +385,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     rowsPerPage: ROWS_PER_PAGE,
     pgloader: pgloader !== null,
   };
+  // Taken before measuring: the figures belong to the code as it was when the run started.
+  const commit = await describeCommit();
   const mappings = await loadMappings(BENCH_MAPPINGS_DIR);
-  const startup = await runCli(['--version'], {});
+  const { cli: startup, node } = await measureStartup();
   const migrations = { apply: [] as number[], rerun: [] as number[] };
   const sizes: SizeResult[] = [];
   for (const taskRows of options.taskRowSizes)
     sizes.push(await measureSize(taskRows, options, config, mappings, startup, migrations));
   return {
     generatedAt: new Date().toISOString(),
-    commit: await describeCommit(),
+    commit,
     machine: await describeMachine(options.adminUrl, pgloader),
     config,
     sizes,
@@ -357,7 +405,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         value: median(migrations.rerun),
       },
     ]),
-    cliStartup: { seconds: startup.seconds, peakRssBytes: startup.peakRssBytes },
-    targets: checkTargets(sizes),
+    cliStartup: {
+      seconds: figure(startup.seconds, 's', [{ label: 'Node alone (`node -e 0`)', value: node.seconds }]),
+      peakRssBytes: startup.peakRssBytes,
+    },
+    targets: checkTargets(sizes, startup),
   };
 }

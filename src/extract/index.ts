@@ -39,7 +39,7 @@ export {
   type SnapshotManifest,
   type SnapshotTable,
 } from './snapshot-format.ts';
-export { readSnapshot, type CodaSource, type Snapshot } from './snapshot-reader.ts';
+export { readSnapshot, type CodaSource, type Snapshot, type SnapshotEntry } from './snapshot-reader.ts';
 export {
   defaultSnapshotDir,
   extractSnapshot,

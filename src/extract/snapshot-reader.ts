@@ -15,11 +15,19 @@ import {
   type SnapshotTable,
 } from './snapshot-format.ts';
 
+/** One row of a snapshot: the text it was stored as, parsed and checked only when asked. */
+export interface SnapshotEntry {
+  text: string;
+  row(): CodaRow;
+}
+
 /** Where Coda data comes from for the later stages. */
 export interface CodaSource {
   manifest(): SnapshotManifest;
   /** The table's rows in the order Coda sent them. */
   rows(tableId: string): AsyncIterable<CodaRow>;
+  /** The same rows as stored: a plan hashes the text to skip rows that did not change, unparsed. */
+  entries(tableId: string): AsyncIterable<SnapshotEntry>;
 }
 
 export interface Snapshot extends CodaSource {
@@ -50,21 +58,40 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   }
   // The raw JSON rather than the parse result: the columns stay exactly as Coda sent them.
   const manifest = json as SnapshotManifest;
+  const entries = (tableId: string) => {
+    const table = manifest.tables.find((candidate) => candidate.id === tableId);
+    if (!table) {
+      const known = manifest.tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ');
+      throw new Error(`the snapshot in ${dir} has no table ${tableId}; it has ${known || 'no tables'}`);
+    }
+    return readEntries(dir, table);
+  };
   return {
     dir,
     manifest: () => manifest,
+    entries,
     rows(tableId) {
-      const table = manifest.tables.find((candidate) => candidate.id === tableId);
-      if (!table) {
-        const known = manifest.tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ');
-        throw new Error(`the snapshot in ${dir} has no table ${tableId}; it has ${known || 'no tables'}`);
-      }
-      return readRows(dir, table);
+      const stored = entries(tableId);
+      return (async function* () {
+        for await (const entry of stored) yield entry.row();
+      })();
     },
   };
 }
 
-async function* readRows(dir: string, table: SnapshotTable): AsyncGenerator<CodaRow> {
+function parseRow(line: string, at: string): CodaRow {
+  let row: unknown;
+  try {
+    row = JSON.parse(line);
+  } catch {
+    throw new Error(`${at} is not a JSON row: the snapshot is damaged`);
+  }
+  const check = rowSchema.safeParse(row);
+  if (!check.success) throw new Error(`${at} is not a Coda row: ${describeIssue(check.error)}`);
+  return row as CodaRow;
+}
+
+async function* readEntries(dir: string, table: SnapshotTable): AsyncGenerator<SnapshotEntry> {
   const file = path.join(dir, table.file);
   const input = await open(file).catch(() => {
     throw new Error(`${file} is missing: the snapshot in ${dir} is damaged`);
@@ -73,16 +100,8 @@ async function* readRows(dir: string, table: SnapshotTable): AsyncGenerator<Coda
   try {
     for await (const line of input.readLines()) {
       lineNumber += 1;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        throw new Error(`${file}:${lineNumber} is not a JSON row: the snapshot is damaged`);
-      }
-      const check = rowSchema.safeParse(row);
-      if (!check.success)
-        throw new Error(`${file}:${lineNumber} is not a Coda row: ${describeIssue(check.error)}`);
-      yield row as CodaRow;
+      const at = `${file}:${lineNumber}`;
+      yield { text: line, row: () => parseRow(line, at) };
     }
   } finally {
     await input.close();

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CodaRow } from '../extract/index.ts';
+import type { CodaRow, CodaSource } from '../extract/index.ts';
 import {
   transformTable,
   type Reference,
@@ -30,6 +30,7 @@ import { settleConflicts, type Conflict, type ConflictChoices } from './conflict
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
+import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -90,10 +91,23 @@ export interface LoadContext {
   conflictChoices?: ConflictChoices;
   /** Filled as tables load, parents first. */
   rejectedRows: RejectedRows;
+  /** A plan skips rows unchanged since the last committed load (see unchanged-rows.ts); a cutover or reconcile reads every row. */
+  skipUnchanged: boolean;
 }
 
-const STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_content_hash'] as const;
+const STAGE_COLUMNS = [
+  '_coda_row_id',
+  '_row_name',
+  '_browser_link',
+  '_content_hash',
+  '_source_hash',
+] as const;
 const refColumn = (column: string) => `_ref_${column}`;
+/** Only the columns loads join on: statistics of every column cost seconds at 100k rows, on every table. */
+const ANALYZE_LINEAGE_KEYS =
+  'ANALYZE pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id)';
+/** Inserting fewer rows than this leaves the planner's picture of a table about right. */
+const REFRESH_STATISTICS_AFTER_ROWS = 1_000;
 /** About 64 k characters of COPY text per write. */
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
@@ -128,6 +142,7 @@ async function createArrival({ client }: LoadContext, load: TableLoad): Promise<
     `ADD COLUMN _row_name text`,
     `ADD COLUMN _browser_link text`,
     `ADD COLUMN _content_hash text NOT NULL`,
+    `ADD COLUMN _source_hash text NOT NULL`,
     ...load.references.map((reference) => `ADD COLUMN ${q(refColumn(reference.column))} jsonb`),
   ];
   await client.query(`ALTER TABLE ${arrival} ${extra.join(', ')}`);
@@ -138,12 +153,16 @@ function valueColumnsOf(load: TableLoad): string[] {
   return load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
 }
 
-/** Streams transformed rows into the stage with COPY; returns the transform's rejects and how many rows were read. */
+/**
+ * Streams transformed rows into the stage with COPY, except the unchanged rows a plan skips;
+ * returns the transform's rejects and how many rows were read (skipped ones included).
+ */
 async function stageRows(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  rows: AsyncIterable<CodaRow>,
+  source: CodaSource,
+  unchanged: UnchangedRows | null,
 ) {
   const rejects: Reject[] = [];
   let read = 0;
@@ -155,7 +174,19 @@ async function stageRows(
     ...load.references.map((reference) => refColumn(reference.column)),
   ];
 
-  const encode = (row: TargetRow): string => {
+  // The transform gives one result per row, in order: each row's source hash waits here for it.
+  const fingerprint = sourceFingerprint(load.mapping);
+  const sourceHashes: string[] = [];
+  async function* rowsToTransform(): AsyncGenerator<CodaRow> {
+    if (unchanged?.all) return;
+    let position = 0;
+    for await (const entry of source.entries(table.id)) {
+      if (unchanged?.has(position++)) continue;
+      sourceHashes.push(sourceHash(fingerprint, entry.text));
+      yield entry.row();
+    }
+  }
+  const encode = (row: TargetRow, rowSourceHash: string): string => {
     const byColumn = new Map<string, Reference>(
       row.references.map((reference) => [reference.column, reference]),
     );
@@ -164,6 +195,7 @@ async function stageRows(
       encodeCopyField(row.source.rowName, 'text'),
       encodeCopyField(row.source.browserLink, 'text'),
       encodeCopyField(row.contentHash, 'text'),
+      encodeCopyField(rowSourceHash, 'text'),
       ...valueColumns.map((column, index) =>
         encodeCopyField(row.values[column] ?? null, types[index] ?? 'text'),
       ),
@@ -175,13 +207,15 @@ async function stageRows(
   // Lines go out in chunks of many rows: a write (and a COPY message) per row costs more than the row.
   async function* copyChunks() {
     let chunk = '';
-    for await (const result of transformTable({ mapping: load.mapping, docId: context.docId, table }, rows)) {
+    const transformContext = { mapping: load.mapping, docId: context.docId, table };
+    for await (const result of transformTable(transformContext, rowsToTransform())) {
       read += 1;
+      const rowSourceHash = sourceHashes.shift()!;
       if ('reject' in result) {
         rejects.push(result.reject);
         continue;
       }
-      chunk += encode(result.row);
+      chunk += encode(result.row, rowSourceHash);
       if (chunk.length >= COPY_CHUNK_CHARACTERS) {
         yield chunk;
         chunk = '';
@@ -193,7 +227,7 @@ async function stageRows(
     copyFrom(`COPY ${q(arrivalName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
   );
   await pipeline(Readable.from(copyChunks()), copy);
-  return { rejects, read };
+  return { rejects, read: read + (unchanged?.count ?? 0) };
 }
 
 /**
@@ -204,7 +238,7 @@ async function stageRows(
  */
 async function refreshStatistics({ client }: LoadContext, load: TableLoad): Promise<void> {
   await client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
-  await client.query('ANALYZE pipeline.coda_lineage');
+  await client.query(ANALYZE_LINEAGE_KEYS);
 }
 
 interface StagedRowProblem extends RowSummary {
@@ -362,6 +396,8 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
   await context.client.query(
     `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
   );
+  // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it.
+  await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
   await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 }
 
@@ -502,6 +538,13 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   const targetRow = `ROW(${columns.map((column) => `t.${column}`).join(', ')})`;
   const stageRow = `ROW(${columns.map((column) => `s.${column}`).join(', ')})`;
   type Summary = { row_id: string; row_name: string; browser_link: string };
+  // A row with a link that did not resolve is always compared again: its parent may be loaded by now.
+  const unresolvedLink = load.references.map(
+    (reference) => `(${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL)`,
+  );
+  const recordedSourceHash = unresolvedLink.length
+    ? `CASE WHEN ${unresolvedLink.join(' OR ')} THEN NULL ELSE _source_hash END`
+    : '_source_hash';
 
   const changed = await context.client.query<
     Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
@@ -521,24 +564,40 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   }
   // New rows get their ids, go into the target and into the lineage in one statement: one pass
   // over the stage instead of an UPDATE that rewrites it and two more reads.
+  // The sequence is looked up once: pg_get_serial_sequence per row costs a catalog lookup per row.
+  const sequence = (
+    await context.client.query<{ sequence: string }>(`SELECT pg_get_serial_sequence($1, 'id') AS sequence`, [
+      target,
+    ])
+  ).rows[0]?.sequence;
   const inserted = await context.client.query<Summary>(
     `WITH new_rows AS MATERIALIZED (
-       SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash
+       SELECT nextval($1::regclass) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash,
+              ${recordedSourceHash} AS _source_hash
          FROM ${stage} WHERE _target_id IS NULL),
      into_target AS (INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT id, ${columns.join(', ')} FROM new_rows),
      into_lineage AS (
-       INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, first_run_id, last_run_id)
-       SELECT $2, $3, _coda_row_id, $4, id, _browser_link, _content_hash, $5, $5 FROM new_rows
+       INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, source_hash, first_run_id, last_run_id)
+       SELECT $2, $3, _coda_row_id, $4, id, _browser_link, _content_hash, _source_hash, $5, $5 FROM new_rows
        ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
-         SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash, last_run_id = EXCLUDED.last_run_id)
+         SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
+             source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id)
      SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link FROM new_rows`,
-    [target, context.docId, table.id, load.target.name, context.runId],
+    [sequence, context.docId, table.id, load.target.name, context.runId],
   );
+  // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
+  // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
+  // The row counts matter, and the columns joined on: statistics of every column cost a second more.
+  if ((inserted.rowCount ?? 0) >= REFRESH_STATISTICS_AFTER_ROWS) {
+    await context.client.query(`ANALYZE ${target} (id)`);
+    await context.client.query(ANALYZE_LINEAGE_KEYS);
+  }
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing) {
     await context.client.query(
-      `UPDATE pipeline.coda_lineage l SET browser_link = s._browser_link, content_hash = s._content_hash, last_run_id = $4
-         FROM ${stage} s
+      `UPDATE pipeline.coda_lineage l
+          SET browser_link = s._browser_link, content_hash = s._content_hash, source_hash = s._recorded_source_hash, last_run_id = $4
+         FROM (SELECT *, ${recordedSourceHash} AS _recorded_source_hash FROM ${stage}) s
         WHERE s._target_id IS NOT NULL AND l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id`,
       [context.docId, table.id, load.target.name, context.runId],
     );
@@ -601,6 +660,7 @@ async function findGoneFromCoda(
   load: TableLoad,
   table: TableContext['table'],
   rejectedIds: string[],
+  unchanged: UnchangedRows | null,
 ) {
   const { rows } = await context.client.query<{
     row_id: string;
@@ -613,6 +673,7 @@ async function findGoneFromCoda(
        FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
       WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
         AND NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
+        ${unchanged ? `AND NOT EXISTS (SELECT FROM ${q(unchanged.table)} u WHERE u.row_id = l.coda_row_id)` : ''}
         AND NOT (l.coda_row_id = ANY ($4::text[]))
       ORDER BY l.coda_row_id`,
     [context.docId, table.id, load.target.name, rejectedIds, load.columns[0]],
@@ -629,10 +690,23 @@ export async function loadTable(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  rows: AsyncIterable<CodaRow>,
+  source: CodaSource,
 ): Promise<TableLoadReport> {
+  const unchangedRows = context.skipUnchanged
+    ? await findUnchangedRows(
+        context.client,
+        {
+          docId: context.docId,
+          codaTableId: table.id,
+          target: targetSql(load),
+          targetTable: load.target.name,
+        },
+        source,
+        load.mapping,
+      )
+    : null;
   await createArrival(context, load);
-  const { rejects, read } = await stageRows(context, load, table, rows);
+  const { rejects, read } = await stageRows(context, load, table, source, unchangedRows);
   await refreshStatistics(context, load);
 
   let peopleCreated = 0;
@@ -684,7 +758,7 @@ export async function loadTable(
     read,
     inserted,
     updated,
-    unchanged,
+    unchanged: unchanged + (unchangedRows?.count ?? 0),
     rejects: allRejects,
     unresolved: unresolved.sort((a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column)),
     goneFromCoda: await findGoneFromCoda(
@@ -692,6 +766,7 @@ export async function loadTable(
       load,
       table,
       allRejects.map((reject) => reject.source.rowId),
+      unchangedRows,
     ),
     peopleCreated,
     conflicts,

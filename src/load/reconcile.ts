@@ -16,6 +16,7 @@
  * what they find with `classifyDifferences`, so they give one verdict. This module returns data;
  * src/report words it.
  */
+import { compareCodeUnits } from '../shared/compare.ts';
 import pg from 'pg';
 import type { Snapshot, SnapshotTable } from '../extract/index.ts';
 import { addDecimals, parseDecimal, subtractDecimals } from '../shared/decimal.ts';
@@ -151,11 +152,6 @@ const MEASURES: readonly Measure[] = [
 
 /** How an empty group is shown. */
 const EMPTY_GROUP = '(empty)';
-
-/** Code-unit order: the same on every machine, unlike the database's or the locale's collation. */
-export function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function measuresOf(load: TableLoad): Measure[] {
   const mapped = (column: string | undefined) => column === undefined || load.columns.includes(column);
@@ -365,7 +361,12 @@ export async function reconcileWithinTransaction(
   };
   const tables: TimedTableReport[] = [];
   // The pass sees the rows rejected in the pass, parents first, as a load does.
-  const passContext: LoadContext = { ...context, committing: false, rejectedRows: new Map() };
+  const passContext: LoadContext = {
+    ...context,
+    committing: false,
+    skipUnchanged: false,
+    rejectedRows: new Map(),
+  };
   const before = q('reconcile_before');
   await client.query('SAVEPOINT reconcile');
   try {
@@ -381,7 +382,7 @@ export async function reconcileWithinTransaction(
       // A cutover's own load left this stage behind; the pass stages afresh.
       await client.query(`DROP TABLE IF EXISTS pg_temp.${q(stageName(load))}`);
       // Always rolled back to the savepoint: nothing of the pass is kept.
-      const pass = await loadTable(passContext, load, table, source.rows(table.id));
+      const pass = await loadTable(passContext, load, table, source);
       for (const measure of measuresOf(load))
         appendAll(reconciliation.totals, await bridgeMeasure(client, load, measure, before, pass.rejects));
       await client.query(`DROP TABLE ${before}`);

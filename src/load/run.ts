@@ -304,6 +304,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       committing: options.mode === 'cutover',
       conflictChoices: options.conflictChoices,
       rejectedRows: new Map(),
+      skipUnchanged: options.mode === 'plan',
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
@@ -322,7 +323,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         for (const load of loads) {
           const started = performance.now();
           const table = tablesById.get(load.mapping.spec.coda.table)!;
-          const report = await loadTable(context, load, table, options.source.rows(table.id));
+          const report = await loadTable(context, load, table, options.source);
           tables.push({ ...report, seconds: (performance.now() - started) / 1000 });
           await options.onTableLoaded?.(report);
         }

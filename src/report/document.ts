@@ -9,13 +9,8 @@
 import type { Conflict, ConflictField } from '../load/conflicts.ts';
 import type { FieldChange } from '../load/load-table.ts';
 import type { RunReport } from '../load/run.ts';
-import {
-  compareCodeUnits,
-  type BusinessTotal,
-  type Difference,
-  type TableReconciliation,
-  type TimedTableReport,
-} from '../load/reconcile.ts';
+import type { BusinessTotal, Difference, TableReconciliation, TimedTableReport } from '../load/reconcile.ts';
+import { compareCodeUnits } from '../shared/compare.ts';
 import { visible } from '../shared/visible.ts';
 
 export type ReportTable = Omit<TimedTableReport, 'seconds'>;

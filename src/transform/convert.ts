@@ -14,6 +14,12 @@
 
 export type PgValue = null | string | boolean | string[];
 
+/**
+ * Bump when a conversion produces a different value from the same cell: plans skip rows loaded
+ * with the same version, mapping and Coda content (src/load/unchanged-rows.ts).
+ */
+export const CONVERSION_VERSION = 1;
+
 export interface PersonRef {
   name: string;
   email: string | null;

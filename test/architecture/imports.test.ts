@@ -61,15 +61,7 @@ const LAYERS: Record<Layer, Rule> = {
  * list only shrinks: an entry that no longer matches an import fails the test, so it is deleted
  * as soon as the fix lands.
  */
-const KNOWN_VIOLATIONS: { from: string; to: string; removedBy: string }[] = [
-  // Report wording moves out of src/load/reconcile.ts into src/report (issue 10).
-  { from: 'src/report/document.ts', to: 'src/load/reconcile.ts', removedBy: 'issue 10' },
-  // The bench gets its synthetic docs and local Coda server without importing test/ (issue 13).
-  { from: 'bench/extraction.ts', to: 'test/support/coda-server/fixture-types.ts', removedBy: 'issue 13' },
-  { from: 'bench/extraction.ts', to: 'test/support/coda-server/server.ts', removedBy: 'issue 13' },
-  { from: 'bench/run-bench.ts', to: 'test/support/coda-server/synthetic.ts', removedBy: 'issue 13' },
-  { from: 'bench/run-bench.ts', to: 'test/support/fixture-snapshot.ts', removedBy: 'issue 13' },
-];
+const KNOWN_VIOLATIONS: { from: string; to: string; removedBy: string }[] = [];
 
 const repo = path.resolve(import.meta.dirname, '../..');
 

@@ -3,17 +3,22 @@
  * baseline is measured and finite, and the results files are written. Numbers are not judged
  * here; the test machine is no benchmark machine.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionUrl } from '../../src/db/target.ts';
 import { explainTargets } from '../../bench/explanations.ts';
 import { CHART_FILE, writeResults } from '../../bench/report.ts';
 import type { BenchResults, Figure } from '../../bench/results.ts';
 import { runBench } from '../../bench/run-bench.ts';
+import { REPO_ROOT } from '../support/cli.ts';
 import { testCluster } from '../support/db.ts';
+
+const run = promisify(execFile);
 
 let workDir: string;
 let results: BenchResults;
@@ -65,11 +70,12 @@ describe('the benchmark, at 200 tasks', () => {
     expectMeasured('plan, 10% changed', size.planChangedSeconds, 1);
     expectMeasured('cutover memory', size.cutoverPeakRssBytes, 1);
     expectMeasured('migrations', results.migrationSeconds, 1);
+    expectMeasured('CLI start-up', results.cliStartup.seconds, 1);
     expect(size.extraction.requests).toBeGreaterThan(0);
     expect(size.extraction.rateLimited).toBe(0);
     // Every tenth task, project and engagement of the revised doc differs.
     expect(size.changedRowsPlanned).toBe(20 + 1 + 2);
-    expect(results.targets.map((target) => target.target)).toHaveLength(5);
+    expect(results.targets.map((target) => target.target)).toHaveLength(7);
   });
 
   it('writes Markdown that links the chart, JSON and the chart', async () => {
@@ -84,5 +90,23 @@ describe('the benchmark, at 200 tasks', () => {
     });
     expect(await readFile(path.join(dir, CHART_FILE), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     expect(existsSync(path.join(workDir, 'tasks-200'))).toBe(true);
+  });
+});
+
+describe('npm run bench -- --help', () => {
+  it('prints the usage and exits 0, and names a bad option with the usage, exit 2', async () => {
+    const bench = (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'bench/main.ts', ...args], { cwd: REPO_ROOT }).then(
+        (result) => ({ code: 0, ...result }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    const help = await bench(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npm run bench -- \[options\]/);
+    expect(help.stdout).toContain('--time-scale');
+    const wrong = await bench(['--sizes', 'many']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^bench: --sizes must be whole numbers/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
-import type { FixtureColumn, FixtureDoc } from '../support/coda-server/fixture-types.ts';
-import { money, person } from '../support/coda-server/rich-values.ts';
-import { startCodaServer, type CodaServer } from '../support/coda-server/server.ts';
-import { tableDefiner } from '../support/coda-server/table-builder.ts';
+import type { FixtureColumn, FixtureDoc } from '../../bench/coda-server/fixture-types.ts';
+import { money, person } from '../../bench/coda-server/rich-values.ts';
+import { startCodaServer, type CodaServer } from '../../bench/coda-server/server.ts';
+import { tableDefiner } from '../../bench/coda-server/table-builder.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/load/run.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
-import { FIXTURE_DOC_ID, fixtureDoc, tasksTable } from '../support/coda-server/fixture-doc.ts';
-import { startCodaServer, type CodaServer } from '../support/coda-server/server.ts';
+import { FIXTURE_DOC_ID, fixtureDoc, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
+import { startCodaServer, type CodaServer } from '../../bench/coda-server/server.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 

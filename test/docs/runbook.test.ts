@@ -22,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_LOGIN_PASSWORDS } from '../api/harness.ts';
-import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
-import { startCodaServer, type CodaServer } from '../support/coda-server/server.ts';
+import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
+import { startCodaServer, type CodaServer } from '../../bench/coda-server/server.ts';
 import { REPO_ROOT } from '../support/cli.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 import {

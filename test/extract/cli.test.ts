@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSnapshot } from '../../src/extract/index.ts';
-import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
+import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import type { CliResult } from '../support/cli.ts';
 import { codaServer, readTree, runCli, startCli, tempDir, TOKEN, until } from './helpers.ts';
 

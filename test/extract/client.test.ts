@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CodaApiError, type CodaRow } from '../../src/extract/index.ts';
-import { FIXTURE_DOC_ID, fixtureDoc, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
-import { syntheticTable } from '../support/coda-server/synthetic.ts';
+import {
+  FIXTURE_DOC_ID,
+  fixtureDoc,
+  projectsTable,
+  tasksTable,
+} from '../../bench/coda-server/fixture-doc.ts';
+import { syntheticTable } from '../../bench/coda-server/synthetic.ts';
 import { busiestWindow, codaServer, scaledClock, testClient } from './helpers.ts';
 
 const bigTable = syntheticTable({ id: 'grid-BigT4ble01', name: 'Big Table', rowCount: 1_234 });

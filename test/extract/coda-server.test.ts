@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_DOC_ID, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
-import type { CodaServer } from '../support/coda-server/server.ts';
+import { FIXTURE_DOC_ID, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
+import type { CodaServer } from '../../bench/coda-server/server.ts';
 import { codaServer, REPO_ROOT, TOKEN } from './helpers.ts';
 import { checkAgainstSchema, responseSchema, type OpenApiDocument } from './openapi-check.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { CodaClient, systemClock, type Clock, type CodaClientOptions } from '../../src/extract/index.ts';
 import { type CliResult, startErp } from '../support/cli.ts';
-import { startCodaServer, type CodaServer, type CodaServerOptions } from '../support/coda-server/server.ts';
+import { startCodaServer, type CodaServer, type CodaServerOptions } from '../../bench/coda-server/server.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Distinctive, so that finding it anywhere in output is unambiguous. */

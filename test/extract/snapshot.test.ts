@@ -11,8 +11,8 @@ import {
   type ExtractProgress,
 } from '../../src/extract/index.ts';
 import { readPackageVersion } from '../../src/shared/version.ts';
-import { FIXTURE_DOC_ID, fixtureDoc } from '../support/coda-server/fixture-doc.ts';
-import { syntheticTable } from '../support/coda-server/synthetic.ts';
+import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
+import { syntheticTable } from '../../bench/coda-server/synthetic.ts';
 import { codaServer, tempDir, testClient, TOKEN } from './helpers.ts';
 
 const baseTables = fixtureDoc.tables.filter((table) => table.tableType === 'table');

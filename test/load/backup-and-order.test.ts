@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencyOrder, type TableLoad } from '../../src/load/load-plan.ts';
 import { runLoad } from '../../src/load/run.ts';
 import { loadMappings } from '../../src/transform/mapping-spec.ts';
-import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 let db: TestDatabase;
 let workDir: string;

@@ -12,10 +12,10 @@ import { startEmbeddedPostgres, SUPERUSER } from '../../src/db/embedded.ts';
 import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { erp as runErp, REPO_ROOT } from '../support/cli.ts';
-import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { renamedProjectSnapshot } from '../support/cutover-cli.ts';
 import { createTestDatabase, testCluster, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 import pg from 'pg';
 
 let db: TestDatabase;

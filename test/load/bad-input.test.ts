@@ -8,11 +8,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
-import type { FixtureCellValue, FixtureColumn, FixtureDoc } from '../support/coda-server/fixture-types.ts';
-import { money, person } from '../support/coda-server/rich-values.ts';
-import { tableDefiner } from '../support/coda-server/table-builder.ts';
+import type { FixtureCellValue, FixtureColumn, FixtureDoc } from '../../bench/coda-server/fixture-types.ts';
+import { money, person } from '../../bench/coda-server/rich-values.ts';
+import { tableDefiner } from '../../bench/coda-server/table-builder.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const DOC_ID = 'bAdInPuT01';
 const defineTable = tableDefiner(DOC_ID);

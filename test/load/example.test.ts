@@ -7,8 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_SNAPSHOT } from '../../src/cli/example.ts';
 import { readSnapshot } from '../../src/extract/index.ts';
-import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 /** The fake server's address is in every href; it is the only part that may differ. */
 const withoutServerAddress = (text: string) => text.replace(/http:\/\/127\.0\.0\.1:\d+/g, '<server>');

@@ -12,10 +12,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { erp, startErp } from '../support/cli.ts';
-import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
-import { syntheticDoc } from '../support/coda-server/synthetic.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
+import { syntheticDoc } from '../../bench/coda-server/synthetic.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 let db: TestDatabase;
 let workDir: string;

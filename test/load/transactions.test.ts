@@ -9,9 +9,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD_LOCK_KEY, LoadRefusedError, runLoad, type RunOptions } from '../../src/load/run.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { executionRunsTable, fixtureDoc, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { executionRunsTable, fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 let db: TestDatabase;
 let workDir: string;

@@ -10,11 +10,16 @@ import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad } from '../../src/load/run.ts';
 import { REPORT_FILES } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { FIXTURE_DOC_ID, fixtureDoc, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
-import { startCodaServer } from '../support/coda-server/server.ts';
+import {
+  FIXTURE_DOC_ID,
+  fixtureDoc,
+  projectsTable,
+  tasksTable,
+} from '../../bench/coda-server/fixture-doc.ts';
+import { startCodaServer } from '../../bench/coda-server/server.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, testCluster, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const TOKEN = 'tok_reconcile-secret-5b9e2a';
 const TAMPERED_PROJECT = 'i-jNwDisc1A';

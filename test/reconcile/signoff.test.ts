@@ -12,10 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { REPORT_FILES } from '../../src/report/write.ts';
-import { fixtureDoc, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const PARENT = 'i-jNwDisc1A';
 const PARENT_NAME = 'Northwind Discovery';

@@ -17,9 +17,9 @@ import { markdownBody } from '../../src/report/markdown.ts';
 import { formatTerminalReport } from '../../src/report/terminal.ts';
 import { writeRunReports } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { fixtureDoc } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 let db: TestDatabase;
 let workDir: string;

@@ -15,9 +15,9 @@ import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { formatTerminalReport } from '../../src/report/terminal.ts';
 import { writeRunReports } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { fixtureDoc, offersTable, projectsTable } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc, offersTable, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

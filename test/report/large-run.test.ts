@@ -10,10 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { LIST_LIMIT } from '../../src/report/document.ts';
-import { syntheticDoc } from '../support/coda-server/synthetic.ts';
+import { syntheticDoc } from '../../bench/coda-server/synthetic.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const doc = syntheticDoc({ taskRows: 175_000 });
 const ROWS = doc.tables.reduce((sum, table) => sum + table.rowCount, 0);

@@ -13,15 +13,15 @@ import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
-import { fixtureDoc, offersTable, projectsTable, tasksTable } from '../support/coda-server/fixture-doc.ts';
+import { fixtureDoc, offersTable, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
 import type {
   FixtureColumn,
   FixtureDoc,
   FixtureRow,
   FixtureTable,
-} from '../support/coda-server/fixture-types.ts';
+} from '../../bench/coda-server/fixture-types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { snapshotOf } from '../support/fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const DELETED_TASK = 'i-kTask024Z';
 const ADDED_TASK = 'i-kTask025A';

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { erp } from './cli.ts';
-import { fixtureDoc, projectsTable } from './coda-server/fixture-doc.ts';
-import { snapshotOf } from './fixture-snapshot.ts';
+import { fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 export const RENAMED_PROJECT = 'i-jNwDisc1A';
 

@@ -7,9 +7,9 @@
  * test/load/example.test.ts fails when the committed example no longer matches the fixture.
  */
 import { rename, rm } from 'node:fs/promises';
-import { fixtureDoc } from './coda-server/fixture-doc.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { EXAMPLE_SNAPSHOT } from '../../src/cli/example.ts';
-import { snapshotOf } from './fixture-snapshot.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const snapshot = await snapshotOf(fixtureDoc);
 await rm(EXAMPLE_SNAPSHOT, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * arrays also joined into one string (lossy, which is why the extractor asks for rich).
  */
 import type { FixtureCellValue } from './fixture-types.ts';
-import type { CodaKnownSingleValue } from '../../../src/extract/index.ts';
+import type { CodaKnownSingleValue } from '../../src/extract/index.ts';
 import type { PublicApiScalarValue, PublicApiValue } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
 
 export type ValueFormat = 'simple' | 'simpleWithArrays' | 'rich';

@@ -12,8 +12,8 @@ import {
   systemClock,
   type Snapshot,
 } from '../../src/extract/index.ts';
-import type { FixtureDoc } from './coda-server/fixture-types.ts';
-import { startCodaServer, type CodaServer } from './coda-server/server.ts';
+import type { FixtureDoc } from './fixture-types.ts';
+import { startCodaServer, type CodaServer } from './server.ts';
 
 const TOKEN = 'fixture-snapshot-token';
 

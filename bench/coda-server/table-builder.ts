@@ -2,7 +2,7 @@
  * Tables for the fixture doc, written as column specs and rows keyed by column handle; cells a
  * row leaves out are empty (""), as Coda sends empty cells.
  */
-import type { PublicApiRowValue } from '../../../src/extract/index.ts';
+import type { PublicApiRowValue } from '../../src/extract/index.ts';
 import type { FixtureCellValue, FixtureColumn, FixtureRow, FixtureTable } from './fixture-types.ts';
 import { rowReference } from './rich-values.ts';
 import { formatValue } from './value-formats.ts';

@@ -5,7 +5,7 @@ import type {
   PublicApiImageUrlValue,
   PublicApiRowValue,
   PublicApiUrlValue,
-} from '../../../src/extract/index.ts';
+} from '../../src/extract/index.ts';
 import type {
   PublicApiImageStatus,
   PublicApiLinkedDataType,

@@ -3,7 +3,7 @@
  * from their index, so a 100k-row table costs no memory and is the same on every run.
  */
 import type { FixtureCellValue, FixtureColumn, FixtureDoc, FixtureTable } from './fixture-types.ts';
-import type { CodaPersonValue } from '../../../src/extract/index.ts';
+import type { CodaPersonValue } from '../../src/extract/index.ts';
 import { money, person, rowReference } from './rich-values.ts';
 
 const OWNERS = [

@@ -18,7 +18,7 @@ import type {
   PublicApiTable,
   PublicApiTableList,
   PublicApiTableReference,
-} from '../../../src/extract/coda-api-types.ts';
+} from '../../src/extract/coda-api-types.ts';
 import type {
   PublicApiLayout,
   PublicApiPageReference,

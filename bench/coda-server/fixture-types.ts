@@ -2,7 +2,7 @@
  * The shape of a fake Coda doc: what the server serves, in Coda's rich value format. Tables hand
  * out rows by index so that a synthetic table of any size needs no memory.
  */
-import type { CodaKnownSingleValue } from '../../../src/extract/index.ts';
+import type { CodaKnownSingleValue } from '../../src/extract/index.ts';
 import type {
   PublicApiColumnFormatType,
   PublicApiCurrencyFormatType,

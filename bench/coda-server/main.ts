@@ -2,11 +2,11 @@
  * Serves the fixture doc (and optionally a large synthetic table) on a local port, for trying
  * `erp extract` by hand or benchmarking it:
  *
- *   node --import tsx test/support/coda-server/main.ts --port 8765 --synthetic-rows 100000
+ *   node --import tsx bench/coda-server/main.ts --port 8765 --synthetic-rows 100000
  *   CODA_API_BASE_URL=http://127.0.0.1:8765/apis/v1 CODA_API_TOKEN=local-dev-token npm run erp -- extract --doc hR7tK2mQxZ
  */
 import { parseArgs } from 'node:util';
-import { parseRateLimit } from '../../../src/extract/index.ts';
+import { parseRateLimit } from '../../src/extract/index.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from './fixture-doc.ts';
 import { startCodaServer, type RateLimitSpec } from './server.ts';
 import { syntheticTable } from './synthetic.ts';
@@ -26,7 +26,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`Usage: node --import tsx test/support/coda-server/main.ts [options]
+  console.log(`Usage: node --import tsx bench/coda-server/main.ts [options]
 
   --port N                 port on 127.0.0.1 (default 8765; 0 for any free port)
   --token TOKEN            the bearer token to accept (default: CODA_API_TOKEN, else ${DEV_TOKEN})
