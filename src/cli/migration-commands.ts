@@ -1,8 +1,10 @@
 /**
  * The Coda migration commands: plan (dry run), cutover, reconcile, and the mapping bootstrap.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BACKUP_FILE } from '../load/backup.ts';
 import type { TableLoadReport } from '../load/load-table.ts';
 import { readConflictDecisions, type Side } from '../load/conflicts.ts';
 import {
@@ -51,15 +53,20 @@ function count(value: string): number {
   return parsed;
 }
 
-/** runs/20250102T030405Z-cutover: one folder per run, for its backup and reports. */
+/**
+ * runs/20250102T030405Z-cutover: one folder per run, for its backup and reports; a second cutover
+ * in the same second gets -2, -3, ... so that it never meets another cutover's backup there.
+ */
 export function runDirectory(root: string, mode: RunMode | 'undo', at: Date): string {
-  return path.join(
-    root,
-    `${at
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z')}-${mode}`,
-  );
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const first = path.join(root, `${stamp}-${mode}`);
+  let candidate = first;
+  for (let attempt = 2; existsSync(path.join(candidate, BACKUP_FILE)); attempt += 1)
+    candidate = `${first}-${attempt}`;
+  return candidate;
 }
 
 /** The example's mappings (the default folder) against the owner's doc is the likeliest first mistake. */

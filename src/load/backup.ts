@@ -17,7 +17,7 @@ import { openNewPrivateFile, makePrivateDir } from '../shared/private-files.ts';
 
 const run = promisify(execFile);
 
-const BACKUP_FILE = 'portfolio-backup.dump';
+export const BACKUP_FILE = 'portfolio-backup.dump';
 
 export interface BackupResult {
   kind: 'pg_dump';

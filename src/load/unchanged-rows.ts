@@ -99,7 +99,14 @@ export async function findUnchangedRows(
          ON l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.coda_row_id = h.row_id AND l.target_table = $3
        JOIN ${lineage.target} t ON t.id = l.target_id
       WHERE l.source_hash = h.source_hash
-        AND h.row_id NOT IN (SELECT row_id FROM ${hashes} GROUP BY row_id HAVING count(*) > 1)`,
+        AND h.row_id NOT IN (SELECT row_id FROM ${hashes} GROUP BY row_id HAVING count(*) > 1)
+        -- Edited in Postgres since a run last wrote it (row history, 007): compared, so the edit
+        -- shows as a conflict even when Coda did not change.
+        AND NOT EXISTS (
+          SELECT FROM pipeline.runs r
+           WHERE r.id = (SELECT c.run_id FROM pipeline.row_changes c
+                          WHERE c.target_table = $3 AND c.target_id = t.id ORDER BY c.id DESC LIMIT 1)
+             AND t.updated_at > r.finished_at)`,
     [lineage.docId, lineage.codaTableId, lineage.targetTable],
   );
   await client.query(`DROP TABLE ${hashes}`);

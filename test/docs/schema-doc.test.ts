@@ -5,12 +5,16 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSchemaDocument, REGENERATE_COMMAND, SCHEMA_DOCUMENT } from '../../src/docs/schema-doc.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { migrate } from '../../src/db/migrations.ts';
+import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 
 let db: TestDatabase;
 let generated: string;
 beforeAll(async () => {
-  db = await createTestDatabase();
+  // Migrated here rather than copied from the template: role comments are cluster-wide, and the
+  // runbook rehearsal migrates an older release's files on the same cluster, which rewrites them.
+  db = await createEmptyDatabase();
+  await migrate(db.url);
   generated = await generateSchemaDocument(db.url);
 });
 afterAll(async () => {
