@@ -205,6 +205,18 @@ function currencyHeld(column: ColumnSpec, columns: ColumnSpec[]): CurrencyHeld {
  * The transform of one table's rows, prepared once per table: which cells to read, and the name
  * each Coda column goes by in a reason.
  */
+/** Where a row came from, as every loaded row and every reject names it. */
+function sourceOf(context: TableContext, row: CodaRow): SourceRow {
+  return {
+    docId: context.docId,
+    tableId: context.table.id,
+    tableName: context.table.name,
+    rowId: row.id,
+    rowName: row.name,
+    browserLink: row.browserLink,
+  };
+}
+
 function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
   const { spec } = context.mapping;
   const columnsById = new Map(context.table.columns.map((column) => [column.id, column]));
@@ -216,14 +228,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
   }));
 
   return (row) => {
-    const source: SourceRow = {
-      docId: context.docId,
-      tableId: context.table.id,
-      tableName: context.table.name,
-      rowId: row.id,
-      rowName: row.name,
-      browserLink: row.browserLink,
-    };
+    const source = sourceOf(context, row);
     const values: Record<string, PgValue> = {};
     const references: Reference[] = [];
     const problems: Problem[] = [];
@@ -290,14 +295,7 @@ export async function* transformTable(
     if (seen.has(row.id)) {
       yield {
         reject: {
-          source: {
-            docId: context.docId,
-            tableId: context.table.id,
-            tableName: context.table.name,
-            rowId: row.id,
-            rowName: row.name,
-            browserLink: row.browserLink,
-          },
+          source: sourceOf(context, row),
           problems: [
             {
               column: '(row)',
