@@ -13,8 +13,6 @@ export interface TargetColumn {
   hasDefault: boolean;
   /** The default as Postgres prints it, e.g. 'USD'::text; null without one. */
   defaultExpression: string | null;
-  /** A constant default as text ('USD'::text gives USD); null for none or an expression. */
-  defaultText: string | null;
   /** Identity and generated columns are the database's to fill. */
   generated: boolean;
 }
@@ -112,9 +110,6 @@ export async function readTargetTable(
           notNull: row.not_null,
           hasDefault: row.has_default,
           defaultExpression: row.default_expression,
-          defaultText:
-            /^'((?:[^']|'')*)'::[a-z ]+$/.exec(row.default_expression ?? '')?.[1]?.replace(/''/g, "'") ??
-            null,
           generated: row.generated,
         },
       ]),
@@ -122,4 +117,12 @@ export async function readTargetTable(
     checks: checks.rows,
     references: new Map(references.rows.map((row) => [row.column, row.referenced])),
   };
+}
+
+/** A column's default when it is a quoted constant ('USD'::text gives USD); null for none or an expression. */
+export function textDefault(column: TargetColumn): string | null {
+  return (
+    /^'((?:[^']|'')*)'::[a-z ]+$/.exec(column.defaultExpression?.trim() ?? '')?.[1]?.replace(/''/g, "'") ??
+    null
+  );
 }

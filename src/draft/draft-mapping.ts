@@ -9,7 +9,7 @@ import { Document, isMap, isScalar } from 'yaml';
 import type { PublicApiColumn } from '../extract/index.ts';
 import { TARGET_TYPES, type ColumnSpec } from '../transform/mapping-spec.ts';
 import { describeChoice, type ChoiceCounts } from './choices.ts';
-import type { TargetColumn, TargetTable } from './target-schema.ts';
+import { textDefault, type TargetColumn, type TargetTable } from './target-schema.ts';
 
 export interface DraftTable {
   id: string;
@@ -149,8 +149,8 @@ export function allowedValues(target: TargetTable, column: string): string[] | u
 function literalDefault(column: TargetColumn): string | number | boolean | undefined {
   const expression = column.defaultExpression?.trim();
   if (!expression) return undefined;
-  const text = /^'((?:[^']|'')*)'::[a-z ]+$/.exec(expression);
-  if (text) return text[1]!.replace(/''/g, "'");
+  const text = textDefault(column);
+  if (text !== null) return text;
   const number = /^\(?(-?\d+(?:\.\d+)?)\)?(?:::[a-z ]+)?$/.exec(expression);
   if (number) return Number(number[1]);
   if (expression === 'true' || expression === 'false') return expression === 'true';

@@ -32,6 +32,7 @@ import {
   type TableLoadReport,
 } from './load-table.ts';
 import { appendAll } from '../shared/append.ts';
+import { textDefault } from '../catalog/target-tables.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -168,7 +169,8 @@ function unmappedGroup(load: TableLoad, measure: Measure): string | null {
   if (!measure.groupBy || load.columns.includes(measure.groupBy)) return null;
   const sum = measure.sum ? load.mapping.spec.columns[measure.sum] : undefined;
   const own = sum?.as === 'currency' ? sum.currency : undefined;
-  return own ?? load.target.columns.get(measure.groupBy)?.defaultText ?? null;
+  const column = load.target.columns.get(measure.groupBy);
+  return own ?? (column ? textDefault(column) : null);
 }
 
 /** Group key -> figure. */

@@ -24,7 +24,6 @@ const targetColumn = (
     notNull: false,
     hasDefault: false,
     defaultExpression: null,
-    defaultText: null,
     generated: false,
     ...extra,
   },
