@@ -28,8 +28,10 @@ import {
 } from '../transform/transform.ts';
 import { settleConflicts, type Conflict, type ConflictChoices } from './conflicts.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
+import { fetchBatches, forEachBatch } from './cursor-batches.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
+import { SpooledList } from '../shared/spooled-list.ts';
 import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
 
 const { escapeIdentifier: q } = pg;
@@ -59,19 +61,27 @@ export interface UnresolvedReference extends RowSummary {
 /** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it and its reasons. */
 type RejectedRows = Map<string, { name: string; reasons: string[] }>;
 
+export type UpdatedRow = RowSummary & { changes: FieldChange[] };
+export type GoneRow = RowSummary & { targetId: string };
+
+/**
+ * What loading one table did. The lists that can be as long as the table (inserted, updated,
+ * gone) are spooled to disk past their first rows, in row-id order (byte order, which is
+ * code-unit order for Coda's ASCII row ids).
+ */
 export interface TableLoadReport {
   mappingFile: string;
   codaTable: { id: string; name: string };
   target: string;
   read: number;
-  inserted: RowSummary[];
-  updated: (RowSummary & { changes: FieldChange[] })[];
+  inserted: SpooledList<RowSummary>;
+  updated: SpooledList<UpdatedRow>;
   unchanged: number;
   rejects: Reject[];
   /** Optional links that could not be resolved and were loaded as NULL. */
   unresolved: UnresolvedReference[];
   /** Rows loaded by earlier runs whose Coda row is gone from the table now (never deleted). */
-  goneFromCoda: (RowSummary & { targetId: string })[];
+  goneFromCoda: SpooledList<GoneRow>;
   peopleCreated: number;
   /** Fields edited in Postgres since the last load that this load would change. */
   conflicts: Conflict[];
@@ -537,7 +547,6 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   const columns = load.columns.map(q);
   const targetRow = `ROW(${columns.map((column) => `t.${column}`).join(', ')})`;
   const stageRow = `ROW(${columns.map((column) => `s.${column}`).join(', ')})`;
-  type Summary = { row_id: string; row_name: string; browser_link: string };
   // A row with a link that did not resolve is always compared again: its parent may be loaded by now.
   const unresolvedLink = load.references.map(
     (reference) => `(${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL)`,
@@ -546,22 +555,40 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
     ? `CASE WHEN ${unresolvedLink.join(' OR ')} THEN NULL ELSE _source_hash END`
     : '_source_hash';
 
-  const changed = await context.client.query<
-    Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
-  >(
-    `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
+  // The cursor sees the rows as they were before the UPDATE below (its snapshot is taken when it
+  // is declared), and is read after it, so linked rows are named as this load leaves them.
+  const changedRows = `changed_${load.target.table}`;
+  await context.client.query(
+    `DECLARE ${q(changedRows)} NO SCROLL CURSOR FOR
+     SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
             array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL) AS changed,
             to_jsonb(t) AS before, to_jsonb(s) AS after
        FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
       WHERE ${targetRow} IS DISTINCT FROM ${stageRow}
-      ORDER BY s._coda_row_id`,
+      ORDER BY s._coda_row_id COLLATE "C"`,
   );
-  // The query above found every row that differs; with none, the update would scan the table for nothing.
-  if (changed.rowCount) {
-    await context.client.query(
-      `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
-    );
-  }
+  const updatedCount =
+    (
+      await context.client.query(
+        `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+      )
+    ).rowCount ?? 0;
+  const updated = new SpooledList<UpdatedRow>();
+  await fetchBatches<
+    Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
+  >(context.client, changedRows, async (rows) => {
+    const batch = rows.map((row) => ({
+      ...toSummary(row),
+      changes: row.changed.map((column) => ({
+        column,
+        before: row.before[column] ?? null,
+        after: row.after[column] ?? null,
+      })),
+    }));
+    await nameLinkedRows(context, load, batch);
+    for (const row of batch) updated.push(row);
+  });
+  updated.close();
   // New rows get their ids, go into the target and into the lineage in one statement: one pass
   // over the stage instead of an UPDATE that rewrites it and two more reads.
   // The sequence is looked up once: pg_get_serial_sequence per row costs a catalog lookup per row.
@@ -570,7 +597,7 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
       target,
     ])
   ).rows[0]?.sequence;
-  const inserted = await context.client.query<Summary>(
+  const inserted = await context.client.query(
     `WITH new_rows AS MATERIALIZED (
        SELECT nextval($1::regclass) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash,
               ${recordedSourceHash} AS _source_hash
@@ -582,13 +609,14 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
        ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
          SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
              source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id)
-     SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link FROM new_rows`,
+     SELECT count(*) AS n FROM new_rows`,
     [sequence, context.docId, table.id, load.target.name, context.runId],
   );
   // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
   // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
   // The row counts matter, and the columns joined on: statistics of every column cost a second more.
-  if ((inserted.rowCount ?? 0) >= REFRESH_STATISTICS_AFTER_ROWS) {
+  const insertedCount = Number(inserted.rows[0]?.n ?? 0);
+  if (insertedCount >= REFRESH_STATISTICS_AFTER_ROWS) {
     await context.client.query(`ANALYZE ${target} (id)`);
     await context.client.query(ANALYZE_LINEAGE_KEYS);
   }
@@ -605,24 +633,29 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   const staged = Number(
     (await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0,
   );
-  const toSummary = (row: Summary): RowSummary => ({
-    rowId: row.row_id,
-    rowName: row.row_name,
-    browserLink: row.browser_link,
-  });
-  return {
-    inserted: inserted.rows.map(toSummary).sort((a, b) => a.rowId.localeCompare(b.rowId)),
-    updated: changed.rows.map((row) => ({
-      ...toSummary(row),
-      changes: row.changed.map((column) => ({
-        column,
-        before: row.before[column] ?? null,
-        after: row.after[column] ?? null,
-      })),
-    })),
-    unchanged: staged - inserted.rowCount! - changed.rowCount!,
-  };
+  const insertedRows = new SpooledList<RowSummary>();
+  await forEachBatch<Summary>(
+    context.client,
+    `inserted_${load.target.table}`,
+    {
+      text: `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link
+               FROM ${stage} WHERE _target_id IS NULL ORDER BY _coda_row_id COLLATE "C"`,
+    },
+    (rows) => {
+      for (const row of rows) insertedRows.push(toSummary(row));
+    },
+  );
+  insertedRows.close();
+  return { inserted: insertedRows, updated, unchanged: staged - insertedCount - updatedCount };
 }
+
+type Summary = { row_id: string; row_name: string; browser_link: string };
+
+const toSummary = (row: Summary): RowSummary => ({
+  rowId: row.row_id,
+  rowName: row.row_name,
+  browserLink: row.browser_link,
+});
 
 /**
  * Link changes by the linked rows' names. A linked erp table names its rows in `name`, `title`
@@ -661,29 +694,39 @@ async function findGoneFromCoda(
   table: TableContext['table'],
   rejectedIds: string[],
   unchanged: UnchangedRows | null,
-) {
-  const { rows } = await context.client.query<{
+): Promise<SpooledList<GoneRow>> {
+  const gone = new SpooledList<GoneRow>();
+  await forEachBatch<{
     row_id: string;
     row_name: string | null;
     browser_link: string | null;
     target_id: string;
   }>(
-    // The first mapped column is the one that names the row (name, title, full_name...).
-    `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id, to_jsonb(t) ->> $5 AS row_name
-       FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
-      WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
-        AND NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
-        ${unchanged ? `AND NOT EXISTS (SELECT FROM ${q(unchanged.table)} u WHERE u.row_id = l.coda_row_id)` : ''}
-        AND NOT (l.coda_row_id = ANY ($4::text[]))
-      ORDER BY l.coda_row_id`,
-    [context.docId, table.id, load.target.name, rejectedIds, load.columns[0]],
+    context.client,
+    `gone_${load.target.table}`,
+    {
+      // The first mapped column is the one that names the row (name, title, full_name...).
+      text: `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id, to_jsonb(t) ->> $5 AS row_name
+               FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
+              WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3
+                AND NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
+                ${unchanged ? `AND NOT EXISTS (SELECT FROM ${q(unchanged.table)} u WHERE u.row_id = l.coda_row_id)` : ''}
+                AND NOT (l.coda_row_id = ANY ($4::text[]))
+              ORDER BY l.coda_row_id COLLATE "C"`,
+      values: [context.docId, table.id, load.target.name, rejectedIds, load.columns[0]],
+    },
+    (rows) => {
+      for (const row of rows)
+        gone.push({
+          rowId: row.row_id,
+          rowName: row.row_name ?? '',
+          browserLink: row.browser_link ?? '',
+          targetId: row.target_id,
+        });
+    },
   );
-  return rows.map((row) => ({
-    rowId: row.row_id,
-    rowName: row.row_name ?? '',
-    browserLink: row.browser_link ?? '',
-    targetId: row.target_id,
-  }));
+  gone.close();
+  return gone;
 }
 
 export async function loadTable(
@@ -741,7 +784,6 @@ export async function loadTable(
     labelOf: (column) => labelOf(load, table, column),
   });
   const { inserted, updated, unchanged } = await upsert(context, load, table);
-  await nameLinkedRows(context, load, updated);
   const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>
     a.source.rowId.localeCompare(b.source.rowId),
   );

@@ -449,7 +449,10 @@ async function readAcceptedDifferences(client: pg.ClientBase, docId: string): Pr
  * left empty, rows only Postgres has, totals that do not bridge. A cutover and a reconcile decide
  * from this same list, so they agree.
  */
-export function classifyDifferences(tables: TableLoadReport[], reconciliation: Reconciliation): Difference[] {
+export async function classifyDifferences(
+  tables: TableLoadReport[],
+  reconciliation: Reconciliation,
+): Promise<Difference[]> {
   const accepted = new Map(
     reconciliation.accepted.map((item) => [`${item.target}|${item.rowKey}|${item.kind}`, item.runId]),
   );
@@ -469,8 +472,8 @@ export function classifyDifferences(tables: TableLoadReport[], reconciliation: R
     browserLink,
   });
   for (const table of tables) {
-    for (const row of table.inserted) add('missing', table.target, row.rowId, summary(row), []);
-    for (const row of table.updated) add('differs', table.target, row.rowId, summary(row), []);
+    for await (const row of table.inserted) add('missing', table.target, row.rowId, summary(row), []);
+    for await (const row of table.updated) add('differs', table.target, row.rowId, summary(row), []);
     for (const reject of table.rejects)
       add(
         'rejected',
@@ -481,7 +484,7 @@ export function classifyDifferences(tables: TableLoadReport[], reconciliation: R
       );
     for (const link of table.unresolved)
       add('link_left_empty', table.target, link.rowId, summary(link), [link.reason]);
-    for (const row of table.goneFromCoda) add('extra', table.target, row.rowId, summary(row), []);
+    for await (const row of table.goneFromCoda) add('extra', table.target, row.rowId, summary(row), []);
   }
   for (const table of reconciliation.tables)
     for (const row of table.notFromCoda)

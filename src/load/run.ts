@@ -333,10 +333,10 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           await recordRowHistoryAs(client, null);
           const checked = await reconcileWithinTransaction(context, loads, tablesById, options.source);
           reconciliation = checked.reconciliation;
-          found = classifyDifferences(checked.tables, reconciliation);
+          found = await classifyDifferences(checked.tables, reconciliation);
         }
       }
-      if (options.mode === 'reconcile') found = classifyDifferences(tables, reconciliation!);
+      if (options.mode === 'reconcile') found = await classifyDifferences(tables, reconciliation!);
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;

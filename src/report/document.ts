@@ -11,6 +11,7 @@ import type { FieldChange } from '../load/load-table.ts';
 import type { RunReport } from '../load/run.ts';
 import type { BusinessTotal, Difference, TableReconciliation, TimedTableReport } from '../load/reconcile.ts';
 import { compareCodeUnits } from '../shared/compare.ts';
+import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 
 export type ReportTable = Omit<TimedTableReport, 'seconds'>;
@@ -54,13 +55,11 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       outcomeNote: report.outcomeNote,
       tables: report.tables.map(({ seconds: _seconds, ...table }) => ({
         ...table,
-        inserted: byRowId(table.inserted),
-        updated: byRowId(table.updated),
+        // inserted, updated and goneFromCoda come in row-id order from the load (spooled lists).
         rejects: [...table.rejects].sort((a, b) => compareCodeUnits(a.source.rowId, b.source.rowId)),
         unresolved: [...table.unresolved].sort(
           (a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column),
         ),
-        goneFromCoda: byRowId(table.goneFromCoda),
         conflicts: byRowId(table.conflicts),
       })),
       reconciliation: report.reconciliation,
@@ -245,7 +244,7 @@ export function codaRequestsLine(header: Pick<ReportHeader, 'codaRequests'>): st
 export const LIST_LIMIT = 300;
 
 /** The first `limit` items, and how many more there are. */
-export function capped<T>(items: readonly T[], limit = LIST_LIMIT): { shown: readonly T[]; more: number } {
+export function capped<T>(items: ListedRows<T>, limit = LIST_LIMIT): { shown: readonly T[]; more: number } {
   return { shown: items.slice(0, limit), more: Math.max(0, items.length - limit) };
 }
 
@@ -255,7 +254,7 @@ export function capped<T>(items: readonly T[], limit = LIST_LIMIT): { shown: rea
  */
 export function cappedPerTable<T>(
   tables: readonly ReportTable[],
-  pick: (table: ReportTable) => readonly T[],
+  pick: (table: ReportTable) => ListedRows<T>,
 ): { groups: { table: ReportTable; shown: readonly T[] }[]; count: number; more: number } {
   const groups: { table: ReportTable; shown: readonly T[] }[] = [];
   let count = 0;

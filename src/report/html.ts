@@ -30,6 +30,7 @@ import {
   type ReportBody,
   type ReportHeader,
 } from './document.ts';
+import type { ListedRows } from '../shared/spooled-list.ts';
 
 export function escapeHtml(text: string): string {
   return visible(text, { keepLayout: true }).replace(
@@ -147,7 +148,7 @@ const value = (cell: unknown) => shown(showValue(cell));
 function listSection<T>(
   title: string,
   body: ReportBody,
-  pick: (table: ReportBody['tables'][number]) => T[],
+  pick: (table: ReportBody['tables'][number]) => ListedRows<T>,
   describe: (item: T) => string,
   { folded = false } = {},
 ): string {

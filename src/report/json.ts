@@ -5,14 +5,22 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { RunReport } from '../load/run.ts';
+import { SpooledList } from '../shared/spooled-list.ts';
 import { splitReport } from './document.ts';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A spooled list met on the way: its rows are read back from their file when it is written. */
+interface SpooledPiece {
+  list: SpooledList<unknown>;
+  depth: number;
+}
+
 /** JSON text of `value`, indented by two spaces, piece by piece. */
-function* jsonPieces(value: unknown, depth = 0): Generator<string> {
+function* jsonPieces(value: unknown, depth = 0): Generator<string | SpooledPiece> {
   const inner = '  '.repeat(depth + 1);
+  if (value instanceof SpooledList) return yield { list: value as SpooledList<unknown>, depth };
   if (Array.isArray(value)) {
     if (!value.length) return yield '[]';
     yield '[\n';
@@ -40,6 +48,19 @@ function* jsonPieces(value: unknown, depth = 0): Generator<string> {
   yield JSON.stringify(value);
 }
 
+/** A spooled list's JSON text, a row at a time (a row is small and holds no list). */
+async function* spooledPieces({ list, depth }: SpooledPiece): AsyncGenerator<string> {
+  if (!list.length) return yield '[]';
+  const inner = '  '.repeat(depth + 1);
+  yield '[\n';
+  let index = 0;
+  for await (const row of list) {
+    index += 1;
+    yield `${inner}${[...jsonPieces(row, depth + 1)].join('')}${index < list.length ? ',\n' : '\n'}`;
+  }
+  yield `${'  '.repeat(depth)}]`;
+}
+
 /** The JSON report's content: the header under its own key, the body's fields at the top level. */
 function jsonDocument(report: RunReport): Record<string, unknown> {
   const { header, body } = splitReport(report);
@@ -55,11 +76,15 @@ export async function writeJsonReport(file: string, report: RunReport): Promise<
   const failed = once(out, 'error').then(([error]) => Promise.reject(error as Error));
   void failed.catch(() => {});
   let buffer = '';
-  for (const piece of jsonPieces(jsonDocument(report))) {
-    buffer += piece;
-    if (buffer.length < WRITE_CHARACTERS) continue;
+  const add = async (text: string) => {
+    buffer += text;
+    if (buffer.length < WRITE_CHARACTERS) return;
     if (!out.write(buffer)) await Promise.race([once(out, 'drain'), failed]);
     buffer = '';
+  };
+  for (const piece of jsonPieces(jsonDocument(report))) {
+    if (typeof piece === 'string') await add(piece);
+    else for await (const text of spooledPieces(piece)) await add(text);
   }
   out.end(`${buffer}\n`);
   await Promise.race([once(out, 'finish'), failed]);

@@ -31,6 +31,7 @@ import {
   type ReportHeader,
 } from './document.ts';
 import { appendAll } from '../shared/append.ts';
+import type { ListedRows } from '../shared/spooled-list.ts';
 
 /** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks, no control characters. */
 export function markdownText(text: string): string {
@@ -61,7 +62,7 @@ function section(title: string, count: number, lines: string[]): string[] {
 /** Each table's items under its own heading, the first LIST_LIMIT of them in all; a line says how many more. */
 function perTable<T>(
   body: ReportBody,
-  pick: (table: ReportBody['tables'][number]) => T[],
+  pick: (table: ReportBody['tables'][number]) => ListedRows<T>,
   describe: (item: T) => string[],
 ): { count: number; lines: string[] } {
   const { groups, count, more } = cappedPerTable(body.tables, pick);

@@ -4,8 +4,10 @@
  * the business totals of a reconciliation, the first rejects and differences, and the outcome.
  */
 import type { RunReport } from '../load/run.ts';
+import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  cappedPerTable,
   conflictField,
   conflictWinner,
   acceptedBy,
@@ -69,7 +71,7 @@ function formatOutcome(report: RunReport): string {
     .join('\n');
 }
 
-function listed<T>(title: string, items: T[], describe: (item: T) => string[]): string[] {
+function listed<T>(title: string, items: ListedRows<T>, describe: (item: T) => string[]): string[] {
   if (!items.length) return [];
   const more = items.length > ROWS_SHOWN ? [`  … and ${items.length - ROWS_SHOWN} more in the report`] : [];
   return [`\n${title} (${items.length}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
@@ -79,8 +81,14 @@ function listed<T>(title: string, items: T[], describe: (item: T) => string[]): 
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
   const titles = sectionTitles(report.mode);
-  const everyTable = <T>(pick: (table: ReportTable) => T[]) =>
-    body.tables.flatMap((table) => pick(table).map((item) => ({ ...item, target: table.target })));
+  // The first rows of every table, as many as any report lists, and how many there are in all.
+  const everyTable = <T>(pick: (table: ReportTable) => ListedRows<T>): ListedRows<T & { target: string }> => {
+    const { groups, count } = cappedPerTable(body.tables, pick);
+    const shown = groups.flatMap(({ table, shown: items }) =>
+      items.map((item) => ({ ...item, target: table.target })),
+    );
+    return { length: count, slice: (start, end) => shown.slice(start, end) };
+  };
   const lines = [
     `${runTitle(report.mode)} of "${report.doc.name}" (${report.doc.id}) from ${source}\n`,
     formatSummaryTable(report),

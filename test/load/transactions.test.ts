@@ -131,7 +131,7 @@ describe('a plan', () => {
     const report = await load({ source: await snapshotOf(fixtureDoc, workDir, renameProject), mode: 'plan' });
     expect(report.outcome).toBe('planned');
     const projects = report.tables.find((table) => table.target === 'erp.projects')!;
-    expect(projects.updated).toEqual([
+    expect(projects.updated.slice()).toEqual([
       expect.objectContaining({
         rowId: 'i-jNwDisc1A',
         changes: [{ column: 'name', before: expect.any(String), after: 'Northwind discovery (renamed)' }],

@@ -82,9 +82,9 @@ describe('a plan after a cutover', () => {
 
     const plan = await load({});
     for (const table of plan.tables) {
-      expect(table.inserted, table.target).toEqual([]);
-      expect(table.updated, table.target).toEqual([]);
-      expect(table.goneFromCoda, table.target).toEqual([]);
+      expect(table.inserted.slice(), table.target).toEqual([]);
+      expect(table.updated.slice(), table.target).toEqual([]);
+      expect(table.goneFromCoda.slice(), table.target).toEqual([]);
       expect(table.unchanged + table.rejects.length, table.target).toBe(table.read);
     }
   });
@@ -106,7 +106,7 @@ describe('a plan after a cutover', () => {
     );
     const plan = await load({ source: edited });
     const projects = plan.tables.find((table) => table.target === 'erp.projects')!;
-    expect(projects.updated.map((row) => row.rowId)).toEqual(['i-jNwDisc1A']);
+    expect(projects.updated.slice().map((row) => row.rowId)).toEqual(['i-jNwDisc1A']);
   });
 
   it('leaves a Postgres-side edit to the reconcile, which compares in full', async () => {

@@ -133,7 +133,7 @@ describe('a plan after the doc changed', () => {
   });
 
   it('shows the edited value as a change of that one field, old and new', () => {
-    expect(table('erp.projects').updated).toEqual([
+    expect(table('erp.projects').updated.slice()).toEqual([
       {
         rowId: EDITED_PROJECT,
         rowName: 'Northwind Discovery Sprint',
@@ -145,9 +145,9 @@ describe('a plan after the doc changed', () => {
 
   it('shows the added row as an insert and the deleted row as gone from Coda, kept in Postgres', () => {
     const tasks = table('erp.tasks');
-    expect(tasks.inserted.map((row) => row.rowId)).toEqual([ADDED_TASK]);
-    expect(tasks.goneFromCoda.map((row) => row.rowId)).toEqual([DELETED_TASK]);
-    expect(tasks.goneFromCoda[0]!.browserLink).toContain(DELETED_TASK);
+    expect(tasks.inserted.slice().map((row) => row.rowId)).toEqual([ADDED_TASK]);
+    expect(tasks.goneFromCoda.slice().map((row) => row.rowId)).toEqual([DELETED_TASK]);
+    expect(tasks.goneFromCoda.slice()[0]!.browserLink).toContain(DELETED_TASK);
   });
 
   it('rejects the row with the select value the mapping does not know, and says why', () => {
@@ -162,10 +162,10 @@ describe('a plan after the doc changed', () => {
   it('changes nothing else: the renamed column keeps its rows unchanged', () => {
     const changes = plan.tables.map((entry) => ({
       target: entry.target,
-      inserted: entry.inserted.map((row) => row.rowId),
-      updated: entry.updated.map((row) => row.rowId),
+      inserted: entry.inserted.slice().map((row) => row.rowId),
+      updated: entry.updated.slice().map((row) => row.rowId),
       rejected: entry.rejects.map((reject) => reject.source.rowId),
-      gone: entry.goneFromCoda.map((row) => row.rowId),
+      gone: entry.goneFromCoda.slice().map((row) => row.rowId),
       unresolved: entry.unresolved.length,
     }));
     const expected: Record<string, Partial<(typeof changes)[number]>> = {
