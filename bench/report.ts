@@ -56,6 +56,14 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
         `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'not measured' : target.met ? 'yes' : '**no**'} |`,
     ),
     '',
+    ...(config.pgloader
+      ? [
+          'The load is judged against pgloader loading into tables of the same definition as ours (indexes, CHECKs, foreign keys): ' +
+            'our load writes into the real tables, and pgloader into bare unindexed copies does less work per row. ' +
+            'The ratio to pgloader into unindexed copies is shown beside it, and under Figures.',
+          '',
+        ]
+      : []),
     ...(notes.length ? ['## Notes', '', ...notes.map((note) => `- ${note}`), ''] : []),
     '## Figures',
     '',

@@ -337,12 +337,13 @@ function checkTargets(sizes: SizeResult[], startup: { seconds: number }): Target
         : atScale
             .map(
               (size) =>
-                `${ratio(size, LOAD_BASELINES.pgloaderUnindexed).toFixed(2)}× pgloader into unindexed copies at ${tasks(size)}`,
+                `${ratio(size, LOAD_BASELINES.pgloaderSameTables).toFixed(2)}× pgloader into the same tables ` +
+                `(${ratio(size, LOAD_BASELINES.pgloaderUnindexed).toFixed(2)}× pgloader into unindexed copies) at ${tasks(size)}`,
             )
             .join('; '),
       met: largest.pgloaderNote
         ? null
-        : atScale.every((size) => ratio(size, LOAD_BASELINES.pgloaderUnindexed) >= 1),
+        : atScale.every((size) => ratio(size, LOAD_BASELINES.pgloaderSameTables) >= 1),
       ...(atScale.some((size) => size.taskRows >= 1_000_000) ? {} : { note: 'this run had no 1M size' }),
     },
     {
