@@ -53,9 +53,12 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
     '|---|---|---|',
     ...results.targets.map(
       (target) =>
-        `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'not measured' : target.met ? 'yes' : '**no**'} |`,
+        `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'n/a' : target.met ? 'yes' : '**no**'} |`,
     ),
     '',
+    ...(results.targets.some((target) => target.met === null)
+      ? ['n/a: not judged in this run; the measured column says why.', '']
+      : []),
     ...(config.pgloader
       ? [
           'The load is judged against pgloader loading into tables of the same definition as ours (indexes, CHECKs, foreign keys): ' +

@@ -100,7 +100,7 @@ export interface BenchConfig {
 export interface TargetCheck {
   target: string;
   measured: string;
-  /** null: not measurable in this run (e.g. pgloader missing, or no 100k size). */
+  /** null: not judged in this run (pgloader missing, no 100k size, or a time-scaled extraction). */
   met: boolean | null;
   note?: string;
 }

@@ -306,7 +306,7 @@ const STARTUP_TARGET_SECONDS = 0.5;
 const MEMORY_TARGET_BYTES = 300 * MB;
 
 /** The issue's targets: each names where it was measured. */
-function checkTargets(sizes: SizeResult[], startup: { seconds: number }): TargetCheck[] {
+function checkTargets(sizes: SizeResult[], startup: { seconds: number }, config: BenchConfig): TargetCheck[] {
   const largest = sizes.at(-1);
   if (!largest) return [];
   const tasks = (size: SizeResult) => `${size.taskRows.toLocaleString('en-US')} tasks`;
@@ -316,15 +316,26 @@ function checkTargets(sizes: SizeResult[], startup: { seconds: number }): Target
   const ratio = (size: SizeResult, label: LoadBaseline) =>
     baselineOf(size.loadRowsPerSecond, label)?.ratio ?? 0;
   const extractionShare = largest.extraction.rowsPerSecond.baselines[0]?.ratio ?? 0;
+  const extractionMeasured = (ceiling: string) =>
+    `${(extractionShare * 100).toFixed(1)}% of the ${ceiling}, ${largest.extraction.rateLimited} × 429 at ${tasks(largest)}`;
   const peak = (size: SizeResult) =>
     Math.max(size.cutoverPeakRssBytes.value, size.extraction.peakRssBytes.value);
   const planSize = sizes.find((size) => size.taskRows === TARGET_SIZE);
   return [
-    {
-      target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
-      measured: `${(extractionShare * 100).toFixed(1)}% of the ceiling, ${largest.extraction.rateLimited} × 429 at ${tasks(largest)}`,
-      met: extractionShare >= 0.9 && largest.extraction.rateLimited === 0,
-    },
+    // Judged at Coda's real limit only: time-scaled, the ceiling grows N times and the client's CPU bounds the rate.
+    config.timeScale === 1
+      ? {
+          target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
+          measured: extractionMeasured('ceiling'),
+          met: extractionShare >= 0.9 && largest.extraction.rateLimited === 0,
+        }
+      : {
+          target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
+          measured:
+            `not judged: a time-scaled run (--time-scale ${config.timeScale}: the server allows ${config.timeScale} times Coda's rate, so the extractor's CPU, ` +
+            `not the limit, sets the pace); ${extractionMeasured('scaled ceiling')}. The real-limit figure comes from a run without --time-scale`,
+          met: null,
+        },
     {
       target: 'load at half the speed of raw COPY or better',
       measured: `${((rawCopy?.ratio ?? 0) * 100).toFixed(0)}% of raw COPY at ${tasks(largest)}`,
@@ -427,6 +438,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       seconds: figure(startup.seconds, 's', [{ label: 'Node alone (`node -e 0`)', value: node.seconds }]),
       peakRssBytes: startup.peakRssBytes,
     },
-    targets: checkTargets(sizes, startup),
+    targets: checkTargets(sizes, startup, config),
   };
 }
