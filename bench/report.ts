@@ -49,11 +49,11 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
     '',
     '## Targets',
     '',
-    '| target | measured | met |',
-    '|---|---|---|',
+    '| target | issue | measured | met |',
+    '|---|--:|---|---|',
     ...results.targets.map(
       (target) =>
-        `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'n/a' : target.met ? 'yes' : '**no**'} |`,
+        `| ${target.target} | #${target.issue} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'n/a' : target.met ? 'yes' : '**no**'} |`,
     ),
     '',
     ...(results.targets.some((target) => target.met === null)

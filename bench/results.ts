@@ -99,6 +99,8 @@ export interface BenchConfig {
 
 export interface TargetCheck {
   target: string;
+  /** The GitHub issue that set the target. */
+  issue: number;
   measured: string;
   /** null: not judged in this run (pgloader missing, no 100k size, or a time-scaled extraction). */
   met: boolean | null;
