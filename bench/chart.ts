@@ -2,7 +2,7 @@
  * The results chart, drawn as plain SVG so the bench needs no plotting package: throughput of
  * each stage (log scale, with its raw COPY baseline) and peak CLI memory, against doc size.
  */
-import type { BenchResults } from './results.ts';
+import { baselineOf, LOAD_BASELINES, type BenchResults } from './results.ts';
 
 const PANEL = { width: 440, height: 300, left: 70, right: 20, top: 40, bottom: 50 };
 /** Legends go below the plots, where no line can run through them. */
@@ -111,14 +111,18 @@ export function renderChart(results: BenchResults): string {
     },
     {
       label: 'raw COPY (baseline)',
-      values: results.sizes.map((size) => size.loadRowsPerSecond.baselines[0]?.value ?? 0),
+      values: results.sizes.map(
+        (size) => baselineOf(size.loadRowsPerSecond, LOAD_BASELINES.rawCopy)?.value ?? 0,
+      ),
       dashed: true,
     },
     ...(results.config.pgloader
       ? [
           {
-            label: 'pgloader (baseline)',
-            values: results.sizes.map((size) => size.loadRowsPerSecond.baselines[1]?.value ?? 0),
+            label: 'pgloader, same tables (baseline)',
+            values: results.sizes.map(
+              (size) => baselineOf(size.loadRowsPerSecond, LOAD_BASELINES.pgloaderSameTables)?.value ?? 0,
+            ),
             dashed: true,
           },
         ]

@@ -2,7 +2,7 @@
  * Why a target was missed, in numbers from the same run: where the time goes, and which part a
  * limit of the machine or of the design accounts for. Written into the results beside the figures.
  */
-import type { BenchResults } from './results.ts';
+import { baselineOf, LOAD_BASELINES, type BenchResults } from './results.ts';
 
 const seconds = (rows: number, rowsPerSecond: number) => rows / rowsPerSecond;
 const format = (value: number) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} s`;
@@ -18,7 +18,10 @@ export function explainTargets(results: BenchResults): string[] {
   const loadSeconds = seconds(rows, largest.loadRowsPerSecond.value);
   const transformSeconds = seconds(rows, largest.transformRowsPerSecond.value);
   const readSeconds = seconds(rows, largest.transformRowsPerSecond.baselines[0]?.value ?? Number.NaN);
-  const [rawCopy, pgloader] = largest.loadRowsPerSecond.baselines;
+  const load = largest.loadRowsPerSecond;
+  const rawCopy = baselineOf(load, LOAD_BASELINES.rawCopy);
+  const pgloaderUnindexed = baselineOf(load, LOAD_BASELINES.pgloaderUnindexed);
+  const pgloaderSameTables = baselineOf(load, LOAD_BASELINES.pgloaderSameTables);
   const at = `at ${largest.taskRows.toLocaleString('en-US')} tasks (${rows.toLocaleString('en-US')} rows in all tables)`;
 
   if ([...missed].some((target) => target.startsWith('extraction'))) {
@@ -44,7 +47,9 @@ export function explainTargets(results: BenchResults): string[] {
         `The rest, about ${format(Math.max(0, loadSeconds - transformSeconds))}, is Postgres: COPY into the stage, link and people resolution over the stage, CHECK pre-validation, ` +
         `the insert into the real tables (with every index and row-by-row foreign-key check of erp.tasks and its siblings) and one lineage row per loaded row (4 indexes, 2 foreign keys to pipeline.runs checked per row). ` +
         `Raw COPY took ${format(seconds(rows, rawCopy?.value ?? Number.NaN))} for the same rows into heaps with no index, key or trigger` +
-        `${pgloader ? `, pgloader ${format(seconds(rows, pgloader.value))} into the same kind of tables` : ''}: neither resolves a link, checks a row or records lineage. ` +
+        `${pgloaderUnindexed ? `, pgloader ${format(seconds(rows, pgloaderUnindexed.value))} into the same kind of tables` : ''}` +
+        `${pgloaderSameTables ? ` and ${format(seconds(rows, pgloaderSameTables.value))} into tables of the same definition as ours (indexes, CHECKs, foreign keys)` : ''}` +
+        ': none of them resolves a link, checks a row before writing it or records lineage. ' +
         `On 2 shared cores Node (transform) and Postgres (COPY, indexes) compete for the same CPUs, so the stages overlap little.`,
     );
   }

@@ -49,13 +49,24 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
     '',
     '## Targets',
     '',
-    '| target | measured | met |',
-    '|---|---|---|',
+    '| target | issue | measured | met |',
+    '|---|--:|---|---|',
     ...results.targets.map(
       (target) =>
-        `| ${target.target} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'not measured' : target.met ? 'yes' : '**no**'} |`,
+        `| ${target.target} | #${target.issue} | ${target.measured}${target.note ? ` (${target.note})` : ''} | ${target.met === null ? 'n/a' : target.met ? 'yes' : '**no**'} |`,
     ),
     '',
+    ...(results.targets.some((target) => target.met === null)
+      ? ['n/a: not judged in this run; the measured column says why.', '']
+      : []),
+    ...(config.pgloader
+      ? [
+          'The load is judged against pgloader loading into tables of the same definition as ours (indexes, CHECKs, foreign keys): ' +
+            'our load writes into the real tables, and pgloader into bare unindexed copies does less work per row. ' +
+            'The ratio to pgloader into unindexed copies is shown beside it, and under Figures.',
+          '',
+        ]
+      : []),
     ...(notes.length ? ['## Notes', '', ...notes.map((note) => `- ${note}`), ''] : []),
     '## Figures',
     '',

@@ -29,6 +29,20 @@ export function figure(
   };
 }
 
+/** The load figure's baselines, by label: raw COPY always, pgloader's two when it is installed. */
+export const LOAD_BASELINES = {
+  rawCopy: 'raw COPY of the same rows into unindexed copies of the tables',
+  pgloaderUnindexed: 'pgloader loading the same rows from CSV into unindexed copies',
+  pgloaderSameTables:
+    'pgloader loading the same rows from CSV into tables of the same definition (indexes, CHECKs, foreign keys)',
+} as const;
+
+export type LoadBaseline = (typeof LOAD_BASELINES)[keyof typeof LOAD_BASELINES];
+
+export function baselineOf(figure: Figure, label: LoadBaseline): Baseline | undefined {
+  return figure.baselines.find((baseline) => baseline.label === label);
+}
+
 export interface ExtractionResult {
   /** Rows of every table, read through the rate limit by `erp extract`. */
   rowsPerSecond: Figure;
@@ -85,8 +99,10 @@ export interface BenchConfig {
 
 export interface TargetCheck {
   target: string;
+  /** The GitHub issue that set the target. */
+  issue: number;
   measured: string;
-  /** null: not measurable in this run (e.g. pgloader missing, or no 100k size). */
+  /** null: not judged in this run (pgloader missing, no 100k size, or a time-scaled extraction). */
   met: boolean | null;
   note?: string;
 }

@@ -25,9 +25,12 @@ import { runCli, runNode, type CliRun } from './cli-process.ts';
 import { measureExtraction } from './extraction.ts';
 import { exportLoadedRows, pgloaderSeconds, pgloaderVersion, rawCopySeconds } from './load-baselines.ts';
 import {
+  baselineOf,
   figure,
+  LOAD_BASELINES,
   type BenchConfig,
   type BenchResults,
+  type LoadBaseline,
   type MachineDescription,
   type SizeResult,
   type TargetCheck,
@@ -189,7 +192,9 @@ async function measureSize(
       { DATABASE_URL: url },
     );
 
-    log(`[${taskRows} tasks] baselines: raw COPY${config.pgloader ? ' and pgloader' : ''}…`);
+    log(
+      `[${taskRows} tasks] baselines: raw COPY${config.pgloader ? ', pgloader into unindexed copies and into the same tables' : ''}…`,
+    );
     const targets = mappings.map((mapping) => ({
       target: mapping.spec.target,
       columns: ['id', ...Object.keys(mapping.spec.columns)],
@@ -202,7 +207,12 @@ async function measureSize(
           `the cutover left ${exportedRows} rows in the mapped tables, the load inserted ${loaded.inserted}`,
         );
       const rawSeconds = await rawCopySeconds(client, exported);
-      const pgloader = config.pgloader ? await pgloaderSeconds(client, url, exported, sizeDir) : undefined;
+      const pgloader = config.pgloader
+        ? {
+            unindexed: await pgloaderSeconds(client, url, exported, sizeDir, 'unindexed'),
+            sameTables: await pgloaderSeconds(client, url, exported, sizeDir, 'same tables'),
+          }
+        : undefined;
       return { rows: exportedRows, rawSeconds, pgloader };
     });
 
@@ -225,16 +235,17 @@ async function measureSize(
       extraction,
       transformRowsPerSecond,
       loadRowsPerSecond: figure(loaded.read / loaded.tableSeconds, 'rows/s', [
-        {
-          label: 'raw COPY of the same rows into unindexed copies of the tables',
-          value: baselines.rows / baselines.rawSeconds,
-        },
+        { label: LOAD_BASELINES.rawCopy, value: baselines.rows / baselines.rawSeconds },
         ...(baselines.pgloader === undefined
           ? []
           : [
               {
-                label: 'pgloader loading the same rows from CSV into unindexed copies',
-                value: baselines.rows / baselines.pgloader,
+                label: LOAD_BASELINES.pgloaderUnindexed,
+                value: baselines.rows / baselines.pgloader.unindexed,
+              },
+              {
+                label: LOAD_BASELINES.pgloaderSameTables,
+                value: baselines.rows / baselines.pgloader.sameTables,
               },
             ]),
       ]),
@@ -294,42 +305,68 @@ const TARGET_SIZE = 100_000;
 const STARTUP_TARGET_SECONDS = 0.5;
 const MEMORY_TARGET_BYTES = 300 * MB;
 
-/** The issue's targets: each names where it was measured. */
-function checkTargets(sizes: SizeResult[], startup: { seconds: number }): TargetCheck[] {
+/**
+ * The issues' targets (7: extraction and load against raw COPY; 13: the rest): each names where it
+ * was measured.
+ */
+function checkTargets(sizes: SizeResult[], startup: { seconds: number }, config: BenchConfig): TargetCheck[] {
   const largest = sizes.at(-1);
   if (!largest) return [];
   const tasks = (size: SizeResult) => `${size.taskRows.toLocaleString('en-US')} tasks`;
   const judged = sizes.filter((size) => size.taskRows >= TARGET_SIZE);
   const atScale = judged.length ? judged : [largest];
-  const [rawCopy] = largest.loadRowsPerSecond.baselines;
-  const pgloaderRatio = (size: SizeResult) => size.loadRowsPerSecond.baselines[1]?.ratio;
+  const rawCopy = baselineOf(largest.loadRowsPerSecond, LOAD_BASELINES.rawCopy);
+  const ratio = (size: SizeResult, label: LoadBaseline) =>
+    baselineOf(size.loadRowsPerSecond, label)?.ratio ?? 0;
   const extractionShare = largest.extraction.rowsPerSecond.baselines[0]?.ratio ?? 0;
+  const extractionMeasured = (ceiling: string) =>
+    `${(extractionShare * 100).toFixed(1)}% of the ${ceiling}, ${largest.extraction.rateLimited} × 429 at ${tasks(largest)}`;
   const peak = (size: SizeResult) =>
     Math.max(size.cutoverPeakRssBytes.value, size.extraction.peakRssBytes.value);
   const planSize = sizes.find((size) => size.taskRows === TARGET_SIZE);
   return [
-    {
-      target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
-      measured: `${(extractionShare * 100).toFixed(1)}% of the ceiling, ${largest.extraction.rateLimited} × 429 at ${tasks(largest)}`,
-      met: extractionShare >= 0.9 && largest.extraction.rateLimited === 0,
-    },
+    // Judged at Coda's real limit only: time-scaled, the ceiling grows N times and the client's CPU bounds the rate.
+    config.timeScale === 1
+      ? {
+          target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
+          issue: 7,
+          measured: extractionMeasured('ceiling'),
+          met: extractionShare >= 0.9 && largest.extraction.rateLimited === 0,
+        }
+      : {
+          target: 'extraction at 90% or more of the ceiling, no 429 in steady state',
+          issue: 7,
+          measured:
+            `not judged: a time-scaled run (--time-scale ${config.timeScale}: the server allows ${config.timeScale} times Coda's rate, so the extractor's CPU, ` +
+            `not the limit, sets the pace); ${extractionMeasured('scaled ceiling')}. The real-limit figure comes from a run without --time-scale`,
+          met: null,
+        },
     {
       target: 'load at half the speed of raw COPY or better',
+      issue: 7,
       measured: `${((rawCopy?.ratio ?? 0) * 100).toFixed(0)}% of raw COPY at ${tasks(largest)}`,
       met: (rawCopy?.ratio ?? 0) >= 0.5,
     },
     {
       target: 'load not slower than pgloader, at 100k and 1M tasks',
+      issue: 13,
       measured: largest.pgloaderNote
         ? largest.pgloaderNote
         : atScale
-            .map((size) => `${(pgloaderRatio(size) ?? 0).toFixed(2)}× pgloader at ${tasks(size)}`)
+            .map(
+              (size) =>
+                `${ratio(size, LOAD_BASELINES.pgloaderSameTables).toFixed(2)}× pgloader into the same tables ` +
+                `(${ratio(size, LOAD_BASELINES.pgloaderUnindexed).toFixed(2)}× pgloader into unindexed copies) at ${tasks(size)}`,
+            )
             .join('; '),
-      met: largest.pgloaderNote ? null : atScale.every((size) => (pgloaderRatio(size) ?? 0) >= 1),
+      met: largest.pgloaderNote
+        ? null
+        : atScale.every((size) => ratio(size, LOAD_BASELINES.pgloaderSameTables) >= 1),
       ...(atScale.some((size) => size.taskRows >= 1_000_000) ? {} : { note: 'this run had no 1M size' }),
     },
     {
       target: 'transform not slower than the load (it must not bound it)',
+      issue: 13,
       measured: atScale
         .map(
           (size) =>
@@ -340,6 +377,7 @@ function checkTargets(sizes: SizeResult[], startup: { seconds: number }): Target
     },
     {
       target: 'no-change plan of 100k tasks in under 5 s',
+      issue: 13,
       measured: planSize
         ? `${planSize.planUnchangedSeconds.value.toFixed(2)} s at ${tasks(planSize)}`
         : 'not measured',
@@ -348,11 +386,13 @@ function checkTargets(sizes: SizeResult[], startup: { seconds: number }): Target
     },
     {
       target: 'peak CLI memory (extract, cutover) under 300 MB at every size, 100k to 1M tasks',
+      issue: 13,
       measured: sizes.map((size) => `${(peak(size) / MB).toFixed(0)} MB at ${tasks(size)}`).join('; '),
       met: sizes.every((size) => peak(size) < MEMORY_TARGET_BYTES),
     },
     {
       target: '`erp --version` starts in under 0.5 s',
+      issue: 13,
       measured: `${startup.seconds.toFixed(2)} s (median of ${STARTUP_RUNS})`,
       met: startup.seconds < STARTUP_TARGET_SECONDS,
     },
@@ -409,6 +449,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       seconds: figure(startup.seconds, 's', [{ label: 'Node alone (`node -e 0`)', value: node.seconds }]),
       peakRssBytes: startup.peakRssBytes,
     },
-    targets: checkTargets(sizes, startup),
+    targets: checkTargets(sizes, startup, config),
   };
 }
