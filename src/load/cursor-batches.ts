@@ -8,8 +8,8 @@ import pg from 'pg';
 const { escapeIdentifier: q } = pg;
 const BATCH_ROWS = 5_000;
 
-/** Reads a cursor the caller declared (DECLARE … NO SCROLL CURSOR FOR …) to its end, then closes it. */
-export async function fetchBatches<Row extends pg.QueryResultRow>(
+/** Reads a declared cursor to its end, then closes it. */
+async function fetchBatches<Row extends pg.QueryResultRow>(
   client: pg.ClientBase,
   cursor: string,
   onBatch: (rows: Row[]) => void | Promise<void>,

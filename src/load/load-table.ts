@@ -28,7 +28,7 @@ import {
 } from '../transform/transform.ts';
 import { settleConflicts, type Conflict, type ConflictChoices } from './conflicts.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
-import { fetchBatches, forEachBatch } from './cursor-batches.ts';
+import { forEachBatch } from './cursor-batches.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
@@ -103,6 +103,7 @@ export interface LoadContext {
   rejectedRows: RejectedRows;
   /** A plan skips rows unchanged since the last committed load (see unchanged-rows.ts); a cutover or reconcile reads every row. */
   skipUnchanged: boolean;
+  chunkRows: ChunkRows;
 }
 
 const STAGE_COLUMNS = [
@@ -163,26 +164,26 @@ function valueColumnsOf(load: TableLoad): string[] {
   return load.columns.filter((column) => !load.references.some((reference) => reference.column === column));
 }
 
+/** The transformed rows of one chunk, as COPY text, with the rows read and rejected to get them. */
+interface TransformedChunk {
+  copyText: string[];
+  read: number;
+  rejects: Reject[];
+}
+
 /**
- * Streams transformed rows into the stage with COPY, except the unchanged rows a plan skips;
- * returns the transform's rejects and how many rows were read (skipped ones included).
+ * The table's rows, transformed and encoded for COPY, a chunk at a time, except the unchanged rows
+ * a plan skips. Always at least one chunk, empty for an empty table, so every table is staged.
  */
-async function stageRows(
+async function* transformedChunks(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
   source: CodaSource,
   unchanged: UnchangedRows | null,
-) {
-  const rejects: Reject[] = [];
-  let read = 0;
+): AsyncGenerator<TransformedChunk> {
   const valueColumns = valueColumnsOf(load);
   const types = valueColumns.map((column) => load.target.columns.get(column)?.type ?? 'text');
-  const copyColumns = [
-    ...STAGE_COLUMNS,
-    ...valueColumns,
-    ...load.references.map((reference) => refColumn(reference.column)),
-  ];
 
   // The transform gives one result per row, in order: each row's source hash waits here for it.
   const fingerprint = sourceFingerprint(load.mapping);
@@ -214,30 +215,75 @@ async function stageRows(
       ),
     ]);
   };
-  // Lines go out in chunks of many rows: a write (and a COPY message) per row costs more than the row.
-  async function* copyChunks() {
-    let chunk = '';
-    const transformContext = { mapping: load.mapping, docId: context.docId, table };
-    for await (const result of transformTable(transformContext, rowsToTransform())) {
-      read += 1;
-      const rowSourceHash = sourceHashes.shift()!;
-      if ('reject' in result) {
-        rejects.push(result.reject);
-        continue;
-      }
-      chunk += encode(result.row, rowSourceHash);
-      if (chunk.length >= COPY_CHUNK_CHARACTERS) {
-        yield chunk;
-        chunk = '';
+  let chunk: TransformedChunk = { copyText: [], read: 0, rejects: [] };
+  let piece = '';
+  let chunksYielded = 0;
+  const transformContext = { mapping: load.mapping, docId: context.docId, table };
+  for await (const result of transformTable(transformContext, rowsToTransform())) {
+    chunk.read += 1;
+    const rowSourceHash = sourceHashes.shift()!;
+    if ('reject' in result) chunk.rejects.push(result.reject);
+    else {
+      // Lines go out in pieces of many rows: a write (and a COPY message) per row costs more than the row.
+      piece += encode(result.row, rowSourceHash);
+      if (piece.length >= COPY_CHUNK_CHARACTERS) {
+        chunk.copyText.push(piece);
+        piece = '';
       }
     }
-    if (chunk) yield chunk;
+    if (chunk.read >= Math.min(context.chunkRows.largest, context.chunkRows.first * 2 ** chunksYielded)) {
+      if (piece) chunk.copyText.push(piece);
+      piece = '';
+      yield chunk;
+      chunksYielded += 1;
+      chunk = { copyText: [], read: 0, rejects: [] };
+    }
   }
+  if (piece) chunk.copyText.push(piece);
+  if (chunk.read || !chunksYielded) yield chunk;
+}
+
+/**
+ * Rows per chunk: Node transforms the next chunk while Postgres resolves, checks and inserts this
+ * one, so a table of several chunks keeps both busy. The first chunk is small, since nothing
+ * overlaps its transform; then they double. A chunk costs a few fixed statements (statistics,
+ * the stage's key), hence not too small; and its COPY text is held in memory, hence not too large.
+ */
+export interface ChunkRows {
+  first: number;
+  largest: number;
+}
+
+export const DEFAULT_CHUNK_ROWS: ChunkRows = { first: 2_000, largest: 50_000 };
+
+/** The next chunk is transformed while the caller works on this one (awaiting Postgres). */
+async function* transformedAhead<T>(chunks: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = chunks.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = chunks.next();
+      // A failed read of the next chunk is reported when the loop reaches it, not as unhandled.
+      next.catch(() => {});
+      yield current.value;
+    }
+  } finally {
+    // When the load stops early, the chunk under way finishes and the snapshot's files are closed.
+    await chunks.return(undefined);
+  }
+}
+
+async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: string[]): Promise<void> {
+  const copyColumns = [
+    ...STAGE_COLUMNS,
+    ...valueColumnsOf(load),
+    ...load.references.map((reference) => refColumn(reference.column)),
+  ];
   const copy = context.client.query(
     copyFrom(`COPY ${q(arrivalName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
   );
-  await pipeline(Readable.from(copyChunks()), copy);
-  return { rejects, read: read + (unchanged?.count ?? 0) };
+  await pipeline(Readable.from(copyText), copy);
 }
 
 /**
@@ -541,7 +587,21 @@ async function rejectConstraintBreaks(
   return problems;
 }
 
-async function upsert(context: LoadContext, load: TableLoad, table: TableContext['table']) {
+/** The rows of the table that differ from their erp row, kept (with both sides) until the table is listed. */
+function changedRowsName(load: TableLoad): string {
+  return `changed_${load.target.table}`;
+}
+
+/** The rows every chunk staged, which later steps and a reconcile read as the table's stage. */
+function stagedRowsName(load: TableLoad): string {
+  return `staged_${load.target.table}`;
+}
+
+/**
+ * Step 4 for one chunk: rows that differ are recorded (both sides, for the report) and updated,
+ * new rows are inserted with their lineage; returns how many of each.
+ */
+async function upsertChunk(context: LoadContext, load: TableLoad, table: TableContext['table']) {
   const stage = q(stageName(load));
   const target = targetSql(load);
   const columns = load.columns.map(q);
@@ -555,40 +615,22 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
     ? `CASE WHEN ${unresolvedLink.join(' OR ')} THEN NULL ELSE _source_hash END`
     : '_source_hash';
 
-  // The cursor sees the rows as they were before the UPDATE below (its snapshot is taken when it
-  // is declared), and is read after it, so linked rows are named as this load leaves them.
-  const changedRows = `changed_${load.target.table}`;
-  await context.client.query(
-    `DECLARE ${q(changedRows)} NO SCROLL CURSOR FOR
-     SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
-            array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL) AS changed,
-            to_jsonb(t) AS before, to_jsonb(s) AS after
-       FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
-      WHERE ${targetRow} IS DISTINCT FROM ${stageRow}
-      ORDER BY s._coda_row_id COLLATE "C"`,
-  );
-  const updatedCount =
+  const updated =
     (
       await context.client.query(
-        `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+        `INSERT INTO ${q(changedRowsName(load))}
+         SELECT s._coda_row_id, s._row_name, s._browser_link,
+                array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL),
+                to_jsonb(t), to_jsonb(s)
+           FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
+          WHERE ${targetRow} IS DISTINCT FROM ${stageRow}`,
       )
     ).rowCount ?? 0;
-  const updated = new SpooledList<UpdatedRow>();
-  await fetchBatches<
-    Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
-  >(context.client, changedRows, async (rows) => {
-    const batch = rows.map((row) => ({
-      ...toSummary(row),
-      changes: row.changed.map((column) => ({
-        column,
-        before: row.before[column] ?? null,
-        after: row.after[column] ?? null,
-      })),
-    }));
-    await nameLinkedRows(context, load, batch);
-    for (const row of batch) updated.push(row);
-  });
-  updated.close();
+  // The query above found every row that differs; with none, the update would scan the table for nothing.
+  if (updated)
+    await context.client.query(
+      `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+    );
   // New rows get their ids, go into the target and into the lineage in one statement: one pass
   // over the stage instead of an UPDATE that rewrites it and two more reads.
   // The sequence is looked up once: pg_get_serial_sequence per row costs a catalog lookup per row.
@@ -597,7 +639,7 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
       target,
     ])
   ).rows[0]?.sequence;
-  const inserted = await context.client.query(
+  const insertedRows = await context.client.query<{ n: string }>(
     `WITH new_rows AS MATERIALIZED (
        SELECT nextval($1::regclass) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash,
               ${recordedSourceHash} AS _source_hash
@@ -612,11 +654,11 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
      SELECT count(*) AS n FROM new_rows`,
     [sequence, context.docId, table.id, load.target.name, context.runId],
   );
+  const inserted = Number(insertedRows.rows[0]?.n ?? 0);
   // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
   // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
   // The row counts matter, and the columns joined on: statistics of every column cost a second more.
-  const insertedCount = Number(inserted.rows[0]?.n ?? 0);
-  if (insertedCount >= REFRESH_STATISTICS_AFTER_ROWS) {
+  if (inserted >= REFRESH_STATISTICS_AFTER_ROWS) {
     await context.client.query(`ANALYZE ${target} (id)`);
     await context.client.query(ANALYZE_LINEAGE_KEYS);
   }
@@ -633,20 +675,55 @@ async function upsert(context: LoadContext, load: TableLoad, table: TableContext
   const staged = Number(
     (await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0,
   );
-  const insertedRows = new SpooledList<RowSummary>();
+  return { inserted, updated, unchanged: staged - inserted - updated };
+}
+
+/** The rows the table's chunks inserted, in row-id order. */
+async function listInserted(context: LoadContext, load: TableLoad): Promise<SpooledList<RowSummary>> {
+  const inserted = new SpooledList<RowSummary>();
   await forEachBatch<Summary>(
     context.client,
     `inserted_${load.target.table}`,
     {
       text: `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link
-               FROM ${stage} WHERE _target_id IS NULL ORDER BY _coda_row_id COLLATE "C"`,
+               FROM ${q(stageName(load))} WHERE _target_id IS NULL ORDER BY _coda_row_id COLLATE "C"`,
     },
     (rows) => {
-      for (const row of rows) insertedRows.push(toSummary(row));
+      for (const row of rows) inserted.push(toSummary(row));
     },
   );
-  insertedRows.close();
-  return { inserted: insertedRows, updated, unchanged: staged - insertedCount - updatedCount };
+  inserted.close();
+  return inserted;
+}
+
+/** The rows the table's chunks changed, in row-id order, their links named as this load leaves them. */
+async function listUpdated(context: LoadContext, load: TableLoad): Promise<SpooledList<UpdatedRow>> {
+  const updated = new SpooledList<UpdatedRow>();
+  await forEachBatch<
+    Summary & { changed: string[]; before: Record<string, unknown>; after: Record<string, unknown> }
+  >(
+    context.client,
+    `list_${changedRowsName(load)}`,
+    {
+      text: `SELECT row_id, row_name, browser_link, changed, before, after
+               FROM ${q(changedRowsName(load))} ORDER BY row_id COLLATE "C"`,
+    },
+    async (rows) => {
+      const batch = rows.map((row) => ({
+        ...toSummary(row),
+        changes: row.changed.map((column) => ({
+          column,
+          before: row.before[column] ?? null,
+          after: row.after[column] ?? null,
+        })),
+      }));
+      await nameLinkedRows(context, load, batch);
+      for (const row of batch) updated.push(row);
+    },
+  );
+  updated.close();
+  await context.client.query(`DROP TABLE ${q(changedRowsName(load))}`);
+  return updated;
 }
 
 type Summary = { row_id: string; row_name: string; browser_link: string };
@@ -729,27 +806,25 @@ async function findGoneFromCoda(
   return gone;
 }
 
-export async function loadTable(
+/** What steps 1–4 made of one chunk. */
+interface ChunkOutcome {
+  rejects: Reject[];
+  unresolved: UnresolvedReference[];
+  conflicts: Conflict[];
+  peopleCreated: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+async function loadChunk(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  source: CodaSource,
-): Promise<TableLoadReport> {
-  const unchangedRows = context.skipUnchanged
-    ? await findUnchangedRows(
-        context.client,
-        {
-          docId: context.docId,
-          codaTableId: table.id,
-          target: targetSql(load),
-          targetTable: load.target.name,
-        },
-        source,
-        load.mapping,
-      )
-    : null;
+  chunk: TransformedChunk,
+): Promise<ChunkOutcome> {
   await createArrival(context, load);
-  const { rejects, read } = await stageRows(context, load, table, source, unchangedRows);
+  await copyIntoArrival(context, load, chunk.copyText);
   await refreshStatistics(context, load);
 
   let peopleCreated = 0;
@@ -783,10 +858,80 @@ export async function loadTable(
     target: targetSql(load),
     labelOf: (column) => labelOf(load, table, column),
   });
-  const { inserted, updated, unchanged } = await upsert(context, load, table);
-  const allRejects = [...rejects, ...problemReject(load, table, context.docId, stagedProblems)].sort((a, b) =>
-    a.source.rowId.localeCompare(b.source.rowId),
+  const counts = await upsertChunk(context, load, table);
+  return {
+    rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
+    unresolved,
+    conflicts,
+    peopleCreated,
+    ...counts,
+  };
+}
+
+/**
+ * The chunk's stage joins the rows staged so far: the first chunk's stage becomes that table
+ * (no copy), later ones are appended to it. Once every chunk is in, it is the table's stage
+ * again, for "gone from Coda" and a reconcile's totals.
+ */
+async function keepStagedRows(context: LoadContext, load: TableLoad, first: boolean): Promise<void> {
+  const stage = q(stageName(load));
+  const staged = q(stagedRowsName(load));
+  if (first) await context.client.query(`ALTER TABLE ${stage} RENAME TO ${staged}`);
+  else {
+    await context.client.query(`INSERT INTO ${staged} SELECT * FROM ${stage}`);
+    await context.client.query(`DROP TABLE ${stage}`);
+  }
+}
+
+export async function loadTable(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  source: CodaSource,
+): Promise<TableLoadReport> {
+  const unchangedRows = context.skipUnchanged
+    ? await findUnchangedRows(
+        context.client,
+        {
+          docId: context.docId,
+          codaTableId: table.id,
+          target: targetSql(load),
+          targetTable: load.target.name,
+        },
+        source,
+        load.mapping,
+      )
+    : null;
+  await context.client.query(
+    `CREATE TEMP TABLE ${q(changedRowsName(load))} (row_id text, row_name text, browser_link text, changed text[], before jsonb, after jsonb) ON COMMIT DROP`,
   );
+  let read = unchangedRows?.count ?? 0;
+  let chunks = 0;
+  // Inserted and updated rows are listed from the database once every chunk is in.
+  const outcome: Omit<ChunkOutcome, 'inserted' | 'updated'> = {
+    rejects: [],
+    unresolved: [],
+    conflicts: [],
+    peopleCreated: 0,
+    unchanged: unchangedRows?.count ?? 0,
+  };
+  for await (const chunk of transformedAhead(
+    transformedChunks(context, load, table, source, unchangedRows),
+  )) {
+    read += chunk.read;
+    const loaded = await loadChunk(context, load, table, chunk);
+    appendAll(outcome.rejects, loaded.rejects);
+    appendAll(outcome.unresolved, loaded.unresolved);
+    appendAll(outcome.conflicts, loaded.conflicts);
+    outcome.peopleCreated += loaded.peopleCreated;
+    outcome.unchanged += loaded.unchanged;
+    await keepStagedRows(context, load, chunks === 0);
+    chunks += 1;
+  }
+  await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
+  if (chunks > 1) await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
+
+  const allRejects = outcome.rejects.sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
   for (const reject of allRejects)
     context.rejectedRows.set(`${table.id}/${reject.source.rowId}`, {
       name: reject.source.rowName,
@@ -798,11 +943,13 @@ export async function loadTable(
     codaTable: { id: table.id, name: table.name },
     target: load.target.name,
     read,
-    inserted,
-    updated,
-    unchanged: unchanged + (unchangedRows?.count ?? 0),
+    inserted: await listInserted(context, load),
+    updated: await listUpdated(context, load),
+    unchanged: outcome.unchanged,
     rejects: allRejects,
-    unresolved: unresolved.sort((a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column)),
+    unresolved: outcome.unresolved.sort(
+      (a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column),
+    ),
     goneFromCoda: await findGoneFromCoda(
       context,
       load,
@@ -810,7 +957,7 @@ export async function loadTable(
       allRejects.map((reject) => reject.source.rowId),
       unchangedRows,
     ),
-    peopleCreated,
-    conflicts,
+    peopleCreated: outcome.peopleCreated,
+    conflicts: outcome.conflicts,
   };
 }

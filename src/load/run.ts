@@ -16,7 +16,7 @@ import { readPackageVersion } from '../shared/version.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
 import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
-import { loadTable, type TableLoadReport } from './load-table.ts';
+import { DEFAULT_CHUNK_ROWS, loadTable, type ChunkRows, type TableLoadReport } from './load-table.ts';
 import {
   classifyDifferences,
   isAcceptable,
@@ -51,6 +51,8 @@ export interface RunOptions {
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
   /** What reading Coda took, when this run read it live: shown in every report of the run. */
   codaRequests?: CodaRequests | null;
+  /** Rows staged at a time (load-table.ts); tests stage a row or two at a time to cross chunk boundaries. */
+  chunkRows?: ChunkRows;
 }
 
 export interface CodaRequests {
@@ -107,8 +109,18 @@ export async function recordRowHistoryAs(client: pg.ClientBase, runId: string | 
   await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId ?? '']);
 }
 
-export async function connect(url: string, purpose: string): Promise<pg.Client> {
-  const client = await openClient(url, { application_name: `erp ${purpose}` });
+/**
+ * The load's session keeps its staging tables in memory: temp_buffers (8 MB by default) holds
+ * less than one chunk's stage, which then goes through the file system at every step. Only a
+ * session's first temporary table fixes it, hence at connection.
+ */
+const LOAD_SESSION_OPTIONS = '-c temp_buffers=64MB';
+
+export async function connect(url: string, purpose: string, { loading = false } = {}): Promise<pg.Client> {
+  const client = await openClient(url, {
+    application_name: `erp ${purpose}`,
+    ...(loading ? { options: LOAD_SESSION_OPTIONS } : {}),
+  });
   // A connection lost between queries is reported by the next query, which fails the run and
   // rolls it back; as an event it would only crash the process.
   client.on('error', () => lostConnections.add(client));
@@ -244,7 +256,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
   const manifest = options.source.manifest();
   const startedAt = new Date().toISOString();
   const bookkeeping = await connect(options.databaseUrl, 'bookkeeping');
-  const client = await connect(options.databaseUrl, options.mode);
+  const client = await connect(options.databaseUrl, options.mode, { loading: true });
   let runId: string | undefined;
   // A signal ends the load connection: the server rolls the transaction back, the query under way
   // fails, and the run is recorded as interrupted. Once COMMIT is sent, the run finishes.
@@ -305,6 +317,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       conflictChoices: options.conflictChoices,
       rejectedRows: new Map(),
       skipUnchanged: options.mode === 'plan',
+      chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
+import type { ChunkRows } from '../../src/load/load-table.ts';
 import { runLoad, type RunMode, type RunReport } from '../../src/load/run.ts';
 import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';
@@ -27,14 +28,17 @@ let snapshot: Snapshot;
 let mappings: LoadedMapping[];
 let runs = 0;
 
-const run = (mode: RunMode) =>
+const run = (mode: RunMode, chunkRows?: ChunkRows) =>
   runLoad({
     databaseUrl: db.url,
     source: snapshot,
     mappings,
     mode,
     runDir: path.join(workDir, `run-${++runs}`),
+    chunkRows,
   });
+/** A row, then two, then three at a time: every step of the load crosses chunk boundaries. */
+const TINY_CHUNKS: ChunkRows = { first: 1, largest: 3 };
 const bodyJson = (report: RunReport) => `${JSON.stringify(splitReport(report).body, null, 2)}\n`;
 
 beforeAll(async () => {
@@ -57,6 +61,13 @@ describe('the reports of the fixture doc', () => {
     await expect(bodyJson(first)).toMatchFileSnapshot('golden/plan.json');
     expect(markdownBody(splitReport(second).body)).toBe(markdownBody(splitReport(first).body));
     expect(bodyJson(second)).toBe(bodyJson(first));
+  });
+
+  it('are the same when the rows are staged a few at a time', async () => {
+    const whole = await run('plan');
+    const chunked = await run('plan', TINY_CHUNKS);
+    expect(bodyJson(chunked)).toBe(bodyJson(whole));
+    expect(markdownBody(splitReport(chunked).body)).toBe(markdownBody(splitReport(whole).body));
   });
 
   it('keep the run id, times, source and backup in the header only', async () => {

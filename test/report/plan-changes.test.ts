@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';
@@ -92,6 +93,8 @@ async function contents(): Promise<Record<string, unknown[]>> {
   return all;
 }
 
+let source: Snapshot;
+
 beforeAll(async () => {
   db = await createTestDatabase();
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-plan-changes-'));
@@ -105,7 +108,7 @@ beforeAll(async () => {
   });
   expect(baseline.outcome, baseline.outcomeNote ?? '').toBe('committed');
   before = await contents();
-  const source = await snapshotOf(changedDoc(), workDir, (server) => {
+  source = await snapshotOf(changedDoc(), workDir, (server) => {
     server.editRow(projectsTable.id, EDITED_PROJECT, {
       [projectsTable.columnIds.name]: 'Northwind Discovery Sprint',
     });
@@ -203,5 +206,17 @@ describe('a plan after the doc changed', () => {
     expect(markdown).toMatch(
       /- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\) \(i-fRetain5E\)\n {2}- Status "Paused" is not one of the known choices/,
     );
+  });
+
+  it('says the same when the rows are staged a row or two at a time', async () => {
+    const chunked = await runLoad({
+      databaseUrl: db.url,
+      source,
+      mappings,
+      mode: 'plan',
+      runDir: path.join(workDir, 'plan-in-chunks'),
+      chunkRows: { first: 1, largest: 2 },
+    });
+    expect(JSON.stringify(splitReport(chunked).body)).toBe(JSON.stringify(splitReport(plan).body));
   });
 });
