@@ -65,7 +65,14 @@ export async function findUnchangedRows(
   lineage: { docId: string; codaTableId: string; target: string; targetTable: string },
   source: CodaSource,
   mapping: LoadedMapping,
-): Promise<UnchangedRows> {
+): Promise<UnchangedRows | null> {
+  // Nothing recorded, nothing to skip: reading and hashing every row first would only delay the load.
+  const recorded = await client.query<{ recorded: boolean }>(
+    `SELECT EXISTS (SELECT FROM pipeline.coda_lineage
+                     WHERE coda_doc_id = $1 AND coda_table_id = $2 AND target_table = $3 AND source_hash IS NOT NULL) AS recorded`,
+    [lineage.docId, lineage.codaTableId, lineage.targetTable],
+  );
+  if (!recorded.rows[0]?.recorded) return null;
   const hashes = q(`source_hashes_${lineage.targetTable.split('.')[1]}`);
   const unchanged = `unchanged_${lineage.targetTable.split('.')[1]}`;
   const fingerprint = sourceFingerprint(mapping);

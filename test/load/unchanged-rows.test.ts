@@ -51,7 +51,7 @@ async function skippableProjects(mapping: LoadedMapping): Promise<number> {
       snapshot,
       mapping,
     );
-    return unchanged.count;
+    return unchanged?.count ?? 0;
   } finally {
     await client.query('ROLLBACK');
     await client.end();
@@ -107,6 +107,30 @@ describe('a plan after a cutover', () => {
     const plan = await load({ source: edited });
     const projects = plan.tables.find((table) => table.target === 'erp.projects')!;
     expect(projects.updated.map((row) => row.rowId)).toEqual(['i-jNwDisc1A']);
+  });
+
+  it('reads no row ahead for a table the lineage holds no hash of', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const unread: Snapshot = {
+        ...snapshot,
+        entries: () => {
+          throw new Error('read ahead');
+        },
+      };
+      const lineage = {
+        docId: 'never-loaded',
+        codaTableId: projectsTable.id,
+        target: 'erp.projects',
+        targetTable: 'erp.projects',
+      };
+      expect(await findUnchangedRows(client, lineage, unread, projectsMapping())).toBeNull();
+    } finally {
+      await client.query('ROLLBACK');
+      await client.end();
+    }
   });
 
   it('leaves a Postgres-side edit to the reconcile, which compares in full', async () => {
