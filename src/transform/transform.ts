@@ -5,7 +5,7 @@
  * References (linked rows, people) are carried out unresolved: only the load stage can see which
  * erp ids they become.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CodaRow, PublicApiColumn, SnapshotTable } from '../extract/index.ts';
 import {
   containsNul,
@@ -182,7 +182,7 @@ function hashContent(values: Record<string, PgValue>, references: Reference[]): 
     values,
     references.map((reference) => [reference.column, reference.ref]),
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 function emptyResult(column: ColumnSpec): PgValue {
