@@ -38,11 +38,24 @@ export function sourceHash(fingerprint: string, text: string): string {
   return hash('sha256', fingerprint + text, 'hex');
 }
 
+/** How the extractor stores a row: Coda sends its id first. */
+const LEADING_ID = /^\{"id":"([^"\\]*)"/;
+
 /**
  * Only the id, unchecked: a row whose text is the one loaded last time was checked then, and a
  * row that changed is parsed and checked in full when it is staged.
  */
-function rowId(entry: SnapshotEntry): string {
+export function rowId(entry: SnapshotEntry): string {
+  // Parsing a whole row for its id costs over three times these searches. JSON keeps the last of
+  // two "id" keys, and a key can spell "id" with \u escapes: the leading id is the row's only
+  // when neither appears after it.
+  const leading = LEADING_ID.exec(entry.text);
+  if (
+    leading &&
+    !entry.text.includes('"id"', leading[0].length) &&
+    !entry.text.includes('\\u', leading[0].length)
+  )
+    return leading[1]!;
   try {
     const { id } = JSON.parse(entry.text) as { id?: unknown };
     if (typeof id === 'string') return id;
