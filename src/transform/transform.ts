@@ -5,7 +5,7 @@
  * References (linked rows, people) are carried out unresolved: only the load stage can see which
  * erp ids they become.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CodaRow, PublicApiColumn, SnapshotTable } from '../extract/index.ts';
 import {
   containsNul,
@@ -182,7 +182,7 @@ function hashContent(values: Record<string, PgValue>, references: Reference[]): 
     values,
     references.map((reference) => [reference.column, reference.ref]),
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 function emptyResult(column: ColumnSpec): PgValue {
@@ -256,7 +256,19 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
       }
       const value = converted.value;
       if (isReference(value)) {
-        references.push({ ...value, column: target, label, required: column.required });
+        // Spelled out: spreading two shapes of target is V8's slow generic copy, a fifth of the transform.
+        references.push(
+          value.kind === 'row'
+            ? { kind: 'row', ref: value.ref, column: target, label, required: column.required }
+            : {
+                kind: 'person',
+                ref: value.ref,
+                unknown: value.unknown,
+                column: target,
+                label,
+                required: column.required,
+              },
+        );
         continue;
       }
       const empty = value === null || (Array.isArray(value) && value.length === 0);

@@ -10,6 +10,7 @@ import {
   type CodaRow,
   type ExtractProgress,
 } from '../../src/extract/index.ts';
+import { isRowJson, rowSchema } from '../../src/extract/response-schemas.ts';
 import { readPackageVersion } from '../../src/shared/version.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { syntheticTable } from '../../bench/coda-server/synthetic.ts';
@@ -275,6 +276,27 @@ describe('readSnapshot', () => {
     await expect(readSnapshot(dir)).rejects.toThrow(/manifest\.json is not valid JSON/);
   });
 
+  it('accepts exactly the rows the row schema accepts', () => {
+    const samples = [
+      { id: 'i-1', values: {} },
+      { id: 'i-1', values: { 'c-1': null, constructor: 'x', __proto__: 1 }, extra: [1] },
+      JSON.parse('{"id": "i-1", "values": {"__proto__": {}}, "__proto__": {"id": 2}}'),
+      { id: 1, values: {} },
+      { values: {} },
+      { id: 'i-1' },
+      { id: 'i-1', values: null },
+      { id: 'i-1', values: [] },
+      { id: 'i-1', values: 'x' },
+      JSON.parse('{"__proto__": {"id": "i-1", "values": {}}}'),
+      [],
+      null,
+      'row',
+      3,
+    ];
+    for (const sample of samples)
+      expect(isRowJson(sample), JSON.stringify(sample)).toBe(rowSchema.safeParse(sample).success);
+  });
+
   it('reports a damaged rows file by file and line, and a short one by count', async () => {
     const server = await codaServer();
     const { dir } = await extractSnapshot({
@@ -287,6 +309,13 @@ describe('readSnapshot', () => {
     await writeFile(file, [...lines.slice(0, 3), '{"id": "i-cut', ...lines.slice(4)].join('\n'));
     const snapshot = await readSnapshot(dir);
     await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(`${file}:4 is not a JSON row`);
+    await writeFile(
+      file,
+      [...lines.slice(0, 3), '{"id": "i-cut", "values": []}', ...lines.slice(4)].join('\n'),
+    );
+    await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(
+      `${file}:4 is not a Coda row: values: Invalid input: expected record, received array`,
+    );
     await writeFile(file, lines.slice(0, 5).join('\n'));
     await expect(collect(snapshot.rows('grid-T4sKs9Lm0'))).rejects.toThrow(
       /has 5 rows but the manifest says 24/,

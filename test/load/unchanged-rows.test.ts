@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
-import { findUnchangedRows } from '../../src/load/unchanged-rows.ts';
+import { findUnchangedRows, rowId } from '../../src/load/unchanged-rows.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -51,7 +51,7 @@ async function skippableProjects(mapping: LoadedMapping): Promise<number> {
       snapshot,
       mapping,
     );
-    return unchanged.count;
+    return unchanged?.count ?? 0;
   } finally {
     await client.query('ROLLBACK');
     await client.end();
@@ -69,6 +69,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
   await rm(workDir, { recursive: true, force: true });
+});
+
+describe('rowId', () => {
+  it('reads the id JSON.parse would, even when a later key names it again', () => {
+    const idOf = (text: string) =>
+      rowId({
+        text,
+        row: () => {
+          throw new Error('parsed in full');
+        },
+      });
+    expect(idOf('{"id":"i-1","values":{"c-1":"a \\"quoted\\" id"}}')).toBe('i-1');
+    expect(idOf('{"id":"i-1","values":{},"id":"i-2"}')).toBe('i-2');
+    expect(idOf('{"id":"i-1","values":{},"id" : "i-2"}')).toBe('i-2');
+    expect(idOf('{"id":"i-1","values":{},"\\u0069d":"i-2"}')).toBe('i-2');
+    expect(idOf('{"id":"i-\\u0031","values":{}}')).toBe('i-1');
+  });
 });
 
 describe('a plan after a cutover', () => {
@@ -107,6 +124,30 @@ describe('a plan after a cutover', () => {
     const plan = await load({ source: edited });
     const projects = plan.tables.find((table) => table.target === 'erp.projects')!;
     expect(projects.updated.slice().map((row) => row.rowId)).toEqual(['i-jNwDisc1A']);
+  });
+
+  it('reads no row ahead for a table the lineage holds no hash of', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const unread: Snapshot = {
+        ...snapshot,
+        entries: () => {
+          throw new Error('read ahead');
+        },
+      };
+      const lineage = {
+        docId: 'never-loaded',
+        codaTableId: projectsTable.id,
+        target: 'erp.projects',
+        targetTable: 'erp.projects',
+      };
+      expect(await findUnchangedRows(client, lineage, unread, projectsMapping())).toBeNull();
+    } finally {
+      await client.query('ROLLBACK');
+      await client.end();
+    }
   });
 
   it('leaves a Postgres-side edit to the reconcile, which compares in full', async () => {
