@@ -110,11 +110,12 @@ export async function recordRowHistoryAs(client: pg.ClientBase, runId: string | 
 }
 
 /**
- * The load's session keeps its staging tables in memory: temp_buffers (8 MB by default) holds
- * less than one chunk's stage, which then goes through the file system at every step. Only a
- * session's first temporary table fixes it, hence at connection.
+ * The load's session keeps a chunk's staging tables in memory: temp_buffers (8 MB by default,
+ * 4 MB in deploy/postgresql.conf) holds less than one chunk's stage, which then goes through the
+ * file system at every step. 32 MB fits the 300 MB database container. Only a session's first
+ * temporary table fixes it, hence at connection.
  */
-const LOAD_SESSION_OPTIONS = '-c temp_buffers=64MB';
+const LOAD_SESSION_OPTIONS = '-c temp_buffers=32MB';
 
 export async function connect(url: string, purpose: string, { loading = false } = {}): Promise<pg.Client> {
   const client = await openClient(url, {
