@@ -31,6 +31,7 @@ import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { forEachBatch } from './cursor-batches.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
+import { collectGarbage } from '../shared/collect-garbage.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
 import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
 
@@ -104,6 +105,11 @@ export interface LoadContext {
   /** A plan skips rows unchanged since the last committed load (see unchanged-rows.ts); a cutover or reconcile reads every row. */
   skipUnchanged: boolean;
   chunkRows: ChunkRows;
+  /**
+   * A reconcile's totals read the converted values of every staged row once the table is loaded;
+   * otherwise only each row's id, name, link and erp row are kept past its chunk.
+   */
+  keepStagedValues: boolean;
 }
 
 const STAGE_COLUMNS = [
@@ -255,6 +261,8 @@ export interface ChunkRows {
 }
 
 export const DEFAULT_CHUNK_ROWS: ChunkRows = { first: 2_000, largest: 50_000 };
+/** Smaller chunks leave too little garbage to be worth a full collection (see collect-garbage.ts). */
+const GARBAGE_COLLECTION_AFTER_ROWS = 10_000;
 
 /** The next chunk is transformed while the caller works on this one (awaiting Postgres). */
 async function* transformedAhead<T>(chunks: AsyncGenerator<T>): AsyncGenerator<T> {
@@ -868,19 +876,28 @@ async function loadChunk(
   };
 }
 
+/** What later steps read of a staged row once its chunk is done (see keepStagedValues). */
+const KEPT_STAGE_COLUMNS = ['_coda_row_id', '_row_name', '_browser_link', '_target_id'];
+
 /**
- * The chunk's stage joins the rows staged so far: the first chunk's stage becomes that table
- * (no copy), later ones are appended to it. Once every chunk is in, it is the table's stage
- * again, for "gone from Coda" and a reconcile's totals.
+ * The chunk's stage joins the rows staged so far. Once every chunk is in, they are the table's
+ * stage again, for "gone from Coda", the list of inserted rows and a reconcile's totals.
  */
 async function keepStagedRows(context: LoadContext, load: TableLoad, first: boolean): Promise<void> {
   const stage = q(stageName(load));
   const staged = q(stagedRowsName(load));
-  if (first) await context.client.query(`ALTER TABLE ${stage} RENAME TO ${staged}`);
-  else {
-    await context.client.query(`INSERT INTO ${staged} SELECT * FROM ${stage}`);
-    await context.client.query(`DROP TABLE ${stage}`);
+  const kept = context.keepStagedValues ? '*' : KEPT_STAGE_COLUMNS.map(q).join(', ');
+  if (first && context.keepStagedValues) {
+    // The whole first chunk is kept: no copy.
+    await context.client.query(`ALTER TABLE ${stage} RENAME TO ${staged}`);
+    return;
   }
+  await context.client.query(
+    first
+      ? `CREATE TEMP TABLE ${staged} ON COMMIT DROP AS SELECT ${kept} FROM ${stage}`
+      : `INSERT INTO ${staged} SELECT ${kept} FROM ${stage}`,
+  );
+  await context.client.query(`DROP TABLE ${stage}`);
 }
 
 export async function loadTable(
@@ -927,9 +944,16 @@ export async function loadTable(
     outcome.unchanged += loaded.unchanged;
     await keepStagedRows(context, load, chunks === 0);
     chunks += 1;
+    // The chunk's rows are garbage now, and the next chunk is ready: collect before building another.
+    if (chunk.read >= GARBAGE_COLLECTION_AFTER_ROWS) collectGarbage();
   }
   await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
-  if (chunks > 1) await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
+  // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it (a
+  // whole first chunk kept brought its own).
+  if (!context.keepStagedValues)
+    await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
+  if (!context.keepStagedValues || chunks > 1)
+    await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 
   const allRejects = outcome.rejects.sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
   for (const reject of allRejects)

@@ -367,6 +367,7 @@ export async function reconcileWithinTransaction(
     ...context,
     committing: false,
     skipUnchanged: false,
+    keepStagedValues: true,
     rejectedRows: new Map(),
   };
   const before = q('reconcile_before');

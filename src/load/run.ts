@@ -319,6 +319,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       rejectedRows: new Map(),
       skipUnchanged: options.mode === 'plan',
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      keepStagedValues: false,
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;

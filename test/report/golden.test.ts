@@ -102,5 +102,7 @@ describe('the reports of the fixture doc', () => {
     expect(report.outcome, report.outcomeNote ?? '').toBe('reconciled');
     await expect(markdownBody(splitReport(report).body)).toMatchFileSnapshot('golden/reconcile.md');
     await expect(bodyJson(report)).toMatchFileSnapshot('golden/reconcile.json');
+    const chunked = await run('reconcile', TINY_CHUNKS);
+    expect(bodyJson(chunked)).toBe(bodyJson(report));
   });
 });
