@@ -12,6 +12,10 @@
  *      rows are inserted, unchanged rows are not touched (their updated_at stays put);
  *   5. lineage: every loaded row's Coda doc, table, row, link and content hash.
  *
+ * Steps 1-5 run a chunk of rows at a time (DEFAULT_CHUNK_ROWS), the next chunk transformed by
+ * Node while Postgres works on this one. Then, once for the table: the rows inserted and changed
+ * are listed in row-id order, and the rows gone from Coda are found.
+ *
  * Every name in the SQL comes from the catalog (see load-plan.ts) and is quoted.
  */
 import { Readable } from 'node:stream';
@@ -299,10 +303,15 @@ async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: 
  * lineage (after a plan rolled back, it even takes the lineage for empty). With such counts the
  * planner joins the stage and the lineage in nested loops, which at 100k rows turns resolving one
  * link column into minutes. The stage's key column is enough to record the stage's row count.
+ * After a table's first chunk, the lineage's counts are those its chunks' inserts refreshed.
  */
-async function refreshStatistics({ client }: LoadContext, load: TableLoad): Promise<void> {
+async function refreshStatistics(
+  { client }: LoadContext,
+  load: TableLoad,
+  firstChunk: boolean,
+): Promise<void> {
   await client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
-  await client.query(ANALYZE_LINEAGE_KEYS);
+  if (firstChunk) await client.query(ANALYZE_LINEAGE_KEYS);
 }
 
 interface StagedRowProblem extends RowSummary {
@@ -445,7 +454,11 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
     ...STAGE_COLUMNS.map((column) => `a.${column}`),
     ...load.references.map((reference) => `a.${q(refColumn(reference.column))}`),
     'own.target_id AS _target_id',
+    // A new row's id, drawn here so that inserting it into the target and into the lineage are
+    // two plain reads of the stage. A row rejected by a later step leaves a gap in the ids.
+    `CASE WHEN own.target_id IS NULL THEN nextval($${params.length + 1}::regclass) END AS _new_id`,
   ];
+  params.push(await idSequence(context, load));
   await context.client.query(
     `CREATE TEMP TABLE ${q(stageName(load))} ON COMMIT DROP AS
      SELECT ${selected.join(', ')}
@@ -463,6 +476,17 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
   // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it.
   await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
   await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
+}
+
+/** The sequence of the target's ids, looked up once: pg_get_serial_sequence per row is a catalog lookup per row. */
+async function idSequence(context: LoadContext, load: TableLoad): Promise<string> {
+  const { rows } = await context.client.query<{ sequence: string | null }>(
+    `SELECT pg_get_serial_sequence($1, 'id') AS sequence`,
+    [targetSql(load)],
+  );
+  const sequence = rows[0]?.sequence;
+  if (!sequence) throw new Error(`${load.target.name} has no id sequence to number new rows with`);
+  return sequence;
 }
 
 /** People named in Person cells and found nowhere, added to erp.people with their lineage. */
@@ -609,7 +633,26 @@ function stagedRowsName(load: TableLoad): string {
  * Step 4 for one chunk: rows that differ are recorded (both sides, for the report) and updated,
  * new rows are inserted with their lineage; returns how many of each.
  */
-async function upsertChunk(context: LoadContext, load: TableLoad, table: TableContext['table']) {
+/** How many rows the chunk's stage holds, and how many of them have an erp row already. */
+interface StagedCounts {
+  staged: number;
+  existing: number;
+}
+
+async function countStaged(context: LoadContext, load: TableLoad): Promise<StagedCounts> {
+  const { rows } = await context.client.query<{ staged: string; existing: string }>(
+    `SELECT count(*) AS staged, count(_target_id) AS existing FROM ${q(stageName(load))}`,
+  );
+  return { staged: Number(rows[0]?.staged ?? 0), existing: Number(rows[0]?.existing ?? 0) };
+}
+
+/** Statements that only concern rows with an erp row, or only new rows, are skipped when there are none. */
+async function upsertChunk(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  { staged, existing }: StagedCounts,
+) {
   const stage = q(stageName(load));
   const target = targetSql(load);
   const columns = load.columns.map(q);
@@ -623,46 +666,37 @@ async function upsertChunk(context: LoadContext, load: TableLoad, table: TableCo
     ? `CASE WHEN ${unresolvedLink.join(' OR ')} THEN NULL ELSE _source_hash END`
     : '_source_hash';
 
-  const updated =
-    (
-      await context.client.query(
-        `INSERT INTO ${q(changedRowsName(load))}
+  const updated = !existing
+    ? 0
+    : ((
+        await context.client.query(
+          `INSERT INTO ${q(changedRowsName(load))}
          SELECT s._coda_row_id, s._row_name, s._browser_link,
                 array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL),
                 to_jsonb(t), to_jsonb(s)
            FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
           WHERE ${targetRow} IS DISTINCT FROM ${stageRow}`,
-      )
-    ).rowCount ?? 0;
+        )
+      ).rowCount ?? 0);
   // The query above found every row that differs; with none, the update would scan the table for nothing.
   if (updated)
     await context.client.query(
       `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
     );
-  // New rows get their ids, go into the target and into the lineage in one statement: one pass
-  // over the stage instead of an UPDATE that rewrites it and two more reads.
-  // The sequence is looked up once: pg_get_serial_sequence per row costs a catalog lookup per row.
-  const sequence = (
-    await context.client.query<{ sequence: string }>(`SELECT pg_get_serial_sequence($1, 'id') AS sequence`, [
-      target,
-    ])
-  ).rows[0]?.sequence;
-  const insertedRows = await context.client.query<{ n: string }>(
-    `WITH new_rows AS MATERIALIZED (
-       SELECT nextval($1::regclass) AS id, ${columns.join(', ')}, _coda_row_id, _row_name, _browser_link, _content_hash,
-              ${recordedSourceHash} AS _source_hash
-         FROM ${stage} WHERE _target_id IS NULL),
-     into_target AS (INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT id, ${columns.join(', ')} FROM new_rows),
-     into_lineage AS (
-       INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, source_hash, first_run_id, last_run_id)
-       SELECT $2, $3, _coda_row_id, $4, id, _browser_link, _content_hash, _source_hash, $5, $5 FROM new_rows
-       ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
-         SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
-             source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id)
-     SELECT count(*) AS n FROM new_rows`,
-    [sequence, context.docId, table.id, load.target.name, context.runId],
-  );
-  const inserted = Number(insertedRows.rows[0]?.n ?? 0);
+  const inserted = staged - existing;
+  if (inserted) {
+    await context.client.query(
+      `INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _new_id, ${columns.join(', ')} FROM ${stage} WHERE _target_id IS NULL`,
+    );
+    await context.client.query(
+      `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, source_hash, first_run_id, last_run_id)
+     SELECT $1, $2, _coda_row_id, $3, _new_id, _browser_link, _content_hash, ${recordedSourceHash}, $4, $4 FROM ${stage} WHERE _target_id IS NULL
+     ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
+       SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
+           source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id`,
+      [context.docId, table.id, load.target.name, context.runId],
+    );
+  }
   // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
   // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
   // The row counts matter, and the columns joined on: statistics of every column cost a second more.
@@ -671,7 +705,7 @@ async function upsertChunk(context: LoadContext, load: TableLoad, table: TableCo
     await context.client.query(ANALYZE_LINEAGE_KEYS);
   }
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
-  if (context.committing) {
+  if (context.committing && existing) {
     await context.client.query(
       `UPDATE pipeline.coda_lineage l
           SET browser_link = s._browser_link, content_hash = s._content_hash, source_hash = s._recorded_source_hash, last_run_id = $4
@@ -680,10 +714,7 @@ async function upsertChunk(context: LoadContext, load: TableLoad, table: TableCo
       [context.docId, table.id, load.target.name, context.runId],
     );
   }
-  const staged = Number(
-    (await context.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${stage}`)).rows[0]?.n ?? 0,
-  );
-  return { inserted, updated, unchanged: staged - inserted - updated };
+  return { inserted, updated, unchanged: existing - updated };
 }
 
 /** The rows the table's chunks inserted, in row-id order. */
@@ -830,10 +861,11 @@ async function loadChunk(
   load: TableLoad,
   table: TableContext['table'],
   chunk: TransformedChunk,
+  firstChunk: boolean,
 ): Promise<ChunkOutcome> {
   await createArrival(context, load);
   await copyIntoArrival(context, load, chunk.copyText);
-  await refreshStatistics(context, load);
+  await refreshStatistics(context, load, firstChunk);
 
   let peopleCreated = 0;
   const rejectsUnresolved = new Map<ReferenceColumn, boolean>();
@@ -866,7 +898,7 @@ async function loadChunk(
     target: targetSql(load),
     labelOf: (column) => labelOf(load, table, column),
   });
-  const counts = await upsertChunk(context, load, table);
+  const counts = await upsertChunk(context, load, table, await countStaged(context, load));
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
     unresolved,
@@ -936,7 +968,7 @@ export async function loadTable(
     transformedChunks(context, load, table, source, unchangedRows),
   )) {
     read += chunk.read;
-    const loaded = await loadChunk(context, load, table, chunk);
+    const loaded = await loadChunk(context, load, table, chunk, chunks === 0);
     appendAll(outcome.rejects, loaded.rejects);
     appendAll(outcome.unresolved, loaded.unresolved);
     appendAll(outcome.conflicts, loaded.conflicts);
