@@ -33,6 +33,7 @@ import {
 import { settleConflicts, type Conflict, type ConflictChoices } from './conflicts.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
 import { forEachBatch } from './cursor-batches.ts';
+import { deferKeysOfEmptyTable } from './deferred-keys.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
 import { collectGarbage } from '../shared/collect-garbage.ts';
@@ -264,7 +265,7 @@ export interface ChunkRows {
   largest: number;
 }
 
-export const DEFAULT_CHUNK_ROWS: ChunkRows = { first: 2_000, largest: 50_000 };
+export const DEFAULT_CHUNK_ROWS: ChunkRows = { first: 2_000, largest: 25_000 };
 /** Smaller chunks leave too little garbage to be worth a full collection (see collect-garbage.ts). */
 const GARBAGE_COLLECTION_AFTER_ROWS = 10_000;
 
@@ -469,16 +470,18 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
          ON own.coda_row_id = a._coda_row_id`,
     params,
   );
-  // The arrival and the people lists have served; a reconcile pass in the same transaction makes them again.
+  // The arrival and the people lists have served; the next chunk, or a reconcile pass in the same
+  // transaction, makes them again.
   await context.client.query(
     `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
   );
-  // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it.
+  // The key lets later steps find a row by id (a rejected link, a conflict) whatever the planner
+  // expects of the stage; a first chunk kept whole for a reconcile brings it along.
   await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
   await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 }
 
-/** The sequence of the target's ids, looked up once: pg_get_serial_sequence per row is a catalog lookup per row. */
+/** The sequence of the target's ids, looked up once per chunk: pg_get_serial_sequence per row is a catalog lookup per row. */
 async function idSequence(context: LoadContext, load: TableLoad): Promise<string> {
   const { rows } = await context.client.query<{ sequence: string | null }>(
     `SELECT pg_get_serial_sequence($1, 'id') AS sequence`,
@@ -629,10 +632,6 @@ function stagedRowsName(load: TableLoad): string {
   return `staged_${load.target.table}`;
 }
 
-/**
- * Step 4 for one chunk: rows that differ are recorded (both sides, for the report) and updated,
- * new rows are inserted with their lineage; returns how many of each.
- */
 /** How many rows the chunk's stage holds, and how many of them have an erp row already. */
 interface StagedCounts {
   staged: number;
@@ -646,7 +645,11 @@ async function countStaged(context: LoadContext, load: TableLoad): Promise<Stage
   return { staged: Number(rows[0]?.staged ?? 0), existing: Number(rows[0]?.existing ?? 0) };
 }
 
-/** Statements that only concern rows with an erp row, or only new rows, are skipped when there are none. */
+/**
+ * Step 4 for one chunk: rows that differ are recorded (both sides, for the report) and updated,
+ * new rows are inserted with their lineage; returns how many of each. Statements that only
+ * concern rows with an erp row, or only new rows, are skipped when there are none.
+ */
 async function upsertChunk(
   context: LoadContext,
   load: TableLoad,
@@ -731,7 +734,6 @@ async function listInserted(context: LoadContext, load: TableLoad): Promise<Spoo
       for (const row of rows) inserted.push(toSummary(row));
     },
   );
-  inserted.close();
   return inserted;
 }
 
@@ -760,7 +762,6 @@ async function listUpdated(context: LoadContext, load: TableLoad): Promise<Spool
       for (const row of batch) updated.push(row);
     },
   );
-  updated.close();
   await context.client.query(`DROP TABLE ${q(changedRowsName(load))}`);
   return updated;
 }
@@ -841,7 +842,6 @@ async function findGoneFromCoda(
         });
     },
   );
-  gone.close();
   return gone;
 }
 
@@ -954,6 +954,7 @@ export async function loadTable(
   await context.client.query(
     `CREATE TEMP TABLE ${q(changedRowsName(load))} (row_id text, row_name text, browser_link text, changed text[], before jsonb, after jsonb) ON COMMIT DROP`,
   );
+  const deferredKeys = await deferKeysOfEmptyTable(context.client, load.target);
   let read = unchangedRows?.count ?? 0;
   let chunks = 0;
   // Inserted and updated rows are listed from the database once every chunk is in.
@@ -979,6 +980,7 @@ export async function loadTable(
     // The chunk's rows are garbage now, and the next chunk is ready: collect before building another.
     if (chunk.read >= GARBAGE_COLLECTION_AFTER_ROWS) collectGarbage();
   }
+  await deferredKeys?.restore();
   await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
   // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it (a
   // whole first chunk kept brought its own).

@@ -5,13 +5,16 @@
  * all of them (report.json, the differences of a reconcile). A million inserted rows then cost a
  * file on disk, not a gigabyte of memory.
  *
- * The file holds business data (row names, links): it is 0600 in a 0700 folder of the system's
- * temporary folder, removed when the process exits.
+ * The file holds business data (row names, links): it is created 0600 in the system's temporary
+ * folder and unlinked at once, so no other process can open it and nothing is left behind, even
+ * when the process is killed. It is read and written through its descriptor, closed once the list
+ * is garbage.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { closeSync, createReadStream, openSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** More than any report lists (LIST_LIMIT in src/report is 300). */
 export const ROWS_KEPT_IN_MEMORY = 1_000;
@@ -24,22 +27,20 @@ export interface ListedRows<T> {
   slice(start?: number, end?: number): readonly T[];
 }
 
-let spoolDir: string | null = null;
+const closeWhenCollected = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
-function spoolFile(): string {
-  if (!spoolDir) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'erp-rows-'));
-    spoolDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return path.join(spoolDir, `${process.hrtime.bigint()}.ndjson`);
+function openUnlinkedFile(): number {
+  const file = path.join(os.tmpdir(), `erp-rows-${randomUUID()}.ndjson`);
+  const fd = openSync(file, 'wx+', 0o600);
+  unlinkSync(file);
+  return fd;
 }
 
 export class SpooledList<T> implements AsyncIterable<T>, ListedRows<T> {
   private readonly kept: T[] = [];
   private count = 0;
-  private file: string | null = null;
   private fd: number | null = null;
+  private written = 0;
   private pending = '';
 
   constructor(rows: Iterable<T> = []) {
@@ -57,8 +58,8 @@ export class SpooledList<T> implements AsyncIterable<T>, ListedRows<T> {
       return;
     }
     if (this.fd === null) {
-      this.file = spoolFile();
-      this.fd = openSync(this.file, 'wx', 0o600);
+      this.fd = openUnlinkedFile();
+      closeWhenCollected.register(this, this.fd);
     }
     this.pending += `${JSON.stringify(row)}\n`;
     if (this.pending.length >= WRITE_CHARACTERS) this.flush();
@@ -80,27 +81,20 @@ export class SpooledList<T> implements AsyncIterable<T>, ListedRows<T> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     yield* this.kept;
-    if (!this.file) return;
+    if (this.fd === null) return;
     this.flush();
-    const handle = await open(this.file, 'r');
-    try {
-      for await (const line of handle.readLines()) if (line) yield JSON.parse(line) as T;
-    } finally {
-      await handle.close();
-    }
+    if (!this.written) return;
+    const lines = createInterface({
+      input: createReadStream('', { fd: this.fd, start: 0, end: this.written - 1, autoClose: false }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const line of lines) if (line) yield JSON.parse(line) as T;
   }
 
-  /** Writes what is buffered; the file stays open for more rows. */
+  /** Writes out what is buffered; more rows may still come. */
   private flush(): void {
     if (this.fd === null || !this.pending) return;
-    writeSync(this.fd, this.pending);
+    this.written += writeSync(this.fd, this.pending, this.written);
     this.pending = '';
-  }
-
-  /** Closes the file once no more rows come (the rows stay readable). */
-  close(): void {
-    this.flush();
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
   }
 }
