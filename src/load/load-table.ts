@@ -115,7 +115,22 @@ export interface LoadContext {
    * otherwise only each row's id, name, link and erp row are kept past its chunk.
    */
   keepStagedValues: boolean;
+  /** When the lineage's statistics were last refreshed in this run (see refreshLineageStatistics). */
+  lineageStatistics: LineageStatistics;
 }
+
+interface LineageStatistics {
+  /** false until the run's first table: what it finds may be a rolled-back plan's statistics. */
+  refreshed: boolean;
+  rowsWhenRefreshed: number;
+  insertedSince: number;
+}
+
+export const freshLineageStatistics = (): LineageStatistics => ({
+  refreshed: false,
+  rowsWhenRefreshed: 0,
+  insertedSince: 0,
+});
 
 const STAGE_COLUMNS = [
   '_coda_row_id',
@@ -304,15 +319,30 @@ async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: 
  * lineage (after a plan rolled back, it even takes the lineage for empty). With such counts the
  * planner joins the stage and the lineage in nested loops, which at 100k rows turns resolving one
  * link column into minutes. The stage's key column is enough to record the stage's row count.
- * After a table's first chunk, the lineage's counts are those its chunks' inserts refreshed.
  */
-async function refreshStatistics(
-  { client }: LoadContext,
-  load: TableLoad,
-  firstChunk: boolean,
-): Promise<void> {
-  await client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
-  if (firstChunk) await client.query(ANALYZE_LINEAGE_KEYS);
+async function refreshStatistics(context: LoadContext, load: TableLoad, firstChunk: boolean): Promise<void> {
+  await context.client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
+  if (firstChunk) await refreshLineageStatistics(context, 0);
+}
+
+/**
+ * The lineage's statistics, refreshed once it has grown by half since they were taken (or by
+ * REFRESH_STATISTICS_AFTER_ROWS, when small): estimates within that much keep the planner's joins
+ * right, and analysing it after every chunk cost half a second per 100k rows.
+ */
+async function refreshLineageStatistics(context: LoadContext, inserted: number): Promise<void> {
+  const statistics = context.lineageStatistics;
+  statistics.insertedSince += inserted;
+  const grownEnough =
+    statistics.insertedSince >= Math.max(REFRESH_STATISTICS_AFTER_ROWS, statistics.rowsWhenRefreshed / 2);
+  if (statistics.refreshed && !grownEnough) return;
+  await context.client.query(ANALYZE_LINEAGE_KEYS);
+  const { rows } = await context.client.query<{ rows: number }>(
+    `SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = 'pipeline.coda_lineage'::regclass`,
+  );
+  statistics.rowsWhenRefreshed = rows[0]?.rows ?? 0;
+  statistics.insertedSince = 0;
+  statistics.refreshed = true;
 }
 
 interface StagedRowProblem extends RowSummary {
@@ -429,19 +459,30 @@ async function resolvePeople(
  * the linked table, or the people matched above) and each row's own erp row found through its
  * lineage (_target_id, NULL for a row to insert).
  */
-async function resolveIntoStage(context: LoadContext, load: TableLoad, table: TableContext['table']) {
+async function resolveIntoStage(
+  context: LoadContext,
+  load: TableLoad,
+  table: TableContext['table'],
+  lineageHeld: boolean,
+) {
   const joins: string[] = [];
-  const params: unknown[] = [context.docId, table.id, load.target.name];
+  // Only the parameters the statement uses: Postgres cannot type one it does not see.
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  let docId: string | undefined;
+  const docIdParam = () => {
+    docId ??= param(context.docId);
+    return docId;
+  };
   const resolved = new Map<string, string>();
   for (const [index, reference] of load.references.entries()) {
     const alias = q(`link_${index}`);
     const ref = `a.${q(refColumn(reference.column))}`;
     if (reference.kind === 'row') {
       const [schema = '', linked = ''] = reference.referencedTable.split('.');
-      params.push(reference.codaTable, reference.referencedTable);
       joins.push(
         `LEFT JOIN (SELECT l.coda_row_id, t.id FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(linked)} t ON t.id = l.target_id
-                     WHERE l.coda_doc_id = $1 AND l.coda_table_id = $${params.length - 1} AND l.target_table = $${params.length}) ${alias}
+                     WHERE l.coda_doc_id = ${docIdParam()} AND l.coda_table_id = ${param(reference.codaTable)} AND l.target_table = ${param(reference.referencedTable)}) ${alias}
            ON ${alias}.coda_row_id = ${ref} ->> 'rowId'`,
       );
       resolved.set(reference.column, `${alias}.id`);
@@ -450,24 +491,32 @@ async function resolveIntoStage(context: LoadContext, load: TableLoad, table: Ta
       resolved.set(reference.column, `${alias}.person_id`);
     }
   }
+  // Each row's own erp row, through its lineage. A table the lineage held nothing of when its
+  // load began has none: its rows are all new, and the join would only grow with every chunk.
+  let ownRow = 'NULL::bigint';
+  if (lineageHeld) {
+    joins.push(
+      `LEFT JOIN (SELECT l.coda_row_id, t.id AS target_id FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
+                   WHERE l.coda_doc_id = ${docIdParam()} AND l.coda_table_id = ${param(table.id)} AND l.target_table = ${param(load.target.name)}) own
+         ON own.coda_row_id = a._coda_row_id`,
+    );
+    ownRow = 'own.target_id';
+  }
+  const sequence = param(await idSequence(context, load));
   const selected = [
     ...load.columns.map((column) => `${resolved.get(column) ?? `a.${q(column)}`} AS ${q(column)}`),
     ...STAGE_COLUMNS.map((column) => `a.${column}`),
     ...load.references.map((reference) => `a.${q(refColumn(reference.column))}`),
-    'own.target_id AS _target_id',
+    `${ownRow} AS _target_id`,
     // A new row's id, drawn here so that inserting it into the target and into the lineage are
     // two plain reads of the stage. A row rejected by a later step leaves a gap in the ids.
-    `CASE WHEN own.target_id IS NULL THEN nextval($${params.length + 1}::regclass) END AS _new_id`,
+    `CASE WHEN ${ownRow} IS NULL THEN nextval(${sequence}::regclass) END AS _new_id`,
   ];
-  params.push(await idSequence(context, load));
   await context.client.query(
     `CREATE TEMP TABLE ${q(stageName(load))} ON COMMIT DROP AS
      SELECT ${selected.join(', ')}
        FROM ${q(arrivalName(load))} a
-       ${joins.join('\n       ')}
-       LEFT JOIN (SELECT l.coda_row_id, t.id AS target_id FROM pipeline.coda_lineage l JOIN ${targetSql(load)} t ON t.id = l.target_id
-                   WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3) own
-         ON own.coda_row_id = a._coda_row_id`,
+       ${joins.join('\n       ')}`,
     params,
   );
   // The arrival and the people lists have served; the next chunk, or a reconcile pass in the same
@@ -655,6 +704,7 @@ async function upsertChunk(
   load: TableLoad,
   table: TableContext['table'],
   { staged, existing }: StagedCounts,
+  lineageHeld: boolean,
 ) {
   const stage = q(stageName(load));
   const target = targetSql(load);
@@ -694,19 +744,23 @@ async function upsertChunk(
     await context.client.query(
       `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, source_hash, first_run_id, last_run_id)
      SELECT $1, $2, _coda_row_id, $3, _new_id, _browser_link, _content_hash, ${recordedSourceHash}, $4, $4 FROM ${stage} WHERE _target_id IS NULL
-     ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
-       SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
-           source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id`,
+     ${
+       // A lineage row without its erp row (deleted in Postgres) is pointed at the new one. When the
+       // table had no lineage at all, none can exist, and a plain insert skips a lookup per row.
+       lineageHeld
+         ? `ON CONFLICT (coda_doc_id, coda_table_id, coda_row_id) DO UPDATE
+              SET target_id = EXCLUDED.target_id, browser_link = EXCLUDED.browser_link, content_hash = EXCLUDED.content_hash,
+                  source_hash = EXCLUDED.source_hash, last_run_id = EXCLUDED.last_run_id`
+         : ''
+     }`,
       [context.docId, table.id, load.target.name, context.runId],
     );
   }
   // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
   // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
   // The row counts matter, and the columns joined on: statistics of every column cost a second more.
-  if (inserted >= REFRESH_STATISTICS_AFTER_ROWS) {
-    await context.client.query(`ANALYZE ${target} (id)`);
-    await context.client.query(ANALYZE_LINEAGE_KEYS);
-  }
+  if (inserted >= REFRESH_STATISTICS_AFTER_ROWS) await context.client.query(`ANALYZE ${target} (id)`);
+  await refreshLineageStatistics(context, inserted);
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing && existing) {
     await context.client.query(
@@ -861,7 +915,7 @@ async function loadChunk(
   load: TableLoad,
   table: TableContext['table'],
   chunk: TransformedChunk,
-  firstChunk: boolean,
+  { firstChunk, lineageHeld }: { firstChunk: boolean; lineageHeld: boolean },
 ): Promise<ChunkOutcome> {
   await createArrival(context, load);
   await copyIntoArrival(context, load, chunk.copyText);
@@ -881,7 +935,7 @@ async function loadChunk(
     }
     rejectsUnresolved.set(reference, rejectUnresolved);
   }
-  await resolveIntoStage(context, load, table);
+  await resolveIntoStage(context, load, table, lineageHeld);
 
   const unresolved: UnresolvedReference[] = [];
   const stagedProblems: StagedRowProblem[] = [];
@@ -891,14 +945,17 @@ async function loadChunk(
     appendAll(unresolved, settled.leftEmpty);
   }
   appendAll(stagedProblems, await rejectConstraintBreaks(context, load, table));
-  const conflicts = await settleConflicts(context, {
-    load,
-    codaTableId: table.id,
-    stage: q(stageName(load)),
-    target: targetSql(load),
-    labelOf: (column) => labelOf(load, table, column),
-  });
-  const counts = await upsertChunk(context, load, table, await countStaged(context, load));
+  // A conflict is an erp row a load wrote, since edited or deleted: none without lineage.
+  const conflicts = lineageHeld
+    ? await settleConflicts(context, {
+        load,
+        codaTableId: table.id,
+        stage: q(stageName(load)),
+        target: targetSql(load),
+        labelOf: (column) => labelOf(load, table, column),
+      })
+    : [];
+  const counts = await upsertChunk(context, load, table, await countStaged(context, load), lineageHeld);
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
     unresolved,
@@ -955,6 +1012,12 @@ export async function loadTable(
     `CREATE TEMP TABLE ${q(changedRowsName(load))} (row_id text, row_name text, browser_link text, changed text[], before jsonb, after jsonb) ON COMMIT DROP`,
   );
   const deferredKeys = await deferKeysOfEmptyTable(context.client, load.target);
+  const lineageHeld = (
+    await context.client.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT FROM pipeline.coda_lineage WHERE coda_doc_id = $1 AND coda_table_id = $2) AS held`,
+      [context.docId, table.id],
+    )
+  ).rows[0]!.held;
   let read = unchangedRows?.count ?? 0;
   let chunks = 0;
   // Inserted and updated rows are listed from the database once every chunk is in.
@@ -969,7 +1032,7 @@ export async function loadTable(
     transformedChunks(context, load, table, source, unchangedRows),
   )) {
     read += chunk.read;
-    const loaded = await loadChunk(context, load, table, chunk, chunks === 0);
+    const loaded = await loadChunk(context, load, table, chunk, { firstChunk: chunks === 0, lineageHeld });
     appendAll(outcome.rejects, loaded.rejects);
     appendAll(outcome.unresolved, loaded.unresolved);
     appendAll(outcome.conflicts, loaded.conflicts);

@@ -24,6 +24,7 @@ import { visible } from '../shared/visible.ts';
 import type { Reject } from '../transform/transform.ts';
 import type { TableLoad } from './load-plan.ts';
 import {
+  freshLineageStatistics,
   loadTable,
   stageName,
   targetSql,
@@ -368,6 +369,7 @@ export async function reconcileWithinTransaction(
     committing: false,
     skipUnchanged: false,
     keepStagedValues: true,
+    lineageStatistics: freshLineageStatistics(),
     rejectedRows: new Map(),
   };
   const before = q('reconcile_before');

@@ -16,7 +16,13 @@ import { readPackageVersion } from '../shared/version.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
 import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
-import { DEFAULT_CHUNK_ROWS, loadTable, type ChunkRows, type TableLoadReport } from './load-table.ts';
+import {
+  DEFAULT_CHUNK_ROWS,
+  freshLineageStatistics,
+  loadTable,
+  type ChunkRows,
+  type TableLoadReport,
+} from './load-table.ts';
 import {
   classifyDifferences,
   isAcceptable,
@@ -320,6 +326,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       skipUnchanged: options.mode === 'plan',
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
       keepStagedValues: false,
+      lineageStatistics: freshLineageStatistics(),
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
