@@ -524,10 +524,13 @@ async function resolveIntoStage(
   await context.client.query(
     `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
   );
-  // The key lets later steps find a row by id (a rejected link, a conflict) whatever the planner
-  // expects of the stage; a first chunk kept whole for a reconcile brings it along.
-  await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
-  await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
+  // The key lets later steps join the stage by row id (a conflict, a changed row) whatever the
+  // planner expects of it; a first chunk kept whole for a reconcile brings it along. A table
+  // whose rows are all new is only read whole, chunk by chunk, and needs neither.
+  if (lineageHeld || context.keepStagedValues) {
+    await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
+    await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
+  }
 }
 
 /** The sequence of the target's ids, looked up once per chunk: pg_get_serial_sequence per row is a catalog lookup per row. */
@@ -759,7 +762,9 @@ async function upsertChunk(
   // Autovacuum cannot see rows this transaction wrote: without fresh counts the planner takes the
   // target and the lineage for as small as they were, and joins them row by row (minutes at 100k).
   // The row counts matter, and the columns joined on: statistics of every column cost a second more.
-  if (inserted >= REFRESH_STATISTICS_AFTER_ROWS) await context.client.query(`ANALYZE ${target} (id)`);
+  // A first load's chunks never join the target (no own rows): its counts are refreshed once, at the end.
+  if (lineageHeld && inserted >= REFRESH_STATISTICS_AFTER_ROWS)
+    await context.client.query(`ANALYZE ${target} (id)`);
   await refreshLineageStatistics(context, inserted);
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing && existing) {
@@ -1044,6 +1049,7 @@ export async function loadTable(
     if (chunk.read >= GARBAGE_COLLECTION_AFTER_ROWS) collectGarbage();
   }
   await deferredKeys?.restore();
+  if (!lineageHeld) await context.client.query(`ANALYZE ${targetSql(load)} (id)`);
   await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
   // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it (a
   // whole first chunk kept brought its own).
