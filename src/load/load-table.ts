@@ -699,7 +699,7 @@ async function countStaged(context: LoadContext, load: TableLoad): Promise<Stage
 
 /**
  * Step 4 for one chunk: rows that differ are recorded (both sides, for the report) and updated,
- * new rows are inserted with their lineage; returns how many of each. Statements that only
+ * new rows are inserted with their lineage; returns how many rows were unchanged. Statements that only
  * concern rows with an erp row, or only new rows, are skipped when there are none.
  */
 async function upsertChunk(
@@ -776,7 +776,7 @@ async function upsertChunk(
       [context.docId, table.id, load.target.name, context.runId],
     );
   }
-  return { inserted, updated, unchanged: existing - updated };
+  return existing - updated;
 }
 
 /** The rows the table's chunks inserted, in row-id order. */
@@ -910,8 +910,7 @@ interface ChunkOutcome {
   unresolved: UnresolvedReference[];
   conflicts: Conflict[];
   peopleCreated: number;
-  inserted: number;
-  updated: number;
+  /** Staged rows whose erp row already holds their values; inserted and changed rows are listed from the database. */
   unchanged: number;
 }
 
@@ -960,13 +959,13 @@ async function loadChunk(
         labelOf: (column) => labelOf(load, table, column),
       })
     : [];
-  const counts = await upsertChunk(context, load, table, await countStaged(context, load), lineageHeld);
+  const unchanged = await upsertChunk(context, load, table, await countStaged(context, load), lineageHeld);
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
     unresolved,
     conflicts,
     peopleCreated,
-    ...counts,
+    unchanged,
   };
 }
 
@@ -1025,8 +1024,7 @@ export async function loadTable(
   ).rows[0]!.held;
   let read = unchangedRows?.count ?? 0;
   let chunks = 0;
-  // Inserted and updated rows are listed from the database once every chunk is in.
-  const outcome: Omit<ChunkOutcome, 'inserted' | 'updated'> = {
+  const outcome: ChunkOutcome = {
     rejects: [],
     unresolved: [],
     conflicts: [],

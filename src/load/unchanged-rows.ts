@@ -19,9 +19,9 @@ import { CONVERSION_VERSION } from '../transform/convert.ts';
 import type { LoadedMapping } from '../transform/mapping-spec.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
+import { forEachBatch } from './cursor-batches.ts';
 
 const { escapeIdentifier: q } = pg;
-const FETCH_SIZE = 10_000;
 const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
 /** What a row's source hash depends on besides the row: its mapping and the converter. */
@@ -137,15 +137,15 @@ export async function findUnchangedRows(
 
   const skip = new Uint8Array(Math.ceil(rows / 8));
   let count = 0;
-  const cursor = q(`${unchanged}_positions`);
-  await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT position FROM ${q(unchanged)}`);
-  for (;;) {
-    const batch = await client.query<{ position: number }>(`FETCH ${FETCH_SIZE} FROM ${cursor}`);
-    for (const { position } of batch.rows) skip[position >> 3]! |= 1 << (position & 7);
-    count += batch.rows.length;
-    if (batch.rows.length < FETCH_SIZE) break;
-  }
-  await client.query(`CLOSE ${cursor}`);
+  await forEachBatch<{ position: number }>(
+    client,
+    `${unchanged}_positions`,
+    { text: `SELECT position FROM ${q(unchanged)}` },
+    (batch) => {
+      for (const { position } of batch) skip[position >> 3]! |= 1 << (position & 7);
+      count += batch.length;
+    },
+  );
   return {
     table: unchanged,
     count,
