@@ -15,14 +15,9 @@ import { readPackageVersion } from '../../src/shared/version.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { syntheticTable } from '../../bench/coda-server/synthetic.ts';
 import { codaServer, tempDir, testClient, TOKEN } from './helpers.ts';
+import { collect } from '../support/collect.ts';
 
 const baseTables = fixtureDoc.tables.filter((table) => table.tableType === 'table');
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe('extract', () => {
   it('writes a manifest and one JSONL file per base table, rows exactly as Coda sent them', async () => {

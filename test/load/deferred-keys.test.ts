@@ -82,10 +82,21 @@ describe('a first load into empty tables', () => {
   it('is loaded row by row when another session holds a table its keys point at', async () => {
     const other = await createTestDatabase();
     const holder = new pg.Client({ connectionString: other.url });
+    const loader = new pg.Client({ connectionString: other.url });
     await holder.connect();
+    await loader.connect();
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE erp.people IN ACCESS SHARE MODE');
+      // Nothing deferred, nothing dropped, and the load's transaction still usable.
+      await loader.query('BEGIN');
+      expect(await deferKeysOfEmptyTable(loader, { schema: 'erp', table: 'tasks' })).toBeNull();
+      const { rows } = await loader.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'erp.tasks'::regclass AND contype = 'f'`,
+      );
+      expect(rows[0]!.n).toBe(5);
+      await loader.query('ROLLBACK');
+      // And a whole plan goes through, the row-by-row way.
       const report = await runLoad({
         databaseUrl: other.url,
         source: snapshot,
@@ -98,6 +109,7 @@ describe('a first load into empty tables', () => {
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
+      await loader.end();
       await other.drop();
     }
   });

@@ -1,12 +1,7 @@
 import { fstatSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROWS_KEPT_IN_MEMORY, SpooledList } from '../../src/shared/spooled-list.ts';
-
-async function collect<T>(list: AsyncIterable<T>): Promise<T[]> {
-  const rows: T[] = [];
-  for await (const row of list) rows.push(row);
-  return rows;
-}
+import { collect } from '../support/collect.ts';
 
 describe('a spooled list', () => {
   it('gives back every row in order, past the rows kept in memory, with awkward text intact', async () => {
