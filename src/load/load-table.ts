@@ -140,6 +140,9 @@ const STAGE_COLUMNS = [
   '_source_hash',
 ] as const;
 const refColumn = (column: string) => `_ref_${column}`;
+/** The linked Coda row's id of a row link, as plain text in the arrival: the stage joins on it. */
+const linkedRowIdColumn = (column: string) => `_linked_row_${column}`;
+const rowReferences = (load: TableLoad) => load.references.filter((reference) => reference.kind === 'row');
 /** Only the columns loads join on: statistics of every column cost seconds at 100k rows, on every table. */
 const ANALYZE_LINEAGE_KEYS =
   'ANALYZE pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id)';
@@ -171,6 +174,7 @@ async function createArrival({ client }: LoadContext, load: TableLoad): Promise<
   const arrival = q(arrivalName(load));
   const columns = valueColumnsOf(load).map(q).join(', ');
   // Same column types as the target, none of its constraints: constraints are checked in step 3.
+  // Made once per table and emptied after each chunk: creating it cost more than the rows of a small chunk.
   await client.query(
     `CREATE TEMP TABLE ${arrival} ON COMMIT DROP AS SELECT ${columns} FROM ${targetSql(load)} WITH NO DATA`,
   );
@@ -180,7 +184,10 @@ async function createArrival({ client }: LoadContext, load: TableLoad): Promise<
     `ADD COLUMN _browser_link text`,
     `ADD COLUMN _content_hash text NOT NULL`,
     `ADD COLUMN _source_hash text NOT NULL`,
-    ...load.references.map((reference) => `ADD COLUMN ${q(refColumn(reference.column))} jsonb`),
+    // json, not jsonb: parsing a jsonb per link per row was a third of the COPY. The stage joins
+    // row links on their own text column, and people on the json's text (see resolvePeople).
+    ...load.references.map((reference) => `ADD COLUMN ${q(refColumn(reference.column))} json`),
+    ...rowReferences(load).map((reference) => `ADD COLUMN ${q(linkedRowIdColumn(reference.column))} text`),
   ];
   await client.query(`ALTER TABLE ${arrival} ${extra.join(', ')}`);
 }
@@ -237,8 +244,12 @@ async function* transformedChunks(
         encodeCopyField(row.values[column] ?? null, types[index] ?? 'text'),
       ),
       ...load.references.map((reference) =>
-        encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'jsonb'),
+        encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'json'),
       ),
+      ...rowReferences(load).map((reference) => {
+        const linked = byColumn.get(reference.column);
+        return encodeCopyField(linked?.kind === 'row' ? linked.ref.rowId : null, 'text');
+      }),
     ]);
   };
   let chunk: TransformedChunk = { copyText: [], read: 0, rejects: [] };
@@ -307,6 +318,7 @@ async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: 
     ...STAGE_COLUMNS,
     ...valueColumnsOf(load),
     ...load.references.map((reference) => refColumn(reference.column)),
+    ...rowReferences(load).map((reference) => linkedRowIdColumn(reference.column)),
   ];
   const copy = context.client.query(
     copyFrom(`COPY ${q(arrivalName(load))} (${copyColumns.map(q).join(', ')}) FROM STDIN`),
@@ -433,8 +445,11 @@ async function resolvePeople(
 ): Promise<number> {
   const ref = q(refColumn(reference.column));
   const refs = q(personRefsName(reference));
+  // Distinct by text (json has no equality): Node writes the same person the same way every time.
   await context.client.query(
-    `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS SELECT DISTINCT ${ref} AS ref, NULL::bigint AS person_id FROM ${q(arrivalName(load))} WHERE ${ref} IS NOT NULL`,
+    `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS
+     SELECT ref_text, ref_text::jsonb AS ref, NULL::bigint AS person_id
+       FROM (SELECT DISTINCT ${ref}::text AS ref_text FROM ${q(arrivalName(load))} WHERE ${ref} IS NOT NULL) distinct_refs`,
   );
   const match = async () => {
     await context.client.query(
@@ -463,7 +478,7 @@ async function resolveIntoStage(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  lineageHeld: boolean,
+  { lineageHeld, idSequence }: TableState,
 ) {
   const joins: string[] = [];
   // Only the parameters the statement uses: Postgres cannot type one it does not see.
@@ -477,17 +492,18 @@ async function resolveIntoStage(
   const resolved = new Map<string, string>();
   for (const [index, reference] of load.references.entries()) {
     const alias = q(`link_${index}`);
-    const ref = `a.${q(refColumn(reference.column))}`;
     if (reference.kind === 'row') {
       const [schema = '', linked = ''] = reference.referencedTable.split('.');
       joins.push(
         `LEFT JOIN (SELECT l.coda_row_id, t.id FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(linked)} t ON t.id = l.target_id
                      WHERE l.coda_doc_id = ${docIdParam()} AND l.coda_table_id = ${param(reference.codaTable)} AND l.target_table = ${param(reference.referencedTable)}) ${alias}
-           ON ${alias}.coda_row_id = ${ref} ->> 'rowId'`,
+           ON ${alias}.coda_row_id = a.${q(linkedRowIdColumn(reference.column))}`,
       );
       resolved.set(reference.column, `${alias}.id`);
     } else {
-      joins.push(`LEFT JOIN ${q(personRefsName(reference))} ${alias} ON ${alias}.ref = ${ref}`);
+      joins.push(
+        `LEFT JOIN ${q(personRefsName(reference))} ${alias} ON ${alias}.ref_text = a.${q(refColumn(reference.column))}::text`,
+      );
       resolved.set(reference.column, `${alias}.person_id`);
     }
   }
@@ -502,7 +518,7 @@ async function resolveIntoStage(
     );
     ownRow = 'own.target_id';
   }
-  const sequence = param(await idSequence(context, load));
+  const sequence = param(idSequence);
   const selected = [
     ...load.columns.map((column) => `${resolved.get(column) ?? `a.${q(column)}`} AS ${q(column)}`),
     ...STAGE_COLUMNS.map((column) => `a.${column}`),
@@ -519,11 +535,10 @@ async function resolveIntoStage(
        ${joins.join('\n       ')}`,
     params,
   );
-  // The arrival and the people lists have served; the next chunk, or a reconcile pass in the same
-  // transaction, makes them again.
-  await context.client.query(
-    `DROP TABLE ${[arrivalName(load), ...load.references.filter((reference) => reference.kind === 'person').map(personRefsName)].map(q).join(', ')}`,
-  );
+  // The arrival and the people lists have served: the next chunk fills the one and makes the others again.
+  await context.client.query(`TRUNCATE ${q(arrivalName(load))}`);
+  const peopleLists = load.references.filter((reference) => reference.kind === 'person').map(personRefsName);
+  if (peopleLists.length) await context.client.query(`DROP TABLE ${peopleLists.map(q).join(', ')}`);
   // The key lets later steps join the stage by row id (a conflict, a changed row) whatever the
   // planner expects of it; a first chunk kept whole for a reconcile brings it along. A table
   // whose rows are all new is only read whole, chunk by chunk, and needs neither.
@@ -533,8 +548,8 @@ async function resolveIntoStage(
   }
 }
 
-/** The sequence of the target's ids, looked up once per chunk: pg_get_serial_sequence per row is a catalog lookup per row. */
-async function idSequence(context: LoadContext, load: TableLoad): Promise<string> {
+/** The sequence of the target's ids, looked up once per table: pg_get_serial_sequence per row is a catalog lookup per row. */
+async function idSequenceOf(context: LoadContext, load: TableLoad): Promise<string> {
   const { rows } = await context.client.query<{ sequence: string | null }>(
     `SELECT pg_get_serial_sequence($1, 'id') AS sequence`,
     [targetSql(load)],
@@ -568,65 +583,76 @@ async function createPeople(context: LoadContext, refs: string): Promise<number>
 /**
  * Links that did not resolve: they reject their row, or stay NULL and are listed. A link to a row
  * rejected earlier in this run rejects its row too, naming the parent and why, unless the mapping
- * says to load such rows without the link (never for a required link).
+ * says to load such rows without the link (never for a required link). One scan of the stage finds
+ * the rows of every link column; a row rejected for one column is not reported for the next.
  */
 async function settleUnresolved(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  reference: ReferenceColumn,
-  rejectRows: boolean,
+  rejectsUnresolved: Map<ReferenceColumn, boolean>,
 ): Promise<{ rejected: StagedRowProblem[]; leftEmpty: UnresolvedReference[] }> {
+  const rejected: StagedRowProblem[] = [];
+  const leftEmpty: UnresolvedReference[] = [];
+  if (!rejectsUnresolved.size) return { rejected, leftEmpty };
   const stage = q(stageName(load));
-  const unresolvedRows = `${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL`;
+  const references = [...rejectsUnresolved.keys()];
+  const unresolvedIn = (reference: ReferenceColumn) =>
+    `(${q(reference.column)} IS NULL AND ${q(refColumn(reference.column))} IS NOT NULL)`;
+  type Ref = { name: string; email?: string | null; rowId?: string };
   const { rows } = await context.client.query<{
     row_id: string;
     row_name: string;
     browser_link: string;
-    ref: { name: string; email?: string | null; rowId?: string };
+    refs: (Ref | null)[];
     staged: Record<string, unknown>;
   }>(
-    `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, ${q(refColumn(reference.column))} AS ref, to_jsonb(s) AS staged
-       FROM ${stage} s WHERE ${unresolvedRows} ORDER BY _coda_row_id`,
+    `SELECT _coda_row_id AS row_id, _row_name AS row_name, _browser_link AS browser_link, to_jsonb(s) AS staged,
+            json_build_array(${references.map((reference) => `CASE WHEN ${unresolvedIn(reference)} THEN ${q(refColumn(reference.column))} END`).join(', ')}) AS refs
+       FROM ${stage} s WHERE ${references.map(unresolvedIn).join(' OR ')} ORDER BY _coda_row_id`,
   );
-  const label = labelOf(load, table, reference.column);
-  const loadWithoutLink =
-    !isRequired(load, reference.column) && load.mapping.spec.links.rejected_parent === 'load_without_link';
-  const rejected: StagedRowProblem[] = [];
-  const leftEmpty: UnresolvedReference[] = [];
-  for (const row of rows) {
-    const parent =
-      reference.kind === 'row'
-        ? context.rejectedRows.get(`${reference.codaTable}/${row.ref.rowId}`)
-        : undefined;
-    const summary = { rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link };
-    const reason = parent
-      ? `${label} links to "${parent.name || row.ref.name}", which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
-      : reference.kind === 'row'
-        ? `${label} links to "${row.ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
-        : `${label} names ${row.ref.name}${row.ref.email ? ` <${row.ref.email}>` : ''}, who is not in erp.people${row.ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
-    if (parent ? !loadWithoutLink : rejectRows) {
-      rejected.push({
-        ...summary,
-        column: reference.column,
-        label,
-        value: row.ref,
-        reason,
-        staged: row.staged,
-      });
-    } else {
-      leftEmpty.push({
-        ...summary,
-        column: reference.column,
-        label,
-        reason,
-        parentRejected: parent !== undefined,
-      });
+  const rejectedRows = new Set<string>();
+  for (const [index, reference] of references.entries()) {
+    const label = labelOf(load, table, reference.column);
+    const loadWithoutLink =
+      !isRequired(load, reference.column) && load.mapping.spec.links.rejected_parent === 'load_without_link';
+    for (const row of rows) {
+      const ref = row.refs[index];
+      if (!ref || rejectedRows.has(row.row_id)) continue;
+      const parent =
+        reference.kind === 'row'
+          ? context.rejectedRows.get(`${reference.codaTable}/${ref.rowId}`)
+          : undefined;
+      const summary = { rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link };
+      const reason = parent
+        ? `${label} links to "${parent.name || ref.name}", which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
+        : reference.kind === 'row'
+          ? `${label} links to "${ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
+          : `${label} names ${ref.name}${ref.email ? ` <${ref.email}>` : ''}, who is not in erp.people${ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
+      if (parent ? !loadWithoutLink : rejectsUnresolved.get(reference)) {
+        rejectedRows.add(row.row_id);
+        rejected.push({
+          ...summary,
+          column: reference.column,
+          label,
+          value: ref,
+          reason,
+          staged: row.staged,
+        });
+      } else {
+        leftEmpty.push({
+          ...summary,
+          column: reference.column,
+          label,
+          reason,
+          parentRejected: parent !== undefined,
+        });
+      }
     }
   }
-  if (rejected.length)
+  if (rejectedRows.size)
     await context.client.query(`DELETE FROM ${stage} WHERE _coda_row_id = ANY ($1::text[])`, [
-      rejected.map((problem) => problem.rowId),
+      [...rejectedRows],
     ]);
   return { rejected, leftEmpty };
 }
@@ -639,23 +665,34 @@ function showStaged(value: unknown): string {
       : JSON.stringify(value);
 }
 
-/** Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression. */
+/**
+ * Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression, all in
+ * one pass; a row is told every rule it breaks.
+ */
 async function rejectConstraintBreaks(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
 ): Promise<StagedRowProblem[]> {
-  const problems: StagedRowProblem[] = [];
   const mapped = new Set(load.columns);
-  for (const check of load.target.checks) {
-    if (!check.columns.every((column) => mapped.has(column))) continue;
-    const expression = check.expression.replace(/^CHECK /, '').replace(/ NOT VALID$/, '');
-    // As JSON, dates read as dates (2025-12-01), not as a JavaScript timestamp.
-    const { rows } = await context.client.query<{ staged: Record<string, unknown> }>(
-      `DELETE FROM ${q(stageName(load))} s WHERE NOT (${expression}) RETURNING to_jsonb(s) AS staged`,
-    );
-    const rule = check.comment ? `the rule "${check.comment}"` : `the database rule ${check.name}`;
-    for (const { staged } of rows) {
+  const checks = load.target.checks
+    .filter((check) => check.columns.every((column) => mapped.has(column)))
+    .map((check) => ({
+      check,
+      // NULL passes a CHECK: only a rule that is false is broken.
+      broken: `(NOT (${check.expression.replace(/^CHECK /, '').replace(/ NOT VALID$/, '')})) IS TRUE`,
+    }));
+  if (!checks.length) return [];
+  // As JSON, dates read as dates (2025-12-01), not as a JavaScript timestamp.
+  const { rows } = await context.client.query<{ staged: Record<string, unknown>; broken: boolean[] }>(
+    `DELETE FROM ${q(stageName(load))} s WHERE ${checks.map(({ broken }) => broken).join(' OR ')}
+     RETURNING to_jsonb(s) AS staged, ARRAY[${checks.map(({ broken }) => broken).join(', ')}] AS broken`,
+  );
+  const problems: StagedRowProblem[] = [];
+  for (const { staged, broken } of rows) {
+    for (const [index, { check }] of checks.entries()) {
+      if (!broken[index]) continue;
+      const rule = check.comment ? `the rule "${check.comment}"` : `the database rule ${check.name}`;
       const shown = check.columns
         .map((column) => `${labelOf(load, table, column)} is ${showStaged(staged[column])}`)
         .join(', ');
@@ -706,9 +743,10 @@ async function upsertChunk(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  { staged, existing }: StagedCounts,
+  counts: StagedCounts | null,
   lineageHeld: boolean,
 ) {
+  const existing = counts?.existing ?? 0;
   const stage = q(stageName(load));
   const target = targetSql(load);
   const columns = load.columns.map(q);
@@ -739,11 +777,16 @@ async function upsertChunk(
     await context.client.query(
       `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
     );
-  const inserted = staged - existing;
+  // Without counts every staged row is new, and the insert says how many there were.
+  const inserted =
+    counts && counts.staged === counts.existing
+      ? 0
+      : ((
+          await context.client.query(
+            `INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _new_id, ${columns.join(', ')} FROM ${stage} WHERE _target_id IS NULL`,
+          )
+        ).rowCount ?? 0);
   if (inserted) {
-    await context.client.query(
-      `INSERT INTO ${target} (id, ${columns.join(', ')}) SELECT _new_id, ${columns.join(', ')} FROM ${stage} WHERE _target_id IS NULL`,
-    );
     await context.client.query(
       `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, browser_link, content_hash, source_hash, first_run_id, last_run_id)
      SELECT $1, $2, _coda_row_id, $3, _new_id, _browser_link, _content_hash, ${recordedSourceHash}, $4, $4 FROM ${stage} WHERE _target_id IS NULL
@@ -904,6 +947,14 @@ async function findGoneFromCoda(
   return gone;
 }
 
+/** What every chunk of a table's load shares, found once before the first. */
+interface TableState {
+  /** Whether the lineage held any row of the table when its load began (else every row is new). */
+  lineageHeld: boolean;
+  /** The sequence that numbers the target's new rows. */
+  idSequence: string;
+}
+
 /** What steps 1–4 made of one chunk. */
 interface ChunkOutcome {
   rejects: Reject[];
@@ -919,9 +970,10 @@ async function loadChunk(
   load: TableLoad,
   table: TableContext['table'],
   chunk: TransformedChunk,
-  { firstChunk, lineageHeld }: { firstChunk: boolean; lineageHeld: boolean },
+  state: TableState,
+  firstChunk: boolean,
 ): Promise<ChunkOutcome> {
-  await createArrival(context, load);
+  const { lineageHeld } = state;
   await copyIntoArrival(context, load, chunk.copyText);
   await refreshStatistics(context, load, firstChunk);
 
@@ -939,15 +991,14 @@ async function loadChunk(
     }
     rejectsUnresolved.set(reference, rejectUnresolved);
   }
-  await resolveIntoStage(context, load, table, lineageHeld);
+  await resolveIntoStage(context, load, table, state);
 
-  const unresolved: UnresolvedReference[] = [];
-  const stagedProblems: StagedRowProblem[] = [];
-  for (const [reference, rejectUnresolved] of rejectsUnresolved) {
-    const settled = await settleUnresolved(context, load, table, reference, rejectUnresolved);
-    appendAll(stagedProblems, settled.rejected);
-    appendAll(unresolved, settled.leftEmpty);
-  }
+  const { rejected: stagedProblems, leftEmpty: unresolved } = await settleUnresolved(
+    context,
+    load,
+    table,
+    rejectsUnresolved,
+  );
   appendAll(stagedProblems, await rejectConstraintBreaks(context, load, table));
   // A conflict is an erp row a load wrote, since edited or deleted: none without lineage.
   const conflicts = lineageHeld
@@ -959,7 +1010,9 @@ async function loadChunk(
         labelOf: (column) => labelOf(load, table, column),
       })
     : [];
-  const unchanged = await upsertChunk(context, load, table, await countStaged(context, load), lineageHeld);
+  // A table the lineage held nothing of stages only new rows: nothing to count.
+  const counts = lineageHeld ? await countStaged(context, load) : null;
+  const unchanged = await upsertChunk(context, load, table, counts, lineageHeld);
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
     unresolved,
@@ -1022,6 +1075,8 @@ export async function loadTable(
       [context.docId, table.id],
     )
   ).rows[0]!.held;
+  const state: TableState = { lineageHeld, idSequence: await idSequenceOf(context, load) };
+  await createArrival(context, load);
   let read = unchangedRows?.count ?? 0;
   let chunks = 0;
   const outcome: ChunkOutcome = {
@@ -1035,7 +1090,7 @@ export async function loadTable(
     transformedChunks(context, load, table, source, unchangedRows),
   )) {
     read += chunk.read;
-    const loaded = await loadChunk(context, load, table, chunk, { firstChunk: chunks === 0, lineageHeld });
+    const loaded = await loadChunk(context, load, table, chunk, state, chunks === 0);
     appendAll(outcome.rejects, loaded.rejects);
     appendAll(outcome.unresolved, loaded.unresolved);
     appendAll(outcome.conflicts, loaded.conflicts);
@@ -1046,14 +1101,16 @@ export async function loadTable(
     // The chunk's rows are garbage now, and the next chunk is ready: collect before building another.
     if (chunk.read >= GARBAGE_COLLECTION_AFTER_ROWS) collectGarbage();
   }
+  // A reconcile pass in the same transaction makes its own.
+  await context.client.query(`DROP TABLE ${q(arrivalName(load))}`);
   await deferredKeys?.restore();
   if (!lineageHeld) await context.client.query(`ANALYZE ${targetSql(load)} (id)`);
   await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
   // The key lets "gone from Coda" probe the stage by row id whatever the planner expects of it (a
-  // whole first chunk kept brought its own).
-  if (!context.keepStagedValues)
+  // whole first chunk kept brought its own). A table the lineage held nothing of has nothing gone.
+  if (lineageHeld && !context.keepStagedValues)
     await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
-  if (!context.keepStagedValues || chunks > 1)
+  if ((lineageHeld && !context.keepStagedValues) || (context.keepStagedValues && chunks > 1))
     await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
 
   const allRejects = outcome.rejects.sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
@@ -1075,13 +1132,15 @@ export async function loadTable(
     unresolved: outcome.unresolved.sort(
       (a, b) => a.rowId.localeCompare(b.rowId) || a.column.localeCompare(b.column),
     ),
-    goneFromCoda: await findGoneFromCoda(
-      context,
-      load,
-      table,
-      allRejects.map((reject) => reject.source.rowId),
-      unchangedRows,
-    ),
+    goneFromCoda: lineageHeld
+      ? await findGoneFromCoda(
+          context,
+          load,
+          table,
+          allRejects.map((reject) => reject.source.rowId),
+          unchangedRows,
+        )
+      : new SpooledList<GoneRow>(),
     peopleCreated: outcome.peopleCreated,
     conflicts: outcome.conflicts,
   };
