@@ -202,6 +202,8 @@ interface TransformedChunk {
   copyText: string[];
   read: number;
   rejects: Reject[];
+  /** The distinct people of each Person column, as the JSON text the arrival holds. */
+  people: Map<string, Set<string>>;
 }
 
 /**
@@ -243,16 +245,30 @@ async function* transformedChunks(
       ...valueColumns.map((column, index) =>
         encodeCopyField(row.values[column] ?? null, types[index] ?? 'text'),
       ),
-      ...load.references.map((reference) =>
-        encodeCopyField(byColumn.get(reference.column)?.ref ?? null, 'json'),
-      ),
+      ...load.references.map((reference) => {
+        const ref = byColumn.get(reference.column);
+        if (ref?.kind !== 'person') return encodeCopyField(ref?.ref ?? null, 'json');
+        const text = JSON.stringify(ref.ref);
+        chunk.people.get(reference.column)?.add(text);
+        return encodeCopyField(text, 'json');
+      }),
       ...rowReferences(load).map((reference) => {
         const linked = byColumn.get(reference.column);
         return encodeCopyField(linked?.kind === 'row' ? linked.ref.rowId : null, 'text');
       }),
     ]);
   };
-  let chunk: TransformedChunk = { copyText: [], read: 0, rejects: [] };
+  const newChunk = (): TransformedChunk => ({
+    copyText: [],
+    read: 0,
+    rejects: [],
+    people: new Map(
+      load.references
+        .filter((reference) => reference.kind === 'person')
+        .map((reference) => [reference.column, new Set<string>()]),
+    ),
+  });
+  let chunk = newChunk();
   let piece = '';
   let chunksYielded = 0;
   const transformContext = { mapping: load.mapping, docId: context.docId, table };
@@ -273,7 +289,7 @@ async function* transformedChunks(
       piece = '';
       yield chunk;
       chunksYielded += 1;
-      chunk = { copyText: [], read: 0, rejects: [] };
+      chunk = newChunk();
     }
   }
   if (piece) chunk.copyText.push(piece);
@@ -331,9 +347,18 @@ async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: 
  * lineage (after a plan rolled back, it even takes the lineage for empty). With such counts the
  * planner joins the stage and the lineage in nested loops, which at 100k rows turns resolving one
  * link column into minutes. The stage's key column is enough to record the stage's row count.
+ * A table whose rows are all new joins only its parents' lineage, which its own chunks do not
+ * change: what its first chunk measured holds for the rest (the planner scales row counts by the
+ * pages a table has now).
  */
-async function refreshStatistics(context: LoadContext, load: TableLoad, firstChunk: boolean): Promise<void> {
-  await context.client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
+async function refreshStatistics(
+  context: LoadContext,
+  load: TableLoad,
+  { joinsOwnLineage }: TableState,
+  firstChunk: boolean,
+): Promise<void> {
+  if (firstChunk || joinsOwnLineage)
+    await context.client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
   if (firstChunk) await refreshLineageStatistics(context, 0);
 }
 
@@ -439,17 +464,17 @@ function labelOf(load: TableLoad, table: TableContext['table'], column: string):
  */
 async function resolvePeople(
   context: LoadContext,
-  load: TableLoad,
   reference: ReferenceColumn,
+  people: Set<string>,
   createUnknown: boolean,
 ): Promise<number> {
-  const ref = q(refColumn(reference.column));
   const refs = q(personRefsName(reference));
-  // Distinct by text (json has no equality): Node writes the same person the same way every time.
+  // The chunk's distinct people come from Node, which wrote them, as the very text the arrival
+  // holds (the stage joins on it): no pass over the arrival to find them.
   await context.client.query(
     `CREATE TEMP TABLE ${refs} ON COMMIT DROP AS
-     SELECT ref_text, ref_text::jsonb AS ref, NULL::bigint AS person_id
-       FROM (SELECT DISTINCT ${ref}::text AS ref_text FROM ${q(arrivalName(load))} WHERE ${ref} IS NOT NULL) distinct_refs`,
+     SELECT ref_text, ref_text::jsonb AS ref, NULL::bigint AS person_id FROM unnest($1::text[]) AS ref_text`,
+    [[...people]],
   );
   const match = async () => {
     await context.client.query(
@@ -744,7 +769,7 @@ async function upsertChunk(
   load: TableLoad,
   table: TableContext['table'],
   counts: StagedCounts | null,
-  lineageHeld: boolean,
+  { lineageHeld, joinsOwnLineage }: TableState,
 ) {
   const existing = counts?.existing ?? 0;
   const stage = q(stageName(load));
@@ -808,7 +833,8 @@ async function upsertChunk(
   // A first load's chunks never join the target (no own rows): its counts are refreshed once, at the end.
   if (lineageHeld && inserted >= REFRESH_STATISTICS_AFTER_ROWS)
     await context.client.query(`ANALYZE ${target} (id)`);
-  await refreshLineageStatistics(context, inserted);
+  if (joinsOwnLineage) await refreshLineageStatistics(context, inserted);
+  else context.lineageStatistics.insertedSince += inserted;
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing && existing) {
     await context.client.query(
@@ -953,6 +979,11 @@ interface TableState {
   lineageHeld: boolean;
   /** The sequence that numbers the target's new rows. */
   idSequence: string;
+  /**
+   * Whether a chunk joins lineage rows of this table that earlier chunks wrote: to find its own
+   * rows, or through a link to the same table. Only then do the statistics need refreshing as it loads.
+   */
+  joinsOwnLineage: boolean;
 }
 
 /** What steps 1–4 made of one chunk. */
@@ -975,7 +1006,7 @@ async function loadChunk(
 ): Promise<ChunkOutcome> {
   const { lineageHeld } = state;
   await copyIntoArrival(context, load, chunk.copyText);
-  await refreshStatistics(context, load, firstChunk);
+  await refreshStatistics(context, load, state, firstChunk);
 
   let peopleCreated = 0;
   const rejectsUnresolved = new Map<ReferenceColumn, boolean>();
@@ -986,7 +1017,12 @@ async function loadChunk(
       const spec = load.mapping.spec.columns[reference.column];
       const createUnknown =
         spec?.as === 'person' && (spec.unknown ?? load.mapping.spec.people.unknown) === 'create';
-      peopleCreated += await resolvePeople(context, load, reference, createUnknown);
+      peopleCreated += await resolvePeople(
+        context,
+        reference,
+        chunk.people.get(reference.column) ?? new Set(),
+        createUnknown,
+      );
       if (!createUnknown) rejectUnresolved = true;
     }
     rejectsUnresolved.set(reference, rejectUnresolved);
@@ -1012,7 +1048,7 @@ async function loadChunk(
     : [];
   // A table the lineage held nothing of stages only new rows: nothing to count.
   const counts = lineageHeld ? await countStaged(context, load) : null;
-  const unchanged = await upsertChunk(context, load, table, counts, lineageHeld);
+  const unchanged = await upsertChunk(context, load, table, counts, state);
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
     unresolved,
@@ -1075,7 +1111,13 @@ export async function loadTable(
       [context.docId, table.id],
     )
   ).rows[0]!.held;
-  const state: TableState = { lineageHeld, idSequence: await idSequenceOf(context, load) };
+  const state: TableState = {
+    lineageHeld,
+    idSequence: await idSequenceOf(context, load),
+    joinsOwnLineage:
+      lineageHeld ||
+      load.references.some((reference) => reference.kind === 'row' && reference.codaTable === table.id),
+  };
   await createArrival(context, load);
   let read = unchangedRows?.count ?? 0;
   let chunks = 0;
