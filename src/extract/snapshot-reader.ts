@@ -7,6 +7,7 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CodaRow } from './coda-api-types.ts';
 import { describeIssue, isRowJson, rowSchema } from './response-schemas.ts';
+import { readLines } from '../shared/read-lines.ts';
 import {
   MANIFEST_FILE,
   manifestSchema,
@@ -100,10 +101,12 @@ async function* readEntries(dir: string, table: SnapshotTable): AsyncGenerator<S
   });
   let lineNumber = 0;
   try {
-    for await (const line of input.readLines()) {
+    const readAt = async (buffer: Buffer, position: number) =>
+      (await input.read(buffer, 0, buffer.length, position)).bytesRead;
+    for await (const line of readLines(readAt)) {
       lineNumber += 1;
-      const at = `${file}:${lineNumber}`;
-      yield { text: line, row: () => parseRow(line, at) };
+      const at = lineNumber;
+      yield { text: line, row: () => parseRow(line, `${file}:${at}`) };
     }
   } finally {
     await input.close();

@@ -11,10 +11,10 @@
  * is garbage.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, read, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { readLines } from './read-lines.ts';
 
 /** More than any report lists (LIST_LIMIT in src/report is 300). */
 export const ROWS_KEPT_IN_MEMORY = 1_000;
@@ -84,11 +84,14 @@ export class SpooledList<T> implements AsyncIterable<T>, ListedRows<T> {
     if (this.fd === null) return;
     this.flush();
     if (!this.written) return;
-    const lines = createInterface({
-      input: createReadStream('', { fd: this.fd, start: 0, end: this.written - 1, autoClose: false }),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    for await (const line of lines) if (line) yield JSON.parse(line) as T;
+    const { fd, written } = this;
+    const readAt = (buffer: Buffer, position: number) =>
+      new Promise<number>((resolve, reject) =>
+        read(fd, buffer, 0, Math.min(buffer.length, written - position), position, (error, bytesRead) =>
+          error ? reject(error) : resolve(bytesRead),
+        ),
+      );
+    for await (const line of readLines(readAt)) if (line) yield JSON.parse(line) as T;
   }
 
   /** Writes out what is buffered; more rows may still come. */
