@@ -93,6 +93,11 @@ export interface BenchConfig {
   /** What the extractor is told (--rate-limit): a margin below the server's limit. */
   clientRequestsPerWindow: number;
   rowsPerPage: number;
+  /**
+   * How many times the load and each of its baselines (raw COPY, pgloader) ran at each size; the
+   * figures are their medians.
+   */
+  loadRuns: number;
   /** Whether pgloader was found, so its baseline is in the results. */
   pgloader: boolean;
 }
