@@ -41,4 +41,17 @@ describe('readLines', () => {
     expect(lines.slice(0, 3)).toEqual(short.slice(0, 3));
     expect(lines.at(-1)).toBe(short.at(-1));
   });
+
+  it('throws a failed read where the lines stop, after the lines read before it', async () => {
+    const block = Buffer.from(`${'a'.repeat(100)}\n`.repeat(1000));
+    const readAt = async (buffer: Buffer, position: number) => {
+      if (position > 0) throw new Error('disk gone');
+      return block.copy(buffer, 0, 0, Math.min(buffer.length, block.length));
+    };
+    const lines: string[] = [];
+    await expect(async () => {
+      for await (const line of readLines(readAt)) lines.push(line);
+    }).rejects.toThrow('disk gone');
+    expect(lines).toHaveLength(Math.floor(Math.min(64 * 1024, block.length) / 101));
+  });
 });
