@@ -347,19 +347,17 @@ async function copyIntoArrival(context: LoadContext, load: TableLoad, copyText: 
  * lineage (after a plan rolled back, it even takes the lineage for empty). With such counts the
  * planner joins the stage and the lineage in nested loops, which at 100k rows turns resolving one
  * link column into minutes. The stage's key column is enough to record the stage's row count.
- * A table whose rows are all new joins only its parents' lineage, which its own chunks do not
- * change: what its first chunk measured holds for the rest (the planner scales row counts by the
- * pages a table has now).
+ * A table whose rows are all new joins its chunks only to the linked rows read before the first:
+ * what its first chunk measured holds for the rest (the planner scales row counts by the pages a
+ * table has now).
  */
-async function refreshStatistics(
+async function analyzeArrival(
   context: LoadContext,
   load: TableLoad,
-  { joinsOwnLineage }: TableState,
+  { lineageHeld }: TableState,
   firstChunk: boolean,
 ): Promise<void> {
-  if (firstChunk || joinsOwnLineage)
-    await context.client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
-  if (firstChunk) await refreshLineageStatistics(context, 0);
+  if (firstChunk || lineageHeld) await context.client.query(`ANALYZE ${q(arrivalName(load))} (_coda_row_id)`);
 }
 
 /**
@@ -503,7 +501,7 @@ async function resolveIntoStage(
   context: LoadContext,
   load: TableLoad,
   table: TableContext['table'],
-  { lineageHeld, idSequence }: TableState,
+  { lineageHeld, idSequence, linkedRowTables }: TableState,
 ) {
   const joins: string[] = [];
   // Only the parameters the statement uses: Postgres cannot type one it does not see.
@@ -518,11 +516,8 @@ async function resolveIntoStage(
   for (const [index, reference] of load.references.entries()) {
     const alias = q(`link_${index}`);
     if (reference.kind === 'row') {
-      const [schema = '', linked = ''] = reference.referencedTable.split('.');
       joins.push(
-        `LEFT JOIN (SELECT l.coda_row_id, t.id FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(linked)} t ON t.id = l.target_id
-                     WHERE l.coda_doc_id = ${docIdParam()} AND l.coda_table_id = ${param(reference.codaTable)} AND l.target_table = ${param(reference.referencedTable)}) ${alias}
-           ON ${alias}.coda_row_id = a.${q(linkedRowIdColumn(reference.column))}`,
+        `LEFT JOIN ${q(linkedRowTables.get(reference) ?? '')} ${alias} ON ${alias}.coda_row_id = a.${q(linkedRowIdColumn(reference.column))}`,
       );
       resolved.set(reference.column, `${alias}.id`);
     } else {
@@ -571,6 +566,33 @@ async function resolveIntoStage(
     await context.client.query(`ALTER TABLE ${q(stageName(load))} ADD PRIMARY KEY (_coda_row_id)`);
     await context.client.query(`ANALYZE ${q(stageName(load))} (_coda_row_id, _target_id)`);
   }
+}
+
+/**
+ * The erp id of each Coda row that a link column may name, through the lineage (a row deleted in
+ * erp since does not resolve), read once for the whole table: the linked tables loaded before it
+ * (the load plan refuses self-links) and do not change while it loads, and reading them for every
+ * chunk was half of each chunk's link resolution at 1M tasks.
+ */
+async function tabulateLinkedRows(
+  context: LoadContext,
+  load: TableLoad,
+): Promise<Map<ReferenceColumn, string>> {
+  const tables = new Map<ReferenceColumn, string>();
+  for (const [index, reference] of load.references.entries()) {
+    if (reference.kind !== 'row') continue;
+    const name = `linked_rows_${index}`;
+    const [schema = '', linked = ''] = reference.referencedTable.split('.');
+    await context.client.query(
+      `CREATE TEMP TABLE ${q(name)} ON COMMIT DROP AS
+       SELECT l.coda_row_id, t.id FROM pipeline.coda_lineage l JOIN ${q(schema)}.${q(linked)} t ON t.id = l.target_id
+        WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3`,
+      [context.docId, reference.codaTable, reference.referencedTable],
+    );
+    await context.client.query(`ANALYZE ${q(name)}`);
+    tables.set(reference, name);
+  }
+  return tables;
 }
 
 /** The sequence of the target's ids, looked up once per table: pg_get_serial_sequence per row is a catalog lookup per row. */
@@ -769,7 +791,7 @@ async function upsertChunk(
   load: TableLoad,
   table: TableContext['table'],
   counts: StagedCounts | null,
-  { lineageHeld, joinsOwnLineage }: TableState,
+  { lineageHeld }: TableState,
 ) {
   const existing = counts?.existing ?? 0;
   const stage = q(stageName(load));
@@ -833,7 +855,7 @@ async function upsertChunk(
   // A first load's chunks never join the target (no own rows): its counts are refreshed once, at the end.
   if (lineageHeld && inserted >= REFRESH_STATISTICS_AFTER_ROWS)
     await context.client.query(`ANALYZE ${target} (id)`);
-  if (joinsOwnLineage) await refreshLineageStatistics(context, inserted);
+  if (lineageHeld) await refreshLineageStatistics(context, inserted);
   else context.lineageStatistics.insertedSince += inserted;
   // A cutover records every row it saw; a plan only the new rows, which later tables' links resolve through.
   if (context.committing && existing) {
@@ -979,11 +1001,8 @@ interface TableState {
   lineageHeld: boolean;
   /** The sequence that numbers the target's new rows. */
   idSequence: string;
-  /**
-   * Whether a chunk joins lineage rows of this table that earlier chunks wrote: to find its own
-   * rows, or through a link to the same table. Only then do the statistics need refreshing as it loads.
-   */
-  joinsOwnLineage: boolean;
+  /** The temporary tables of linked rows read once for the table (see tabulateLinkedRows), by link. */
+  linkedRowTables: Map<ReferenceColumn, string>;
 }
 
 /** What steps 1–4 made of one chunk. */
@@ -1006,7 +1025,7 @@ async function loadChunk(
 ): Promise<ChunkOutcome> {
   const { lineageHeld } = state;
   await copyIntoArrival(context, load, chunk.copyText);
-  await refreshStatistics(context, load, state, firstChunk);
+  await analyzeArrival(context, load, state, firstChunk);
 
   let peopleCreated = 0;
   const rejectsUnresolved = new Map<ReferenceColumn, boolean>();
@@ -1111,12 +1130,12 @@ export async function loadTable(
       [context.docId, table.id],
     )
   ).rows[0]!.held;
+  // The linked rows and the own rows are read through the lineage: its counts must be current.
+  await refreshLineageStatistics(context, 0);
   const state: TableState = {
     lineageHeld,
     idSequence: await idSequenceOf(context, load),
-    joinsOwnLineage:
-      lineageHeld ||
-      load.references.some((reference) => reference.kind === 'row' && reference.codaTable === table.id),
+    linkedRowTables: await tabulateLinkedRows(context, load),
   };
   await createArrival(context, load);
   let read = unchangedRows?.count ?? 0;
@@ -1144,7 +1163,9 @@ export async function loadTable(
     if (chunk.read >= GARBAGE_COLLECTION_AFTER_ROWS) collectGarbage();
   }
   // A reconcile pass in the same transaction makes its own.
-  await context.client.query(`DROP TABLE ${q(arrivalName(load))}`);
+  await context.client.query(
+    `DROP TABLE ${[arrivalName(load), ...state.linkedRowTables.values()].map(q).join(', ')}`,
+  );
   await deferredKeys?.restore();
   if (!lineageHeld) await context.client.query(`ANALYZE ${targetSql(load)} (id)`);
   await context.client.query(`ALTER TABLE ${q(stagedRowsName(load))} RENAME TO ${q(stageName(load))}`);
