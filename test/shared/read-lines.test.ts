@@ -44,10 +44,10 @@ describe('readLines', () => {
 
   it('throws a failed read where the lines stop, after the lines read before it', async () => {
     const block = Buffer.from(`${'a'.repeat(100)}\n`.repeat(1000));
-    const readAt = async (buffer: Buffer, position: number) => {
-      if (position > 0) throw new Error('disk gone');
-      return block.copy(buffer, 0, 0, Math.min(buffer.length, block.length));
-    };
+    const readAt = (buffer: Buffer, position: number) =>
+      position > 0
+        ? Promise.reject(new Error('disk gone'))
+        : Promise.resolve(block.copy(buffer, 0, 0, Math.min(buffer.length, block.length)));
     const lines: string[] = [];
     await expect(async () => {
       for await (const line of readLines(readAt)) lines.push(line);
