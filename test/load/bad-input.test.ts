@@ -204,6 +204,12 @@ const CASES: Case[] = [
     expect: /Estimated Hours is -3, which breaks the rule "Estimated hours cannot be negative\."/,
   },
   {
+    name: 'two rules broken at once, both told',
+    values: { title: 'two rules', hours: -1, start: '2024-06-02', end: '2024-06-01' },
+    expect:
+      /Scheduled Start is 2024-06-02, Scheduled End is 2024-06-01, which breaks the rule "A task cannot be scheduled to end before it starts\."[\s\S]*Estimated Hours is -1, which breaks|Estimated Hours is -1, which breaks the rule "Estimated hours cannot be negative\."[\s\S]*Scheduled Start is 2024-06-02/,
+  },
+  {
     name: 'a person where text belongs',
     values: { title: person('Ada Lovelace', 'ada@example.com') },
     expect: /Title is a person \("Ada Lovelace"\), not text/,
