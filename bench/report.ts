@@ -43,7 +43,7 @@ function renderMarkdown(results: BenchResults, notes: string[]): string {
     'The machine is shared and noisy: read the **ratios** to the baselines measured in the same run, not the absolute figures.',
     '',
     `Rate limit served by the local Coda server: ${scaled}; ${config.rowsPerPage} rows per page; the extractor runs with \`--rate-limit ${config.clientRequestsPerWindow}/${config.serverWindowMs}ms\`.`,
-    `The load, raw COPY and pgloader each ran ${config.loadRuns} times per size (each load into a freshly migrated database); their figures are the medians.`,
+    `The load, raw COPY and pgloader each ran ${config.loadRuns} times per size, taking turns (each load into a freshly migrated database); their figures are the medians.`,
     `Docs: a synthetic consulting doc per size (People 30 rows, Projects 1 per 20 tasks, Engagements 1 per 10 tasks, Tasks ${config.taskRowSizes.map((size) => size.toLocaleString('en-US')).join(' / ')} rows) with lookups, people, currency, selects, multi-selects and long text, loaded with \`bench/mappings\`.`,
     '',
     `![Throughput and memory against size](${CHART_FILE})`,

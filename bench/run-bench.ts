@@ -1,8 +1,9 @@
 /**
  * One benchmark run over synthetic docs of several sizes, through the real pipeline: `erp extract`
- * against the local Coda server at Coda's rate limit, the transform, the load (in-process, to time
- * each table), `erp cutover` (as a child process, for its memory), then `plan` of the same doc
- * and of one where 10% of the rows changed. Each figure is paired with baselines from this run.
+ * against the local Coda server at Coda's rate limit, the transform, `erp cutover` (as a child
+ * process, for its memory), the load into an empty database (in-process, to time each table) in
+ * turns with its baselines fed the rows the cutover loaded, then `plan` of the same doc and of one
+ * where 10% of the rows changed. Each figure is paired with baselines from this run.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,8 +46,9 @@ const CODA_READ_LIMIT = { requests: 100, windowMs: 6_000 };
 const CLIENT_SHARE_OF_LIMIT = 0.95;
 const ROWS_PER_PAGE = 100;
 /**
- * The load and its baselines each run this many times per size, and the median counts: on this
- * shared machine one pgloader run differed from the next by a quarter, as much as the gap judged.
+ * The load and its baselines each run this many times per size, in turns, and the medians count:
+ * on this shared machine one pgloader run differed from the next by a quarter, and the same load
+ * by as much an hour apart, as much as the gap judged.
  */
 const LOAD_RUNS = 3;
 const BENCH_MAPPINGS_DIR = fileURLToPath(new URL('mappings/', import.meta.url));
@@ -187,17 +189,6 @@ async function measureSize(
         runLoad({ databaseUrl, source, mappings, mode: 'plan', runDir: path.join(sizeDir, 'runs') }),
       );
     const plan = (source: Snapshot) => planIn(url, source);
-    log(`[${taskRows} tasks] loading into an empty database (plan: every row new), ${LOAD_RUNS} times…`);
-    // A rolled-back load leaves dead rows behind: each run but the last gets a database of its own.
-    const firstLoads = await repeated(LOAD_RUNS - 1, () =>
-      inNewDatabase(options, taskRows, async (freshUrl) => {
-        await migrate(freshUrl);
-        return planIn(freshUrl, snapshot);
-      }),
-    );
-    firstLoads.push(await plan(snapshot));
-    const firstLoad = medianOf(firstLoads, (load) => totals(load.result).tableSeconds);
-    const loaded = totals(firstLoad.result);
 
     log(`[${taskRows} tasks] erp cutover…`);
     const cutover = await runCli(
@@ -214,35 +205,55 @@ async function measureSize(
     );
 
     log(
-      `[${taskRows} tasks] baselines: raw COPY${config.pgloader ? ', pgloader into unindexed copies and into the same tables' : ''}…`,
+      `[${taskRows} tasks] the load into an empty database (a plan: every row new), raw COPY${config.pgloader ? ', pgloader into unindexed copies and into the same tables' : ''}, ${LOAD_RUNS} times in turns…`,
     );
     const targets = mappings.map((mapping) => ({
       target: mapping.spec.target,
       columns: ['id', ...Object.keys(mapping.spec.columns)],
     }));
-    const baselines = await withClient(url, async (client) => {
+    const { firstLoad, baselines } = await withClient(url, async (client) => {
       const exported = await exportLoadedRows(client, targets, sizeDir);
-      const exportedRows = exported.reduce((sum, table) => sum + table.rows, 0);
-      if (exportedRows !== loaded.inserted)
-        throw new Error(
-          `the cutover left ${exportedRows} rows in the mapped tables, the load inserted ${loaded.inserted}`,
-        );
-      const rawSeconds = median(await repeated(LOAD_RUNS, () => rawCopySeconds(client, exported)));
-      if (!config.pgloader) return { rows: exportedRows, rawSeconds, pgloader: undefined };
-      // Taken in turns, so that a slow spell of the machine does not fall on one kind only.
-      const runs = await repeated(LOAD_RUNS, async () => ({
-        unindexed: await pgloaderSeconds(client, url, exported, sizeDir, 'unindexed'),
-        sameTables: await pgloaderSeconds(client, url, exported, sizeDir, 'same tables'),
+      // In turns, so that a slow spell of the machine falls on every loader alike. Each load of
+      // ours gets a freshly migrated database: a rolled-back load leaves dead rows behind.
+      const rounds = await repeated(LOAD_RUNS, async () => ({
+        load: await inNewDatabase(options, taskRows, async (freshUrl) => {
+          await migrate(freshUrl);
+          return planIn(freshUrl, snapshot);
+        }),
+        rawSeconds: await rawCopySeconds(client, exported),
+        pgloader: config.pgloader
+          ? {
+              unindexed: await pgloaderSeconds(client, url, exported, sizeDir, 'unindexed'),
+              sameTables: await pgloaderSeconds(client, url, exported, sizeDir, 'same tables'),
+            }
+          : undefined,
       }));
+      const firstLoad = medianOf(
+        rounds.map((round) => round.load),
+        (load) => totals(load.result).tableSeconds,
+      );
+      const exportedRows = exported.reduce((sum, table) => sum + table.rows, 0);
+      const inserted = totals(firstLoad.result).inserted;
+      if (exportedRows !== inserted)
+        throw new Error(
+          `the cutover left ${exportedRows} rows in the mapped tables, the load inserted ${inserted}`,
+        );
+      const pgloaderRounds = rounds.flatMap((round) => (round.pgloader ? [round.pgloader] : []));
       return {
-        rows: exportedRows,
-        rawSeconds,
-        pgloader: {
-          unindexed: median(runs.map((run) => run.unindexed)),
-          sameTables: median(runs.map((run) => run.sameTables)),
+        firstLoad,
+        baselines: {
+          rows: exportedRows,
+          rawSeconds: median(rounds.map((round) => round.rawSeconds)),
+          pgloader: pgloaderRounds.length
+            ? {
+                unindexed: median(pgloaderRounds.map((round) => round.unindexed)),
+                sameTables: median(pgloaderRounds.map((round) => round.sameTables)),
+              }
+            : undefined,
         },
       };
     });
+    const loaded = totals(firstLoad.result);
 
     log(`[${taskRows} tasks] plan with nothing changed…`);
     const unchanged = await plan(snapshot);
