@@ -81,6 +81,20 @@ const columnSpec = z.discriminatedUnion(
   },
 );
 
+const skipReason = z
+  .string({ error: 'must say why the column stays in Coda, e.g. "kept in Coda: no place for it in erp"' })
+  .trim()
+  .min(1, 'must say why the column stays in Coda, e.g. "kept in Coda: no place for it in erp"');
+
+/**
+ * A Coda column deliberately not loaded, with the reason the owner reads in every report:
+ * `c-AbC123: "kept in Coda"` or `c-AbC123: { label: Budget, reason: "kept in Coda" }`.
+ */
+const skippedColumn = z.preprocess(
+  (value) => (typeof value === 'string' ? { reason: value } : value),
+  z.strictObject({ label: z.string().optional(), reason: skipReason }),
+);
+
 const targetColumnName = z
   .string()
   .regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
@@ -111,9 +125,21 @@ const mappingSpecSchema = z.strictObject({
   columns: z
     .record(targetColumnName, columnSpec)
     .refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),
+  /** Coda columns (by id) that are not loaded on purpose, each with its reason. */
+  skip: z.record(codaColumnId, skippedColumn).default({}),
+});
+
+/**
+ * A whole Coda table deliberately not loaded: `coda: {...}` and `skip: "why"`, and nothing else.
+ * Without such a file, a table no mapping names is listed in every report as left behind.
+ */
+const skippedTableSchema = z.strictObject({
+  coda: z.strictObject({ table: codaTableId, name: z.string() }),
+  skip: skipReason,
 });
 
 export type MappingSpec = z.output<typeof mappingSpecSchema>;
+export type SkippedColumn = MappingSpec['skip'][string];
 export type ColumnSpec = MappingSpec['columns'][string];
 export type CodaColumnSpec = Exclude<ColumnSpec, { as: 'constant' }>;
 
@@ -139,6 +165,13 @@ export interface LoadedMapping {
   spec: MappingSpec;
 }
 
+/** A Coda table the owner keeps out of Postgres, and why. */
+export interface SkippedTable {
+  file: string;
+  table: { id: string; name: string };
+  reason: string;
+}
+
 export class MappingError extends Error {}
 
 function fieldPath(segments: readonly PropertyKey[]): string {
@@ -152,6 +185,31 @@ function fieldPath(segments: readonly PropertyKey[]): string {
 }
 
 export function parseMappingSpec(file: string, text: string): LoadedMapping {
+  const parsed = parseMappingFile(file, text);
+  if ('spec' in parsed) return parsed;
+  throw new MappingError(
+    `${file} declares the Coda table "${parsed.table.name}" skipped; a mapping needs target: and columns:`,
+  );
+}
+
+function describeIssues(file: string, issues: z.core.$ZodIssue[]): MappingError {
+  const problems = issues.map((issue) => {
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}: check the spelling, or remove it`
+        : issue.code === 'invalid_key'
+          ? (issue.issues[0]?.message ?? issue.message)
+          : issue.message;
+    return `  ${fieldPath(issue.path)}: ${message}`;
+  });
+  return new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
+}
+
+/**
+ * One file of a mappings folder: a mapping, or a table declared skipped (a top-level `skip:`
+ * reason and no `target:`).
+ */
+export function parseMappingFile(file: string, text: string): LoadedMapping | SkippedTable {
   let document: unknown;
   try {
     document = parseYaml(text);
@@ -161,17 +219,30 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
       `${file}:${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}. Fix the indentation or quoting there.`,
     );
   }
-  const parsed = mappingSpecSchema.safeParse(document);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const message =
-        issue.code === 'unrecognized_keys'
-          ? `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}: check the spelling, or remove it`
-          : issue.message;
-      return `  ${fieldPath(issue.path)}: ${message}`;
-    });
-    throw new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
+  const isSkippedTable =
+    typeof document === 'object' &&
+    document !== null &&
+    !('target' in document) &&
+    typeof (document as { skip?: unknown }).skip === 'string';
+  if (isSkippedTable) {
+    const skipped = skippedTableSchema.safeParse(document);
+    if (!skipped.success) throw describeIssues(file, skipped.error.issues);
+    return {
+      file,
+      table: { id: skipped.data.coda.table, name: skipped.data.coda.name },
+      reason: skipped.data.skip,
+    };
   }
+  const parsed = mappingSpecSchema.safeParse(document);
+  if (!parsed.success) throw describeIssues(file, parsed.error.issues);
+  const problems = Object.entries(parsed.data.columns).flatMap(([target, column]) =>
+    column.as !== 'constant' && column.from in parsed.data.skip
+      ? [
+          `  skip.${column.from}: the column is also loaded into columns.${target}; remove it from one of them`,
+        ]
+      : [],
+  );
+  if (problems.length) throw new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
   return { file, spec: parsed.data };
 }
 
@@ -179,44 +250,60 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
  * Every mapping in a folder, and every problem found in it (each names its file, field and fix):
  * a file that does not parse, or two files for the same Coda table or target table.
  */
-export async function readMappingFolder(
-  dir = MAPPINGS_DIR,
-): Promise<{ mappings: LoadedMapping[]; problems: string[] }> {
+export interface MappingFolder {
+  mappings: LoadedMapping[];
+  skippedTables: SkippedTable[];
+}
+
+export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFolder & { problems: string[] }> {
   const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
   if (!files.length)
     return {
       mappings: [],
+      skippedTables: [],
       problems: [`${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`],
     };
   const mappings: LoadedMapping[] = [];
+  const skippedTables: SkippedTable[] = [];
   const problems: string[] = [];
   for (const name of files) {
     const file = path.join(dir, name);
     try {
-      mappings.push(parseMappingSpec(file, await readFile(file, 'utf8')));
+      const parsed = parseMappingFile(file, await readFile(file, 'utf8'));
+      if ('spec' in parsed) mappings.push(parsed);
+      else skippedTables.push(parsed);
     } catch (error) {
       if (!(error instanceof MappingError)) throw error;
       problems.push(error.message);
     }
   }
-  for (const key of ['table', 'target'] as const) {
+  const codaTables = [
+    ...mappings.map(({ file, spec }) => ({ file, value: spec.coda.table })),
+    ...skippedTables.map(({ file, table }) => ({ file, value: table.id })),
+  ];
+  const targets = mappings.map(({ file, spec }) => ({ file, value: spec.target }));
+  for (const [entries, what] of [
+    [codaTables, 'Coda table'],
+    [targets, 'target table'],
+  ] as const) {
     const seen = new Map<string, string>();
-    for (const { file, spec } of mappings) {
-      const value = key === 'table' ? spec.coda.table : spec.target;
+    for (const { file, value } of entries) {
       const other = seen.get(value);
-      if (other)
-        problems.push(
-          `${file} and ${other} both map ${value}; keep one mapping per ${key === 'table' ? 'Coda table' : 'target table'}`,
-        );
+      if (other) problems.push(`${file} and ${other} both map ${value}; keep one mapping per ${what}`);
       seen.set(value, file);
     }
   }
-  return { mappings, problems };
+  return { mappings, skippedTables, problems };
+}
+
+/** Every mapping and skipped table in a folder, or an error listing every problem. */
+export async function loadMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFolder> {
+  const { problems, ...folder } = await readMappingFolder(dir);
+  if (problems.length) throw new MappingError(problems.join('\n'));
+  return folder;
 }
 
 /** Every mapping in a folder, or an error listing every problem. */
 export async function loadMappings(dir = MAPPINGS_DIR): Promise<LoadedMapping[]> {
-  const { mappings, problems } = await readMappingFolder(dir);
-  if (problems.length) throw new MappingError(problems.join('\n'));
-  return mappings;
+  return (await loadMappingFolder(dir)).mappings;
 }

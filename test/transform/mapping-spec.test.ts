@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareLoads } from '../../src/load/load-plan.ts';
-import { loadMappings, parseMappingSpec } from '../../src/transform/mapping-spec.ts';
+import {
+  loadMappingFolder,
+  loadMappings,
+  parseMappingFile,
+  parseMappingSpec,
+} from '../../src/transform/mapping-spec.ts';
 import { checkMappingAgainstTable } from '../../src/transform/transform.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -66,6 +71,31 @@ describe('a mapping file with a mistake', () => {
     ],
     ['a person policy typo', `${valid}people: { unknown: add }\n`, /people\.unknown: must be "create"/],
     ['broken YAML', `${valid}  bad: [1, 2\n`, /mappings\/projects\.yaml: line \d+ is not valid YAML/],
+    [
+      'a skipped column without a reason',
+      `${valid}skip: { c-budget: { label: Budget } }\n`,
+      /skip\.c-budget\.reason: must say why the column stays in Coda/,
+    ],
+    [
+      'a skipped column with a blank reason',
+      `${valid}skip: { c-budget: "  " }\n`,
+      /skip\.c-budget\.reason: must say why the column stays in Coda/,
+    ],
+    [
+      'a skipped column named instead of by id',
+      `${valid}skip: { Budget: "kept in Coda" }\n`,
+      /skip\.Budget: must be a Coda column id/,
+    ],
+    [
+      'a column both loaded and skipped',
+      `${valid}skip: { c-name: "kept in Coda" }\n`,
+      /skip\.c-name: the column is also loaded into columns\.name; remove it from one of them/,
+    ],
+    [
+      'a skipped table with columns',
+      `coda: { table: grid-Pr0j, name: Projects }\nskip: "kept in Coda"\ncolumns: {}\n`,
+      /unknown field "columns"/,
+    ],
   ])('%s', (_name, text, message) => {
     const error = parseError(text);
     expect(error).toMatch(/^mappings\/projects\.yaml/);
@@ -79,6 +109,52 @@ describe('a mapping file with a mistake', () => {
       await writeFile(path.join(dir, 'b.yaml'), valid.replace('erp.projects', 'erp.tasks'));
       await expect(loadMappings(dir)).rejects.toThrow(
         /b\.yaml and .*a\.yaml both map grid-Pr0j; keep one mapping per Coda table/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads skipped columns in both forms, and a skipped table', () => {
+    const mapping = parseMappingSpec(
+      FILE,
+      `${valid}skip:\n  c-budget: "kept in Coda: no budget column"\n  c-brief: { label: Brief, reason: lives in Coda docs }\n`,
+    );
+    expect(mapping.spec.skip).toEqual({
+      'c-budget': { reason: 'kept in Coda: no budget column' },
+      'c-brief': { label: 'Brief', reason: 'lives in Coda docs' },
+    });
+    expect(parseMappingSpec(FILE, valid).spec.skip).toEqual({});
+    expect(
+      parseMappingFile(
+        'mappings/notes.yaml',
+        'coda: { table: grid-N0tes, name: Notes }\nskip: "meeting notes stay in Coda"\n',
+      ),
+    ).toEqual({
+      file: 'mappings/notes.yaml',
+      table: { id: 'grid-N0tes', name: 'Notes' },
+      reason: 'meeting notes stay in Coda',
+    });
+  });
+
+  it('keeps skipped tables apart from mappings, and refuses a table both mapped and skipped', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'erp-mappings-'));
+    try {
+      await writeFile(path.join(dir, 'projects.yaml'), valid);
+      await writeFile(
+        path.join(dir, 'notes.yaml'),
+        'coda: { table: grid-N0tes, name: Notes }\nskip: "kept in Coda"\n',
+      );
+      const folder = await loadMappingFolder(dir);
+      expect(folder.mappings.map((mapping) => mapping.spec.target)).toEqual(['erp.projects']);
+      expect(folder.skippedTables.map((table) => table.table.name)).toEqual(['Notes']);
+      expect(await loadMappings(dir)).toHaveLength(1);
+      await writeFile(
+        path.join(dir, 'projects-skipped.yaml'),
+        'coda: { table: grid-Pr0j, name: Projects }\nskip: "later"\n',
+      );
+      await expect(loadMappingFolder(dir)).rejects.toThrow(
+        /both map grid-Pr0j; keep one mapping per Coda table/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
