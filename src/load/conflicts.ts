@@ -1,19 +1,24 @@
 /**
  * Edits made in Postgres are never silently overwritten by a load from Coda.
  *
- * The value at the last load of a row is the after image of the last run that wrote it
- * (pipeline.row_changes, migration 007; this run's own writes do not count). A field was edited
- * in Postgres when its value now differs from that image; it is in conflict when the load would
- * also change it. Each conflict is settled by the owner's choice for the row (a decisions file),
- * else for the run (--prefer): `postgres` keeps the edited value (the row's other fields still
- * take Coda's), `coda` lets the load overwrite it. A conflict nobody settled is reported, and a
- * cutover with one is refused (see run.ts).
+ * A field's value at the last load is the value the cutovers last set it to (pipeline.load_writes,
+ * migration 015: their row history that still stands; this run's own writes do not count). An
+ * undo restores rows but loads nothing, so an edit it brings back is still an edit; and a field a
+ * cutover kept as edited was never set by it, so the edit stays one after the row's other fields
+ * changed. A field was edited in Postgres when its value now differs from that; it is in conflict
+ * when the load would also change it. Each conflict is settled by the owner's choice for the row
+ * (a decisions file), else for the run (--prefer), else by what an earlier cutover kept while
+ * both sides still hold the values it kept: `postgres` keeps the edited value (the row's other
+ * fields still take Coda's), `coda` lets the load overwrite it. A conflict nobody settled is
+ * reported, and a cutover with one is refused (see run.ts). What Postgres keeps is an accepted
+ * difference of the cutover (reconcile.ts).
  *
  * Rows loaded before there was row history have no value at the last load and never conflict.
  * A row deleted in Postgres that Coda still has is a conflict too: `postgres` leaves it deleted.
  * Runs inside the load, on its stage, before the upsert.
  */
 import { readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -45,6 +50,21 @@ export interface Conflict extends RowSummary {
   fields: ConflictField[];
   /** Who wins, when the owner said; null when nobody did (a cutover is then refused). */
   winner: Side | null;
+  /** When Postgres wins by what an earlier cutover kept (the same values on both sides): that cutover. */
+  keptByRun: string | null;
+}
+
+/** What a cutover kept of a row edited in Postgres, as pipeline.accepted_differences.kept holds it. */
+export type Kept = { deleted: true } | { fields: Record<string, { coda: unknown; postgres: unknown }> };
+
+export function keptOf(conflict: Conflict): Kept {
+  return conflict.deletedInPostgres
+    ? { deleted: true }
+    : {
+        fields: Object.fromEntries(
+          conflict.fields.map((field) => [field.column, { coda: field.coda, postgres: field.postgres }]),
+        ),
+      };
 }
 
 /** Where the load being checked stands: its stage and target (quoted), and its columns' Coda names. */
@@ -84,16 +104,18 @@ export async function settleConflicts(
        FROM changing c
        JOIN ${stage} s ON s._coda_row_id = c._coda_row_id
        JOIN ${target} t ON t.id = c.id
-       JOIN LATERAL (SELECT r.after FROM pipeline.row_changes r
-                      WHERE r.target_table = $3 AND r.target_id = c.id AND r.run_id <> $4
-                      ORDER BY r.id DESC LIMIT 1) h ON h.after IS NOT NULL
+       -- Each field as the cutovers last set it: a write that left a field as it was (kept) did not set it.
+       JOIN LATERAL (SELECT jsonb_object_agg(f.key, f.value) AS after
+                       FROM (SELECT DISTINCT ON (e.key) e.key, e.value
+                               FROM pipeline.load_writes w, jsonb_each(w.after) e
+                              WHERE w.target_table = $3 AND w.target_id = c.id AND w.run_id <> $4
+                                AND (w.before IS NULL OR w.before -> e.key IS DISTINCT FROM e.value)
+                              ORDER BY e.key, w.id DESC) f) h ON h.after IS NOT NULL
       WHERE ${load.columns.map(edited).join(' OR ')}
       ORDER BY s._coda_row_id`,
     [context.docId, codaTableId, load.target.name, context.runId],
   );
-  const winnerOf = (rowId: string) =>
-    context.conflictChoices?.byRowId?.get(rowId) ?? context.conflictChoices?.prefer ?? null;
-  const conflicts = rows.map(
+  const found = rows.map(
     (row): Conflict => ({
       rowId: row.row_id,
       rowName: row.row_name,
@@ -106,9 +128,12 @@ export async function settleConflicts(
         postgres: row.postgres[column] ?? null,
         lastLoad: row.last_load[column] ?? null,
       })),
-      winner: winnerOf(row.row_id),
+      winner: null,
+      keptByRun: null,
     }),
   );
+  const deletions = await findDeletions(context, { codaTableId, stage, target, load });
+  const conflicts = await settle(context, load.target.name, [...found, ...deletions]);
   // Postgres wins: the stage takes the edited value, so the upsert leaves that field as it is.
   const keep = new Map<string, string[]>();
   for (const conflict of conflicts.filter((entry) => entry.winner === 'postgres'))
@@ -123,17 +148,66 @@ export async function settleConflicts(
       [context.docId, codaTableId, load.target.name, rowIds],
     );
   }
-  return [...conflicts, ...(await settleDeletions(context, { load, codaTableId, stage, target }, winnerOf))];
+  const staysDeleted = conflicts
+    .filter((entry) => entry.deletedInPostgres && entry.winner === 'postgres')
+    .map((entry) => entry.rowId);
+  if (staysDeleted.length)
+    await context.client.query(`DELETE FROM ${stage} WHERE _coda_row_id = ANY ($1::text[])`, [staysDeleted]);
+  // A row that keeps a value Coda does not have is compared by every later plan, never skipped.
+  const keptRows = conflicts.filter((entry) => entry.winner === 'postgres').map((entry) => entry.rowId);
+  if (keptRows.length)
+    await context.client.query(
+      `UPDATE ${stage} SET _source_hash = NULL WHERE _coda_row_id = ANY ($1::text[])`,
+      [keptRows],
+    );
+  return conflicts;
 }
 
 /**
- * Runs never delete, so a row with lineage and no erp row was deleted in Postgres. The load would
- * add it again; when Postgres wins, it leaves the stage and stays deleted.
+ * The winner of each conflict: the row's choice, the run's, or else what the last standing
+ * cutover kept of the row, when Postgres and Coda still hold the very values it kept.
  */
-async function settleDeletions(
+async function settle(context: LoadContext, targetTable: string, conflicts: Conflict[]): Promise<Conflict[]> {
+  if (!conflicts.length) return conflicts;
+  const { rows } = await context.client.query<{ row_key: string; run_id: string; kept: Kept }>(
+    `SELECT DISTINCT ON (a.row_key) a.row_key, a.run_id::text, a.kept
+       FROM pipeline.accepted_differences a JOIN pipeline.runs r ON r.id = a.run_id
+      WHERE a.coda_doc_id = $1 AND a.target_table = $2 AND a.kind = 'kept_in_postgres'
+        AND r.undone_by_run_id IS NULL AND a.row_key = ANY ($3::text[])
+      ORDER BY a.row_key, a.run_id DESC`,
+    [context.docId, targetTable, conflicts.map((conflict) => conflict.rowId)],
+  );
+  const earlier = new Map(rows.map((row) => [row.row_key, row]));
+  return conflicts.map((conflict) => {
+    const chosen = context.conflictChoices?.byRowId?.get(conflict.rowId) ?? context.conflictChoices?.prefer;
+    if (chosen) return { ...conflict, winner: chosen };
+    const kept = earlier.get(conflict.rowId);
+    return kept && keeps(kept.kept, conflict)
+      ? { ...conflict, winner: 'postgres', keptByRun: kept.run_id }
+      : conflict;
+  });
+}
+
+/** Whether what a cutover kept covers this conflict: the same fields, with the same values on both sides. */
+function keeps(kept: Kept, conflict: Conflict): boolean {
+  if ('deleted' in kept) return conflict.deletedInPostgres;
+  return (
+    !conflict.deletedInPostgres &&
+    conflict.fields.every((field) => {
+      const entry = kept.fields[field.column];
+      // Through JSON both ways, as the stored values went: dates and numbers read alike.
+      return (
+        entry !== undefined &&
+        isDeepStrictEqual(entry, JSON.parse(JSON.stringify({ coda: field.coda, postgres: field.postgres })))
+      );
+    })
+  );
+}
+
+/** Runs never delete, so a row with lineage and no erp row was deleted in Postgres; the load would add it again. */
+async function findDeletions(
   context: LoadContext,
   { codaTableId, stage, target, load }: Omit<StagedLoad, 'labelOf'>,
-  winnerOf: (rowId: string) => Side | null,
 ): Promise<Conflict[]> {
   const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
     `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link
@@ -142,20 +216,17 @@ async function settleDeletions(
       WHERE NOT EXISTS (SELECT FROM ${target} t WHERE t.id = l.target_id)`,
     [context.docId, codaTableId, load.target.name],
   );
-  const deletions = rows.map(
+  return rows.map(
     (row): Conflict => ({
       rowId: row.row_id,
       rowName: row.row_name,
       browserLink: row.browser_link,
       deletedInPostgres: true,
       fields: [],
-      winner: winnerOf(row.row_id),
+      winner: null,
+      keptByRun: null,
     }),
   );
-  const staysDeleted = deletions.filter((entry) => entry.winner === 'postgres').map((entry) => entry.rowId);
-  if (staysDeleted.length)
-    await context.client.query(`DELETE FROM ${stage} WHERE _coda_row_id = ANY ($1::text[])`, [staysDeleted]);
-  return deletions;
 }
 
 const decisionsFile = z.record(z.string().min(1), z.enum(['coda', 'postgres']));

@@ -34,6 +34,7 @@ import {
 } from './load-table.ts';
 import { appendAll } from '../shared/append.ts';
 import { textDefault } from '../catalog/target-tables.ts';
+import { keptOf, type Conflict } from './conflicts.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -412,7 +413,7 @@ export async function reconcileWithinTransaction(
   return { reconciliation, tables };
 }
 
-type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra';
+type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra' | 'kept_in_postgres';
 type DifferenceKind = AcceptableKind | 'missing' | 'differs' | 'total';
 
 /** One thing that keeps Postgres from being exactly Coda, with the run that accepted it if one did. */
@@ -425,6 +426,8 @@ export interface Difference {
   reasons: string[];
   acceptedByRun: string | null;
   total?: BusinessTotal;
+  /** For kept_in_postgres: the row's conflict, whose Postgres side the owner chose to keep. */
+  conflict?: Conflict;
 }
 
 async function readAcceptedDifferences(client: pg.ClientBase, docId: string): Promise<AcceptedDifference[]> {
@@ -488,6 +491,17 @@ export async function classifyDifferences(
     for (const link of table.unresolved)
       add('link_left_empty', table.target, link.rowId, summary(link), [link.reason]);
     for await (const row of table.goneFromCoda) add('extra', table.target, row.rowId, summary(row), []);
+    // Kept as the owner chose, by this cutover or by the earlier one whose choice still holds.
+    for (const conflict of table.conflicts.filter((entry) => entry.winner === 'postgres'))
+      found.push({
+        kind: 'kept_in_postgres',
+        target: table.target,
+        rowKey: conflict.rowId,
+        row: summary(conflict),
+        reasons: [],
+        acceptedByRun: conflict.keptByRun,
+        conflict,
+      });
   }
   for (const table of reconciliation.tables)
     for (const row of table.notFromCoda)
@@ -512,9 +526,12 @@ export async function classifyDifferences(
   return found;
 }
 
-/** What a committing cutover accepts: rejects within --max-rejects, links left empty, rows only Postgres has. */
+/**
+ * What a committing cutover accepts: rejects within --max-rejects, links left empty, rows only
+ * Postgres has, and what it kept of edits made in Postgres.
+ */
 export function isAcceptable(kind: DifferenceKind): kind is AcceptableKind {
-  return kind === 'rejected' || kind === 'link_left_empty' || kind === 'extra';
+  return kind === 'rejected' || kind === 'link_left_empty' || kind === 'extra' || kind === 'kept_in_postgres';
 }
 
 /** Recorded inside the cutover's transaction, so they exist exactly when the cutover committed. */
@@ -528,10 +545,10 @@ export async function recordAcceptedDifferences(
   if (!fresh.length) return;
   const column = <T>(pick: (item: Difference) => T) => fresh.map(pick);
   await client.query(
-    `INSERT INTO pipeline.accepted_differences (run_id, coda_doc_id, target_table, row_key, kind, row_name, browser_link, reason)
-     SELECT $1, $2, d.target_table, d.row_key, d.kind, d.row_name, nullif(d.browser_link, ''), d.reason
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-            AS d(target_table, row_key, kind, row_name, browser_link, reason)
+    `INSERT INTO pipeline.accepted_differences (run_id, coda_doc_id, target_table, row_key, kind, row_name, browser_link, reason, kept)
+     SELECT $1, $2, d.target_table, d.row_key, d.kind, d.row_name, nullif(d.browser_link, ''), d.reason, d.kept::jsonb
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+            AS d(target_table, row_key, kind, row_name, browser_link, reason, kept)
      ON CONFLICT DO NOTHING`,
     [
       runId,
@@ -542,7 +559,19 @@ export async function recordAcceptedDifferences(
       // Text columns cannot hold U+0000: a name or reason shows it as the visible symbol.
       column((item) => visible(item.row.rowName)),
       column((item) => item.row.browserLink),
-      column((item) => visible(item.reasons.join('; ') || 'in Postgres, not in Coda')),
+      column((item) => visible(item.reasons.join('; ') || reasonOf(item))),
+      // jsonb cannot hold U+0000 either; the values are only compared with later ones read alike.
+      column((item) =>
+        item.conflict ? JSON.stringify(keptOf(item.conflict)).replace(/\\u0000/g, '\u2400') : null,
+      ),
     ],
   );
+}
+
+/** The reason kept on record for a difference whose reasons are its kind (the reports word it from the data). */
+function reasonOf(item: Difference): string {
+  if (!item.conflict) return 'in Postgres, not in Coda';
+  return item.conflict.deletedInPostgres
+    ? "deleted in Postgres, kept deleted by the owner's choice"
+    : `edited in Postgres, kept by the owner's choice: ${item.conflict.fields.map((field) => field.label).join(', ')}`;
 }

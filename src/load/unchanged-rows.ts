@@ -122,13 +122,13 @@ export async function findUnchangedRows(
        JOIN ${lineage.target} t ON t.id = l.target_id
       WHERE l.source_hash = h.source_hash
         AND h.row_id NOT IN (SELECT row_id FROM ${hashes} GROUP BY row_id HAVING count(*) > 1)
-        -- Edited in Postgres since a run last wrote it (row history, 007): compared, so the edit
-        -- shows as a conflict even when Coda did not change.
+        -- Edited in Postgres since a cutover last wrote it (its writes that still stand, 015; an
+        -- undo's restoring an edit is no load): compared, so the edit shows as a conflict even
+        -- when Coda did not change.
         AND NOT EXISTS (
-          SELECT FROM pipeline.runs r
-           WHERE r.id = (SELECT c.run_id FROM pipeline.row_changes c
-                          WHERE c.target_table = $3 AND c.target_id = t.id ORDER BY c.id DESC LIMIT 1)
-             AND t.updated_at > r.finished_at)`,
+          SELECT FROM (SELECT w.finished_at FROM pipeline.load_writes w
+                        WHERE w.target_table = $3 AND w.target_id = t.id ORDER BY w.id DESC LIMIT 1) w
+           WHERE t.updated_at > w.finished_at)`,
     [lineage.docId, lineage.codaTableId, lineage.targetTable],
   );
   await client.query(`DROP TABLE ${hashes}`);

@@ -12,8 +12,9 @@
  *
  * Pointing at a row means a foreign key to it, or an agent row naming it by kind and id.
  *
- * The undo is recorded as a run (mode undo) and, like a load, writes its own row history, so the
- * next load compares rows with the values the undo restored.
+ * The undo is recorded as a run (mode undo) and writes its own row history, which marks what it
+ * reverted: a later load compares rows with what the cutovers left that still stands
+ * (pipeline.load_writes), so an edit made in Postgres that the undo brought back is still an edit.
  */
 import pg from 'pg';
 import type { LoadedMapping } from '../transform/mapping-spec.ts';

@@ -171,6 +171,9 @@ function acceptedWithCutover(differences: readonly Difference[], tables: readonl
       ? `${plural(links, 'link')} left empty${parents ? ` (${parents} because the linked row was rejected)` : ''}`
       : '',
     count('extra') ? `${plural(count('extra'), 'row')} in Postgres that Coda does not have (kept)` : '',
+    count('kept_in_postgres')
+      ? `${plural(count('kept_in_postgres'), 'row')} edited or deleted in Postgres, kept as the owner chose`
+      : '',
   ].filter(Boolean);
   return parts.length ? ` Accepted with it: ${parts.join(', ')}.` : '';
 }
@@ -221,6 +224,10 @@ export function describeDifference(item: Difference): string {
       return item.row.rowId
         ? 'in Postgres, but its Coda row is gone (kept, never deleted)'
         : 'in Postgres, but no Coda row of this doc produced it (another doc, or added by hand)';
+    case 'kept_in_postgres':
+      return item.conflict?.deletedInPostgres
+        ? "deleted in Postgres, kept deleted by the owner's choice"
+        : `edited in Postgres, kept by the owner's choice: ${(item.conflict?.fields ?? []).map((field) => `${field.label} ${showValue(field.postgres)} (Coda has ${showValue(field.coda)})`).join('; ')}`;
     case 'total': {
       const total = item.total!;
       return `Coda ${total.coda}, Postgres ${total.postgres}: ${total.unexplained} not explained by rejected rows or extra rows`;
@@ -311,10 +318,12 @@ export function conflictField(field: ConflictField): string {
 export function conflictWinner({
   winner,
   deletedInPostgres,
-}: Pick<Conflict, 'winner' | 'deletedInPostgres'>): string {
+  keptByRun,
+}: Pick<Conflict, 'winner' | 'deletedInPostgres' | 'keptByRun'>): string {
   const deleted = deletedInPostgres ? 'deleted in Postgres since the last load, still in Coda; ' : '';
+  const chosen = keptByRun ? `, as chosen at cutover run ${keptByRun} (neither side changed since)` : '';
   if (winner === 'postgres')
-    return `${deleted}Postgres wins: ${deletedInPostgres ? 'the row stays deleted' : 'the edited value is kept'}`;
+    return `${deleted}Postgres wins${chosen}: ${deletedInPostgres ? 'the row stays deleted' : 'the edited value is kept'}`;
   if (winner === 'coda')
     return `${deleted}Coda wins: ${deletedInPostgres ? 'the row is added again' : "the edit is overwritten with Coda's value"}`;
   return `${deleted}nobody chose which side wins: a cutover is refused (--prefer coda|postgres, or --decisions FILE)`;

@@ -98,13 +98,16 @@ describe('a row edited in Postgres that Coda would change', () => {
     expect(await projectName()).toBe('Edited in Postgres');
   });
 
-  it('keeps the edited value with --prefer postgres (and asks again next time, as the two still differ)', async () => {
+  it('keeps the edited value with --prefer postgres, and next time too while neither side changes', async () => {
     const cutover = await erp(['cutover', '--snapshot', renamed.dir, '--prefer', 'postgres']);
     expect(cutover.code, cutover.output).toBe(0);
     expect(cutover.output).toContain('Postgres wins: the edited value is kept');
     expect(await projectName()).toBe('Edited in Postgres');
     const plan = await erp(['plan', '--snapshot', renamed.dir]);
     expect(plan.output).toContain(conflictLine('Edited in Postgres', 'Northwind Discovery'));
+    expect(plan.output).toMatch(
+      /Postgres wins, as chosen at cutover run \d+ \(neither side changed since\): the edited value is kept/,
+    );
   });
 
   it("overwrites the edit with Coda's value with --prefer coda", async () => {
