@@ -135,7 +135,22 @@ const UNITS: Record<string, string[]> = {
 };
 
 /** Words that say nothing about which column is meant. */
-const FILLER = new Set(['the', 'a', 'an', 'of', 'to', 'for', 'in', 'on', 'by', 'and', 'or', 'is', 'id', 'person']);
+const FILLER = new Set([
+  'the',
+  'a',
+  'an',
+  'of',
+  'to',
+  'for',
+  'in',
+  'on',
+  'by',
+  'and',
+  'or',
+  'is',
+  'id',
+  'person',
+]);
 
 /** erp tables by the words a Coda table is named with, besides their own name. */
 const TABLE_MEANINGS: Record<string, string> = {
@@ -346,9 +361,9 @@ const SAME_MEANING: Record<string, string[]> = {
   proposal: ['proposed'],
   proposalsent: ['proposed'],
   pitched: ['proposed'],
-  onhold: ['onhold', 'paused'],
-  paused: ['paused', 'onhold'],
-  parked: ['onhold', 'paused'],
+  onhold: ['onhold', 'paused', 'blocked'],
+  paused: ['paused', 'onhold', 'blocked'],
+  parked: ['onhold', 'paused', 'blocked'],
   blocked: ['blocked', 'onhold'],
   stuck: ['blocked', 'onhold'],
   waiting: ['blocked', 'onhold'],
@@ -419,9 +434,7 @@ function numberedScale(choices: string[], scale: string[]): Record<string, strin
 function nearestInRank(choice: string, scale: string[]): string | undefined {
   const rank = RANK[squash(choice)];
   if (rank === undefined) return undefined;
-  return [...scale].sort(
-    (a, b) => Math.abs(RANK[squash(a)]! - rank) - Math.abs(RANK[squash(b)]! - rank),
-  )[0];
+  return [...scale].sort((a, b) => Math.abs(RANK[squash(a)]! - rank) - Math.abs(RANK[squash(b)]! - rank))[0];
 }
 
 function fits(conversion: Conversion, column: TargetColumn): boolean {
@@ -515,10 +528,18 @@ function likeness(
   const own = targetWords(target.name);
   const shared = said.filter((word) => own.includes(word)).length;
   if (shared)
-    scores.push({ score: (60 * shared) / Math.max(own.length, said.length), why: `${label} is like ${target.name}` });
+    scores.push({
+      score: (60 * shared) / Math.max(own.length, said.length),
+      why: `${label} is like ${target.name}`,
+    });
   const described = new Set(wordsOf(target.comment ?? ''));
   if (said.length && said.every((word) => described.has(word)))
     scores.push({ score: 40, why: `${label} is how the schema describes ${target.name}` });
+  const options = formatOptions(column);
+  const allowed = options.length ? allowedValues(context.target, target.name) : undefined;
+  // A select whose every choice is one of the target's allowed values says what it holds.
+  if (allowed && options.every((option) => allowedMatch(option, allowed)))
+    scores.push({ score: 50, why: `its choices are ${target.name}'s` });
   if (formatOf(column).type === 'lookup') {
     const linked = context.tables.find((table) => table.id === formatOf(column).table?.id);
     const references = context.target.references.get(target.name);

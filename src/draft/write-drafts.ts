@@ -83,7 +83,9 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
     const profiled = table.columns.map((column) => ({
       id: column.id,
       choice: isChoiceColumn(column)
-        ? ((column.format as { isArray?: boolean }).isArray ? ('multiple' as const) : ('single' as const))
+        ? (column.format as { isArray?: boolean }).isArray
+          ? ('multiple' as const)
+          : ('single' as const)
         : undefined,
     }));
     const draft = draftMapping({

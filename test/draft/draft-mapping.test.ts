@@ -114,7 +114,9 @@ describe('a draft mapping', () => {
     const { spec } = parseMappingSpec('things.yaml', result.text);
     expect(spec.columns.status).toMatchObject({ values: { 'To Do': 'todo', 'In Progress': 'in_progress' } });
     expect(result.review).toEqual(['status: "Someday" (3 rows)']);
-    expect(result.text).toMatch(/# by name; review: "Someday" \(3 rows\) matches none of todo, in_progress, done/);
+    expect(result.text).toMatch(
+      /# by name; review: "Someday" \(3 rows\) matches none of todo, in_progress, done/,
+    );
   });
 
   it('maps the amount and, beside it, each cell’s currency', () => {
