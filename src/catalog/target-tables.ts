@@ -15,6 +15,8 @@ export interface TargetColumn {
   defaultExpression: string | null;
   /** Identity and generated columns are the database's to fill. */
   generated: boolean;
+  /** COMMENT ON COLUMN: what the column means, which drafts match Coda column names against. */
+  comment: string | null;
 }
 
 export interface TargetCheck {
@@ -64,8 +66,9 @@ export async function readTargetTable(
     has_default: boolean;
     default_expression: string | null;
     generated: boolean;
+    comment: string | null;
   }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+    `SELECT a.attname AS name, col_description(a.attrelid, a.attnum) AS comment, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             a.atthasdef AS has_default, pg_get_expr(d.adbin, d.adrelid) AS default_expression,
             (a.attidentity <> '' OR a.attgenerated <> '') AS generated
        FROM pg_attribute a
@@ -111,6 +114,7 @@ export async function readTargetTable(
           hasDefault: row.has_default,
           defaultExpression: row.default_expression,
           generated: row.generated,
+          comment: row.comment,
         },
       ]),
     ),

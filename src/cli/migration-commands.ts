@@ -375,6 +375,7 @@ export function registerMigrationCommands(program: Command): void {
       console.log(`wrote ${displayPath(draft.file)} (-> ${draft.target})`);
       for (const choice of draft.review)
         console.log(`  review ${choice}: not mapped, such rows are rejected`);
+      for (const { label, reason } of draft.skipped) console.log(`  skip "${label}": ${reason}`);
       if (draft.unfilled.length)
         console.log(
           `  ${draft.target} needs ${draft.unfilled.join(', ')}, which no Coda column matched: map them before planning`,

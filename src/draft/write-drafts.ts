@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Snapshot } from '../extract/index.ts';
-import { countChoices } from './choices.ts';
+import { profileColumns } from './choices.ts';
 import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
 import type { TargetTable } from './target-schema.ts';
 
@@ -26,6 +26,7 @@ interface WrittenDraft {
   target: string;
   unfilled: string[];
   review: string[];
+  skipped: { label: string; reason: string }[];
 }
 
 export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
@@ -79,19 +80,30 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
   const written: WrittenDraft[] = [];
   for (const { table, file } of chosen) {
     const target = schema.find((candidate) => candidate.name === targetOf(table.id))!;
-    const choiceColumns = table.columns
-      .filter(isChoiceColumn)
-      .map((column) => ({ id: column.id, multiple: !!(column.format as { isArray?: boolean }).isArray }));
+    const profiled = table.columns.map((column) => ({
+      id: column.id,
+      choice: isChoiceColumn(column)
+        ? (column.format as { isArray?: boolean }).isArray
+          ? ('multiple' as const)
+          : ('single' as const)
+        : undefined,
+    }));
     const draft = draftMapping({
       table,
       target,
       tables,
       targetOf,
-      choices: await countChoices(request.source, table.id, choiceColumns),
+      profiles: await profileColumns(request.source, table.id, profiled),
       unknownPeople,
     });
     await writeFile(file, draft.text);
-    written.push({ file, target: target.name, unfilled: draft.unfilled, review: draft.review });
+    written.push({
+      file,
+      target: target.name,
+      unfilled: draft.unfilled,
+      review: draft.review,
+      skipped: draft.skipped,
+    });
   }
   return written;
 }

@@ -84,7 +84,10 @@ export interface TableLoadReport {
   updated: SpooledList<UpdatedRow>;
   unchanged: number;
   rejects: Reject[];
-  /** Optional links that could not be resolved and were loaded as NULL. */
+  /**
+   * Optional links that could not be resolved and were loaded as NULL, and the people a column
+   * that keeps one left out of a cell naming several (multiple: first).
+   */
   unresolved: UnresolvedReference[];
   /** Rows loaded by earlier runs whose Coda row is gone from the table now (never deleted). */
   goneFromCoda: SpooledList<GoneRow>;
@@ -204,6 +207,8 @@ interface TransformedChunk {
   rejects: Reject[];
   /** The distinct people of each Person column, as the JSON text the arrival holds. */
   people: Map<string, Set<string>>;
+  /** Cells of the chunk's rows loaded in part (several people, one kept), as links left out. */
+  leftOut: UnresolvedReference[];
 }
 
 /**
@@ -262,6 +267,7 @@ async function* transformedChunks(
     copyText: [],
     read: 0,
     rejects: [],
+    leftOut: [],
     people: new Map(
       load.references
         .filter((reference) => reference.kind === 'person')
@@ -279,6 +285,17 @@ async function* transformedChunks(
     else {
       // Lines go out in pieces of many rows: a write (and a COPY message) per row costs more than the row.
       piece += encode(result.row, rowSourceHash);
+      const { source: row, notes } = result.row;
+      for (const note of notes)
+        chunk.leftOut.push({
+          rowId: row.rowId,
+          rowName: row.rowName,
+          browserLink: row.browserLink,
+          column: note.column,
+          label: note.codaColumn,
+          reason: note.reason,
+          parentRejected: false,
+        });
       if (piece.length >= COPY_CHUNK_CHARACTERS) {
         chunk.copyText.push(piece);
         piece = '';
@@ -1055,6 +1072,9 @@ async function loadChunk(
     rejectsUnresolved,
   );
   appendAll(stagedProblems, await rejectConstraintBreaks(context, load, table));
+  // A row rejected later in the load lists its reasons; what it would have left out does not matter.
+  const rejectedIds = new Set(stagedProblems.map((problem) => problem.rowId));
+  const leftOut = chunk.leftOut.filter((link) => !rejectedIds.has(link.rowId));
   // A conflict is an erp row a load wrote, since edited or deleted: none without lineage.
   const conflicts = lineageHeld
     ? await settleConflicts(context, {
@@ -1070,7 +1090,7 @@ async function loadChunk(
   const unchanged = await upsertChunk(context, load, table, counts, state);
   return {
     rejects: [...chunk.rejects, ...problemReject(load, table, context.docId, stagedProblems)],
-    unresolved,
+    unresolved: [...unresolved, ...leftOut],
     conflicts,
     peopleCreated,
     unchanged,

@@ -297,7 +297,8 @@ export function sectionTitles(mode: RunReport['mode']) {
       mode === 'reconcile' ? { before: 'Postgres', after: 'Coda' } : { before: 'before', after: 'after' },
     rejects: 'Rows rejected (not loaded), with the reason',
     conflicts: 'Conflicts: fields edited in Postgres since the last load that Coda would change',
-    unresolved: 'Links left empty (the linked row is not in Postgres)',
+    unresolved:
+      'Links left empty or cut to one (the linked row is not in Postgres, or the column keeps one person)',
     goneFromCoda: 'Rows in Postgres whose Coda row is gone (kept, never deleted)',
     notFromCoda: 'Rows in Postgres that no Coda row produced',
     totals: 'Business totals',

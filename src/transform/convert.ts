@@ -42,7 +42,6 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Coda marks an empty cell with an empty string; blank Markdown counts as empty too. */
 /** Postgres text and jsonb cannot hold U+0000 at all, wherever it hides in a value. */
 export function containsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
@@ -50,7 +49,8 @@ export function containsNul(value: unknown): boolean {
   return isObject(value) && Object.values(value).some(containsNul);
 }
 
-function isEmptyCell(value: unknown): boolean {
+/** Coda marks an empty cell with an empty string; blank Markdown counts as empty too. */
+export function isEmptyCell(value: unknown): boolean {
   if (value === '' || value === null || value === undefined) return true;
   if (typeof value === 'string') return stripCodeFence(value).trim() === '';
   return Array.isArray(value) && value.every(isEmptyCell);
@@ -327,8 +327,21 @@ export function toList(value: unknown): Converted<string[]> {
 
 export function toPerson(value: unknown): Converted<PersonRef | null> {
   const one = single(value, 'person');
-  if (!one.ok) return one;
-  const cell = one.value;
+  return one.ok ? personFrom(one.value) : one;
+}
+
+/** Every person a cell names, in Coda's order, for a column that keeps the first (multiple: first). */
+export function toPeople(value: unknown): Converted<PersonRef[]> {
+  const people: PersonRef[] = [];
+  for (const cell of Array.isArray(value) ? value.flat() : [value]) {
+    const one = personFrom(cell);
+    if (!one.ok) return one;
+    if (one.value) people.push(one.value);
+  }
+  return ok(people);
+}
+
+function personFrom(cell: unknown): Converted<PersonRef | null> {
   if (isEmptyCell(cell)) return ok(null);
   if (isObject(cell) && cell['@type'] === 'Person' && typeof cell.name === 'string') {
     const email = typeof cell.email === 'string' && cell.email.trim() ? cell.email.trim() : null;

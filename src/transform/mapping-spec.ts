@@ -69,7 +69,21 @@ const columnSpec = z.discriminatedUnion(
     z.strictObject({ as: z.literal('select'), ...fromCoda, values: valueMap }),
     z.strictObject({ as: z.literal('tags'), ...fromCoda, values: valueMap.optional() }),
     z.strictObject({ as: z.literal('list'), ...fromCoda }),
-    z.strictObject({ as: z.literal('person'), ...fromCoda, unknown: personPolicy.optional() }),
+    z.strictObject({
+      as: z.literal('person'),
+      ...fromCoda,
+      unknown: personPolicy.optional(),
+      /**
+       * A cell naming several people, for a column that keeps one: reject (default) rejects the
+       * row; first loads the first person and lists the others on the row in every report.
+       */
+      multiple: z
+        .enum(['reject', 'first'], {
+          error:
+            'must be "reject" (reject a row naming several people) or "first" (load the first, list the others on the row)',
+        })
+        .default('reject'),
+    }),
     z.strictObject({ as: z.literal('lookup'), ...fromCoda, table: codaTableId }),
     z.strictObject({ as: z.literal('constant'), value: scalar }),
   ],

@@ -16,6 +16,7 @@ import {
   toDateTime,
   toList,
   toNumber,
+  toPeople,
   toPercent,
   toPerson,
   toRowRef,
@@ -44,7 +45,13 @@ export interface SourceRow {
 /** What a reference cell points at. */
 export type ReferenceTarget =
   | { kind: 'row'; ref: RowRef }
-  | { kind: 'person'; ref: PersonRef; unknown: 'create' | 'reject' };
+  | {
+      kind: 'person';
+      ref: PersonRef;
+      unknown: 'create' | 'reject';
+      /** The people after the first in a cell whose column keeps one (multiple: first): not loaded. */
+      leftOut?: PersonRef[];
+    };
 
 export type Reference = ReferenceTarget & {
   /** Target column, and the Coda column's name for messages. */
@@ -61,6 +68,8 @@ export interface TargetRow {
   references: Reference[];
   /** Of values and references: changes when the Coda content that we load changes. */
   contentHash: string;
+  /** Cells loaded in part, as the mapping allows (multiple: first), each saying what was left out. */
+  notes: Problem[];
 }
 
 export interface Problem {
@@ -151,12 +160,22 @@ function convertCell(
     case 'list':
       return toList(cell);
     case 'person': {
+      const unknown = spec.unknown ?? defaultPersonPolicy;
+      if (spec.multiple === 'first') {
+        const people = toPeople(cell);
+        if (!people.ok) return people;
+        const [first, ...leftOut] = people.value;
+        return { ok: true, value: first ? { kind: 'person', ref: first, unknown, leftOut } : null };
+      }
       const person = toPerson(cell);
-      if (!person.ok || !person.value) return person.ok ? { ok: true, value: null } : person;
-      return {
-        ok: true,
-        value: { kind: 'person', ref: person.value, unknown: spec.unknown ?? defaultPersonPolicy },
-      };
+      if (!person.ok)
+        return Array.isArray(cell)
+          ? {
+              ok: false,
+              reason: `${person.reason}; to load the first and list the others, set multiple: first on the column`,
+            }
+          : person;
+      return { ok: true, value: person.value ? { kind: 'person', ref: person.value, unknown } : null };
     }
     case 'lookup': {
       const row = toRowRef(cell);
@@ -232,6 +251,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
     const values: Record<string, PgValue> = {};
     const references: Reference[] = [];
     const problems: Problem[] = [];
+    const notes: Problem[] = [];
 
     for (const { target, column, label, currency } of targets) {
       if (column.as === 'constant') {
@@ -256,6 +276,13 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
       }
       const value = converted.value;
       if (isReference(value)) {
+        if (value.kind === 'person' && value.leftOut?.length)
+          notes.push({
+            column: target,
+            codaColumn: label,
+            value: cell,
+            reason: `${label} names ${value.leftOut.length + 1} people; ${spec.target} keeps one, so ${value.ref.name} was loaded and ${value.leftOut.map((person) => person.name).join(', ')} not (the mapping says multiple: first)`,
+          });
         // Spelled out: spreading two shapes of target is V8's slow generic copy, a fifth of the transform.
         references.push(
           value.kind === 'row'
@@ -288,7 +315,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
       const links = Object.fromEntries(references.map((reference) => [reference.column, reference.ref.name]));
       return { reject: { source, problems, values, links } };
     }
-    return { row: { source, values, references, contentHash: hashContent(values, references) } };
+    return { row: { source, values, references, contentHash: hashContent(values, references), notes } };
   };
 }
 

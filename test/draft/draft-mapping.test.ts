@@ -25,6 +25,7 @@ const targetColumn = (
     hasDefault: false,
     defaultExpression: null,
     generated: false,
+    comment: null,
     ...extra,
   },
 ];
@@ -77,7 +78,16 @@ function draft() {
     target,
     tables: [table],
     targetOf: () => 'erp.things',
-    choices: new Map([['c-status', new Map([['Someday', 3]])]]),
+    profiles: new Map(
+      table.columns.map((column) => [
+        column.id,
+        {
+          filled: column.id === 'c-pic' ? 2 : 1,
+          several: 0,
+          choices: new Map(column.id === 'c-status' ? [['Someday', 3]] : []),
+        },
+      ]),
+    ),
     unknownPeople: 'create',
   });
 }
@@ -104,7 +114,9 @@ describe('a draft mapping', () => {
     const { spec } = parseMappingSpec('things.yaml', result.text);
     expect(spec.columns.status).toMatchObject({ values: { 'To Do': 'todo', 'In Progress': 'in_progress' } });
     expect(result.review).toEqual(['status: "Someday" (3 rows)']);
-    expect(result.text).toMatch(/# review: "Someday" \(3 rows\) matches none of todo, in_progress, done/);
+    expect(result.text).toMatch(
+      /# by name; review: "Someday" \(3 rows\) matches none of todo, in_progress, done/,
+    );
   });
 
   it('maps the amount and, beside it, each cell’s currency', () => {
@@ -124,7 +136,10 @@ describe('a draft mapping', () => {
     });
   });
 
-  it('lists what it could not map instead of guessing', () => {
-    expect(draft().text).toMatch(/# Not mapped[^\n]*\n#\s+c-pic "Picture" \(image\)/);
+  it('skips what it could not map, with the reason, instead of guessing', () => {
+    const { spec } = parseMappingSpec('things.yaml', draft().text);
+    expect(spec.skip).toEqual({
+      'c-pic': { label: 'Picture', reason: "no column of erp.things fits a Coda 'image' column" },
+    });
   });
 });

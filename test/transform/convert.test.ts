@@ -10,6 +10,7 @@ import {
   toDateTime,
   toList,
   toNumber,
+  toPeople,
   toPercent,
   toPerson,
   toRowRef,
@@ -259,6 +260,24 @@ table(
     [[person, { ...person, name: 'Other' }], /holds 2 values/],
     [rowRef, /not a person/],
   ],
+);
+
+table(
+  'people (a column that keeps the first: multiple: first)',
+  toPeople,
+  [
+    [
+      [person, { '@type': 'Person', name: 'Lena Fischer' }],
+      [
+        { name: 'Maya Okafor', email: 'maya@brightline.consulting' },
+        { name: 'Lena Fischer', email: null },
+      ],
+    ],
+    [person, [{ name: 'Maya Okafor', email: 'maya@brightline.consulting' }]],
+    [['', person], [{ name: 'Maya Okafor', email: 'maya@brightline.consulting' }]],
+    ['', []],
+  ],
+  [[[person, rowRef], /not a person/]],
 );
 
 table(

@@ -69,6 +69,11 @@ describe('a mapping file with a mistake', () => {
       `${valid}  venture_id: { from: c-venture, as: lookup }\n`,
       /columns\.venture_id\.table: must be a Coda table id/,
     ],
+    [
+      'several people in one cell, told an unknown way',
+      `${valid}  owner_person_id: { from: c-owner, as: person, multiple: all }\n`,
+      /columns\.owner_person_id\.multiple: must be "reject" \(reject a row naming several people\) or "first"/,
+    ],
     ['a person policy typo', `${valid}people: { unknown: add }\n`, /people\.unknown: must be "create"/],
     ['broken YAML', `${valid}  bad: [1, 2\n`, /mappings\/projects\.yaml: line \d+ is not valid YAML/],
     [
