@@ -15,6 +15,7 @@ import {
   readSnapshot,
   resolveConnection,
   systemClock,
+  type DocOutline,
   type ExtractResult,
   type Snapshot,
 } from '../extract/index.ts';
@@ -69,6 +70,7 @@ function requireDoc(options: CodaOptions): string {
 /** Extracts the doc into a new snapshot directory, with progress on stderr. */
 export async function extractFromOptions(
   options: CodaOptions,
+  beforeRows?: (outline: DocOutline) => void,
 ): Promise<ExtractResult & { client: CodaClient }> {
   const docId = requireDoc(options);
   const client = await codaClient(options);
@@ -91,6 +93,7 @@ export async function extractFromOptions(
       docId,
       outDir: options.out ?? defaultSnapshotDir(docId, new Date()),
       progress: createProgress(process.stderr, systemClock),
+      beforeRows,
     });
     return { ...result, client };
   } finally {
@@ -101,13 +104,20 @@ export async function extractFromOptions(
 
 /**
  * `--snapshot DIR` as it is, or a fresh extract of `--doc`: later stages see one kind of source.
- * A fresh extract also says what reading Coda took (requests, 429s, retries).
+ * A fresh extract also says what reading Coda took (requests, 429s, retries). `beforeRows` sees
+ * the doc's tables and columns first, and refuses by throwing: before a live extract reads any
+ * row, and before anything is done with a snapshot.
  */
 export async function openSource(
   options: CodaOptions,
+  beforeRows?: (outline: DocOutline) => void,
 ): Promise<{ source: Snapshot; codaRequests: CodaRequests | null }> {
-  if (options.snapshot) return { source: await readSnapshot(options.snapshot), codaRequests: null };
-  const { dir, client } = await extractFromOptions(options);
+  if (options.snapshot) {
+    const source = await readSnapshot(options.snapshot);
+    beforeRows?.(source.manifest());
+    return { source, codaRequests: null };
+  }
+  const { dir, client } = await extractFromOptions(options, beforeRows);
   const { requests, rateLimited, transientFailures } = client.stats;
   return {
     source: await readSnapshot(dir),

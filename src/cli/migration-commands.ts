@@ -19,7 +19,7 @@ import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
 import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
-import { writeDraftMappings } from '../draft/write-drafts.ts';
+import { chooseWantedTables, refusedDraft, writeDraftMappings } from '../draft/write-drafts.ts';
 import {
   loadMappings,
   MAPPINGS_DIR,
@@ -27,7 +27,8 @@ import {
   readMappingFolder,
   type LoadedMapping,
 } from '../transform/mapping-spec.ts';
-import type { Snapshot } from '../extract/index.ts';
+import type { DocOutline } from '../extract/index.ts';
+import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { checkMappingsAgainstDoc } from '../draft/check.ts';
 import { prepareLoads } from '../load/load-plan.ts';
 import { withClient } from '../db/client.ts';
@@ -70,8 +71,11 @@ export function runDirectory(root: string, mode: RunMode | 'undo', at: Date): st
 }
 
 /** The example's mappings (the default folder) against the owner's doc is the likeliest first mistake. */
-function refuseMappingsOfAnotherDoc(mappings: LoadedMapping[], source: Snapshot, dir: string): void {
-  const { doc, tables } = source.manifest();
+function refuseMappingsOfAnotherDoc(
+  mappings: LoadedMapping[],
+  { doc, tables }: DocOutline,
+  dir: string,
+): void {
   const docTables = new Set(tables.map((table) => table.id));
   if (mappings.some((mapping) => docTables.has(mapping.spec.coda.table))) return;
   const example =
@@ -79,6 +83,19 @@ function refuseMappingsOfAnotherDoc(mappings: LoadedMapping[], source: Snapshot,
   throw new MappingError(
     `none of the mappings in ${displayPath(dir)}${example} is for a table of doc ${doc.id}; draft yours with \`npm run erp -- mappings draft --table <names...>\` and pass its folder with --mappings DIR`,
   );
+}
+
+/**
+ * A mapping that names a table or a column the doc lacks, refused from the doc's list of columns:
+ * before a row is read, a backup taken or the database touched.
+ */
+function refuseMappingsUnlikeTheDoc(mappings: LoadedMapping[], outline: DocOutline, dir: string): void {
+  refuseMappingsOfAnotherDoc(mappings, outline, dir);
+  const problems = mappingProblemsAgainstDoc(mappings, outline.doc, outline.tables);
+  if (problems.length)
+    throw new MappingError(
+      `${problems.join('\n')}\nNo row was read and nothing was written: fix the mappings in ${displayPath(dir)} and run again.`,
+    );
 }
 
 /**
@@ -149,8 +166,9 @@ async function runAndReport(
 ): Promise<RunReport | null> {
   await assertMigrated(target.url, target.label);
   const mappings = await loadMappings(options.mappings);
-  const { source, codaRequests } = await openSource(options);
-  refuseMappingsOfAnotherDoc(mappings, source, options.mappings);
+  const { source, codaRequests } = await openSource(options, (outline) =>
+    refuseMappingsUnlikeTheDoc(mappings, outline, options.mappings),
+  );
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.
   const onTableLoaded = process.stderr.isTTY
@@ -322,11 +340,25 @@ export function registerMigrationCommands(program: Command): void {
     { snapshot: true },
   ).action(async (options: CodaOptions & { mappings: string }) => {
     const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
-    const { source } = await openSource(options);
+    // A table or column the doc lacks is told from the doc's columns: the rows, which only the
+    // choices need, are then not read at all.
+    let docTables = new Set<string>();
+    const unlikeTheDoc: string[] = [];
+    const opened = await openSource(options, (outline) => {
+      docTables = new Set(outline.tables.map((table) => table.id));
+      unlikeTheDoc.push(...mappingProblemsAgainstDoc(loaded, outline.doc, outline.tables));
+      if (unlikeTheDoc.length) throw new MappingError(unlikeTheDoc.join('\n'));
+    }).catch((error: unknown) => {
+      if (unlikeTheDoc.length) return null;
+      throw error;
+    });
+    problems.push(...unlikeTheDoc);
     await withDatabase(async (target) => {
       await assertMigrated(target.url, target.label);
-      problems.push(...(await checkMappingsAgainstDoc(source, loaded, await readSchema(target.url))));
-      const docTables = new Set(source.manifest().tables.map((table) => table.id));
+      if (opened)
+        problems.push(
+          ...(await checkMappingsAgainstDoc(opened.source, loaded, await readSchema(target.url))),
+        );
       await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
         (error: unknown) => {
           if (!(error instanceof MappingError)) throw error;
@@ -335,8 +367,11 @@ export function registerMigrationCommands(program: Command): void {
       );
     });
     if (problems.length) {
+      const unread = opened
+        ? ''
+        : ' No row was read, so the choices in the doc are not checked yet: run the check again once the mappings fit the doc.';
       console.log(
-        `${problems.join('\n')}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.`,
+        `${problems.join('\n')}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.${unread}`,
       );
       process.exitCode = 1;
     } else
@@ -362,7 +397,11 @@ export function registerMigrationCommands(program: Command): void {
       .option('--force', 'overwrite mapping files that already exist in that folder'),
     { snapshot: true },
   ).action(async (options: CodaOptions & { table: string[]; mappings?: string; force?: boolean }) => {
-    const { source } = await openSource(options);
+    // A table name that matches none is refused from the doc's list of tables, before a row is read.
+    const { source } = await openSource(options, ({ tables }) => {
+      const { problems } = chooseWantedTables(options.table, tables);
+      if (problems.length) throw refusedDraft(problems);
+    });
     const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
     const written = await writeDraftMappings({
       source,

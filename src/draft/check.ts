@@ -5,8 +5,8 @@
  */
 import type { Snapshot } from '../extract/index.ts';
 import { toSelect, toTags } from '../transform/convert.ts';
-import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
-import { checkMappingAgainstTable } from '../transform/transform.ts';
+import type { LoadedMapping } from '../transform/mapping-spec.ts';
+import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { countChoices, describeChoice } from './choices.ts';
 import { allowedValues } from './draft-mapping.ts';
 import type { TargetTable } from './target-schema.ts';
@@ -21,20 +21,12 @@ export async function checkMappingsAgainstDoc(
   const problems: string[] = [];
   for (const mapping of mappings) {
     const { file, spec } = mapping;
-    const table = tables.find((candidate) => candidate.id === spec.coda.table);
-    if (!table) {
-      problems.push(
-        `${file}:\n  coda.table: doc ${doc.id} has no table ${spec.coda.table} ("${spec.coda.name}"); its tables are ${tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ')}`,
-      );
+    const found = mappingProblemsAgainstDoc([mapping], doc, tables);
+    if (found.length) {
+      problems.push(...found);
       continue;
     }
-    try {
-      checkMappingAgainstTable({ mapping, docId: doc.id, table });
-    } catch (error) {
-      if (!(error instanceof MappingError)) throw error;
-      problems.push(error.message);
-      continue;
-    }
+    const table = tables.find((candidate) => candidate.id === spec.coda.table)!;
     const choiceColumns = Object.entries(spec.columns).flatMap(([name, column]) =>
       (column.as === 'select' || column.as === 'tags') && column.values
         ? [{ name, id: column.from, multiple: column.as === 'tags', values: column.values }]

@@ -10,6 +10,12 @@ import type { Snapshot } from '../extract/index.ts';
 import { profileColumns } from './choices.ts';
 import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
 import type { TargetTable } from './target-schema.ts';
+import { didYouMean } from '../shared/names.ts';
+
+/** A draft refused as a whole, every problem listed. */
+export function refusedDraft(problems: readonly string[]): Error {
+  return new Error(`nothing was written:\n  ${problems.join('\n  ')}`);
+}
 
 interface DraftRequest {
   source: Snapshot;
@@ -29,29 +35,47 @@ interface WrittenDraft {
   skipped: { label: string; reason: string }[];
 }
 
-export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
-  const tables: DraftTable[] = request.source.manifest().tables;
-  const chosen: { table: DraftTable; targetName?: string; file: string }[] = [];
+/**
+ * The doc's tables the request names, each with its target when given, and a problem for each
+ * name that matches none, with the closest names the doc has. Needs only the tables' list: the
+ * draft command asks it before reading a row.
+ */
+export function chooseWantedTables<T extends Pick<DraftTable, 'id' | 'name'>>(
+  wanted: readonly string[],
+  tables: readonly T[],
+): { chosen: { table: T; targetName?: string }[]; problems: string[] } {
+  const chosen: { table: T; targetName?: string }[] = [];
   const problems: string[] = [];
-  for (const wanted of request.wanted) {
-    const [tableName = '', targetName] = wanted.split(/=(?=erp\.)/);
+  const names = tables.map((candidate) => candidate.name);
+  for (const request of wanted) {
+    const [tableName = '', targetName] = request.split(/=(?=erp\.)/);
     const table = tables.find(
       (candidate) => candidate.id === tableName || candidate.name.toLowerCase() === tableName.toLowerCase(),
     );
-    if (table)
-      chosen.push({ table, targetName, file: path.join(request.dir, `${snakeCase(table.name)}.yaml`) });
+    if (table) chosen.push({ table, targetName });
     else
       problems.push(
-        `the doc has no base table "${tableName}"; its tables are ${tables.map((candidate) => `"${candidate.name}"`).join(', ')}`,
+        `the doc has no base table "${tableName}"; ${didYouMean(tableName, names)}its tables are ${names.map((name) => `"${name}"`).join(', ')}`,
       );
   }
+  return { chosen, problems };
+}
+
+export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
+  const tables: DraftTable[] = request.source.manifest().tables;
+  const wanted = chooseWantedTables(request.wanted, tables);
+  const { problems } = wanted;
+  const chosen = wanted.chosen.map((choice) => ({
+    ...choice,
+    file: path.join(request.dir, `${snakeCase(choice.table.name)}.yaml`),
+  }));
   if (!request.force)
     for (const { file } of chosen)
       if (existsSync(file))
         problems.push(
           `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
         );
-  const refuse = () => new Error(`nothing was written:\n  ${problems.join('\n  ')}`);
+  const refuse = () => refusedDraft(problems);
   if (problems.length) throw refuse();
 
   const schema = await request.readSchema();

@@ -43,6 +43,7 @@ export { readSnapshot, type CodaSource, type Snapshot, type SnapshotEntry } from
 export {
   defaultSnapshotDir,
   extractSnapshot,
+  type DocOutline,
   type ExtractOptions,
   type ExtractResult,
 } from './snapshot-writer.ts';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { makePrivateDir, openNewPrivateFile, writePrivateFile } from '../shared/private-files.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import type { CodaClient } from './client.ts';
-import type { PublicApiTableReference } from './coda-api-types.ts';
+import type { PublicApiColumn, PublicApiTableReference } from './coda-api-types.ts';
 import { silentProgress, type ExtractProgress } from './progress.ts';
 import {
   MANIFEST_FILE,
@@ -33,7 +33,21 @@ export interface ExtractOptions {
   /** Aborting stops the requests in flight and removes the unfinished directory. */
   signal?: AbortSignal;
   clock?: Clock;
+  /**
+   * Called once the doc's tables and their columns are listed, before any row is read: a caller
+   * that finds them wrong (a mapping naming a column the doc lacks) throws, and the extract stops
+   * after a few requests, leaving nothing behind.
+   */
+  beforeRows?: (listed: DocOutline) => void;
 }
+
+/** The doc, its base tables and their columns: what is known before a row is read. */
+export interface DocOutline {
+  doc: SnapshotManifest['doc'];
+  tables: Pick<SnapshotTable, 'id' | 'name' | 'columns'>[];
+}
+
+type ListedTable = PublicApiTableReference & { columns: PublicApiColumn[] };
 
 export interface ExtractResult {
   dir: string;
@@ -58,7 +72,20 @@ export async function extractSnapshot(options: ExtractOptions): Promise<ExtractR
 
   const startedAt = clock.now();
   const doc = await client.getDoc(docId, signal);
-  const tables = await client.listBaseTables(docId, signal);
+  const listed = await client.listBaseTables(docId, signal);
+  // The shared request queue paces these, as it paces the rows.
+  const tables = await Promise.all(
+    listed.map(
+      async (table): Promise<ListedTable> => ({
+        ...table,
+        columns: await client.listColumns(docId, table, signal),
+      }),
+    ),
+  );
+  options.beforeRows?.({
+    doc: { id: doc.id, name: doc.name, browserLink: doc.browserLink },
+    tables,
+  });
   const partialDir = `${dir}.partial-${randomBytes(4).toString('hex')}`;
   // A process that ends while extracting (Ctrl-C: the CLI exits on SIGINT) runs no async cleanup;
   // an 'exit' handler is synchronous and still runs.
@@ -95,9 +122,9 @@ export async function extractSnapshot(options: ExtractOptions): Promise<ExtractR
  * stops the others, so the caller can remove the directory knowing nothing still writes to it.
  */
 async function extractTables(
-  tables: PublicApiTableReference[],
+  tables: ListedTable[],
   signal: AbortSignal | undefined,
-  extractOne: (table: PublicApiTableReference, signal: AbortSignal) => Promise<SnapshotTable>,
+  extractOne: (table: ListedTable, signal: AbortSignal) => Promise<SnapshotTable>,
 ): Promise<SnapshotTable[]> {
   const stopSiblings = new AbortController();
   let firstFailure: unknown;
@@ -123,7 +150,7 @@ async function extractTables(
 async function extractTable(options: {
   client: CodaClient;
   docId: string;
-  table: PublicApiTableReference;
+  table: ListedTable;
   partialDir: string;
   progress: ExtractProgress;
   clock: Clock;
@@ -132,7 +159,6 @@ async function extractTable(options: {
   const { client, docId, table, progress, clock, signal } = options;
   const started = clock.now();
   progress.tableStarted(table);
-  const columns = await client.listColumns(docId, table, signal);
   const file = tableFile(table.id);
   const output = await openNewPrivateFile(path.join(options.partialDir, file));
   let rows = 0;
@@ -148,5 +174,12 @@ async function extractTable(options: {
     await output.close();
   }
   progress.tableFinished(table.id, { rows, pages, elapsedMs: clock.now() - started });
-  return { id: table.id, name: table.name, browserLink: table.browserLink, columns, rowCount: rows, file };
+  return {
+    id: table.id,
+    name: table.name,
+    browserLink: table.browserLink,
+    columns: table.columns,
+    rowCount: rows,
+    file,
+  };
 }

@@ -27,6 +27,7 @@ import {
   transformTable,
   type Reference,
   type Reject,
+  type RejectedParent,
   type TableContext,
   type TargetRow,
 } from '../transform/transform.ts';
@@ -36,6 +37,7 @@ import { forEachBatch } from './cursor-batches.ts';
 import { deferKeysOfEmptyTable } from './deferred-keys.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
+import { namedRow } from '../shared/names.ts';
 import { collectGarbage } from '../shared/collect-garbage.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
 import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
@@ -64,8 +66,8 @@ export interface UnresolvedReference extends RowSummary {
   parentRejected: boolean;
 }
 
-/** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it and its reasons. */
-type RejectedRows = Map<string, { name: string; reasons: string[] }>;
+/** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it, link to it and give its reasons. */
+type RejectedRows = Map<string, Omit<RejectedParent, 'linkRequired'>>;
 
 export type UpdatedRow = RowSummary & { changes: FieldChange[] };
 export type GoneRow = RowSummary & { targetId: string };
@@ -402,6 +404,7 @@ interface StagedRowProblem extends RowSummary {
   label: string;
   value: unknown;
   reason: string;
+  rejectedParent?: RejectedParent;
   /** The staged row as JSON: what did convert, for the row's share of Coda's totals. */
   staged: Record<string, unknown>;
 }
@@ -453,6 +456,7 @@ function problemReject(
       codaColumn: problem.label,
       value: problem.value,
       reason: problem.reason,
+      ...(problem.rejectedParent ? { rejectedParent: problem.rejectedParent } : {}),
     });
     byRow.set(problem.rowId, reject);
   }
@@ -689,7 +693,7 @@ async function settleUnresolved(
           : undefined;
       const summary = { rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link };
       const reason = parent
-        ? `${label} links to "${parent.name || ref.name}", which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
+        ? `${label} links to ${namedRow(parent.rowName, parent.table)}${parent.browserLink ? ` (${parent.browserLink})` : ''}, which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
         : reference.kind === 'row'
           ? `${label} links to "${ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
           : `${label} names ${ref.name}${ref.email ? ` <${ref.email}>` : ''}, who is not in erp.people${ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
@@ -701,6 +705,9 @@ async function settleUnresolved(
           label,
           value: ref,
           reason,
+          ...(parent
+            ? { rejectedParent: { ...parent, linkRequired: isRequired(load, reference.column) } }
+            : {}),
           staged: row.staged,
         });
       } else {
@@ -1199,7 +1206,10 @@ export async function loadTable(
   const allRejects = outcome.rejects.sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
   for (const reject of allRejects)
     context.rejectedRows.set(`${table.id}/${reject.source.rowId}`, {
-      name: reject.source.rowName,
+      table: table.name,
+      rowId: reject.source.rowId,
+      rowName: reject.source.rowName,
+      browserLink: reject.source.browserLink,
       reasons: reject.problems.map((problem) => problem.reason),
     });
 

@@ -13,6 +13,7 @@ import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
 import { visible } from '../shared/visible.ts';
 import { readPackageVersion } from '../shared/version.ts';
+import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
 import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
@@ -261,6 +262,9 @@ async function recordRejects(
 
 export async function runLoad(options: RunOptions): Promise<RunReport> {
   const manifest = options.source.manifest();
+  // From the doc's columns alone, before the database is touched or a backup taken.
+  const problems = mappingProblemsAgainstDoc(options.mappings, manifest.doc, manifest.tables);
+  if (problems.length) throw new MappingError(problems.join('\n'));
   const startedAt = new Date().toISOString();
   const bookkeeping = await connect(options.databaseUrl, 'bookkeeping');
   const client = await connect(options.databaseUrl, options.mode, { loading: true });
@@ -304,17 +308,6 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
 
     const tablesById = new Map(manifest.tables.map((table) => [table.id, table]));
     const loads = await prepareLoads(client, options.mappings, new Set(tablesById.keys()));
-    const missing = loads.filter((load) => !tablesById.has(load.mapping.spec.coda.table));
-    if (missing.length) {
-      throw new MappingError(
-        missing
-          .map(
-            (load) =>
-              `${load.mapping.file}: coda.table ${load.mapping.spec.coda.table} ("${load.mapping.spec.coda.name}") is not in doc ${manifest.doc.id}; its tables are ${manifest.tables.map((table) => `${table.id} (${table.name})`).join(', ')}`,
-          )
-          .join('\n'),
-      );
-    }
 
     const context = {
       client,

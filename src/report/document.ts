@@ -13,8 +13,90 @@ import type { BusinessTotal, Difference, TableReconciliation, TimedTableReport }
 import { compareCodeUnits } from '../shared/compare.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
+import { hasName, namedRow, rowTitle } from '../shared/names.ts';
+import type { Reject, RejectedParent } from '../transform/transform.ts';
 
-export type ReportTable = Omit<TimedTableReport, 'seconds'>;
+export type ReportTable = Omit<TimedTableReport, 'seconds'> & {
+  /** The rows rejected only because a row they link to was, one entry per such row (report.json). */
+  rejectedParents?: ParentGroupSummary[];
+};
+
+/** Rows of one table rejected because the row they link to was: grouped under it, told once what to do. */
+export interface ParentGroup {
+  parent: RejectedParent;
+  /** The children's link column, as Coda names it. */
+  column: string;
+  children: Reject[];
+}
+
+/** One entry of a table's rejects as the reports list them: a row, or the rows one rejected parent took along. */
+export type RejectEntry = { reject: Reject } | { group: ParentGroup };
+
+/** A table's rejects in row-id order, the children of each rejected parent together where its first child is. */
+export function rejectEntries(rejects: readonly Reject[]): RejectEntry[] {
+  const entries: RejectEntry[] = [];
+  const groups = new Map<string, ParentGroup>();
+  for (const reject of rejects) {
+    const only = reject.problems.length === 1 ? reject.problems[0] : undefined;
+    const parent = only?.rejectedParent;
+    if (!only || !parent) {
+      entries.push({ reject });
+      continue;
+    }
+    const key = `${parent.table}/${parent.rowId}/${only.codaColumn}`;
+    const group = groups.get(key);
+    if (group) group.children.push(reject);
+    else {
+      const created = { parent, column: only.codaColumn, children: [reject] };
+      groups.set(key, created);
+      entries.push({ group: created });
+    }
+  }
+  return entries;
+}
+
+/** What the group is, in one sentence: how many rows, the parent as the owner finds it in Coda, and why it was rejected. */
+export function parentGroupHeadline(group: ParentGroup, table: Pick<ReportTable, 'codaTable'>): string {
+  const { parent, column, children } = group;
+  return `${plural(children.length, `${table.codaTable.name} row`)} rejected because ${column} links to ${namedRow(parent.rowName, parent.table)}, which was rejected: ${parent.reasons.join('; ')}`;
+}
+
+/** What to do about it, once for the group. */
+export function parentGroupAdvice(group: ParentGroup, table: Pick<ReportTable, 'mappingFile'>): string {
+  const fix = `fix that ${group.parent.table} row in Coda`;
+  return group.parent.linkRequired
+    ? `To load them, ${fix} (${group.column} is required, so they cannot load without it).`
+    : `To load them, ${fix}, or set \`links.rejected_parent: load_without_link\` in ${table.mappingFile} to load them with ${group.column} left empty.`;
+}
+
+/** The groups as report.json keeps them, beside the full list of rejects. */
+export interface ParentGroupSummary {
+  parent: RejectedParent;
+  column: string;
+  children: { rowId: string; rowName: string; browserLink: string }[];
+  why: string;
+  whatToDo: string;
+}
+
+function summarizeParentGroups(table: Omit<TimedTableReport, 'seconds'>): ParentGroupSummary[] {
+  return rejectEntries(table.rejects).flatMap((entry) =>
+    'group' in entry
+      ? [
+          {
+            parent: entry.group.parent,
+            column: entry.group.column,
+            children: entry.group.children.map(({ source }) => ({
+              rowId: source.rowId,
+              rowName: source.rowName,
+              browserLink: source.browserLink,
+            })),
+            why: parentGroupHeadline(entry.group, table),
+            whatToDo: parentGroupAdvice(entry.group, table),
+          },
+        ]
+      : [],
+  );
+}
 
 export interface ReportHeader {
   runId: string;
@@ -53,15 +135,20 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       doc: report.doc,
       outcome: report.outcome,
       outcomeNote: report.outcomeNote,
-      tables: report.tables.map(({ seconds: _seconds, ...table }) => ({
-        ...table,
+      tables: report.tables.map(({ seconds: _seconds, ...table }) => {
         // inserted, updated and goneFromCoda come in row-id order from the load (spooled lists).
-        rejects: [...table.rejects].sort((a, b) => compareCodeUnits(a.source.rowId, b.source.rowId)),
-        unresolved: [...table.unresolved].sort(
-          (a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column),
-        ),
-        conflicts: byRowId(table.conflicts),
-      })),
+        const rejects = [...table.rejects].sort((a, b) => compareCodeUnits(a.source.rowId, b.source.rowId));
+        const rejectedParents = summarizeParentGroups({ ...table, rejects });
+        return {
+          ...table,
+          rejects,
+          ...(rejectedParents.length ? { rejectedParents } : {}),
+          unresolved: [...table.unresolved].sort(
+            (a, b) => compareCodeUnits(a.rowId, b.rowId) || compareCodeUnits(a.column, b.column),
+          ),
+          conflicts: byRowId(table.conflicts),
+        };
+      }),
       reconciliation: report.reconciliation,
       differences: [...report.differences].sort(
         (a, b) =>
@@ -202,7 +289,8 @@ export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'differen
 /** How a difference is named: its row, or for a total its label and group. */
 export function differenceName(item: Difference): string {
   if (item.total) return totalName(item.total);
-  return item.row.rowName || item.row.rowId || item.rowKey;
+  if (hasName(item.row.rowName)) return item.row.rowName;
+  return item.row.rowId ? rowTitle(item.row.rowName) : item.rowKey;
 }
 
 export function totalName(total: BusinessTotal): string {

@@ -6,6 +6,7 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile.ts';
+import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
   conflictField,
@@ -20,6 +21,9 @@ import {
   differenceName,
   moreLine,
   listedDifferences,
+  parentGroupAdvice,
+  parentGroupHeadline,
+  rejectEntries,
   totalName,
   headline,
   runTitle,
@@ -135,8 +139,9 @@ function table(headers: readonly string[], rows: string[][], { numeric = true, t
   return `<table>${head}${body.join('')}</table>`;
 }
 
+/** A row by its name (a blank one reads "(no name)"), linked to Coda, its id beside it. */
 function rowLink(name: string, rowId: string, url: string): string {
-  const text = escapeHtml(name || rowId);
+  const text = escapeHtml(rowTitle(name));
   const link = safeLink(url);
   return `${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text} <span class="id">${escapeHtml(rowId)}</span>`;
 }
@@ -149,18 +154,18 @@ function listSection<T>(
   title: string,
   body: ReportBody,
   pick: (table: ReportBody['tables'][number]) => ListedRows<T>,
-  describe: (item: T) => string,
-  { folded = false } = {},
+  describe: (item: T, table: ReportBody['tables'][number]) => string,
+  { folded = false, rows }: { folded?: boolean; rows?: number } = {},
 ): string {
   const { groups, count, more } = cappedPerTable(body.tables, pick);
   if (!count) return '';
   const parts = groups.map(
     ({ table: entry, shown: items }) =>
-      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${items.map(describe).join('')}</ul>`,
+      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${items.map((item) => describe(item, entry)).join('')}</ul>`,
   );
   if (more) parts.push(`<p>${escapeHtml(moreLine(more))}</p>`);
   const content = parts.join('');
-  const heading = `${escapeHtml(title)} (${count})`;
+  const heading = `${escapeHtml(title)} (${rows ?? count})`;
   return folded
     ? `<section><details><summary><h2>${heading}</h2></summary>${content}</details></section>`
     : `<section><h2>${heading}</h2>${content}</section>`;
@@ -265,9 +270,20 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     listSection(
       titles.rejects,
       body,
-      (entry) => entry.rejects,
-      (reject) =>
-        `<li>${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)}<ul>${reject.problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`,
+      (entry) => rejectEntries(entry.rejects),
+      (item, entry) => {
+        if ('reject' in item) {
+          const { source, problems } = item.reject;
+          return `<li>${rowLink(source.rowName, source.rowId, source.browserLink)}<ul>${problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`;
+        }
+        const { group } = item;
+        const link = safeLink(group.parent.browserLink);
+        const children = group.children
+          .map(({ source }) => `<li>${rowLink(source.rowName, source.rowId, source.browserLink)}</li>`)
+          .join('');
+        return `<li>${escapeHtml(parentGroupHeadline(group, entry))}${link ? ` <a href="${escapeHtml(link)}">open it in Coda</a>` : ''}<br>${escapeHtml(parentGroupAdvice(group, entry))}<details><summary>the ${group.children.length} rows</summary><ul>${children}</ul></details></li>`;
+      },
+      { rows: body.tables.reduce((sum, entry) => sum + entry.rejects.length, 0) },
     ),
     listSection(
       titles.conflicts,

@@ -6,6 +6,7 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile.ts';
+import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
   conflictField,
@@ -25,6 +26,9 @@ import {
   sectionTitles,
   showValue,
   listedDifferences,
+  parentGroupAdvice,
+  parentGroupHeadline,
+  rejectEntries,
   splitReport,
   totalName,
   type ReportBody,
@@ -41,8 +45,9 @@ export function markdownText(text: string): string {
   );
 }
 
-function rowLink(name: string, fallback: string, url: string): string {
-  const text = markdownText(name || fallback);
+/** A row by its name, linked to Coda; a blank name reads "(no name)". */
+function rowLink(name: string, url: string): string {
+  const text = markdownText(rowTitle(name));
   const link = safeLink(url);
   return link ? `[${text}](<${link}>)` : text;
 }
@@ -63,13 +68,13 @@ function section(title: string, count: number, lines: string[]): string[] {
 function perTable<T>(
   body: ReportBody,
   pick: (table: ReportBody['tables'][number]) => ListedRows<T>,
-  describe: (item: T) => string[],
+  describe: (item: T, table: ReportBody['tables'][number]) => string[],
 ): { count: number; lines: string[] } {
   const { groups, count, more } = cappedPerTable(body.tables, pick);
   const lines: string[] = [];
   for (const { table, shown } of groups) {
     lines.push(`### ${table.target} (Coda table ${markdownText(table.codaTable.name)})`, '');
-    for (const item of shown) for (const line of describe(item)) lines.push(line);
+    for (const item of shown) for (const line of describe(item, table)) lines.push(line);
     lines.push('');
   }
   if (more) lines.push(moreLine(more), '');
@@ -99,7 +104,7 @@ function differenceLines(items: readonly Difference[], accepted: boolean): strin
   const lines: string[] = [];
   for (const item of shown)
     lines.push(
-      `- ${item.target}: ${rowLink(differenceName(item), item.rowKey, item.row.browserLink)}: ${markdownText(describeDifference(item))}${accepted ? ` (${acceptedBy(item)})` : ''}`,
+      `- ${item.target}: ${rowLink(differenceName(item), item.row.browserLink)}: ${markdownText(describeDifference(item))}${accepted ? ` (${acceptedBy(item)})` : ''}`,
     );
   if (more) lines.push(moreLine(more));
   return lines;
@@ -113,13 +118,13 @@ function bridgeLines(body: ReportBody): string[] {
     const rejected = capped(total.rejected);
     for (const row of rejected.shown)
       lines.push(
-        `- − ${row.share} ${rowLink(row.rowName, row.rowId, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
+        `- − ${row.share} ${rowLink(row.rowName, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
       );
     if (rejected.more) lines.push(`- ${moreLine(rejected.more)}`);
     const unconverted = capped(total.notConverted);
     for (const row of unconverted.shown)
       lines.push(
-        `- − ${row.share ?? '(not a number)'} ${rowLink(row.rowName, row.rowId, row.browserLink)}, value not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
+        `- − ${row.share ?? '(not a number)'} ${rowLink(row.rowName, row.browserLink)}, value not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
       );
     if (unconverted.more) lines.push(`- ${moreLine(unconverted.more)}`);
     if (total.extra !== '0') lines.push(`- + ${total.extra} in Postgres rows this read did not load`);
@@ -179,19 +184,34 @@ export function markdownBody(body: ReportBody): string {
 
   const rejects = perTable(
     body,
-    (table) => table.rejects,
-    (reject) => [
-      `- ${rowLink(reject.source.rowName, reject.source.rowId, reject.source.browserLink)} (${reject.source.rowId})`,
-      ...reject.problems.map((problem) => `  - ${markdownText(problem.reason)}`),
-    ],
+    (table) => rejectEntries(table.rejects),
+    (entry, table) => {
+      if ('reject' in entry) {
+        const { source, problems } = entry.reject;
+        return [
+          `- ${rowLink(source.rowName, source.browserLink)} (${source.rowId})`,
+          ...problems.map((problem) => `  - ${markdownText(problem.reason)}`),
+        ];
+      }
+      const { group } = entry;
+      const link = safeLink(group.parent.browserLink);
+      return [
+        `- ${markdownText(parentGroupHeadline(group, table))}${link ? ` ([open it in Coda](<${link}>))` : ''}`,
+        `  - ${markdownText(parentGroupAdvice(group, table))}`,
+        ...group.children.map(
+          ({ source }) => `  - ${rowLink(source.rowName, source.browserLink)} (${source.rowId})`,
+        ),
+      ];
+    },
   );
-  appendAll(lines, section(titles.rejects, rejects.count, rejects.lines));
+  const rejectedRows = body.tables.reduce((sum, table) => sum + table.rejects.length, 0);
+  appendAll(lines, section(titles.rejects, rejectedRows, rejects.lines));
 
   const conflicts = perTable(
     body,
     (table) => table.conflicts,
     (conflict) => [
-      `- ${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
+      `- ${rowLink(conflict.rowName, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
       ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field))}`),
     ],
   );
@@ -202,7 +222,7 @@ export function markdownBody(body: ReportBody): string {
     body,
     (table) => table.updated,
     (row) => [
-      `- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`,
+      `- ${rowLink(row.rowName, row.browserLink)} (${row.rowId})`,
       ...row.changes.map((change) => {
         const [old, now] = changeSides(change);
         return `  - ${markdownText(change.column)}: ${markdownText(old)} (${before}) → ${markdownText(now)} (${after})`;
@@ -214,23 +234,21 @@ export function markdownBody(body: ReportBody): string {
   const inserted = perTable(
     body,
     (table) => table.inserted,
-    (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId})`],
+    (row) => [`- ${rowLink(row.rowName, row.browserLink)} (${row.rowId})`],
   );
   appendAll(lines, section(titles.inserted, inserted.count, inserted.lines));
 
   const unresolved = perTable(
     body,
     (table) => table.unresolved,
-    (link) => [
-      `- ${rowLink(link.rowName, link.rowId, link.browserLink)} (${link.rowId}): ${markdownText(link.reason)}`,
-    ],
+    (link) => [`- ${rowLink(link.rowName, link.browserLink)} (${link.rowId}): ${markdownText(link.reason)}`],
   );
   appendAll(lines, section(titles.unresolved, unresolved.count, unresolved.lines));
 
   const gone = perTable(
     body,
     (table) => table.goneFromCoda,
-    (row) => [`- ${rowLink(row.rowName, row.rowId, row.browserLink)} (${row.rowId}, erp id ${row.targetId})`],
+    (row) => [`- ${rowLink(row.rowName, row.browserLink)} (${row.rowId}, erp id ${row.targetId})`],
   );
   appendAll(lines, section(titles.goneFromCoda, gone.count, gone.lines));
 

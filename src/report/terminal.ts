@@ -5,6 +5,7 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
+import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
   cappedPerTable,
@@ -17,6 +18,9 @@ import {
   describeDifference,
   differenceName,
   listedDifferences,
+  parentGroupAdvice,
+  parentGroupHeadline,
+  rejectEntries,
   totalName,
   headline,
   runTitle,
@@ -77,6 +81,38 @@ function listed<T>(title: string, items: ListedRows<T>, describe: (item: T) => s
   return [`\n${title} (${items.length}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
 }
 
+/** Children named per rejected parent; the other reports name them all. */
+const CHILDREN_NAMED = 5;
+
+/** The rejects of every table, the rows a rejected parent took along grouped under it with what to do. */
+function rejectLines(tables: readonly ReportTable[], title: string): string[] {
+  const rows = tables.reduce((sum, table) => sum + table.rejects.length, 0);
+  if (!rows) return [];
+  const entries = tables.flatMap((table) => rejectEntries(table.rejects).map((entry) => ({ table, entry })));
+  const lines = [`\n${title} (${rows}):`];
+  for (const { table, entry } of entries.slice(0, ROWS_SHOWN)) {
+    if ('reject' in entry) {
+      const { source, problems } = entry.reject;
+      lines.push(
+        `  ${table.target} / ${rowTitle(source.rowName)}: ${problems.map((problem) => problem.reason).join('; ')}`,
+        `    ${source.browserLink}`,
+      );
+      continue;
+    }
+    const { group } = entry;
+    const named = group.children.slice(0, CHILDREN_NAMED).map(({ source }) => rowTitle(source.rowName));
+    const more = group.children.length - named.length;
+    lines.push(
+      `  ${table.target}: ${parentGroupHeadline(group, table)}`,
+      ...(group.parent.browserLink ? [`    ${group.parent.browserLink}`] : []),
+      `    ${parentGroupAdvice(group, table)}`,
+      `    The rows: ${named.join(', ')}${more ? ` and ${more} more` : ''}`,
+    );
+  }
+  if (entries.length > ROWS_SHOWN) lines.push(`  … and ${entries.length - ROWS_SHOWN} more in the report`);
+  return lines;
+}
+
 /** The whole printout; `source` is the snapshot folder as the owner should see it. */
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
@@ -122,19 +158,12 @@ export function formatTerminalReport(report: RunReport, source: string): string 
   );
   const { before, after } = titles.change;
   lines.push(
-    ...listed(
-      titles.rejects,
-      everyTable((table) => table.rejects),
-      (reject) => [
-        `  ${reject.target} / ${reject.source.rowName || reject.source.rowId}: ${reject.problems.map((problem) => problem.reason).join('; ')}`,
-        `    ${reject.source.browserLink}`,
-      ],
-    ),
+    ...rejectLines(body.tables, titles.rejects),
     ...listed(
       titles.conflicts,
       everyTable((table) => table.conflicts),
       (conflict) => [
-        `  ${conflict.target} / ${conflict.rowName || conflict.rowId}: ${conflictWinner(conflict)}`,
+        `  ${conflict.target} / ${rowTitle(conflict.rowName)}: ${conflictWinner(conflict)}`,
         ...conflict.fields.map((field) => `    ${conflictField(field)}`),
         `    ${conflict.browserLink}`,
       ],
@@ -143,7 +172,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.updated,
       everyTable((table) => table.updated),
       (row) => [
-        `  ${row.target} / ${row.rowName || row.rowId}: ${row.changes.map((change) => `${change.column} ${changeSides(change)[0]} (${before}) -> ${changeSides(change)[1]} (${after})`).join('; ')}`,
+        `  ${row.target} / ${rowTitle(row.rowName)}: ${row.changes.map((change) => `${change.column} ${changeSides(change)[0]} (${before}) -> ${changeSides(change)[1]} (${after})`).join('; ')}`,
         `    ${row.browserLink}`,
       ],
     ),
@@ -153,7 +182,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       ...listed(
         titles.inserted,
         everyTable((table) => table.inserted),
-        (row) => [`  ${row.target} / ${row.rowName || row.rowId}`, `    ${row.browserLink}`],
+        (row) => [`  ${row.target} / ${rowTitle(row.rowName)}`, `    ${row.browserLink}`],
       ),
       ...listed(
         titles.notFromCoda,
@@ -169,17 +198,14 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.goneFromCoda,
       everyTable((table) => table.goneFromCoda),
       (row) => [
-        `  ${row.target} / ${row.rowName || row.rowId} (erp id ${row.targetId})`,
+        `  ${row.target} / ${rowTitle(row.rowName)} (erp id ${row.targetId})`,
         `    ${row.browserLink}`,
       ],
     ),
     ...listed(
       titles.unresolved,
       everyTable((table) => table.unresolved),
-      (link) => [
-        `  ${link.target} / ${link.rowName || link.rowId}: ${link.reason}`,
-        `    ${link.browserLink}`,
-      ],
+      (link) => [`  ${link.target} / ${rowTitle(link.rowName)}: ${link.reason}`, `    ${link.browserLink}`],
     ),
   );
   lines.push(`\n${formatOutcome(report)}`);

@@ -3,6 +3,7 @@
  * summary.txt (what the terminal shows), report.md, report.html and report.json.
  */
 import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo.ts';
+import { hasName } from '../shared/names.ts';
 import { safeLink, showValue } from './document.ts';
 import { escapeHtml } from './html.ts';
 import { markdownText } from './markdown.ts';
@@ -60,7 +61,7 @@ function blockerReason(blocker: UndoBlocker): string {
   return `edited in Postgres after the cutover: ${blocker.changes.map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`).join(', ')}`;
 }
 
-const rowName = (row: UndoRow) => row.name || `a row of ${row.table}`;
+const rowName = (row: UndoRow) => (hasName(row.name) ? row.name : `a row of ${row.table}`);
 
 function plainRow(row: UndoRow): string {
   return `${row.table}: ${rowName(row)}${row.browserLink ? ` ${row.browserLink}` : ''}`;

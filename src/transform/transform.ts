@@ -29,6 +29,7 @@ import {
   type PgValue,
   type RowRef,
 } from './convert.ts';
+import { didYouMean } from '../shared/names.ts';
 import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
 
 /** Where a row came from, carried into staging, lineage, rejects and reports. */
@@ -78,6 +79,20 @@ export interface Problem {
   codaColumn: string;
   value: unknown;
   reason: string;
+  /** Set when the row was rejected because the row it links to was: the report groups such rows under it. */
+  rejectedParent?: RejectedParent;
+}
+
+/** A linked row rejected earlier in the run, which took the rows linking to it along. */
+export interface RejectedParent {
+  /** The Coda table of the linked row, and the row as the owner finds it there. */
+  table: string;
+  rowId: string;
+  rowName: string;
+  browserLink: string;
+  reasons: string[];
+  /** Whether the link column is required: then `links.rejected_parent: load_without_link` cannot help. */
+  linkRequired: boolean;
 }
 
 export interface Reject {
@@ -113,15 +128,54 @@ export function checkMappingAgainstTable({ mapping, table }: TableContext): void
   for (const [target, column] of Object.entries(spec.columns)) {
     if (column.as === 'constant' || byId.has(column.from)) continue;
     const sameName = table.columns.find((candidate) => candidate.name === column.label);
+    const closest = column.label
+      ? didYouMean(
+          column.label,
+          table.columns.map((candidate) => candidate.name),
+        )
+      : '';
     const hint = sameName
       ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id`
-      : `the table's columns are ${describeColumns(table.columns)}`;
+      : `${closest}the table's columns are ${describeColumns(table.columns)}`;
     problems.push(
       `  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`,
     );
   }
   if (problems.length)
     throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
+}
+
+/**
+ * Every mapping against the doc's tables and their columns, before a row is read: each problem
+ * with its file, field and fix, a table the doc lacks answered with the closest names it has.
+ */
+export function mappingProblemsAgainstDoc(
+  mappings: readonly LoadedMapping[],
+  doc: { id: string },
+  tables: readonly TableContext['table'][],
+): string[] {
+  const problems: string[] = [];
+  for (const mapping of mappings) {
+    const { file, spec } = mapping;
+    const table = tables.find((candidate) => candidate.id === spec.coda.table);
+    if (!table) {
+      const closest = didYouMean(
+        spec.coda.name,
+        tables.map((candidate) => candidate.name),
+      );
+      problems.push(
+        `${file}:\n  coda.table: doc ${doc.id} has no table ${spec.coda.table} ("${spec.coda.name}"); ${closest}its tables are ${tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ')}`,
+      );
+      continue;
+    }
+    try {
+      checkMappingAgainstTable({ mapping, docId: doc.id, table });
+    } catch (error) {
+      if (!(error instanceof MappingError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return problems;
 }
 
 function describeColumns(columns: PublicApiColumn[]): string {

@@ -136,6 +136,18 @@ describe('the commands in the docs', () => {
     expect(DOCS.flatMap(inlineComposeCommands).length).toBeGreaterThan(5);
   });
 
+  it("README's Migrating Coda block works pasted on a fresh machine: the database first, nothing the shell misreads", () => {
+    const block = fencedCommands('README.md').filter((entry) => entry.section === 'Migrating Coda');
+    const erpCommand = (entry: DocCommand) => /npm run erp -- (.*)$/.exec(entry.command)?.[1] ?? '';
+    const first = (pattern: RegExp) => block.findIndex((entry) => pattern.test(erpCommand(entry)));
+    const needsDatabase = first(/^(mappings check|plan|cutover|reconcile|undo)\b/);
+    expect(needsDatabase).toBeGreaterThan(0);
+    expect(first(/^(up|migrate)\b/)).toBeGreaterThan(-1);
+    expect(first(/^(up|migrate)\b/)).toBeLessThan(needsDatabase);
+    // Unquoted, a placeholder such as <docId> is a redirection from a file named docId.
+    for (const { command } of block) expect(command.replace(/"[^"]*"|'[^']*'/g, '')).not.toMatch(/[<>]/);
+  });
+
   it('name only services, profiles and options that compose.yaml has', async () => {
     const checkout = await mkdtemp(path.join(os.tmpdir(), 'erp-runbook-compose-'));
     try {

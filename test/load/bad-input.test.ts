@@ -232,7 +232,7 @@ const CASES: Case[] = [
     values: { title: 'to rejected', project: projectRef('i-bjBackwards') },
     // The parent is named with the reason it was rejected: the child is not loaded without its link.
     expect:
-      /Project links to "Ends before it starts", which was rejected in this run \(.*A project cannot end before it starts\./,
+      /Project links to "Ends before it starts" \(https:\/\/coda\.io\/\S+\), which was rejected in this run \(.*A project cannot end before it starts\./,
   },
   {
     name: 'link to another table',
