@@ -7,6 +7,10 @@ import type { RunReport } from '../load/run.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  BRIDGE_COLUMNS,
+  bridgeFigures,
+  TEXT_CELLS_COLUMN,
+  textCellsText,
   cappedPerTable,
   conflictField,
   conflictWinner,
@@ -95,17 +99,22 @@ export function formatTerminalReport(report: RunReport, source: string): string 
   ];
   const totals = report.reconciliation?.totals ?? [];
   if (totals.length) {
-    lines.push('\nBusiness totals, from Coda (every row read) to Postgres:');
+    const text = totals.some((total) => total.notANumber.length);
+    lines.push(
+      '\nBusiness totals, from Coda to Postgres (Coda − rejected − not converted + extra = Postgres + unexplained):',
+    );
     lines.push(
       formatGrid(
-        ['total', 'Coda', 'rejected rows', 'extra', 'Postgres', 'unexplained'],
+        [
+          'total',
+          ...BRIDGE_COLUMNS.map((column) => column.toLowerCase()),
+          ...(text ? [TEXT_CELLS_COLUMN.toLowerCase()] : []),
+        ],
         totals.map((total) => [
           totalName(total),
-          total.coda,
-          String(total.rejected.length + total.notConverted.length),
-          total.extra,
-          total.postgres,
+          ...bridgeFigures(total),
           total.unexplained === '0' ? '0' : `${total.unexplained} DIFFERENT`,
+          ...(text ? [textCellsText(total)] : []),
         ]),
         { total: false },
       ),
