@@ -32,6 +32,7 @@ export interface ReportHeader {
   /** The snapshot folder read. */
   source: string;
   backup: RunReport['backup'];
+  abandonedRuns: RunReport['abandonedRuns'];
   secondsByTable: Record<string, number>;
 }
 
@@ -53,6 +54,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       finishedAt,
       source,
       backup,
+      abandonedRuns: report.abandonedRuns,
       secondsByTable: Object.fromEntries(report.tables.map((table) => [table.target, table.seconds])),
     },
     body: {
@@ -308,6 +310,18 @@ export function codaRequestsLine(header: Pick<ReportHeader, 'codaRequests'>): st
   return stats
     ? `Coda: ${stats.requests} requests, ${stats.rateLimited} rate-limited (429), ${stats.retried} retried after a fault`
     : null;
+}
+
+/** What this run found of earlier runs whose process died, as every report form says it. */
+export function abandonedRunLines(header: Pick<ReportHeader, 'abandonedRuns'>): string[] {
+  return header.abandonedRuns.map(
+    (run) =>
+      `An earlier ${run.mode} (run ${run.runId}, started ${run.startedAt}) was stopped before it finished (killed or crashed) and is now marked abandoned: ${
+        run.committed
+          ? 'its load had been committed, so its rows are in Postgres; a reconcile shows whether they match Coda'
+          : 'nothing of it was committed'
+      }.`,
+  );
 }
 
 /** Rows listed per kind in Markdown and HTML; report.json holds them all. */

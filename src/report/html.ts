@@ -24,6 +24,7 @@ import {
   cappedPerTable,
   changeSides,
   codaRequestsLine,
+  abandonedRunLines,
   countsPerTable,
   describeDifference,
   differenceName,
@@ -355,7 +356,11 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
 <body>
 <header class="run">${headerItems.map((item) => `<span>${escapeHtml(item)}</span>`).join('')}</header>
 <main>
-<div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}</div>
+<div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}${abandonedRunLines(
+    header,
+  )
+    .map((line) => `<p>${escapeHtml(line)}</p>`)
+    .join('')}</div>
 <div class="cards">${cards}</div>
 <section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : LOAD_SEGMENTS)}${perTable}</section>
 ${verdict}

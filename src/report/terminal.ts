@@ -17,6 +17,7 @@ import {
   acceptedBy,
   changeSides,
   codaRequestsLine,
+  abandonedRunLines,
   countsPerTable,
   describeDifference,
   differenceName,
@@ -67,6 +68,7 @@ function formatSummaryTable(report: RunReport): string {
 function formatOutcome(report: RunReport): string {
   return [
     headline(report),
+    ...abandonedRunLines(report),
     codaRequestsLine(report) ?? '',
     report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
