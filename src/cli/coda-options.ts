@@ -7,6 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   CodaClient,
   createProgress,
+  formatRetryNotice,
   DEFAULT_BASE_URL,
   DEFAULT_RATE_LIMIT,
   defaultSnapshotDir,
@@ -58,7 +59,11 @@ export function addCodaOptions(command: Command, { snapshot }: { snapshot: boole
 
 export async function codaClient(options: CodaOptions): Promise<CodaClient> {
   const connection = await resolveConnection(options);
-  return new CodaClient({ ...connection, timeoutMs: options.timeout * 1_000 });
+  return new CodaClient({
+    ...connection,
+    timeoutMs: options.timeout * 1_000,
+    onRetry: (notice) => process.stderr.write(`${formatRetryNotice(notice)}\n`),
+  });
 }
 
 function requireDoc(options: CodaOptions): string {

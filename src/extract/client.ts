@@ -16,7 +16,13 @@ import {
   rowListSchema,
   tableListSchema,
 } from './response-schemas.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry-policy.ts';
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  longestWaits,
+  parseRetryAfter,
+  type RetryPolicy,
+} from './retry-policy.ts';
 import { systemClock, type Clock, type Random } from './timing.ts';
 
 /** Columns are documented to come at most 100 per page. */
@@ -31,6 +37,21 @@ export interface CodaClientOptions extends CodaConnection {
   retry?: Partial<RetryPolicy>;
   clock?: Clock;
   random?: Random;
+  /** Told before each wait for a retry of a request Coda did not answer, so a person is not left waiting in silence. */
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+/** A request about to be tried again, and how long the client may keep trying. */
+export interface RetryNotice {
+  /** What is being read, in words. */
+  subject: string;
+  problem: string;
+  /** 1 for the first retry. */
+  retry: number;
+  retries: number;
+  waitMs: number;
+  /** The most the remaining waits and attempts can take before the client gives up. */
+  giveUpWithinMs: number;
 }
 
 export interface CodaClientStats {
@@ -48,7 +69,7 @@ type QueryParams = Record<string, string | number | boolean>;
 type Outcome =
   | { kind: 'ok'; body: unknown }
   | { kind: 'rateLimited'; retryAfterMs: number | undefined }
-  | { kind: 'transient'; problem: string }
+  | { kind: 'transient'; problem: string; timedOut?: boolean }
   | { kind: 'refused'; status: number; codaMessage: string | undefined };
 
 interface Page<T> {
@@ -67,6 +88,7 @@ export class CodaClient {
   private readonly random: Random;
   private readonly timeoutMs: number;
   private readonly rateLimitText: string;
+  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
 
   constructor(options: CodaClientOptions) {
     this.baseUrl = displayBaseUrl(options.baseUrl);
@@ -74,6 +96,7 @@ export class CodaClient {
     this.random = options.random ?? Math.random;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.onRetry = options.onRetry;
     this.rateLimitText = formatRateLimit(options.rateLimit);
     this.queue = new RequestQueue(options.rateLimit, this.clock);
     // axios is loaded with the first request, not at start-up: it is a good part of the CLI's
@@ -247,7 +270,19 @@ export class CodaClient {
             );
           }
           transientRetries += 1;
-          await this.clock.sleep(backoffDelay(transientRetries, this.retry, this.random), signal);
+          const waitMs = backoffDelay(transientRetries, this.retry, this.random);
+          const retries = this.retry.transientRetries;
+          // Every attempt left may itself wait out the timeout when Coda does not answer at all.
+          const attemptsMs = outcome.timedOut ? (retries - transientRetries + 1) * this.timeoutMs : 0;
+          this.onRetry?.({
+            subject: describeSubject(subject),
+            problem: outcome.problem,
+            retry: transientRetries,
+            retries,
+            waitMs,
+            giveUpWithinMs: longestWaits(transientRetries, this.retry, retries) + attemptsMs,
+          });
+          await this.clock.sleep(waitMs, signal);
           break;
         }
         case 'refused':
@@ -266,7 +301,7 @@ export class CodaClient {
       response = await (await this.http).get<string>(path, { params, signal });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      return { kind: 'transient', problem: this.networkProblem(error) };
+      return { kind: 'transient', ...this.networkProblem(error) };
     }
     const { status } = response;
     if (status === 429) {
@@ -285,16 +320,17 @@ export class CodaClient {
   }
 
   /** A description of a failure without a response, built from the error code only. */
-  private networkProblem(error: unknown): string {
+  private networkProblem(error: unknown): { problem: string; timedOut?: boolean } {
     // An axios error carries the Node error code of the failed request.
     const code = (error as { isAxiosError?: boolean; code?: string }).isAxiosError
       ? (error as { code?: string }).code
       : undefined;
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
-      return `no answer within ${this.timeoutMs / 1_000} s`;
-    if (code === 'ECONNRESET') return 'the connection was reset';
-    if (code === 'ECONNREFUSED') return 'the connection was refused (check --base-url or CODA_API_BASE_URL)';
-    return `a network error (${code ?? 'unknown'})`;
+      return { problem: `no answer within ${this.timeoutMs / 1_000} s`, timedOut: true };
+    if (code === 'ECONNRESET') return { problem: 'the connection was reset' };
+    if (code === 'ECONNREFUSED')
+      return { problem: 'the connection was refused (check --base-url or CODA_API_BASE_URL)' };
+    return { problem: `a network error (${code ?? 'unknown'})` };
   }
 }
 

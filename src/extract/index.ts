@@ -13,7 +13,13 @@ export type {
   PublicApiRowValue,
   PublicApiUrlValue,
 } from './coda-api-types.ts';
-export { CodaClient, type CodaClientOptions, type CodaClientStats, type TableIdentity } from './client.ts';
+export {
+  CodaClient,
+  type CodaClientOptions,
+  type CodaClientStats,
+  type RetryNotice,
+  type TableIdentity,
+} from './client.ts';
 export {
   DEFAULT_BASE_URL,
   DEFAULT_RATE_LIMIT,
@@ -28,6 +34,7 @@ export {
 export { CodaApiError } from './errors.ts';
 export {
   createProgress,
+  formatRetryNotice,
   formatTableSummary,
   silentProgress,
   type ExtractProgress,

@@ -2,6 +2,7 @@
  * Extraction progress on stderr. On a terminal: one line, redrawn, with rows and pages per table
  * being read. Otherwise (CI, pipes, logs): nothing but one summary line per finished table.
  */
+import type { RetryNotice } from './client.ts';
 import type { Clock } from './timing.ts';
 
 export interface TableTotals {
@@ -44,6 +45,16 @@ function plural(n: number, word: string): string {
 /** "Tasks: 1,234 rows, 13 pages, 2.1 s" */
 export function formatTableSummary(tableName: string, summary: TableSummary): string {
   return `${tableName}: ${plural(summary.rows, 'row')}, ${plural(summary.pages, 'page')}, ${(summary.elapsedMs / 1_000).toFixed(1)} s`;
+}
+
+/** Seconds as a person reads a wait: "0.8 s", "31 s". */
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1_000).toFixed(1)} s` : `${Math.round(ms / 1_000)} s`;
+}
+
+/** A retry of a request Coda did not answer, said before the wait, with how long trying may go on. */
+export function formatRetryNotice(notice: RetryNotice): string {
+  return `Reading ${notice.subject} failed (${notice.problem}): trying again in ${seconds(notice.waitMs)} (retry ${notice.retry} of ${notice.retries}); giving up within ${seconds(notice.giveUpWithinMs)} if it keeps failing`;
 }
 
 /** Redraws at most this often: a fast extraction must not spend its time painting. */

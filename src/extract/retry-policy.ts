@@ -27,6 +27,14 @@ export function backoffDelay(retry: number, policy: RetryPolicy, random: Random)
   return Math.round(step / 2 + random() * (step / 2));
 }
 
+/** The longest the waits before retries `from` to the last can take: what "giving up within" means. */
+export function longestWaits(from: number, policy: RetryPolicy, retries: number): number {
+  let total = 0;
+  for (let retry = from; retry <= retries; retry += 1)
+    total += Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return total;
+}
+
 /** Retry-After as milliseconds to wait: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
   if (header === undefined || header.trim() === '') return undefined;

@@ -7,10 +7,12 @@
  * differs, one it would leave alone matches. Rows of the target table that no current Coda row
  * produced are extra.
  *
- * Business totals are Coda's own: every row read counts, loaded or rejected (a rejected row with
- * the values that did convert, or the raw Coda value where one did not), so a total bridges from
- * Coda to Postgres the way an accountant walks it: Coda, minus each rejected row's share, plus the
- * rows Postgres holds that this read did not load, equals Postgres. What is left is unexplained.
+ * Business totals are Coda's own: every number Coda shows in the column counts, whatever the load
+ * does with its row (a rejected −2 is −2 on the Coda side), read by the code that reads it for
+ * the load; text in a number column (`3,5`) is a number on neither side and is listed as such.
+ * A total bridges from Coda to Postgres the way an accountant walks it: Coda, minus each rejected
+ * row's share, minus the numbers the load could not take, plus the rows Postgres holds that this
+ * read did not load, equals Postgres plus what is unexplained.
  *
  * `erp reconcile` runs it on its own; a cutover runs it over what it has just loaded. Both sort
  * what they find with `classifyDifferences`, so they give one verdict. This module returns data;
@@ -19,9 +21,9 @@
 import { compareCodeUnits } from '../shared/compare.ts';
 import pg from 'pg';
 import type { Snapshot, SnapshotTable } from '../extract/index.ts';
-import { addDecimals, parseDecimal, subtractDecimals } from '../shared/decimal.ts';
+import { addDecimals, subtractDecimals } from '../shared/decimal.ts';
 import { visible } from '../shared/visible.ts';
-import type { Reject } from '../transform/transform.ts';
+import { numberInCell, type Reject } from '../transform/transform.ts';
 import type { TableLoad } from './load-plan.ts';
 import {
   freshLineageStatistics,
@@ -44,31 +46,48 @@ interface RejectedShare extends RowSummary {
   reasons: string[];
 }
 
-/** A rejected row whose own value for the total did not convert: its raw Coda value, and the number in it if there is one. */
+/** A rejected row whose own cell for the total did not convert, though it holds a number (an amount in another currency). */
 interface UnconvertedShare extends RowSummary {
   value: unknown;
-  share: string | null;
+  share: string;
   reasons: string[];
+}
+
+/** A cell of a number column that holds text: a number on neither side. */
+interface TextCell extends RowSummary {
+  value: unknown;
+  reasons: string[];
+}
+
+/** One figure of a bridge, in the total's unit, and how many rows are behind it. */
+export interface BridgeFigure {
+  amount: string;
+  rows: number;
 }
 
 /**
  * A figure the business owner knows from the Coda doc, on both sides, with the bridge between:
- * coda − rejected − notConverted + extra + unexplained = postgres.
+ * coda − rejected − notConverted + extra = postgres + unexplained.
  */
 export interface BusinessTotal {
   label: string;
   target: string;
   /** The group in Coda's words (a status label, a currency, a project's name); null when the figure is not split. */
   group: string | null;
-  /** Every row read from Coda: loaded, and rejected with its share. */
-  coda: string;
-  rejected: RejectedShare[];
-  notConverted: UnconvertedShare[];
+  /** `rows` when the total counts rows; `sum` when it adds a column up (hours, money). */
+  unit: 'rows' | 'sum';
+  /** Every number Coda shows: loaded rows, and rejected rows with their share. */
+  coda: BridgeFigure;
+  rejected: BridgeFigure & { shares: RejectedShare[] };
+  /** Numbers Coda shows that the load could not take as they are. */
+  notConverted: BridgeFigure & { shares: UnconvertedShare[] };
   /** What rows in Postgres that this read did not load add (kept from earlier loads, gone from Coda, added by hand). */
-  extra: string;
-  postgres: string;
-  /** Postgres minus everything above: not zero is a difference. */
+  extra: BridgeFigure;
+  postgres: BridgeFigure;
+  /** Coda's figure walked to Postgres, minus Postgres's own: not zero is a difference. */
   unexplained: string;
+  /** Text in the summed column: counted on neither side, listed. */
+  notANumber: TextCell[];
 }
 
 export interface TableReconciliation {
@@ -176,10 +195,13 @@ function unmappedGroup(load: TableLoad, measure: Measure): string | null {
 }
 
 /** Group key -> figure. */
-type Figures = Map<string, string>;
+type Figures = Map<string, BridgeFigure>;
 
-function addTo(figures: Figures, key: string, amount: string): void {
-  figures.set(key, addDecimals(figures.get(key) ?? '0', amount));
+const NO_FIGURE: BridgeFigure = { amount: '0', rows: 0 };
+
+function addTo(figures: Figures, key: string, { amount, rows }: BridgeFigure): void {
+  const sum = figures.get(key) ?? NO_FIGURE;
+  figures.set(key, { amount: addDecimals(sum.amount, amount), rows: sum.rows + rows });
 }
 
 /** A select's codes in Coda's words: the mapping's value map read backwards. */
@@ -212,18 +234,20 @@ async function takeMeasure(
         : `coalesce(r.${q(measure.groupBy)}::text, '')`;
   const join =
     name && measure.groupBy ? `LEFT JOIN ${q(schema)}.${q(table)} g ON g.id = r.${q(measure.groupBy)}` : '';
-  const value = measure.sum ? `coalesce(sum(r.${q(measure.sum)}), 0)::text` : `count(*)::text`;
-  const { rows } = await client.query<{ key: string; value: string }>(
-    `SELECT ${key} AS key, ${value} AS value FROM ${relation} r ${join} WHERE ${where} GROUP BY 1`,
+  // The rows behind a sum are those with a number in the column.
+  const [value, counted] = measure.sum
+    ? [`coalesce(sum(r.${q(measure.sum)}), 0)::text`, `count(r.${q(measure.sum)})::int`]
+    : ['count(*)::text', 'count(*)::int'];
+  const { rows } = await client.query<{ key: string; value: string; rows: number }>(
+    `SELECT ${key} AS key, ${value} AS value, ${counted} AS rows FROM ${relation} r ${join} WHERE ${where} GROUP BY 1`,
   );
   const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   const figures: Figures = new Map();
   for (const row of rows)
-    addTo(
-      figures,
-      row.key === '' ? (measure.groupBy ? EMPTY_GROUP : '') : (labels.get(row.key) ?? row.key),
-      row.value,
-    );
+    addTo(figures, row.key === '' ? (measure.groupBy ? EMPTY_GROUP : '') : (labels.get(row.key) ?? row.key), {
+      amount: row.value,
+      rows: row.rows,
+    });
   return figures;
 }
 
@@ -240,6 +264,30 @@ function cellOf(reject: Reject, column: string) {
     : { converted: true as const, value: reject.values?.[column] ?? null };
 }
 
+/**
+ * What a rejected row adds to Coda's side of a sum: the number its cell converted to (even when
+ * a rule then refused it), or the number the load's own reading finds in a cell it could not
+ * take; text in the cell is no number. Nothing when the cell is empty.
+ */
+function rejectedNumber(
+  load: TableLoad,
+  column: string,
+  reject: Reject,
+):
+  | { kind: 'converted'; share: string }
+  | { kind: 'notConverted'; share: string; value: unknown }
+  | { kind: 'text'; value: unknown }
+  | null {
+  const converted = reject.values?.[column];
+  if (typeof converted === 'string') return { kind: 'converted', share: converted };
+  const cell = cellOf(reject, column);
+  const spec = load.mapping.spec.columns[column];
+  if (cell.converted || !spec) return null;
+  const number = numberInCell(spec, cell.raw);
+  if (!number.ok) return { kind: 'text', value: cell.raw };
+  return number.value === null ? null : { kind: 'notConverted', share: number.value, value: cell.raw };
+}
+
 /** A rejected row's group: the link's name, the select's Coda label, or the raw Coda value when it did not convert. */
 function rejectGroup(measure: Measure, labels: Map<string, string>, reject: Reject): string {
   if (!measure.groupBy) return '';
@@ -249,11 +297,6 @@ function rejectGroup(measure: Measure, labels: Map<string, string>, reject: Reje
   if (text === null || text === undefined || text === '') return EMPTY_GROUP;
   const shown = typeof text === 'string' ? text : JSON.stringify(text);
   return cell.converted ? (labels.get(shown) ?? shown) : shown;
-}
-
-function rawNumber(value: unknown): string | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return typeof value === 'string' ? (parseDecimal(value.replace(/[,$€£\s]/g, '')) ?? null) : null;
 }
 
 /**
@@ -276,6 +319,7 @@ async function bridgeMeasure(
   });
   const rejected = new Map<string, RejectedShare[]>();
   const notConverted = new Map<string, UnconvertedShare[]>();
+  const textCells = new Map<string, TextCell[]>();
   const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   for (const reject of rejects) {
     const group = unmappedGroup(load, measure) ?? rejectGroup(measure, labels, reject);
@@ -285,41 +329,54 @@ async function bridgeMeasure(
       browserLink: reject.source.browserLink,
     };
     const reasons = reject.problems.map((problem) => problem.reason);
-    const cell = measure.sum ? cellOf(reject, measure.sum) : undefined;
-    if (cell && !cell.converted) {
-      const share = rawNumber(cell.raw);
-      listIn(notConverted, group).push({ ...row, value: cell.raw, share, reasons });
-      continue;
-    }
-    const share = cell?.converted ? (typeof cell.value === 'string' ? cell.value : '0') : '1';
-    if (share === '0' || parseDecimal(share) === undefined) continue;
-    listIn(rejected, group).push({ ...row, share, reasons });
+    const number = measure.sum
+      ? rejectedNumber(load, measure.sum, reject)
+      : { kind: 'converted' as const, share: '1' };
+    if (number?.kind === 'converted') listIn(rejected, group).push({ ...row, share: number.share, reasons });
+    else if (number?.kind === 'notConverted')
+      listIn(notConverted, group).push({ ...row, value: number.value, share: number.share, reasons });
+    else if (number?.kind === 'text') listIn(textCells, group).push({ ...row, value: number.value, reasons });
   }
-  const groups = new Set([...loaded.keys(), ...postgres.keys(), ...rejected.keys(), ...notConverted.keys()]);
+  const groups = new Set([
+    ...loaded.keys(),
+    ...postgres.keys(),
+    ...rejected.keys(),
+    ...notConverted.keys(),
+    ...textCells.keys(),
+  ]);
   if (!groups.size) groups.add(measure.groupBy ? EMPTY_GROUP : '');
+  const figureOf = (shares: { share: string }[]): BridgeFigure => ({
+    amount: shares.map((item) => item.share).reduce(addDecimals, '0'),
+    rows: shares.length,
+  });
   const totals = [...groups].map((group): BusinessTotal => {
-    const rejectedHere = rejected.get(group) ?? [];
-    const unconvertedHere = notConverted.get(group) ?? [];
-    const shares = [
-      ...rejectedHere.map((item) => item.share),
-      ...unconvertedHere.flatMap((item) => item.share ?? []),
-    ];
-    const loadedHere = loaded.get(group) ?? '0';
-    const extraHere = extra.get(group) ?? '0';
-    const postgresHere = postgres.get(group) ?? '0';
+    const rejectedHere = { ...figureOf(rejected.get(group) ?? []), shares: rejected.get(group) ?? [] };
+    const unconvertedHere = {
+      ...figureOf(notConverted.get(group) ?? []),
+      shares: notConverted.get(group) ?? [],
+    };
+    const loadedHere = loaded.get(group) ?? NO_FIGURE;
+    const extraHere = extra.get(group) ?? NO_FIGURE;
+    const postgresHere = postgres.get(group) ?? NO_FIGURE;
     return {
       label: measure.label,
       target: load.target.name,
       group: measure.groupBy ? group : null,
-      coda: shares.reduce(addDecimals, loadedHere),
+      unit: measure.sum ? 'sum' : 'rows',
+      coda: {
+        amount: addDecimals(addDecimals(loadedHere.amount, rejectedHere.amount), unconvertedHere.amount),
+        rows: loadedHere.rows + rejectedHere.rows + unconvertedHere.rows,
+      },
       rejected: rejectedHere,
       notConverted: unconvertedHere,
       extra: extraHere,
       postgres: postgresHere,
-      unexplained: subtractDecimals(postgresHere, addDecimals(loadedHere, extraHere)),
+      // Coda − rejected − not converted is what was loaded.
+      unexplained: subtractDecimals(addDecimals(loadedHere.amount, extraHere.amount), postgresHere.amount),
+      notANumber: textCells.get(group) ?? [],
     };
   });
-  const size = (total: BusinessTotal) => Number(total.coda);
+  const size = (total: BusinessTotal) => Number(total.coda.amount);
   totals.sort((a, b) =>
     measure.largest
       ? size(b) - size(a) || compareCodeUnits(a.group ?? '', b.group ?? '')

@@ -99,10 +99,21 @@ export interface RunReport {
   differences: Difference[];
   codaRequests: CodaRequests | null;
   backup: BackupResult | null;
+  /** Earlier runs this one found left running by a process that died, and marked abandoned. */
+  abandonedRuns: AbandonedRun[];
   /** What the load did, or for a reconcile what loading again would do (inserted = missing, updated = differ). */
   tables: TimedTableReport[];
   /** Coda against Postgres after a cutover's load, or of a reconcile; none for a plan. */
   reconciliation: Reconciliation | null;
+}
+
+/** A run whose process died (killed with -9, crashed), found and marked by the next run. */
+export interface AbandonedRun {
+  runId: string;
+  mode: string;
+  startedAt: string;
+  /** Its load was committed before it died: its rows are in Postgres. */
+  committed: boolean;
 }
 
 export class LoadRefusedError extends Error {}
@@ -179,15 +190,30 @@ function rollbackReason(tables: TableLoadReport[], maxRejects: number, found: Di
  * Runs left `running` by a process that died (killed, crashed, machine lost). Only called while
  * holding LOAD_LOCK_KEY, which every run holds while it lives: so none of them is alive.
  */
-async function markAbandonedRuns(bookkeeping: pg.Client): Promise<void> {
-  await bookkeeping.query(
+async function markAbandonedRuns(bookkeeping: pg.Client): Promise<AbandonedRun[]> {
+  const { rows } = await bookkeeping.query<{
+    id: string;
+    mode: string;
+    started_at: Date;
+    committed: boolean;
+  }>(
     `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
             outcome_note = CASE
               WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
                 THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
               ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
-      WHERE r.outcome = 'running'`,
+      WHERE r.outcome = 'running'
+      RETURNING r.id::text AS id, r.mode, r.started_at,
+                EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id) AS committed`,
   );
+  return rows
+    .map((row) => ({
+      runId: row.id,
+      mode: row.mode,
+      startedAt: row.started_at.toISOString(),
+      committed: row.committed,
+    }))
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 /** After a committed run, writing its reports failed: the run stays committed, and says so. */
@@ -294,7 +320,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
       );
     }
-    await markAbandonedRuns(bookkeeping);
+    const abandonedRuns = await markAbandonedRuns(bookkeeping);
     // Before the run is on record, so that the database the backup restores has no run left running.
     const backup =
       options.mode === 'cutover' && !options.withoutBackup
@@ -393,6 +419,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       reconciliation,
       differences: found,
       codaRequests: options.codaRequests ?? null,
+      abandonedRuns,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

@@ -9,8 +9,15 @@
 import type { Conflict, ConflictField } from '../load/conflicts.ts';
 import type { FieldChange } from '../load/load-table.ts';
 import type { RunReport } from '../load/run.ts';
-import type { BusinessTotal, Difference, TableReconciliation, TimedTableReport } from '../load/reconcile.ts';
+import type {
+  BridgeFigure,
+  BusinessTotal,
+  Difference,
+  TableReconciliation,
+  TimedTableReport,
+} from '../load/reconcile.ts';
 import { compareCodeUnits } from '../shared/compare.ts';
+import { addDecimals, subtractDecimals } from '../shared/decimal.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 import { hasName, namedRow, rowTitle } from '../shared/names.ts';
@@ -107,6 +114,7 @@ export interface ReportHeader {
   /** The snapshot folder read. */
   source: string;
   backup: RunReport['backup'];
+  abandonedRuns: RunReport['abandonedRuns'];
   secondsByTable: Record<string, number>;
 }
 
@@ -128,6 +136,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       finishedAt,
       source,
       backup,
+      abandonedRuns: report.abandonedRuns,
       secondsByTable: Object.fromEntries(report.tables.map((table) => [table.target, table.seconds])),
     },
     body: {
@@ -318,9 +327,72 @@ export function describeDifference(item: Difference): string {
         : `edited in Postgres, kept by the owner's choice: ${(item.conflict?.fields ?? []).map((field) => `${field.label} ${showValue(field.postgres)} (Coda has ${showValue(field.coda)})`).join('; ')}`;
     case 'total': {
       const total = item.total!;
-      return `Coda ${total.coda}, Postgres ${total.postgres}: ${total.unexplained} not explained by rejected rows or extra rows`;
+      return `Coda ${figureText(total, total.coda)}, Postgres ${figureText(total, total.postgres)}: ${total.unexplained} not explained by rejected rows or extra rows`;
     }
   }
+}
+
+/**
+ * The columns of every bridge, each in the total's own unit, so that on every line
+ * Coda − rejected − not converted + extra = Postgres + unexplained, as printed. Figures are
+ * exact decimals, never rounded, so the printed numbers add up.
+ */
+export const BRIDGE_COLUMNS = [
+  'Coda',
+  'Rejected',
+  'Not converted',
+  'Extra',
+  'Postgres',
+  'Unexplained',
+] as const;
+
+/** Text cells in a number column are in no unit: their own column, shown when a total has any. */
+export const TEXT_CELLS_COLUMN = 'Text, not a number';
+
+/** A figure as printed: the amount, and for a sum the rows behind it beside it ("12.5 (3 rows)"). */
+export function figureText(total: Pick<BusinessTotal, 'unit'>, figure: BridgeFigure): string {
+  return total.unit === 'rows' || figure.rows === 0
+    ? figure.amount
+    : `${figure.amount} (${plural(figure.rows, 'row')})`;
+}
+
+/** A total's bridge line up to its unexplained rest, which each form marks in its own way. */
+export function bridgeFigures(total: BusinessTotal): string[] {
+  return [total.coda, total.rejected, total.notConverted, total.extra, total.postgres].map((figure) =>
+    figureText(total, figure),
+  );
+}
+
+/** The text cells of a total, counted: "2 rows", or nothing. */
+export function textCellsText(total: BusinessTotal): string {
+  return total.notANumber.length ? plural(total.notANumber.length, 'row') : '';
+}
+
+/** A step that takes an amount off, written so it reads right as printed: "− 3", "− (-2)". */
+export function minus(amount: string): string {
+  return amount.startsWith('-') ? `− (${amount})` : `− ${amount}`;
+}
+
+/** Whether a total has rows to walk through one by one: shares taken off, or text cells. */
+export function hasWalk(total: BusinessTotal): boolean {
+  return total.rejected.rows > 0 || total.notConverted.rows > 0 || total.notANumber.length > 0;
+}
+
+/** A step's rows as listed, and what those left out add up to, so the walk still adds up. */
+export function listedShares<T extends { share: string }>(
+  figure: BridgeFigure & { shares: readonly T[] },
+): { shown: readonly T[]; more: number; rest: string } {
+  const { shown, more } = capped(figure.shares);
+  return {
+    shown,
+    more,
+    rest: subtractDecimals(figure.amount, shown.map((item) => item.share).reduce(addDecimals, '0')),
+  };
+}
+
+/** The line that stands for the rows a walk leaves out. */
+export function moreSharesLine(more: number, rest: string): string {
+  return `${minus(rest)} for ${more} more rows (all of them are in report.json)`;
 }
 
 export function acceptedBy(item: Difference): string {
@@ -333,6 +405,18 @@ export function codaRequestsLine(header: Pick<ReportHeader, 'codaRequests'>): st
   return stats
     ? `Coda: ${stats.requests} requests, ${stats.rateLimited} rate-limited (429), ${stats.retried} retried after a fault`
     : null;
+}
+
+/** What this run found of earlier runs whose process died, as every report form says it. */
+export function abandonedRunLines(header: Pick<ReportHeader, 'abandonedRuns'>): string[] {
+  return header.abandonedRuns.map(
+    (run) =>
+      `An earlier ${run.mode} (run ${run.runId}, started ${run.startedAt}) was stopped before it finished (killed or crashed) and is now marked abandoned: ${
+        run.committed
+          ? 'its load had been committed, so its rows are in Postgres; a reconcile shows whether they match Coda'
+          : 'nothing of it was committed'
+      }.`,
+  );
 }
 
 /** Rows listed per kind in Markdown and HTML; report.json holds them all. */
@@ -391,7 +475,7 @@ export function sectionTitles(mode: RunReport['mode']) {
     notFromCoda: 'Rows in Postgres that no Coda row produced',
     totals: 'Business totals',
     totalsNote:
-      "Coda: every row read from Coda, loaded or rejected. Rejected: the rejected rows' share (listed below). Extra: what rows in Postgres that Coda did not load add. Unexplained: Postgres minus (Coda − rejected + extra); anything but 0 is a difference.",
+      "Every figure is in the total's own unit (hours, money, or rows for a count), with the rows behind it in brackets. Coda: every number Coda shows in the column, whatever the load did with its row. Rejected: the rejected rows' share (listed below). Not converted: numbers the load could not take as they are (an amount in another currency). Extra: what rows in Postgres that this read did not load add. On every line, Coda − rejected − not converted + extra = Postgres + unexplained; anything but 0 unexplained is a difference. Text in a number column is a number on neither side: it is counted apart and listed below.",
     bridge: 'How each total gets from Coda to Postgres',
     newDifferences: 'New differences (not accepted by any cutover)',
     acceptedDifferences: 'Differences accepted at cutover',

@@ -9,6 +9,15 @@ import type { Difference } from '../load/reconcile.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  BRIDGE_COLUMNS,
+  bridgeFigures,
+  figureText,
+  hasWalk,
+  listedShares,
+  minus,
+  moreSharesLine,
+  TEXT_CELLS_COLUMN,
+  textCellsText,
   conflictField,
   conflictWinner,
   acceptedBy,
@@ -16,6 +25,7 @@ import {
   cappedPerTable,
   changeSides,
   codaRequestsLine,
+  abandonedRunLines,
   countsPerTable,
   describeDifference,
   differenceName,
@@ -181,32 +191,40 @@ function differenceSection(title: string, items: readonly Difference[], accepted
   return `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${lines.join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`;
 }
 
-/** Each total that rejected rows touch, walked from Coda to Postgres row by row. */
+/** Each total that rejected rows or text cells touch, walked from Coda to Postgres row by row. */
 function bridge(body: ReportBody): string {
   const walks: string[] = [];
   for (const total of body.reconciliation?.totals ?? []) {
-    if (!total.rejected.length && !total.notConverted.length) continue;
-    const rejected = capped(total.rejected);
-    const unconverted = capped(total.notConverted);
+    if (!hasWalk(total)) continue;
+    const rejected = listedShares(total.rejected);
+    const unconverted = listedShares(total.notConverted);
+    const text = capped(total.notANumber);
     const steps = [
-      `<li>Coda: ${escapeHtml(total.coda)}</li>`,
+      `<li>Coda: ${escapeHtml(figureText(total, total.coda))}</li>`,
       ...rejected.shown.map(
         (row) =>
-          `<li>− ${escapeHtml(row.share)} ${rowLink(row.rowName, row.rowId, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.rowId, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
       ),
-      ...(rejected.more ? [`<li>${escapeHtml(moreLine(rejected.more))}</li>`] : []),
+      ...(rejected.more ? [`<li>${escapeHtml(moreSharesLine(rejected.more, rejected.rest))}</li>`] : []),
       ...unconverted.shown.map(
         (row) =>
-          `<li>− ${escapeHtml(row.share ?? '(not a number)')} ${rowLink(row.rowName, row.rowId, row.browserLink)} value not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.rowId, row.browserLink)} not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
       ),
-      ...(unconverted.more ? [`<li>${escapeHtml(moreLine(unconverted.more))}</li>`] : []),
-      ...(total.extra !== '0'
-        ? [`<li>+ ${escapeHtml(total.extra)} in Postgres rows this read did not load</li>`]
+      ...(unconverted.more
+        ? [`<li>${escapeHtml(moreSharesLine(unconverted.more, unconverted.rest))}</li>`]
+        : []),
+      ...(total.extra.rows
+        ? [`<li>+ ${escapeHtml(figureText(total, total.extra))} in Postgres that this read did not load</li>`]
         : []),
       ...(total.unexplained !== '0'
-        ? [`<li class="differs">${escapeHtml(total.unexplained)} unexplained</li>`]
+        ? [`<li class="differs">${escapeHtml(minus(total.unexplained))} unexplained</li>`]
         : []),
-      `<li>= Postgres: ${escapeHtml(total.postgres)}</li>`,
+      `<li>= Postgres: ${escapeHtml(figureText(total, total.postgres))}</li>`,
+      ...text.shown.map(
+        (row) =>
+          `<li>Not a number, on neither side: ${value(row.value)} in ${rowLink(row.rowName, row.rowId, row.browserLink)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+      ),
+      ...(text.more ? [`<li>${escapeHtml(moreLine(text.more))}</li>`] : []),
     ];
     walks.push(`<h3>${escapeHtml(totalName(total))}</h3><ul>${steps.join('')}</ul>`);
   }
@@ -251,16 +269,15 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     { total: true },
   );
 
+  const textCells = body.reconciliation?.totals.some((total) => total.notANumber.length);
   const businessTotals = body.reconciliation?.totals.length
     ? `<section><h2>${escapeHtml(titles.totals)}</h2><p class="id">${escapeHtml(titles.totalsNote)}</p>${table(
-        ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
+        ['Total', ...BRIDGE_COLUMNS, ...(textCells ? [TEXT_CELLS_COLUMN] : [])],
         body.reconciliation.totals.map((total) => [
           escapeHtml(totalName(total)),
-          escapeHtml(total.coda),
-          String(total.rejected.length + total.notConverted.length),
-          escapeHtml(total.extra),
-          escapeHtml(total.postgres),
+          ...bridgeFigures(total).map(escapeHtml),
           total.unexplained === '0' ? '0' : `<span class="differs">${escapeHtml(total.unexplained)}</span>`,
+          ...(textCells ? [escapeHtml(textCellsText(total))] : []),
         ]),
       )}${bridge(body)}</section>`
     : '';
@@ -355,7 +372,11 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
 <body>
 <header class="run">${headerItems.map((item) => `<span>${escapeHtml(item)}</span>`).join('')}</header>
 <main>
-<div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}</div>
+<div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}${abandonedRunLines(
+    header,
+  )
+    .map((line) => `<p>${escapeHtml(line)}</p>`)
+    .join('')}</div>
 <div class="cards">${cards}</div>
 <section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : LOAD_SEGMENTS)}${perTable}</section>
 ${verdict}

@@ -9,6 +9,15 @@ import type { Difference } from '../load/reconcile.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  BRIDGE_COLUMNS,
+  bridgeFigures,
+  figureText,
+  hasWalk,
+  listedShares,
+  minus,
+  moreSharesLine,
+  TEXT_CELLS_COLUMN,
+  textCellsText,
   conflictField,
   conflictWinner,
   acceptedBy,
@@ -16,6 +25,7 @@ import {
   cappedPerTable,
   changeSides,
   codaRequestsLine,
+  abandonedRunLines,
   countsPerTable,
   describeDifference,
   differenceName,
@@ -92,6 +102,7 @@ function markdownHeader(body: Pick<ReportBody, 'mode' | 'doc'>, header: ReportHe
     `- Source: ${markdownText(header.source)}`,
     ...(requests ? [`- ${requests}`] : []),
     ...(header.backup ? [`- Backup (${header.backup.kind}): ${markdownText(header.backup.path)}`] : []),
+    ...abandonedRunLines(header).map((line) => `- **${markdownText(line)}**`),
     '',
     '---',
     '',
@@ -113,23 +124,31 @@ function differenceLines(items: readonly Difference[], accepted: boolean): strin
 function bridgeLines(body: ReportBody): string[] {
   const lines: string[] = [];
   for (const total of body.reconciliation?.totals ?? []) {
-    if (!total.rejected.length && !total.notConverted.length) continue;
-    lines.push(`### ${markdownText(totalName(total))}`, '', `- Coda: ${total.coda}`);
-    const rejected = capped(total.rejected);
+    if (!hasWalk(total)) continue;
+    lines.push(`### ${markdownText(totalName(total))}`, '', `- Coda: ${figureText(total, total.coda)}`);
+    const rejected = listedShares(total.rejected);
     for (const row of rejected.shown)
       lines.push(
-        `- − ${row.share} ${rowLink(row.rowName, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
+        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
       );
-    if (rejected.more) lines.push(`- ${moreLine(rejected.more)}`);
-    const unconverted = capped(total.notConverted);
+    if (rejected.more) lines.push(`- ${moreSharesLine(rejected.more, rejected.rest)}`);
+    const unconverted = listedShares(total.notConverted);
     for (const row of unconverted.shown)
       lines.push(
-        `- − ${row.share ?? '(not a number)'} ${rowLink(row.rowName, row.browserLink)}, value not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
+        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
       );
-    if (unconverted.more) lines.push(`- ${moreLine(unconverted.more)}`);
-    if (total.extra !== '0') lines.push(`- + ${total.extra} in Postgres rows this read did not load`);
-    if (total.unexplained !== '0') lines.push(`- **${total.unexplained} unexplained**`);
-    lines.push(`- = Postgres: ${total.postgres}`, '');
+    if (unconverted.more) lines.push(`- ${moreSharesLine(unconverted.more, unconverted.rest)}`);
+    if (total.extra.rows)
+      lines.push(`- + ${figureText(total, total.extra)} in Postgres that this read did not load`);
+    if (total.unexplained !== '0') lines.push(`- **${minus(total.unexplained)} unexplained**`);
+    lines.push(`- = Postgres: ${figureText(total, total.postgres)}`);
+    const text = capped(total.notANumber);
+    for (const row of text.shown)
+      lines.push(
+        `- Not a number, on neither side: ${markdownText(showValue(row.value))} in ${rowLink(row.rowName, row.browserLink)}: ${markdownText(row.reasons.join('; '))}`,
+      );
+    if (text.more) lines.push(`- ${moreLine(text.more)}`);
+    lines.push('');
   }
   return lines;
 }
@@ -161,17 +180,16 @@ export function markdownBody(body: ReportBody): string {
   appendAll(lines, section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
   if (reconciliation?.totals.length) {
     lines.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
+    const text = reconciliation.totals.some((total) => total.notANumber.length);
     appendAll(
       lines,
       markdownTable(
-        ['Total', 'Coda', 'Rejected rows', 'Extra', 'Postgres', 'Unexplained'],
+        ['Total', ...BRIDGE_COLUMNS, ...(text ? [TEXT_CELLS_COLUMN] : [])],
         reconciliation.totals.map((total) => [
           markdownText(totalName(total)),
-          total.coda,
-          String(total.rejected.length + total.notConverted.length),
-          total.extra,
-          total.postgres,
+          ...bridgeFigures(total),
           total.unexplained === '0' ? '0' : `**${total.unexplained}**`,
+          ...(text ? [textCellsText(total)] : []),
         ]),
       ),
     );

@@ -8,12 +8,17 @@ import type { ListedRows } from '../shared/spooled-list.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  BRIDGE_COLUMNS,
+  bridgeFigures,
+  TEXT_CELLS_COLUMN,
+  textCellsText,
   cappedPerTable,
   conflictField,
   conflictWinner,
   acceptedBy,
   changeSides,
   codaRequestsLine,
+  abandonedRunLines,
   countsPerTable,
   describeDifference,
   differenceName,
@@ -67,6 +72,7 @@ function formatSummaryTable(report: RunReport): string {
 function formatOutcome(report: RunReport): string {
   return [
     headline(report),
+    ...abandonedRunLines(report),
     codaRequestsLine(report) ?? '',
     report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
@@ -131,17 +137,22 @@ export function formatTerminalReport(report: RunReport, source: string): string 
   ];
   const totals = report.reconciliation?.totals ?? [];
   if (totals.length) {
-    lines.push('\nBusiness totals, from Coda (every row read) to Postgres:');
+    const text = totals.some((total) => total.notANumber.length);
+    lines.push(
+      '\nBusiness totals, from Coda to Postgres (Coda − rejected − not converted + extra = Postgres + unexplained):',
+    );
     lines.push(
       formatGrid(
-        ['total', 'Coda', 'rejected rows', 'extra', 'Postgres', 'unexplained'],
+        [
+          'total',
+          ...BRIDGE_COLUMNS.map((column) => column.toLowerCase()),
+          ...(text ? [TEXT_CELLS_COLUMN.toLowerCase()] : []),
+        ],
         totals.map((total) => [
           totalName(total),
-          total.coda,
-          String(total.rejected.length + total.notConverted.length),
-          total.extra,
-          total.postgres,
+          ...bridgeFigures(total),
           total.unexplained === '0' ? '0' : `${total.unexplained} DIFFERENT`,
+          ...(text ? [textCellsText(total)] : []),
         ]),
         { total: false },
       ),

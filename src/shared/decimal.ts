@@ -1,24 +1,23 @@
 /**
- * Exact sums of Postgres numeric values (kept as decimal strings): 0.1 + 0.2 must be 0.3 when
- * Coda's total is compared with Postgres's, which binary floating point cannot promise.
+ * Exact sums of Postgres numeric values and of Coda's numbers (kept as decimal strings): 0.1 +
+ * 0.2 must be 0.3 when Coda's total is compared with Postgres's, which binary floating point
+ * cannot promise.
  */
 interface Scaled {
   units: bigint;
   scale: number;
 }
 
-const DECIMAL = /^-?\d+(\.\d+)?$/;
-
-/** A plain decimal number (as Postgres prints numeric), or undefined for anything else. */
-export function parseDecimal(text: string): string | undefined {
-  const trimmed = text.trim();
-  return DECIMAL.test(trimmed) ? trimmed : undefined;
-}
+/** A number as Postgres numeric prints it, or as Coda's cells give it (`+5`, `.5`, `1e3`). */
+const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 function scaled(value: string): Scaled {
-  const [whole = '0', fraction = ''] = value.replace(/^-/, '').split('.');
-  const units = BigInt(whole + fraction);
-  return { units: value.startsWith('-') ? -units : units, scale: fraction.length };
+  const [, sign, whole = '', fraction = '', exponent = '0'] = NUMBER.exec(value.trim()) ?? [];
+  if (sign === undefined || whole + fraction === '') throw new RangeError(`not a number: ${value}`);
+  const digits = BigInt(whole + fraction);
+  const units = sign === '-' ? -digits : digits;
+  const scale = fraction.length - Number(exponent);
+  return scale >= 0 ? { units, scale } : { units: units * 10n ** BigInt(-scale), scale: 0 };
 }
 
 function rescale(value: Scaled, scale: number): bigint {
@@ -34,14 +33,18 @@ function format(units: bigint, scale: number): string {
   return negative && text !== '0' ? `-${text}` : text;
 }
 
-/** a + b, exactly, without trailing zeros (78.50 + 0 is 78.5). */
-export function addDecimals(a: string, b: string): string {
+function combine(a: string, b: string, sign: 1n | -1n): string {
   const left = scaled(a);
   const right = scaled(b);
   const scale = Math.max(left.scale, right.scale);
-  return format(rescale(left, scale) + rescale(right, scale), scale);
+  return format(rescale(left, scale) + sign * rescale(right, scale), scale);
+}
+
+/** a + b, exactly, without trailing zeros (78.50 + 0 is 78.5). */
+export function addDecimals(a: string, b: string): string {
+  return combine(a, b, 1n);
 }
 
 export function subtractDecimals(a: string, b: string): string {
-  return addDecimals(a, b.startsWith('-') ? b.slice(1) : `-${b}`);
+  return combine(a, b, -1n);
 }

@@ -151,6 +151,15 @@ export function toCurrency(value: unknown, held: CurrencyHeld): Converted<string
   return ok(amount);
 }
 
+/**
+ * The amount a money cell holds, whatever its currency: the number Coda shows in the cell, read
+ * as the load reads it, for the Coda side of a total.
+ */
+export function toAmount(value: unknown): Converted<string | null> {
+  const money = parseMoney(value);
+  return money.ok ? ok(money.value?.amount ?? null) : money;
+}
+
 /** The currency code of an amount ("USD"), or null when the cell does not say. */
 export function toCurrencyCode(value: unknown): Converted<string | null> {
   const money = parseMoney(value);

@@ -9,6 +9,7 @@ import { hash } from 'node:crypto';
 import type { CodaRow, PublicApiColumn, SnapshotTable } from '../extract/index.ts';
 import {
   containsNul,
+  toAmount,
   toCheckbox,
   toCurrency,
   toCurrencyCode,
@@ -242,6 +243,25 @@ function convertCell(
       }
       return { ok: true, value: { kind: 'row', ref: row.value } };
     }
+  }
+}
+
+/**
+ * The number a Coda cell shows, read by the code that reads it for the load, whatever the load
+ * then does with it: an amount in a currency the column does not hold is still that amount, a
+ * negative number a rule refuses is still that number. Text such as `3,5` is no number here
+ * either: it fails, as it fails the load.
+ */
+export function numberInCell(column: ColumnSpec, cell: unknown): Converted<string | null> {
+  switch (column.as) {
+    case 'number':
+      return toNumber(cell);
+    case 'currency':
+      return toAmount(cell);
+    case 'percent':
+      return toPercent(cell, column.scale);
+    default:
+      return { ok: false, reason: 'is not a number column' };
   }
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { CodaApiError, type CodaRow } from '../../src/extract/index.ts';
+import {
+  CodaApiError,
+  CodaClient,
+  formatRetryNotice,
+  systemClock,
+  type Clock,
+  type CodaRow,
+  type RetryNotice,
+} from '../../src/extract/index.ts';
+import { freePort } from '../../src/shared/ports.ts';
 import {
   FIXTURE_DOC_ID,
   fixtureDoc,
@@ -285,5 +294,51 @@ describe('rate limits', () => {
     ).rejects.toThrow(
       /kept answering 429 Too Many Requests for doc hR7tK2mQxZ after 2 retries\. Lower the rate \(--rate-limit or CODA_RATE_LIMIT, now 20\/200ms\)/,
     );
+  });
+});
+
+describe('when Coda does not answer', () => {
+  it('says what it retries and for how long before the first wait begins, not after', async () => {
+    // A port nobody listens on: every attempt is refused at once.
+    const port = await freePort();
+    const events: string[] = [];
+    const clock: Clock = {
+      now: systemClock.now,
+      sleep: (ms) => {
+        events.push(`wait ${ms}`);
+        return Promise.resolve();
+      },
+    };
+    const client = new CodaClient({
+      baseUrl: `http://127.0.0.1:${port}/apis/v1`,
+      token: 'no-server-token',
+      rateLimit: { requests: 100, intervalMs: 1_000 },
+      clock,
+      random: () => 0.5,
+      retry: { transientRetries: 2 },
+      onRetry: (notice) => events.push(formatRetryNotice(notice)),
+    });
+    await expect(client.listBaseTables(FIXTURE_DOC_ID)).rejects.toThrow(/after 3 attempts/);
+    const [first, firstWait] = events;
+    expect(first).toBe(
+      `Reading doc ${FIXTURE_DOC_ID} failed (the connection was refused (check --base-url or CODA_API_BASE_URL)): trying again in 0.8 s (retry 1 of 2); giving up within 3.0 s if it keeps failing`,
+    );
+    // The first retry's wait is under 2 s, and the notice comes before it.
+    expect(firstWait).toBe('wait 750');
+    expect(events).toHaveLength(4);
+  });
+
+  it('counts the timeout of every attempt left when Coda answers nothing at all', async () => {
+    const server = await codaServer({
+      faults: [{ kind: 'slow', delayMs: 1_000, path: /^\/docs\//, times: 1 }],
+    });
+    const notices: RetryNotice[] = [];
+    const client = testClient(server, { timeoutMs: 150, onRetry: (notice) => notices.push(notice) });
+    await client.getDoc(FIXTURE_DOC_ID);
+    expect(notices).toEqual([
+      expect.objectContaining({ retry: 1, retries: 5, problem: 'no answer within 0.15 s' }),
+    ]);
+    // Waits of at most 1 + 2 + 4 + 8 + 16 s, and five more attempts of 0.15 s each.
+    expect(notices[0]!.giveUpWithinMs).toBe(31_000 + 5 * 150);
   });
 });

@@ -5,7 +5,7 @@
  * exits 3.
  */
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -94,6 +94,14 @@ describe('a run stopped from outside', () => {
       outcome: 'abandoned',
       outcome_note: 'its process ended before finishing (killed or crashed); nothing of it was committed',
     });
+    // Said where the owner looks, not only in the database.
+    const said = new RegExp(
+      `An earlier cutover \\(run ${run.runId}, started [^)]+\\) was stopped before it finished \\(killed or crashed\\) and is now marked abandoned: nothing of it was committed\\.`,
+    );
+    expect(next.stdout).toMatch(said);
+    const [runDir] = await readdir(path.join(workDir, 'runs-next'));
+    for (const name of ['report.md', 'report.html'])
+      expect(await readFile(path.join(workDir, 'runs-next', runDir!, name), 'utf8'), name).toMatch(said);
   }, 120_000);
 });
 

@@ -1,6 +1,6 @@
 /** Totals are added up exactly, as Postgres numeric does, so Coda's and Postgres's figures compare. */
 import { describe, expect, it } from 'vitest';
-import { addDecimals, parseDecimal, subtractDecimals } from '../../src/shared/decimal.ts';
+import { addDecimals, subtractDecimals } from '../../src/shared/decimal.ts';
 
 describe('decimal amounts', () => {
   it('adds without binary rounding and without trailing zeros', () => {
@@ -16,9 +16,11 @@ describe('decimal amounts', () => {
     expect(subtractDecimals('0', '0')).toBe('0');
   });
 
-  it('reads only plain decimal numbers', () => {
-    expect(parseDecimal(' 12.5 ')).toBe('12.5');
-    expect(parseDecimal('twelve')).toBeUndefined();
-    expect(parseDecimal('1e3')).toBeUndefined();
+  it('reads every form a number of the load takes, exactly', () => {
+    expect(addDecimals('1e3', '0')).toBe('1000');
+    expect(addDecimals('+5', '.5')).toBe('5.5');
+    expect(addDecimals('1.5e-7', '0')).toBe('0.00000015');
+    expect(subtractDecimals('1', '+2')).toBe('-1');
+    expect(() => addDecimals('3,5', '0')).toThrow(RangeError);
   });
 });

@@ -97,18 +97,20 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
     const rejectedTasks = [...children, nulTask];
     // Coda's figure is over every row read; "twelve" is no number, so it is listed, not added.
     const codaHours = hoursOf(tasksTable.rows.filter((row) => row !== wordyTask));
-    expect(Number(hours.coda)).toBe(codaHours);
-    expect(Number(hours.postgres)).toBe(codaHours - hoursOf(rejectedTasks));
+    expect(Number(hours.coda.amount)).toBe(codaHours);
+    expect(Number(hours.postgres.amount)).toBe(codaHours - hoursOf(rejectedTasks));
     expect(hours.unexplained).toBe('0');
-    expect(hours.notConverted).toEqual([
-      expect.objectContaining({ rowId: wordyTask.id, value: 'twelve', share: null }),
-    ]);
+    expect(hours.notConverted.shares).toEqual([]);
+    expect(hours.notANumber).toEqual([expect.objectContaining({ rowId: wordyTask.id, value: 'twelve' })]);
     expect(result.reports['report.md']).toContain(
-      `- − (not a number) [${wordyTask.values[tasksTable.columnIds.title]}]`,
+      `- Not a number, on neither side: "twelve" in [${wordyTask.values[tasksTable.columnIds.title]}]`,
     );
-    expect(hours.rejected.map((share: { rowName: string }) => share.rowName).sort()).toEqual(
+    expect(hours.rejected.shares.map((share: { rowName: string }) => share.rowName).sort()).toEqual(
       rejectedTasks
-        .filter((row) => Number(row.values[tasksTable.columnIds.estimatedHours] || 0) !== 0)
+        // Every number in the column counts, 0 too; an empty cell is no number.
+        .filter(
+          (row) => !['', null, undefined].includes(row.values[tasksTable.columnIds.estimatedHours] as never),
+        )
         .map((row) => (row === nulTask ? NUL_TITLE : row.values[tasksTable.columnIds.title]))
         .sort(),
     );
@@ -120,8 +122,8 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
       (total: { label: string; group: string }) =>
         total.label === 'Projects by status' && total.group === parentStatus,
     );
-    expect(Number(statusTotal.coda) - Number(statusTotal.postgres)).toBe(1);
-    expect(statusTotal.rejected).toEqual([
+    expect(Number(statusTotal.coda.amount) - Number(statusTotal.postgres.amount)).toBe(1);
+    expect(statusTotal.rejected.shares).toEqual([
       expect.objectContaining({ rowId: PARENT, rowName: PARENT_NAME, share: '1' }),
     ]);
     expect(result.reports['report.md']).toMatch(
