@@ -70,7 +70,7 @@ beforeAll(async () => {
       WHERE c.relnamespace = 'agent'::regnamespace AND c.relkind = 'r' AND a.attname = 'client_id' ORDER BY 1`,
   );
   CLIENT_TABLES = clientTables.rows.map((row) => row.table);
-  expect(CLIENT_TABLES).toHaveLength(8);
+  expect(CLIENT_TABLES).toHaveLength(19);
   // 50 sessions of 1,000 events each: every embedded session brings back up to db-max-rows events.
   await t.db.query(
     `INSERT INTO agent.sessions (trace_id) SELECT 'abuse-' || g FROM generate_series(1, 50) g`,
