@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_SCHEMAS } from '../../src/api/config.ts';
+import { AGENT_PRIVATE_SCHEMA, API_SCHEMAS } from '../../src/api/config.ts';
 import { API_ROLES, CROSS_CLIENT_ROLE } from '../../src/api/roles.ts';
 import { baseRow, create, qualified, snapshot } from '../schema/fixtures.ts';
 import { startApiUnderTest, type ApiUnderTest } from './harness.ts';
@@ -86,7 +86,7 @@ describe('the memory search that runs as the owner', () => {
 
   it('is not served over HTTP, under any schema', async () => {
     const body = { client_id: 'globex', terms: 'phone', max_candidates: 100000 };
-    for (const profile of ['agent', 'agent_private']) {
+    for (const profile of ['agent', AGENT_PRIVATE_SCHEMA]) {
       const response = await t.request('/rpc/recall_candidates', {
         role: 'agent_service',
         method: 'POST',
