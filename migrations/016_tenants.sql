@@ -242,6 +242,8 @@ ALTER FUNCTION agent.memory_content_hash(text) SET SCHEMA agent_private;
 ALTER FUNCTION agent.memory_search_query(text) SET SCHEMA agent_private;
 ALTER FUNCTION agent.cosine_similarity(real[], real[]) SET SCHEMA agent_private;
 DROP FUNCTION agent.recall_candidates(text, tsquery, integer);
+COMMENT ON COLUMN agent.memory_entries.content_hash IS
+  'Generated: agent_private.memory_content_hash(content), SHA-256 of the content with whitespace collapsed and letters lower-cased. Unique per client (memory_entries_client_id_content_hash_key).';
 
 -- Inside a SECURITY DEFINER function current_user is the owner; the role that called is the one
 -- PostgREST switched to (the `role` setting), or the login itself on a direct connection.

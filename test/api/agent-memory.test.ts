@@ -306,7 +306,10 @@ describe('client isolation through RPC', () => {
     expect(own.map((memory) => memory.content)).toEqual(["Alice's project codename"]);
     // Recall for another client is refused, the same way whether or not that client has memories.
     const foreign = await rpc('recall', { client_id: 'bob', query: 'project codename' }, asAlice);
-    expect(foreign).toMatchObject({ status: 403, body: { message: 'This token does not act for client bob' } });
+    expect(foreign).toMatchObject({
+      status: 403,
+      body: { message: 'This token does not act for client bob' },
+    });
     const nobody = await rpc('recall', { client_id: 'nobody', query: 'project codename' }, asAlice);
     expect([nobody.status, nobody.body.message]).toEqual([403, 'This token does not act for client nobody']);
     expect((await rpc('forget', { client_id: 'bob', memory_id: bobsMemory.id }, asAlice)).body).toBe(0);
@@ -324,7 +327,11 @@ describe('client isolation through RPC', () => {
   });
 
   it('the text search behind recall, which runs as the owner, is not served over HTTP', async () => {
-    const search = await rpc('recall_candidates', { client_id: 'bob', terms: 'codenam', max_candidates: 10 }, asAlice);
+    const search = await rpc(
+      'recall_candidates',
+      { client_id: 'bob', terms: 'codenam', max_candidates: 10 },
+      asAlice,
+    );
     expect([search.status, search.body.code]).toEqual([404, 'PGRST202']);
   });
 

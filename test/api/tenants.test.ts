@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 const CONFIG_ROLE = 'agent_config_editor';
-const agentHeaders = { 'accept-profile': 'agent', 'content-profile': 'agent', prefer: 'return=representation' };
+const agentHeaders = {
+  'accept-profile': 'agent',
+  'content-profile': 'agent',
+  prefer: 'return=representation',
+};
 const as = (role: string, clientId?: string) => ({ role, clientId, headers: agentHeaders });
 
 /** The "Functions callable over HTTP" table of docs/API.md: role -> the functions it may execute. */
@@ -122,10 +126,10 @@ describe('the memory search that runs as the owner', () => {
     const search = async (role: string, claims: object, clientId: string, count: number) => {
       await client.query('BEGIN');
       try {
-        await client.query(`SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`, [
-          role,
-          JSON.stringify(claims),
-        ]);
+        await client.query(
+          `SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`,
+          [role, JSON.stringify(claims)],
+        );
         const { rows } = await client.query(
           `SELECT count(*)::int AS n FROM agent_private.recall_candidates($1, 'phone'::tsquery, $2)`,
           [clientId, count],
@@ -189,7 +193,8 @@ describe('every agent table, walked with two client tokens and one without a cli
     for (const table of clientTables) {
       const name = table.split('.')[1]!;
       const bobs = await create(t.db, table, { client_id: 'bob' });
-      const bobsBefore = (await t.db.query(`SELECT * FROM ${qualified(table)} WHERE id = $1`, [bobs.id])).rows;
+      const bobsBefore = (await t.db.query(`SELECT * FROM ${qualified(table)} WHERE id = $1`, [bobs.id]))
+        .rows;
       for (const token of [as('agent_service', 'alice'), as('agent_service')]) {
         const planted = await t.request(`/${name}`, {
           ...token,
@@ -206,9 +211,10 @@ describe('every agent table, walked with two client tokens and one without a cli
       expect(own.status, `${table} POST for alice`).toBe(201);
 
       const read = await t.request(`/${name}?select=client_id`, as('agent_service', 'alice'));
-      expect([read.status, [...new Set(read.body.map((row: { client_id: string }) => row.client_id))]], table).toEqual(
-        [200, ['alice']],
-      );
+      expect(
+        [read.status, [...new Set(read.body.map((row: { client_id: string }) => row.client_id))]],
+        table,
+      ).toEqual([200, ['alice']]);
       const blind = await t.request(`/${name}?select=client_id`, as('agent_service'));
       expect([blind.status, blind.body], table).toEqual([200, []]);
 
@@ -240,9 +246,10 @@ describe('every agent table, walked with two client tokens and one without a cli
         });
         expect([ownPatch.status, ownPatch.body.length], table).toEqual([200, 1]);
       }
-      expect((await t.db.query(`SELECT * FROM ${qualified(table)} WHERE id = $1`, [bobs.id])).rows, table).toEqual(
-        bobsBefore,
-      );
+      expect(
+        (await t.db.query(`SELECT * FROM ${qualified(table)} WHERE id = $1`, [bobs.id])).rows,
+        table,
+      ).toEqual(bobsBefore);
     }
   });
 
@@ -270,9 +277,15 @@ describe('every agent table, walked with two client tokens and one without a cli
           method: 'POST',
           body: await baseRow(t.db, table),
         });
-        const patched = await t.request(`/${name}`, { ...token, method: 'PATCH', body: CONFIG_CHANGE[table] });
+        const patched = await t.request(`/${name}`, {
+          ...token,
+          method: 'PATCH',
+          body: CONFIG_CHANGE[table],
+        });
         const deleted = await t.request(`/${name}`, { ...token, method: 'DELETE' });
-        expect([written.status, patched.status, deleted.status], `${table} ${token.role}`).toEqual([403, 403, 403]);
+        expect([written.status, patched.status, deleted.status], `${table} ${token.role}`).toEqual([
+          403, 403, 403,
+        ]);
       }
       expect(await snapshot(t.db, table), table).toEqual(before);
 
@@ -335,7 +348,7 @@ describe('ids are the database’s', () => {
     expect(rows).toEqual([]);
   });
 
-  it("an explicit id is refused the same way whether or not it exists, and squats nothing", async () => {
+  it('an explicit id is refused the same way whether or not it exists, and squats nothing', async () => {
     const { rows } = await t.db.query<{ taken: string; next: string }>(
       `WITH taken AS (INSERT INTO agent.memory_entries (client_id, content) VALUES ('bob', 'a memory of bob') RETURNING id)
        SELECT (SELECT id FROM taken) AS taken, (SELECT id FROM taken) + 1 AS next`,
@@ -365,7 +378,11 @@ describe('ids are the database’s', () => {
       body: { id: Number(next) + 1 },
     });
     expect(renumbered.status).toBe(403);
-    const erpId = await t.request('/people', { role: 'erp_editor', method: 'POST', body: { id: 1, full_name: 'x' } });
+    const erpId = await t.request('/people', {
+      role: 'erp_editor',
+      method: 'POST',
+      body: { id: 1, full_name: 'x' },
+    });
     expect(erpId.status).toBe(403);
 
     // Bob's next memories take the ids Alice aimed at, without a conflict.
@@ -378,7 +395,11 @@ describe('ids are the database’s', () => {
       expect(remembered.status).toBe(200);
     }
     expect(
-      (await t.db.query(`SELECT count(*)::int AS n FROM agent.memory_entries WHERE content LIKE 'squatting%'`)).rows,
+      (
+        await t.db.query(
+          `SELECT count(*)::int AS n FROM agent.memory_entries WHERE content LIKE 'squatting%'`,
+        )
+      ).rows,
     ).toEqual([{ n: 0 }]);
   });
 });
