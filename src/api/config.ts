@@ -12,6 +12,9 @@ export type ApiSchema = (typeof API_SCHEMAS)[number];
 /** Holds the pre-request check; PostgREST calls into it but never serves it. */
 export const API_SUPPORT_SCHEMA = 'postgrest';
 
+/** Helpers of the agent functions (migration 016), the owner-rights memory search among them: never served. */
+export const AGENT_PRIVATE_SCHEMA = 'agent_private';
+
 /** The `aud` every token must carry; a token for another audience is refused. */
 export const DEFAULT_JWT_AUDIENCE = 'erp-db.bestviable.com';
 

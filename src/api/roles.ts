@@ -13,9 +13,12 @@ export const ANONYMOUS_ROLE = 'web_anon';
 export const JWT_ROLES = {
   erp_editor: 'ToolJet-style editing: reads and writes erp',
   dashboard_reader: 'dashboards: reads erp and agent, writes nothing',
-  agent_service: 'agent services over HTTP: reads and writes agent (one client per token), reads erp',
+  agent_service:
+    "agent services over HTTP: reads and writes one client's agent rows (the token's client_id), reads the shared agent configuration and erp",
   agent_cross_client:
-    'agent services working across clients: reads and writes every client in agent, reads erp',
+    'agent services working across clients: reads and writes every client in agent, reads the shared agent configuration and erp',
+  agent_config_editor:
+    'whoever configures the agents: reads and writes the shared agent configuration (profiles, tools, prompt templates, context recipes), nothing else',
 } as const;
 export type JwtRole = keyof typeof JWT_ROLES;
 

@@ -28,7 +28,7 @@ const BACKEND_BUDGET_MB = 64;
 
 /** The agent tables whose rows belong to a client (filled in from the catalog). */
 let CLIENT_TABLES: string[] = [];
-const WRITING_ROLES = ['erp_editor', 'agent_service', CROSS_CLIENT_ROLE];
+const WRITING_ROLES = ['erp_editor', 'agent_service', CROSS_CLIENT_ROLE, 'agent_config_editor'];
 
 let t: ApiUnderTest;
 const peak = { postgrestMb: 0, backendMb: 0 };
@@ -70,14 +70,14 @@ beforeAll(async () => {
       WHERE c.relnamespace = 'agent'::regnamespace AND c.relkind = 'r' AND a.attname = 'client_id' ORDER BY 1`,
   );
   CLIENT_TABLES = clientTables.rows.map((row) => row.table);
-  expect(CLIENT_TABLES).toHaveLength(8);
+  expect(CLIENT_TABLES).toHaveLength(19);
   // 50 sessions of 1,000 events each: every embedded session brings back up to db-max-rows events.
   await t.db.query(
-    `INSERT INTO agent.sessions (trace_id) SELECT 'abuse-' || g FROM generate_series(1, 50) g`,
+    `INSERT INTO agent.sessions (trace_id, client_id) SELECT 'abuse-' || g, 'client_a' FROM generate_series(1, 50) g`,
   );
   await t.db.query(
-    `INSERT INTO agent.events (session_id, event_type, message)
-     SELECT s.id, 'message', 'event ' || g || ' ' || repeat('x', 200)
+    `INSERT INTO agent.events (session_id, client_id, event_type, message)
+     SELECT s.id, s.client_id, 'message', 'event ' || g || ' ' || repeat('x', 200)
        FROM agent.sessions s CROSS JOIN generate_series(1, 1000) g WHERE s.trace_id LIKE 'abuse-%'`,
   );
   await t.db.query('ANALYZE agent.sessions, agent.events');
@@ -144,11 +144,15 @@ describe('request bodies', () => {
 });
 
 describe('bounded responses and database work', () => {
-  const embed = '/agent/events?select=id,sessions(id,events(id,message))&limit=300';
+  // Client rows are linked by two keys (016), so an embed names the one it follows.
+  const embed =
+    '/agent/events?select=id,sessions!events_session_id_fkey(id,events!events_session_id_fkey(id,message))&limit=300';
+  // The sessions and events belong to client_a: a dashboard reads them with that client's token.
+  const reader = { role: 'dashboard_reader', clientId: 'client_a' };
 
   it('the multiplying embed over 50,000 events is refused with the read budget, within the memory budgets', async () => {
     const started = Date.now();
-    const response = await t.request(embed, { role: 'dashboard_reader', viaProxy: true });
+    const response = await t.request(embed, { ...reader, viaProxy: true });
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(/^This request reads more than 4096 kB of rows/);
     expect(response.body.hint).toMatch(/fewer embedded levels/);
@@ -158,7 +162,7 @@ describe('bounded responses and database work', () => {
 
   it('4 of them in parallel: all refused, within the memory budgets', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 4 }, () => t.request(embed, { role: 'dashboard_reader', viaProxy: true })),
+      Array.from({ length: 4 }, () => t.request(embed, { ...reader, viaProxy: true })),
     );
     expect(responses.map((response) => response.status)).toEqual([400, 400, 400, 400]);
     expectWithinBudgets(await measure());
@@ -166,9 +170,9 @@ describe('bounded responses and database work', () => {
 
   it('the same embed within the budget is served', async () => {
     const response = await t.request(
-      '/agent/events?select=id,sessions(id,events(id))&limit=3&sessions.events.limit=5',
+      '/agent/events?select=id,sessions!events_session_id_fkey(id,events!events_session_id_fkey(id))&limit=3&sessions.events.limit=5',
       {
-        role: 'dashboard_reader',
+        ...reader,
         viaProxy: true,
       },
     );
@@ -186,7 +190,7 @@ describe('bounded responses and database work', () => {
         t.request(
           `/agent/events?select=id,message&order=id&limit=${MAX_ROWS}&id=gte.${first + index * 200}`,
           {
-            role: 'dashboard_reader',
+            ...reader,
             viaProxy: true,
           },
         ),
@@ -199,7 +203,7 @@ describe('bounded responses and database work', () => {
 
   it('a full scan no index serves is refused once it has read the budget', async () => {
     const response = await t.request('/agent/events?select=id&message=like.*nowhere*', {
-      role: 'dashboard_reader',
+      ...reader,
       viaProxy: true,
     });
     expect(response.status).toBe(400);
@@ -360,9 +364,10 @@ describe('no mass writes', () => {
         }
       }
       expect(await snapshots()).toEqual(before);
-      // erp_editor: 14 tables x 2 verbs; the agent roles: 24 tables, events and facts without DELETE,
-      // memory_facts (append-only versions, 009) without UPDATE and DELETE.
-      expect(checked).toBe(14 * 2 + 2 * (24 * 2 - 2 - 2));
+      // erp_editor: 14 tables x 2 verbs; the two agent roles: the 19 client tables, events and facts
+      // without DELETE, memory_facts (append-only versions, 009) without UPDATE and DELETE;
+      // agent_config_editor: the 5 configuration tables (016).
+      expect(checked).toBe(14 * 2 + 2 * (19 * 2 - 2 - 2) + 5 * 2);
     } finally {
       await t.db.query(
         `UPDATE postgrest.api_role_limits SET max_changed_rows = CASE WHEN role_name IN ('web_anon', 'dashboard_reader') THEN 0 ELSE 20 END`,
@@ -376,13 +381,19 @@ describe('append-only history', () => {
     '%s can neither delete nor rewrite events and facts; it can end a fact once',
     async (role) => {
       const { rows } = await t.db.query<{ event: string; fact: string }>(
-        `WITH e AS (INSERT INTO agent.events (event_type, message) VALUES ('decision', 'kept') RETURNING id),
-              f AS (INSERT INTO agent.facts (fact_type, content) VALUES ('attribute', 'kept') RETURNING id)
+        `WITH e AS (INSERT INTO agent.events (client_id, event_type, message) VALUES ('client_a', 'decision', 'kept') RETURNING id),
+              f AS (INSERT INTO agent.facts (client_id, fact_type, content) VALUES ('client_a', 'attribute', 'kept') RETURNING id)
          SELECT e.id AS event, f.id AS fact FROM e, f`,
       );
       const { event, fact } = rows[0]!;
       const as = (path: string, method: string, body?: unknown) =>
-        t.request(path, { role, method, body, viaProxy: true });
+        t.request(path, {
+          role,
+          clientId: role === CROSS_CLIENT_ROLE ? undefined : 'client_a',
+          method,
+          body,
+          viaProxy: true,
+        });
       expect((await as(`/agent/events?id=eq.${event}`, 'DELETE')).status).toBe(403);
       expect((await as(`/agent/facts?id=eq.${fact}`, 'DELETE')).status).toBe(403);
       expect((await as(`/agent/events?id=eq.${event}`, 'PATCH', { message: 'rewritten' })).status).toBe(403);
@@ -508,8 +519,8 @@ describe('client isolation', () => {
             body: { client_id: 'anyone' },
           });
           const deleted = await t.request(`/${name}`, { ...options, method: 'DELETE' });
-          // memory_facts takes no change or delete from any API role (009: append-only versions).
-          const expected = name === 'memory_facts' ? 403 : 200;
+          // History takes no change or delete from any API role (008, 009: append-only).
+          const expected = ['memory_facts', 'events', 'facts'].includes(name) ? 403 : 200;
           expect([patched.status, deleted.status], table).toEqual([expected, expected]);
           if (expected === 200) expect([patched.body, deleted.body], table).toEqual([[], []]);
         }

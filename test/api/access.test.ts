@@ -127,6 +127,8 @@ describe('the role matrix', () => {
     dashboard_reader: { erp: READ, agent: READ },
     agent_service: { erp: READ, agent: ALL },
     agent_cross_client: { erp: READ, agent: ALL },
+    // Shared configuration only: none of the tables below (test/api/tenants.test.ts walks them all).
+    agent_config_editor: {},
   };
 
   let sequence = 0;
@@ -158,7 +160,7 @@ describe('the role matrix', () => {
     'agent.sessions': {
       schema: 'agent',
       name: 'sessions',
-      fresh: () => ({ trace_id: `trace-${++sequence}` }),
+      fresh: () => ({ trace_id: `trace-${++sequence}`, client_id: 'matrix' }),
       change: { status: 'paused' },
       column: 'status',
     },

@@ -12,7 +12,7 @@ let t: ApiUnderTest;
 beforeAll(async () => {
   t = await startApiUnderTest();
   await t.db.query(`INSERT INTO erp.people (full_name) VALUES ('Header Person')`);
-  await t.db.query(`INSERT INTO agent.sessions (trace_id) VALUES ('header-session')`);
+  await t.db.query(`INSERT INTO agent.sessions (trace_id, client_id) VALUES ('header-session', 'acme')`);
 });
 afterAll(async () => {
   await t?.stop();
@@ -27,6 +27,7 @@ describe('choosing the schema', () => {
     expect(people.body).toEqual([{ full_name: 'Header Person' }]);
     const sessions = await t.request('/sessions?select=trace_id', {
       role: 'dashboard_reader',
+      clientId: 'acme',
       headers: { 'accept-profile': 'agent' },
     });
     expect(sessions.body).toEqual([{ trace_id: 'header-session' }]);
@@ -36,9 +37,10 @@ describe('choosing the schema', () => {
   it('by header: writes go where Content-Profile says', async () => {
     const response = await t.request('/goals', {
       role: 'agent_service',
+      clientId: 'acme',
       method: 'POST',
       headers: { 'content-profile': 'agent' },
-      body: { title: 'by header' },
+      body: { title: 'by header', client_id: 'acme' },
     });
     expect(response.status).toBe(201);
     expect(await count(`agent.goals WHERE title = 'by header'`)).toBe(1);
@@ -52,6 +54,7 @@ describe('choosing the schema', () => {
     expect(people.body).toEqual([{ full_name: 'Header Person' }]);
     const sessions = await t.request('/agent/sessions?select=trace_id', {
       role: 'dashboard_reader',
+      clientId: 'acme',
       viaProxy: true,
     });
     expect(sessions.body).toEqual([{ trace_id: 'header-session' }]);
@@ -60,8 +63,9 @@ describe('choosing the schema', () => {
   it('by path prefix: writes land in the prefixed schema', async () => {
     const response = await t.request('/agent/goals', {
       role: 'agent_service',
+      clientId: 'acme',
       method: 'POST',
-      body: { title: 'by prefix' },
+      body: { title: 'by prefix', client_id: 'acme' },
       viaProxy: true,
     });
     expect(response.status).toBe(201);
@@ -83,6 +87,7 @@ describe('choosing the schema', () => {
     expect(Object.keys(openapi.body.paths)).toContain('/sessions');
     const unprefixed = await t.request('/sessions?select=trace_id', {
       role: 'dashboard_reader',
+      clientId: 'acme',
       viaProxy: true,
       headers: { 'accept-profile': 'agent' },
     });

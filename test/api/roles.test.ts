@@ -78,6 +78,7 @@ describe('the roles in the catalog', () => {
       dashboard_reader: '5s',
       agent_service: '5s',
       agent_cross_client: '5s',
+      agent_config_editor: '5s',
       planner_api: '15s',
       memory_gateway: '15s',
     });

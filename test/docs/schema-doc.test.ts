@@ -46,9 +46,13 @@ describe('docs/DATABASE_SCHEMA.md', () => {
   });
 
   it('shows what each API role may do', () => {
-    expect(generated).toMatch(/\| \[people\]\(#erppeople\) \| – \| SIUD \| S \| S \| S \| – \| – \|/);
+    expect(generated).toMatch(/\| \[people\]\(#erppeople\) \| – \| SIUD \| S \| S \| S \| – \| – \| – \|/);
     expect(generated).toMatch(
-      /\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SI \| SI \| – \| SI \|/,
+      /\| \[memory_facts\]\(#agentmemory_facts\) \| – \| – \| S \| SI \| SI \| – \| – \| SI \|/,
+    );
+    // Shared configuration: read by the agent roles, written only by agent_config_editor (016).
+    expect(generated).toMatch(
+      /\| \[prompt_templates\]\(#agentprompt_templates\) \| – \| – \| S \| S \| S \| SIUD \| – \| – \|/,
     );
   });
 });

@@ -36,6 +36,21 @@ const EARLY_TS = '2024-02-01T10:00:00Z';
 const LATE_TS = '2024-02-01T09:59:59Z'; // one second before EARLY_TS
 const EMBEDDING_WITH_NULL = Array.from({ length: 1536 }, (_, i) => (i === 7 ? null : 0.5));
 
+/** The agent tables migration 016 gave a client_id (the memory and planning tables had one). */
+const CLIENT_OWNED_TABLES = [
+  'sessions',
+  'events',
+  'facts',
+  'goals',
+  'reflections',
+  'step_evaluations',
+  'artifacts',
+  'graph_nodes',
+  'graph_edges',
+  'blocks',
+  'block_actions',
+];
+
 /** '[]' and '{}' are passed as JSON text: a JS array would be sent as a Postgres array literal. */
 const CHECK_CASES: CheckCase[] = [
   // erp.people
@@ -439,6 +454,12 @@ const CHECK_CASES: CheckCase[] = [
     constraint: 'prompt_templates_metadata_check',
     values: { metadata: '[]' },
   },
+  // The tables that belong to a client since 016.
+  ...CLIENT_OWNED_TABLES.map((name) => ({
+    table: `agent.${name}`,
+    constraint: `${name}_client_id_check`,
+    values: { client_id: ' ' },
+  })),
 ];
 
 interface UniqueCase {
@@ -514,6 +535,13 @@ const UNIQUE_CASES: Record<string, UniqueCase> = {
     seed: () => ({ client_id: 'client_a' }),
     refusedBy: 'plans_pkey',
   },
+  // The target of the client-aware foreign keys (016); id alone is already unique.
+  ...Object.fromEntries(
+    CLIENT_OWNED_TABLES.map((name) => [
+      `${name}_client_id_id_key`,
+      { table: `agent.${name}`, seed: () => ({ client_id: 'client_a' }), refusedBy: `${name}_pkey` },
+    ]),
+  ),
 };
 
 let db: TestDatabase;

@@ -299,6 +299,7 @@ const EXPECTED: Record<string, Columns> = {
     context_recipe_id: 'bigint',
     applied_harness_config: 'jsonb!',
     metadata: 'jsonb!',
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.events': {
     id: 'bigint!',
@@ -315,6 +316,7 @@ const EXPECTED: Record<string, Columns> = {
     promoted_fact_id: 'bigint',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.facts': {
     id: 'bigint!',
@@ -332,6 +334,7 @@ const EXPECTED: Record<string, Columns> = {
     metadata: 'jsonb!',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.goals': {
     id: 'bigint!',
@@ -348,6 +351,7 @@ const EXPECTED: Record<string, Columns> = {
     parent_goal_id: 'bigint',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.reflections': {
     id: 'bigint!',
@@ -366,6 +370,7 @@ const EXPECTED: Record<string, Columns> = {
     next_actions: 'text',
     raw_text: 'text',
     created_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.step_evaluations': {
     id: 'bigint!',
@@ -378,6 +383,7 @@ const EXPECTED: Record<string, Columns> = {
     feedback: 'text',
     needs_human: 'boolean!',
     created_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.artifacts': {
     id: 'bigint!',
@@ -389,6 +395,7 @@ const EXPECTED: Record<string, Columns> = {
     source_system: 'text',
     metadata: 'jsonb!',
     created_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   // agent: config 4
   'agent.profiles': {
@@ -430,6 +437,7 @@ const EXPECTED: Record<string, Columns> = {
     properties: 'jsonb!',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.graph_edges': {
     id: 'bigint!',
@@ -439,6 +447,7 @@ const EXPECTED: Record<string, Columns> = {
     properties: 'jsonb!',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.blocks': {
     id: 'bigint!',
@@ -454,6 +463,7 @@ const EXPECTED: Record<string, Columns> = {
     metadata: 'jsonb!',
     created_at: TS,
     updated_at: TS,
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   'agent.block_actions': {
     id: 'bigint!',
@@ -463,6 +473,7 @@ const EXPECTED: Record<string, Columns> = {
     tool_params_template: 'jsonb!',
     is_default: 'boolean!',
     metadata: 'jsonb!',
+    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
   },
   // agent: planning 3
   'agent.plans': {

@@ -79,11 +79,15 @@ export async function snapshot(db: Queryable, table: string): Promise<{ rows: nu
   return rows[0]!;
 }
 
-type BaseRow = (db: Queryable) => Row | Promise<Row>;
+type BaseRow = (db: Queryable, parent: Row) => Row | Promise<Row>;
+
+/** The parent values a child row needs: a client's row may only point at the same client's rows. */
+const sameClient = (overrides: Row): Row =>
+  overrides.client_id === undefined ? {} : { client_id: overrides.client_id };
 
 /**
  * Minimal valid values for each table: its NOT NULL columns without default, and the parents a
- * NOT NULL foreign key needs. Optional links are left NULL.
+ * NOT NULL foreign key needs (of the child's client). Optional links are left NULL.
  */
 const BASE_ROWS: Record<string, BaseRow> = {
   'erp.people': () => ({ full_name: 'Test Person' }),
@@ -127,14 +131,14 @@ const BASE_ROWS: Record<string, BaseRow> = {
     tool_id: (await create(db, 'agent.tools')).id,
   }),
   'agent.graph_nodes': () => ({ node_type: 'topic', node_id: unique('node') }),
-  'agent.graph_edges': async (db) => ({
-    from_node_id: (await create(db, 'agent.graph_nodes')).id,
-    to_node_id: (await create(db, 'agent.graph_nodes')).id,
+  'agent.graph_edges': async (db, parent) => ({
+    from_node_id: (await create(db, 'agent.graph_nodes', parent)).id,
+    to_node_id: (await create(db, 'agent.graph_nodes', parent)).id,
     edge_type: 'related_to',
   }),
   'agent.blocks': () => ({ block_type: 'note' }),
-  'agent.block_actions': async (db) => ({
-    block_id: (await create(db, 'agent.blocks')).id,
+  'agent.block_actions': async (db, parent) => ({
+    block_id: (await create(db, 'agent.blocks', parent)).id,
     action_type: 'open_link',
   }),
   'agent.plans': () => ({ plan_title: 'Test Plan' }),
@@ -148,15 +152,16 @@ const BASE_ROWS: Record<string, BaseRow> = {
  */
 export const ALL_TABLES: readonly string[] = Object.keys(BASE_ROWS);
 
-export async function baseRow(db: Queryable, table: string): Promise<Row> {
+/** Minimal valid values for a table; parents it needs are created for the client in overrides. */
+export async function baseRow(db: Queryable, table: string, overrides: Row = {}): Promise<Row> {
   const make = BASE_ROWS[table];
   if (!make) throw new Error(`no base row for ${table}`);
-  return await make(db);
+  return await make(db, sameClient(overrides));
 }
 
 /** Inserts a valid row (base values plus overrides) and returns it. */
 export async function create(db: Queryable, table: string, overrides: Row = {}): Promise<Row> {
-  return insert(db, table, { ...(await baseRow(db, table)), ...overrides });
+  return insert(db, table, { ...(await baseRow(db, table, overrides)), ...overrides });
 }
 
 /**

@@ -7,7 +7,17 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { create, dropDatabase, keyOf, openSession, pgError, qualified, selectRow } from './fixtures.ts';
+import {
+  baseRow,
+  create,
+  dropDatabase,
+  keyOf,
+  openSession,
+  pgError,
+  qualified,
+  type Row,
+  selectRow,
+} from './fixtures.ts';
 
 type OnDelete = 'RESTRICT' | 'SET NULL' | 'CASCADE';
 
@@ -81,7 +91,43 @@ const FOREIGN_KEYS: ForeignKey[] = [
     references: 'agent.plans',
     onDelete: 'RESTRICT',
   },
+  // A client's row points only at rows of the same client (migration 016).
+  ...[
+    fk('agent.episodes', 'session_id', 'agent.sessions', 'SET NULL'),
+    fk('agent.events', 'session_id', 'agent.sessions', 'RESTRICT'),
+    fk('agent.events', 'promoted_fact_id', 'agent.facts', 'SET NULL'),
+    fk('agent.facts', 'source_event_id', 'agent.events', 'SET NULL'),
+    fk('agent.goals', 'parent_goal_id', 'agent.goals', 'RESTRICT'),
+    fk('agent.reflections', 'session_id', 'agent.sessions', 'SET NULL'),
+    fk('agent.graph_edges', 'from_node_id', 'agent.graph_nodes', 'CASCADE'),
+    fk('agent.graph_edges', 'to_node_id', 'agent.graph_nodes', 'CASCADE'),
+    fk('agent.blocks', 'artifact_id', 'agent.artifacts', 'SET NULL'),
+    fk('agent.block_actions', 'block_id', 'agent.blocks', 'CASCADE'),
+  ].map(clientAware),
 ];
+
+/**
+ * The (client_id, column) twin of a key between client tables, checked before the plain one. Its
+ * columns are listed in table order: episodes had its client_id before its session_id.
+ */
+function clientAware(key: ForeignKey): ForeignKey {
+  const table = key.table.split('.')[1];
+  const column = table === 'episodes' ? `client_id,${key.column}` : `${key.column},client_id`;
+  return { ...key, constraint: `${table}_client_id_${key.column}_fkey`, column };
+}
+
+/** The twin of a single-column key, if it has one. */
+const twinOf = (key: ForeignKey) =>
+  FOREIGN_KEYS.find((other) => other.constraint === clientAware(key).constraint);
+
+/**
+ * What a parent row needs to be referred to by a child of this key: a child whose base row
+ * belongs to a client (episodes) may only point at a parent of the same client.
+ */
+async function parentValues(key: ForeignKey): Promise<Row> {
+  const clientId = twinOf(key) ? (await baseRow(sql, key.table)).client_id : undefined;
+  return clientId === undefined ? {} : { client_id: clientId };
+}
 
 let db: TestDatabase;
 /** The file's one connection (see openSession). */
@@ -163,14 +209,16 @@ const singleColumnKeys = FOREIGN_KEYS.filter((key) => !key.column.includes(','))
 describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON DELETE $onDelete)', (key) => {
   it('refuses a reference to a missing row', async () => {
     const error = await pgError(create(sql, key.table, { [key.column]: 987_654_321 }));
+    // A child of a client is refused by the client-aware twin, checked first.
+    const refusing = Object.keys(await parentValues(key)).length ? twinOf(key)! : key;
     expect(error.code).toBe('23503');
-    expect(error.constraint).toBe(key.constraint);
-    expect(error.message).toContain(key.constraint);
+    expect(error.constraint).toBe(refusing.constraint);
+    expect(error.message).toContain(refusing.constraint);
   });
 
   if (key.onDelete === 'RESTRICT') {
     it('refuses to delete a referenced parent, naming the constraint; both rows stay', async () => {
-      const parent = await create(sql, key.references);
+      const parent = await create(sql, key.references, await parentValues(key));
       const child = await create(sql, key.table, { [key.column]: parent.id });
       const error = await pgError(deleteRow(key.references, parent.id));
       expect(error.code).toBe('23503');
@@ -181,7 +229,7 @@ describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON 
     });
 
     it('allows deleting a parent nothing refers to', async () => {
-      const parent = await create(sql, key.references);
+      const parent = await create(sql, key.references, await parentValues(key));
       const result = await deleteRow(key.references, parent.id);
       expect(result.rowCount).toBe(1);
     });
@@ -189,9 +237,9 @@ describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON 
 
   if (key.onDelete === 'SET NULL') {
     it('deleting the parent keeps the child and sets the link to NULL', async () => {
-      const parent = await create(sql, key.references);
+      const parent = await create(sql, key.references, await parentValues(key));
       const child = await create(sql, key.table, { [key.column]: parent.id });
-      const other = await create(sql, key.references);
+      const other = await create(sql, key.references, await parentValues(key));
       const unrelated = await create(sql, key.table, { [key.column]: other.id });
       expect((await deleteRow(key.references, parent.id)).rowCount).toBe(1);
       const after = await selectRow(sql, key.table, keyOf(key.table, child));
@@ -203,12 +251,12 @@ describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON 
 
   if (key.onDelete === 'CASCADE') {
     it('deleting the parent removes exactly its dependent rows', async () => {
-      const parent = await create(sql, key.references);
+      const parent = await create(sql, key.references, await parentValues(key));
       const children = [
         await create(sql, key.table, { [key.column]: parent.id }),
         await create(sql, key.table, { [key.column]: parent.id }),
       ];
-      const other = await create(sql, key.references);
+      const other = await create(sql, key.references, await parentValues(key));
       const unrelated = await create(sql, key.table, { [key.column]: other.id });
       const before = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${qualified(key.table)}`);
       expect((await deleteRow(key.references, parent.id)).rowCount).toBe(1);

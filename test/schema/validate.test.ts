@@ -66,7 +66,7 @@ describe('validate_schema.sql', () => {
     try {
       const notices = await runValidate(client);
       expect(notices).toEqual([
-        'validate_schema: OK: erp 14 tables, agent 24 tables, 43 foreign keys (4 cross-schema), 28 updated_at triggers',
+        'validate_schema: OK: erp 14 tables, agent 24 tables, 53 foreign keys (4 cross-schema), 28 updated_at triggers',
       ]);
     } finally {
       client.release();
