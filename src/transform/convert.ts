@@ -42,7 +42,6 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Coda marks an empty cell with an empty string; blank Markdown counts as empty too. */
 /** Postgres text and jsonb cannot hold U+0000 at all, wherever it hides in a value. */
 export function containsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
@@ -50,7 +49,8 @@ export function containsNul(value: unknown): boolean {
   return isObject(value) && Object.values(value).some(containsNul);
 }
 
-function isEmptyCell(value: unknown): boolean {
+/** Coda marks an empty cell with an empty string; blank Markdown counts as empty too. */
+export function isEmptyCell(value: unknown): boolean {
   if (value === '' || value === null || value === undefined) return true;
   if (typeof value === 'string') return stripCodeFence(value).trim() === '';
   return Array.isArray(value) && value.every(isEmptyCell);
