@@ -14,6 +14,11 @@ import {
   changeSides,
   codaRequestsLine,
   countsPerTable,
+  COVERAGE_TITLES,
+  coverageEntryDetail,
+  coverageEntryName,
+  coverageSection,
+  type CoverageSection,
   describeDifference,
   differenceName,
   listedDifferences,
@@ -77,6 +82,21 @@ function listed<T>(title: string, items: ListedRows<T>, describe: (item: T) => s
   return [`\n${title} (${items.length}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
 }
 
+function coverageLines(coverage: CoverageSection): string[] {
+  const entry = (item: CoverageSection['leftBehind'][number]) => [
+    `  ${coverageEntryName(item)}: ${coverageEntryDetail(item)}`,
+    ...(item.table.browserLink ? [`    ${item.table.browserLink}`] : []),
+  ];
+  return [
+    ...listed(COVERAGE_TITLES.leftBehind, coverage.leftBehind, entry),
+    ...(coverage.advice ? [coverage.advice] : []),
+    ...listed(COVERAGE_TITLES.skipped, coverage.skipped, (item) => [
+      `  ${coverageEntryName(item)}: ${coverageEntryDetail(item)}`,
+    ]),
+    ...(coverage.empty ? [`\n${coverage.empty}`] : []),
+  ];
+}
+
 /** The whole printout; `source` is the snapshot folder as the owner should see it. */
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
@@ -111,6 +131,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       ),
     );
   }
+  lines.push(...coverageLines(coverageSection(body)));
   const { fresh, accepted } = listedDifferences(report);
   const describe = (item: (typeof fresh)[number], suffix = '') => [
     `  ${item.target} / ${differenceName(item)}: ${describeDifference(item)}${suffix}`,
