@@ -111,7 +111,10 @@ skip:
     row(1, {
       'c-title': 'a',
       'c-due': '2024-01-02T00:00:00.000Z',
-      'c-owners': [{ '@type': 'Person', name: 'Ana' }, { '@type': 'Person', name: 'Wei' }],
+      'c-owners': [
+        { '@type': 'Person', name: 'Ana' },
+        { '@type': 'Person', name: 'Wei' },
+      ],
       'c-blank': '',
       'c-done': false,
       'c-notes': 'secret',
@@ -149,7 +152,13 @@ skip:
     const [entry] = counted().result().mapped;
     expect(entry?.empty.map((item) => item.label)).toEqual([' ']);
     expect(entry?.skipped).toEqual([
-      { id: 'c-notes', label: 'Notes 📝', cells: 1, examples: ['secret'], reason: 'kept in Coda: private notes' },
+      {
+        id: 'c-notes',
+        label: 'Notes 📝',
+        cells: 1,
+        examples: ['secret'],
+        reason: 'kept in Coda: private notes',
+      },
     ]);
   });
 
