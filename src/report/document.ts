@@ -105,10 +105,11 @@ function reconcileCounts(table: TableReconciliation): number[] {
   ];
 }
 
-function columnTotals(rows: number[][]): number[] {
+/** `width` zeros when there are no rows: a cutover refused before loading has no table. */
+function columnTotals(rows: number[][], width: number): number[] {
   return rows.reduce(
     (sums, row) => sums.map((sum, index) => sum + (row[index] ?? 0)),
-    rows[0]?.map(() => 0) ?? [],
+    Array.from({ length: width }, () => 0),
   );
 }
 
@@ -127,7 +128,10 @@ export function countsPerTable(body: Pick<ReportBody, 'mode' | 'tables' | 'recon
   return {
     columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : LOAD_COLUMNS,
     rows,
-    totals: columnTotals(rows.map((row) => row.counts)),
+    totals: columnTotals(
+      rows.map((row) => row.counts),
+      body.mode === 'reconcile' ? RECONCILE_COLUMNS.length : LOAD_COLUMNS.length,
+    ),
   };
 }
 
@@ -185,7 +189,10 @@ function acceptedWithCutover(differences: readonly Difference[], tables: readonl
 
 /** The outcome in plain words, first thing in every report. */
 export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'differences'>): string {
-  const [, inserted, updated, unchanged, rejected] = columnTotals(body.tables.map(loadCounts));
+  const [, inserted, updated, unchanged, rejected] = columnTotals(
+    body.tables.map(loadCounts),
+    LOAD_COLUMNS.length,
+  );
   const counts = `${inserted} row(s) inserted, ${updated} changed, ${unchanged} unchanged, ${rejected} rejected`;
   const { fresh, accepted } = splitDifferences(body.differences);
   switch (body.outcome) {
