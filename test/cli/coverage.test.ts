@@ -260,6 +260,12 @@ describe('Coda data no mapping loads', { timeout: 120_000 }, () => {
 
     const planned = await run(['plan']);
     expect(planned.stdout).not.toMatch(/would refuse|To leave that Coda data behind/);
+    // Every row is unchanged since the cutover, so the plan skips loading them; their cells still count.
+    expect(planned.stdout).toMatch(/0 row\(s\), change 0, leave 5 unchanged/);
+    expect(planned.stdout).toMatch(
+      /Projets 🚀: Budget \(€\): 2 cells hold data .* \(accepted by cutover run \d+\)/,
+    );
+    expect(planned.stdout).toContain('Projets 🚀: Notes: 1 cell holds data (kept in Coda: private notes)');
   });
 
   it('finds a column that holds data since the last cutover, and reconcile exits 1 again', async () => {
