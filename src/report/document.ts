@@ -254,7 +254,7 @@ function leftBehindAmount(item: Difference): string {
 }
 
 /** A Coda column by its label, as the owner sees it in the doc. */
-export function columnLabel(label: string): string {
+function columnLabel(label: string): string {
   return label.trim() ? label : '(a column with no name)';
 }
 
