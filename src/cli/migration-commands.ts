@@ -21,7 +21,7 @@ import type { DraftTable } from '../draft/draft-mapping.ts';
 import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
 import { chooseWantedTables, refusedDraft, writeDraftMappings } from '../draft/write-drafts.ts';
 import {
-  loadMappings,
+  loadMappingFolder,
   MAPPINGS_DIR,
   MappingError,
   readMappingFolder,
@@ -29,7 +29,7 @@ import {
 } from '../transform/mapping-spec.ts';
 import type { DocOutline } from '../extract/index.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
-import { checkMappingsAgainstDoc } from '../draft/check.ts';
+import { checkCoverage, checkMappingsAgainstDoc } from '../draft/check.ts';
 import { prepareLoads } from '../load/load-plan.ts';
 import { withClient } from '../db/client.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
@@ -41,6 +41,7 @@ export interface RunCommandOptions extends CodaOptions {
   mappings: string;
   runs: string;
   maxRejects?: number;
+  acceptUnmapped?: boolean;
   prefer?: Side;
   decisions?: string;
   /** The example database only (see RunOptions.withoutBackup); no command-line flag sets it. */
@@ -165,7 +166,7 @@ async function runAndReport(
   options: RunCommandOptions,
 ): Promise<RunReport | null> {
   await assertMigrated(target.url, target.label);
-  const mappings = await loadMappings(options.mappings);
+  const { mappings, skippedTables } = await loadMappingFolder(options.mappings);
   const { source, codaRequests } = await openSource(options, (outline) =>
     refuseMappingsUnlikeTheDoc(mappings, outline, options.mappings),
   );
@@ -181,8 +182,10 @@ async function runAndReport(
       databaseUrl: target.url,
       source,
       mappings,
+      skippedTables,
       mode,
       maxRejects: options.maxRejects,
+      acceptUnmapped: options.acceptUnmapped,
       withoutBackup: options.withoutBackup,
       runDir,
       conflictChoices: {
@@ -213,6 +216,8 @@ async function runAndReport(
     console.log(
       `Reports: ${displayPath(files['report.html'])} (for people), ${displayPath(files['report.md'])}, ${displayPath(files['report.json'])}`,
     );
+    const acceptCommand = commandToAcceptLeftBehind(report);
+    if (acceptCommand) console.log(`To leave that Coda data behind on purpose: ${acceptCommand}`);
   } catch (error) {
     if (report.outcome !== 'committed') throw error;
     // The commit stands: say so in words, so nobody restores the backup over live data or reruns blind.
@@ -229,6 +234,22 @@ async function runAndReport(
   if (report.outcome === 'rolled_back' || report.outcome === 'differences')
     process.exitCode = EXIT.nothingChanged;
   return report;
+}
+
+/**
+ * The command a plan or a refused cutover was run with, as the cutover that accepts leaving the
+ * listed Coda data behind; null when nothing is left behind that no cutover accepted.
+ */
+function commandToAcceptLeftBehind(report: RunReport): string | null {
+  if (report.mode === 'reconcile' || report.outcome === 'committed') return null;
+  if (!report.differences.some((item) => item.leftBehind && item.acceptedByRun === null)) return null;
+  const args = process.argv.slice(2);
+  const at = args.indexOf(report.mode);
+  if (at < 0) return null;
+  const quoted = ['cutover', ...args.slice(at + 1), '--accept-unmapped'].map((arg) =>
+    /^[\w./=:@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`,
+  );
+  return `npm run erp -- ${quoted.join(' ')}`;
 }
 
 /** Plan and cutover: who wins where a row edited in Postgres would be changed from Coda. */
@@ -287,6 +308,10 @@ export function registerMigrationCommands(program: Command): void {
     ),
   )
     .option('--max-rejects <n>', 'roll back when more rows than this are rejected', count, 0)
+    .option(
+      '--accept-unmapped',
+      'commit although Coda columns or tables holding data are neither loaded nor skipped in the mappings; they are recorded as accepted differences',
+    )
     .action(async (options: RunCommandOptions) => {
       await withDatabase((target) => runMigration(target, 'cutover', options));
     });
@@ -339,7 +364,7 @@ export function registerMigrationCommands(program: Command): void {
       .option('--mappings <dir>', 'the mapping files', MAPPINGS_DIR),
     { snapshot: true },
   ).action(async (options: CodaOptions & { mappings: string }) => {
-    const { mappings: loaded, problems } = await readMappingFolder(options.mappings);
+    const { mappings: loaded, skippedTables, problems } = await readMappingFolder(options.mappings);
     // A table or column the doc lacks is told from the doc's columns: the rows, which only the
     // choices need, are then not read at all.
     let docTables = new Set<string>();
@@ -355,10 +380,12 @@ export function registerMigrationCommands(program: Command): void {
     problems.push(...unlikeTheDoc);
     await withDatabase(async (target) => {
       await assertMigrated(target.url, target.label);
-      if (opened)
+      if (opened) {
         problems.push(
           ...(await checkMappingsAgainstDoc(opened.source, loaded, await readSchema(target.url))),
         );
+        problems.push(...(await checkCoverage(opened.source, { mappings: loaded, skippedTables })));
+      }
       await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
         (error: unknown) => {
           if (!(error instanceof MappingError)) throw error;
@@ -376,7 +403,7 @@ export function registerMigrationCommands(program: Command): void {
       process.exitCode = 1;
     } else
       console.log(
-        `${loaded.length} mapping file(s) in ${displayPath(options.mappings)} fit the doc and the database; every choice in the doc is mapped.`,
+        `${loaded.length} mapping file(s) in ${displayPath(options.mappings)} fit the doc and the database; every choice in the doc is mapped, and every Coda column and table holding data is loaded or skipped.`,
       );
   });
   addCodaOptions(

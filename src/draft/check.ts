@@ -5,7 +5,8 @@
  */
 import type { Snapshot } from '../extract/index.ts';
 import { toSelect, toTags } from '../transform/convert.ts';
-import type { LoadedMapping } from '../transform/mapping-spec.ts';
+import type { LoadedMapping, MappingFolder } from '../transform/mapping-spec.ts';
+import { CoverageCounter, leftBehind } from '../transform/coverage.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { countChoices, describeChoice } from './choices.ts';
 import { allowedValues } from './draft-mapping.ts';
@@ -46,4 +47,24 @@ export async function checkMappingsAgainstDoc(
     if (uncovered.length) problems.push(`${file}:\n${uncovered.join('\n')}`);
   }
   return problems;
+}
+
+/**
+ * Coda data the folder neither loads nor skips: each column holding data in a mapped table, and
+ * each table with rows that no file names. Only tables with such a column are read.
+ */
+export async function checkCoverage(source: Snapshot, folder: MappingFolder): Promise<string[]> {
+  const { tables } = source.manifest();
+  const coverage = new CoverageCounter(tables, folder);
+  for (const tableId of coverage.tablesWithUndeclaredColumns()) {
+    const countCells = coverage.rowCounter(tableId)!;
+    for await (const row of source.rows(tableId)) countCells(row);
+  }
+  return leftBehind(coverage.result()).map((item) => {
+    if (item.kind === 'table')
+      return `Coda table "${item.table.name}" (${item.table.id}) has ${item.rows} row(s), but no mapping names it: draft one (\`erp mappings draft --table "${item.table.name}"\`), or add a file with coda: { table: ${item.table.id}, name: "${item.table.name}" } and skip: "why it stays in Coda"`;
+    const file = folder.mappings.find((mapping) => mapping.spec.coda.table === item.table.id)?.file ?? '';
+    const examples = item.column.examples.map((text) => `"${text}"`).join(', ');
+    return `${file}:\n  Coda column "${item.column.label}" (${item.column.id}) holds data in ${item.column.cells} row(s), e.g. ${examples}, but is neither loaded nor skipped: map it under columns:, or add it under skip: with the reason, e.g. ${item.column.id}: "kept in Coda"`;
+  });
 }

@@ -41,6 +41,7 @@ import { namedRow } from '../shared/names.ts';
 import { collectGarbage } from '../shared/collect-garbage.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
 import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
+import type { CoverageCounter } from '../transform/coverage.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -122,6 +123,8 @@ export interface LoadContext {
   keepStagedValues: boolean;
   /** When the lineage's statistics were last refreshed in this run (see refreshLineageStatistics). */
   lineageStatistics: LineageStatistics;
+  /** Counts the cells of the columns no mapping loads as the rows go by (transform/coverage.ts). */
+  coverage?: CoverageCounter;
 }
 
 interface LineageStatistics {
@@ -230,13 +233,20 @@ async function* transformedChunks(
   // The transform gives one result per row, in order: each row's source hash waits here for it.
   const fingerprint = sourceFingerprint(load.mapping);
   const sourceHashes: string[] = [];
+  // A row a plan skips still holds what no mapping loads: it is parsed only when there is such a column.
+  const countCells = context.coverage?.rowCounter(table.id) ?? null;
   async function* rowsToTransform(): AsyncGenerator<CodaRow> {
-    if (unchanged?.all) return;
+    if (unchanged?.all && !countCells) return;
     let position = 0;
     for await (const entry of source.entries(table.id)) {
-      if (unchanged?.has(position++)) continue;
+      if (unchanged?.has(position++)) {
+        countCells?.(entry.row());
+        continue;
+      }
       sourceHashes.push(sourceHash(fingerprint, entry.text));
-      yield entry.row();
+      const row = entry.row();
+      countCells?.(row);
+      yield row;
     }
   }
   const encode = (row: TargetRow, rowSourceHash: string): string => {

@@ -37,6 +37,7 @@ import {
 import { appendAll } from '../shared/append.ts';
 import { textDefault } from '../catalog/target-tables.ts';
 import { keptOf, type Conflict } from './conflicts.ts';
+import { leftBehindKey, type LeftBehind } from '../transform/coverage.ts';
 
 const { escapeIdentifier: q } = pg;
 
@@ -470,7 +471,8 @@ export async function reconcileWithinTransaction(
   return { reconciliation, tables };
 }
 
-type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra' | 'kept_in_postgres';
+type AcceptableKind = 'rejected' | 'link_left_empty' | 'extra' | 'kept_in_postgres' | LeftBehindKind;
+type LeftBehindKind = 'column_left_behind' | 'table_left_behind';
 type DifferenceKind = AcceptableKind | 'missing' | 'differs' | 'total';
 
 /** One thing that keeps Postgres from being exactly Coda, with the run that accepted it if one did. */
@@ -485,9 +487,14 @@ export interface Difference {
   total?: BusinessTotal;
   /** For kept_in_postgres: the row's conflict, whose Postgres side the owner chose to keep. */
   conflict?: Conflict;
+  /** For a Coda column or table that holds data no mapping loads. */
+  leftBehind?: LeftBehind;
 }
 
-async function readAcceptedDifferences(client: pg.ClientBase, docId: string): Promise<AcceptedDifference[]> {
+export async function readAcceptedDifferences(
+  client: pg.ClientBase,
+  docId: string,
+): Promise<AcceptedDifference[]> {
   const { rows } = await client.query<{
     run_id: string;
     target_table: string;
@@ -585,10 +592,50 @@ export async function classifyDifferences(
 
 /**
  * What a committing cutover accepts: rejects within --max-rejects, links left empty, rows only
- * Postgres has, and what it kept of edits made in Postgres.
+ * Postgres has, what it kept of edits made in Postgres, and (only when told to, see run.ts) Coda
+ * data that no mapping loads.
  */
 export function isAcceptable(kind: DifferenceKind): kind is AcceptableKind {
-  return kind === 'rejected' || kind === 'link_left_empty' || kind === 'extra' || kind === 'kept_in_postgres';
+  return (
+    kind === 'rejected' ||
+    kind === 'link_left_empty' ||
+    kind === 'extra' ||
+    kind === 'kept_in_postgres' ||
+    isLeftBehind(kind)
+  );
+}
+
+export function isLeftBehind(kind: DifferenceKind): kind is LeftBehindKind {
+  return kind === 'column_left_behind' || kind === 'table_left_behind';
+}
+
+/** Coda data no mapping loads, as differences, each with the cutover that accepted it if one did. */
+export function leftBehindDifferences(
+  items: readonly LeftBehind[],
+  accepted: readonly AcceptedDifference[],
+): Difference[] {
+  const acceptedBy = new Map(accepted.map((item) => [`${item.kind}|${item.rowKey}`, item.runId]));
+  return items.map((item) => {
+    const kind = item.kind === 'column' ? 'column_left_behind' : 'table_left_behind';
+    const rowKey = leftBehindKey(item);
+    return {
+      kind,
+      target: item.kind === 'column' ? item.target : '',
+      rowKey,
+      row: {
+        rowId: '',
+        rowName: item.kind === 'column' ? item.column.label : item.table.name,
+        browserLink: item.table.browserLink,
+      },
+      reasons: [
+        item.kind === 'column'
+          ? `${item.column.cells} cell(s) of Coda table "${item.table.name}" hold data that no mapping loads`
+          : `${item.rows} row(s) that no mapping loads`,
+      ],
+      acceptedByRun: acceptedBy.get(`${kind}|${rowKey}`) ?? null,
+      leftBehind: item,
+    };
+  });
 }
 
 /** Recorded inside the cutover's transaction, so they exist exactly when the cutover committed. */

@@ -10,7 +10,8 @@
 import type pg from 'pg';
 import { openClient } from '../db/client.ts';
 import type { Snapshot } from '../extract/index.ts';
-import { MappingError, type LoadedMapping } from '../transform/mapping-spec.ts';
+import { MappingError, type LoadedMapping, type SkippedTable } from '../transform/mapping-spec.ts';
+import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverage.ts';
 import { visible } from '../shared/visible.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
@@ -27,6 +28,9 @@ import {
 import {
   classifyDifferences,
   isAcceptable,
+  isLeftBehind,
+  leftBehindDifferences,
+  readAcceptedDifferences,
   reconcileWithinTransaction,
   recordAcceptedDifferences,
   type Difference,
@@ -43,7 +47,14 @@ export interface RunOptions {
   databaseUrl: string;
   source: Snapshot;
   mappings: LoadedMapping[];
+  /** Coda tables the mapping folder declares skipped: not left behind, only listed with their reason. */
+  skippedTables?: SkippedTable[];
   mode: RunMode;
+  /**
+   * A cutover commits although Coda columns or tables holding data are neither loaded nor skipped;
+   * they become accepted differences of the cutover. Without it, it refuses before the backup.
+   */
+  acceptUnmapped?: boolean;
   /** A cutover rolls back when more rows than this are rejected. */
   maxRejects?: number;
   /**
@@ -95,8 +106,13 @@ export interface RunReport {
   outcome: 'planned' | 'committed' | 'rolled_back' | 'reconciled' | 'differences';
   /** Why a cutover rolled back, or where a reconcile found differences, in words for the owner. */
   outcomeNote: string | null;
-  /** Everything that keeps Postgres from being exactly Coda, accepted or not; none for a plan. */
+  /**
+   * Everything that keeps Postgres from being exactly Coda, accepted or not; for a plan, only the
+   * Coda data no mapping loads (which a cutover would refuse unless accepted).
+   */
   differences: Difference[];
+  /** What of the doc is loaded, skipped on purpose, or left behind. */
+  coverage: Coverage;
   codaRequests: CodaRequests | null;
   backup: BackupResult | null;
   /** Earlier runs this one found left running by a process that died, and marked abandoned. */
@@ -170,7 +186,22 @@ function tableCounts(
   );
 }
 
-function rollbackReason(tables: TableLoadReport[], maxRejects: number, found: Difference[]): string | null {
+/** Why a cutover refuses to leave Coda data behind; null when nothing is, or the owner accepted it. */
+function leftBehindRefusal(found: Difference[], acceptUnmapped: boolean): string | null {
+  const fresh = found.filter((item) => isLeftBehind(item.kind) && item.acceptedByRun === null).length;
+  return fresh && !acceptUnmapped
+    ? `${fresh} Coda column(s) or table(s) hold data that no mapping loads; map them, declare them skipped in their mapping (skip:), or run the cutover again with --accept-unmapped to leave them behind on purpose`
+    : null;
+}
+
+function rollbackReason(
+  tables: TableLoadReport[],
+  maxRejects: number,
+  found: Difference[],
+  acceptUnmapped: boolean,
+): string | null {
+  const refusal = leftBehindRefusal(found, acceptUnmapped);
+  if (refusal) return refusal;
   const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
   if (rejected > maxRejects) {
     return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
@@ -321,9 +352,25 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       );
     }
     const abandonedRuns = await markAbandonedRuns(bookkeeping);
+    const coverage = new CoverageCounter(manifest.tables, {
+      mappings: options.mappings,
+      skippedTables: options.skippedTables ?? [],
+    });
+    const accepted = await readAcceptedDifferences(client, manifest.doc.id);
+    const leftBehindNow = () => leftBehindDifferences(leftBehind(coverage.result()), accepted);
+    // The snapshot is complete: a cutover that would leave data behind refuses before the backup.
+    // Only tables with a column neither loaded nor skipped are read ahead; the load counts the rest.
+    let refusal: string | null = null;
+    if (options.mode === 'cutover' && !options.acceptUnmapped) {
+      for (const tableId of coverage.tablesWithUndeclaredColumns()) {
+        const countCells = coverage.rowCounter(tableId)!;
+        for await (const row of options.source.rows(tableId)) countCells(row);
+      }
+      refusal = leftBehindRefusal(leftBehindNow(), false);
+    }
     // Before the run is on record, so that the database the backup restores has no run left running.
     const backup =
-      options.mode === 'cutover' && !options.withoutBackup
+      options.mode === 'cutover' && !options.withoutBackup && !refusal
         ? await backupDatabase(options.databaseUrl, options.runDir)
         : null;
     const inserted = await bookkeeping.query<{ id: string }>(
@@ -331,6 +378,27 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],
     );
     runId = inserted.rows[0]!.id;
+    if (refusal) {
+      const report: RunReport = {
+        runId,
+        mode: options.mode,
+        doc: { id: manifest.doc.id, name: manifest.doc.name },
+        source: options.source.dir,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        outcome: 'rolled_back',
+        outcomeNote: refusal,
+        backup: null,
+        tables: [],
+        reconciliation: null,
+        differences: leftBehindNow(),
+        coverage: coverage.result(),
+        abandonedRuns,
+        codaRequests: options.codaRequests ?? null,
+      };
+      await recordFinish(bookkeeping, runId, report.outcome, refusal, {});
+      return report;
+    }
 
     const tablesById = new Map(manifest.tables.map((table) => [table.id, table]));
     const loads = await prepareLoads(client, options.mappings, new Set(tablesById.keys()));
@@ -346,6 +414,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
       keepStagedValues: false,
       lineageStatistics: freshLineageStatistics(),
+      coverage,
     };
     let tables: TimedTableReport[] = [];
     let reconciliation: Reconciliation | null = null;
@@ -378,6 +447,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         }
       }
       if (options.mode === 'reconcile') found = await classifyDifferences(tables, reconciliation!);
+      found = [...found, ...leftBehindNow()];
     } catch (error) {
       await client.query('ROLLBACK');
       throw error;
@@ -385,7 +455,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     const newDifferences = found.filter((item) => item.acceptedByRun === null).length;
     const notes = {
       plan: () => null,
-      cutover: () => rollbackReason(tables, options.maxRejects ?? 0, found),
+      cutover: () => rollbackReason(tables, options.maxRejects ?? 0, found, options.acceptUnmapped ?? false),
       reconcile: () =>
         newDifferences ? `${newDifferences} difference(s) with Coda that no cutover accepted` : null,
     };
@@ -418,6 +488,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       tables,
       reconciliation,
       differences: found,
+      coverage: coverage.result(),
       codaRequests: options.codaRequests ?? null,
       abandonedRuns,
     };

@@ -16,6 +16,7 @@ import type {
   TableReconciliation,
   TimedTableReport,
 } from '../load/reconcile.ts';
+import type { CodaTableRef, ColumnCells } from '../transform/coverage.ts';
 import { compareCodeUnits } from '../shared/compare.ts';
 import { addDecimals, subtractDecimals } from '../shared/decimal.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
@@ -119,7 +120,10 @@ export interface ReportHeader {
 }
 
 export interface ReportBody
-  extends Pick<RunReport, 'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation' | 'differences'> {
+  extends Pick<
+    RunReport,
+    'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation' | 'differences' | 'coverage'
+  > {
   tables: ReportTable[];
 }
 
@@ -159,6 +163,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
         };
       }),
       reconciliation: report.reconciliation,
+      coverage: report.coverage,
       differences: [...report.differences].sort(
         (a, b) =>
           compareCodeUnits(a.target, b.target) ||
@@ -196,10 +201,11 @@ function reconcileCounts(table: TableReconciliation): number[] {
   ];
 }
 
-function columnTotals(rows: number[][]): number[] {
+/** `width` zeros when there are no rows: a cutover refused before loading has no table. */
+function columnTotals(rows: number[][], width: number): number[] {
   return rows.reduce(
     (sums, row) => sums.map((sum, index) => sum + (row[index] ?? 0)),
-    rows[0]?.map(() => 0) ?? [],
+    Array.from({ length: width }, () => 0),
   );
 }
 
@@ -218,7 +224,10 @@ export function countsPerTable(body: Pick<ReportBody, 'mode' | 'tables' | 'recon
   return {
     columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : LOAD_COLUMNS,
     rows,
-    totals: columnTotals(rows.map((row) => row.counts)),
+    totals: columnTotals(
+      rows.map((row) => row.counts),
+      body.mode === 'reconcile' ? RECONCILE_COLUMNS.length : LOAD_COLUMNS.length,
+    ),
   };
 }
 
@@ -239,13 +248,14 @@ function splitDifferences(differences: readonly Difference[]): {
 
 /**
  * The difference lists a report shows: a reconcile shows both; a cutover's accepted differences
- * are its rejects and empty links, already listed under their own titles.
+ * are its rejects and empty links, already listed under their own titles. Coda data left behind
+ * has its own section (coverageSection).
  */
 export function listedDifferences(body: Pick<ReportBody, 'mode' | 'differences'>): {
   fresh: Difference[];
   accepted: Difference[];
 } {
-  const { fresh, accepted } = splitDifferences(body.differences);
+  const { fresh, accepted } = splitDifferences(body.differences.filter((item) => !item.leftBehind));
   return { fresh, accepted: body.mode === 'reconcile' ? accepted : [] };
 }
 
@@ -270,13 +280,18 @@ function acceptedWithCutover(differences: readonly Difference[], tables: readonl
     count('kept_in_postgres')
       ? `${plural(count('kept_in_postgres'), 'row')} edited or deleted in Postgres, kept as the owner chose`
       : '',
+    count('column_left_behind') ? `${plural(count('column_left_behind'), 'Coda column')} left behind` : '',
+    count('table_left_behind') ? `${plural(count('table_left_behind'), 'Coda table')} left behind` : '',
   ].filter(Boolean);
   return parts.length ? ` Accepted with it: ${parts.join(', ')}.` : '';
 }
 
 /** The outcome in plain words, first thing in every report. */
 export function headline(body: Pick<ReportBody, 'outcome' | 'tables' | 'differences'>): string {
-  const [, inserted, updated, unchanged, rejected] = columnTotals(body.tables.map(loadCounts));
+  const [, inserted, updated, unchanged, rejected] = columnTotals(
+    body.tables.map(loadCounts),
+    LOAD_COLUMNS.length,
+  );
   const counts = `${inserted} row(s) inserted, ${updated} changed, ${unchanged} unchanged, ${rejected} rejected`;
   const { fresh, accepted } = splitDifferences(body.differences);
   switch (body.outcome) {
@@ -329,6 +344,9 @@ export function describeDifference(item: Difference): string {
       const total = item.total!;
       return `Coda ${figureText(total, total.coda)}, Postgres ${figureText(total, total.postgres)}: ${total.unexplained} not explained by rejected rows or extra rows`;
     }
+    case 'column_left_behind':
+    case 'table_left_behind':
+      return `left behind in Coda: ${leftBehindAmount(item)}`;
   }
 }
 
@@ -393,6 +411,125 @@ export function listedShares<T extends { share: string }>(
 /** The line that stands for the rows a walk leaves out. */
 export function moreSharesLine(more: number, rest: string): string {
   return `${minus(rest)} for ${more} more rows (all of them are in report.json)`;
+}
+
+function leftBehindAmount(item: Difference): string {
+  const behind = item.leftBehind!;
+  return behind.kind === 'column'
+    ? `${cellsAmount(behind.column)} that no mapping loads`
+    : `${plural(behind.rows, 'row')} that no mapping loads`;
+}
+
+/** A Coda column by its label, as the owner sees it in the doc. */
+function columnLabel(label: string): string {
+  return label.trim() ? label : '(a column with no name)';
+}
+
+function cellsAmount(column: ColumnCells): string {
+  return `${plural(column.cells, 'cell')} ${column.cells === 1 ? 'holds' : 'hold'} data`;
+}
+
+/** One line of the coverage section: a Coda column or table, how much it holds, and why it is listed. */
+export interface CoverageEntry {
+  table: CodaTableRef;
+  /** The column's label, or null for the whole table. */
+  column: string | null;
+  amount: string;
+  examples: string[];
+  /** The skip reason, or which cutover accepted leaving it behind. */
+  note: string | null;
+}
+
+export interface CoverageSection {
+  leftBehind: CoverageEntry[];
+  /** What to do about them, for this run. */
+  advice: string | null;
+  skipped: CoverageEntry[];
+  /** Columns neither loaded nor skipped that are empty in every row: nothing is lost. */
+  empty: string | null;
+}
+
+const ACCEPT_FLAG = '--accept-unmapped';
+
+/**
+ * What of the doc this run does not load: data left behind (which blocks a cutover unless
+ * accepted), what the mappings skip on purpose with their reasons, and empty columns in one line.
+ */
+export function coverageSection(
+  body: Pick<ReportBody, 'mode' | 'outcome' | 'differences' | 'coverage'>,
+): CoverageSection {
+  const behind = body.differences.filter((item) => item.leftBehind);
+  const fresh = behind.filter((item) => item.acceptedByRun === null);
+  const leftBehind = behind.map((item): CoverageEntry => {
+    const found = item.leftBehind!;
+    return {
+      table: found.table,
+      column: found.kind === 'column' ? columnLabel(found.column.label) : null,
+      amount: leftBehindAmount(item),
+      examples: found.kind === 'column' ? found.column.examples : [],
+      note: item.acceptedByRun === null ? null : acceptedBy(item),
+    };
+  });
+  const ways = `load them (columns: in the mapping), declare them skipped with a reason (skip: in the mapping, or a skip file for a table), or leave them behind on purpose with \`erp cutover ${ACCEPT_FLAG}\``;
+  const advice = !fresh.length
+    ? null
+    : body.mode === 'plan'
+      ? `A cutover would refuse while ${plural(fresh.length, 'Coda column or table', 'Coda columns or tables')} with data ${fresh.length === 1 ? 'is' : 'are'} left behind: ${ways}.`
+      : body.mode === 'cutover'
+        ? body.outcome === 'committed'
+          ? `Left behind on purpose (${ACCEPT_FLAG}): listed as accepted by this cutover from now on.`
+          : `The cutover refused to leave them behind; nothing was written: ${ways}.`
+        : `Postgres does not hold them and no cutover accepted leaving them behind: ${ways}.`;
+  const skipped: CoverageEntry[] = [
+    ...body.coverage.mapped.flatMap((entry) =>
+      entry.skipped.map((column) => ({
+        table: entry.table,
+        column: columnLabel(column.label),
+        amount: cellsAmount(column),
+        examples: [],
+        note: column.reason,
+      })),
+    ),
+    ...body.coverage.skipped.map((entry) => ({
+      table: entry.table,
+      column: null,
+      amount: plural(entry.rows, 'row'),
+      examples: [],
+      note: entry.reason,
+    })),
+  ];
+  const empty = [
+    ...body.coverage.mapped.flatMap((entry) =>
+      entry.empty.map((column) => `${entry.table.name}: ${columnLabel(column.label)}`),
+    ),
+    ...body.coverage.unmapped.filter((entry) => !entry.rows).map((entry) => `${entry.table.name} (no rows)`),
+  ];
+  return {
+    leftBehind,
+    advice,
+    skipped,
+    empty: empty.length ? `Not loaded, but empty in Coda: ${empty.join(', ')}.` : null,
+  };
+}
+
+export const COVERAGE_TITLES = {
+  leftBehind: 'Coda data left behind (no mapping loads it)',
+  skipped: 'Coda data skipped on purpose (the mappings say why)',
+};
+
+/** "Projects: Budget" or "Projects (the whole table)". */
+export function coverageEntryName(entry: CoverageEntry): string {
+  return entry.column === null
+    ? `${entry.table.name} (the whole table)`
+    : `${entry.table.name}: ${entry.column}`;
+}
+
+/** The rest of a coverage line after its name: amount, examples, note. */
+export function coverageEntryDetail(entry: CoverageEntry): string {
+  const examples = entry.examples.length
+    ? `; for example ${entry.examples.map((text) => `"${text}"`).join(', ')}`
+    : '';
+  return `${entry.amount}${examples}${entry.note ? ` (${entry.note})` : ''}`;
 }
 
 export function acceptedBy(item: Difference): string {

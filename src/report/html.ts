@@ -27,6 +27,12 @@ import {
   codaRequestsLine,
   abandonedRunLines,
   countsPerTable,
+  COVERAGE_TITLES,
+  coverageEntryDetail,
+  coverageEntryName,
+  coverageSection,
+  type CoverageEntry,
+  type CoverageSection,
   describeDifference,
   differenceName,
   moreLine,
@@ -191,6 +197,27 @@ function differenceSection(title: string, items: readonly Difference[], accepted
   return `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${lines.join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`;
 }
 
+function coverageHtml(coverage: CoverageSection): string {
+  const entry = (item: CoverageEntry) => {
+    const link = safeLink(item.table.browserLink);
+    const name = escapeHtml(coverageEntryName(item));
+    return `<li>${link ? `<a href="${escapeHtml(link)}">${name}</a>` : name}: ${escapeHtml(coverageEntryDetail(item))}</li>`;
+  };
+  const part = (title: string, items: CoverageEntry[], after = '') =>
+    items.length
+      ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.map(entry).join('')}</ul>${after}</section>`
+      : '';
+  return [
+    part(
+      COVERAGE_TITLES.leftBehind,
+      coverage.leftBehind,
+      coverage.advice ? `<p>${escapeHtml(coverage.advice)}</p>` : '',
+    ),
+    part(COVERAGE_TITLES.skipped, coverage.skipped),
+    coverage.empty ? `<p class="id">${escapeHtml(coverage.empty)}</p>` : '',
+  ].join('');
+}
+
 /** Each total that rejected rows or text cells touch, walked from Coda to Postgres row by row. */
 function bridge(body: ReportBody): string {
   const walks: string[] = [];
@@ -348,6 +375,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
   }
   const { fresh, accepted } = listedDifferences(body);
   const verdict = [
+    coverageHtml(coverageSection(body)),
     differenceSection(titles.newDifferences, fresh, false),
     differenceSection(titles.acceptedDifferences, accepted, true),
   ].join('');

@@ -27,6 +27,12 @@ import {
   codaRequestsLine,
   abandonedRunLines,
   countsPerTable,
+  COVERAGE_TITLES,
+  coverageEntryDetail,
+  coverageEntryName,
+  coverageSection,
+  type CoverageEntry,
+  type CoverageSection,
   describeDifference,
   differenceName,
   headline,
@@ -153,6 +159,19 @@ function bridgeLines(body: ReportBody): string[] {
   return lines;
 }
 
+function coverageLines(coverage: CoverageSection): string[] {
+  const entry = (item: CoverageEntry) =>
+    `- ${rowLink(coverageEntryName(item), item.table.browserLink)}: ${markdownText(coverageEntryDetail(item))}`;
+  return [
+    ...section(COVERAGE_TITLES.leftBehind, coverage.leftBehind.length, [
+      ...coverage.leftBehind.map(entry),
+      ...(coverage.advice ? ['', markdownText(coverage.advice)] : []),
+    ]),
+    ...section(COVERAGE_TITLES.skipped, coverage.skipped.length, coverage.skipped.map(entry)),
+    ...(coverage.empty ? [markdownText(coverage.empty), ''] : []),
+  ];
+}
+
 export function markdownBody(body: ReportBody): string {
   const titles = sectionTitles(body.mode);
   const lines = [
@@ -175,6 +194,7 @@ export function markdownBody(body: ReportBody): string {
       [...rows.map((row) => [row.target, ...row.counts.map(String)]), ['**Total**', ...totals.map(String)]],
     ),
   );
+  appendAll(lines, coverageLines(coverageSection(body)));
   const { fresh, accepted } = listedDifferences(body);
   appendAll(lines, section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
   appendAll(lines, section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));

@@ -20,6 +20,11 @@ import {
   codaRequestsLine,
   abandonedRunLines,
   countsPerTable,
+  COVERAGE_TITLES,
+  coverageEntryDetail,
+  coverageEntryName,
+  coverageSection,
+  type CoverageSection,
   describeDifference,
   differenceName,
   listedDifferences,
@@ -119,6 +124,21 @@ function rejectLines(tables: readonly ReportTable[], title: string): string[] {
   return lines;
 }
 
+function coverageLines(coverage: CoverageSection): string[] {
+  const entry = (item: CoverageSection['leftBehind'][number]) => [
+    `  ${coverageEntryName(item)}: ${coverageEntryDetail(item)}`,
+    ...(item.table.browserLink ? [`    ${item.table.browserLink}`] : []),
+  ];
+  return [
+    ...listed(COVERAGE_TITLES.leftBehind, coverage.leftBehind, entry),
+    ...(coverage.advice ? [coverage.advice] : []),
+    ...listed(COVERAGE_TITLES.skipped, coverage.skipped, (item) => [
+      `  ${coverageEntryName(item)}: ${coverageEntryDetail(item)}`,
+    ]),
+    ...(coverage.empty ? [`\n${coverage.empty}`] : []),
+  ];
+}
+
 /** The whole printout; `source` is the snapshot folder as the owner should see it. */
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
@@ -158,6 +178,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       ),
     );
   }
+  lines.push(...coverageLines(coverageSection(body)));
   const { fresh, accepted } = listedDifferences(report);
   const describe = (item: (typeof fresh)[number], suffix = '') => [
     `  ${item.target} / ${differenceName(item)}: ${describeDifference(item)}${suffix}`,

@@ -263,9 +263,11 @@ describe('the rehearsal', () => {
       const env = Object.entries(values).map(([key, value]) => `${key}=${value}\n`);
       await writeFile(path.join(checkout, '.env'), env.join(''), { mode: 0o600 });
     }
-    // Review: the drafts become the reviewed files, which for this doc are the repository's.
+    // Review: the drafts become the reviewed files, which for this doc are the repository's (every
+    // table mapped or skipped, each column loaded or skipped with its reason).
     if (/^npm run erp -- mappings draft /.test(command))
-      await cp(path.join(REPO_ROOT, 'mappings'), path.join(checkout, 'mappings'), { recursive: true });
+      for (const folder of ['mappings', `mappings-${FIXTURE_DOC_ID}`])
+        await cp(path.join(REPO_ROOT, 'mappings'), path.join(checkout, folder), { recursive: true });
     if (command === 'git checkout <previous-tag>') await checkOutMigrations('previous');
     if (command === 'git pull' || command === 'git checkout <tag>') await checkOutMigrations('current');
   }
