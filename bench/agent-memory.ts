@@ -233,7 +233,7 @@ export async function runAgentMemoryBench({
     const matches = await gateway.query<{ average: number }>(
       `SELECT avg((SELECT count(*) FROM agent.memory_entries m
                     WHERE m.client_id = $1 AND m.search_document @@ terms))::float8 AS average
-         FROM (SELECT agent.memory_search_query(q) AS terms FROM unnest($2::text[]) AS q OFFSET 0) AS questions`,
+         FROM (SELECT agent_private.memory_search_query(q) AS terms FROM unnest($2::text[]) AS q OFFSET 0) AS questions`,
       [measured, questions.slice(0, 50)],
     );
 
