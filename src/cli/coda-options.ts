@@ -75,7 +75,7 @@ function requireDoc(options: CodaOptions): string {
 /** Extracts the doc into a new snapshot directory, with progress on stderr. */
 export async function extractFromOptions(
   options: CodaOptions,
-  beforeRows?: (outline: DocOutline) => void,
+  beforeRows?: (outline: DocOutline) => void | Promise<void>,
 ): Promise<ExtractResult & { client: CodaClient }> {
   const docId = requireDoc(options);
   const client = await codaClient(options);
@@ -115,11 +115,11 @@ export async function extractFromOptions(
  */
 export async function openSource(
   options: CodaOptions,
-  beforeRows?: (outline: DocOutline) => void,
+  beforeRows?: (outline: DocOutline) => void | Promise<void>,
 ): Promise<{ source: Snapshot; codaRequests: CodaRequests | null }> {
   if (options.snapshot) {
     const source = await readSnapshot(options.snapshot);
-    beforeRows?.(source.manifest());
+    await beforeRows?.(source.manifest());
     return { source, codaRequests: null };
   }
   const { dir, client } = await extractFromOptions(options, beforeRows);

@@ -19,7 +19,13 @@ import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
 import { readMigratedSchema, readSchema } from '../draft/target-schema.ts';
-import { chooseWantedTables, refusedDraft, writeDraftMappings } from '../draft/write-drafts.ts';
+import {
+  chooseWantedTables,
+  planDrafts,
+  refusedDraft,
+  writeDraftMappings,
+  type DraftPlan,
+} from '../draft/write-drafts.ts';
 import {
   loadMappingFolder,
   MAPPINGS_DIR,
@@ -424,19 +430,22 @@ export function registerMigrationCommands(program: Command): void {
       .option('--force', 'overwrite mapping files that already exist in that folder'),
     { snapshot: true },
   ).action(async (options: CodaOptions & { table: string[]; mappings?: string; force?: boolean }) => {
-    // A table name that matches none is refused from the doc's list of tables, before a row is read.
-    const { source } = await openSource(options, ({ tables }) => {
-      const { problems } = chooseWantedTables(options.table, tables);
-      if (problems.length) throw refusedDraft(problems);
+    // Whatever the doc's list of tables can refuse (a name that matches none, an unknown target,
+    // a file in the way) is refused before a row is read; the schema comes from the migrations.
+    let plan: DraftPlan | undefined;
+    let dir = options.mappings ?? '';
+    const { source } = await openSource(options, async ({ doc, tables }) => {
+      const named = chooseWantedTables(options.table, tables);
+      if (named.problems.length) throw refusedDraft(named.problems);
+      dir = options.mappings ?? `mappings-${doc.id}`;
+      const planned = planDrafts(
+        { wanted: options.table, dir, force: options.force ?? false, schema: await readMigratedSchema() },
+        tables,
+      );
+      if (planned.problems.length) throw refusedDraft(planned.problems);
+      plan = planned.plan;
     });
-    const dir = options.mappings ?? `mappings-${source.manifest().doc.id}`;
-    const written = await writeDraftMappings({
-      source,
-      readSchema: readMigratedSchema,
-      wanted: options.table,
-      dir,
-      force: options.force ?? false,
-    });
+    const written = await writeDraftMappings(source, plan!);
     for (const draft of written) {
       console.log(`wrote ${displayPath(draft.file)} (-> ${draft.target})`);
       for (const choice of draft.review)

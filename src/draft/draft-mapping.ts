@@ -164,6 +164,9 @@ const TABLE_MEANINGS: Record<string, string> = {
   vendor: 'erp.organizations',
   supplier: 'erp.organizations',
   team: 'erp.people',
+  crew: 'erp.people',
+  colleague: 'erp.people',
+  consultant: 'erp.people',
   staff: 'erp.people',
   member: 'erp.people',
   person: 'erp.people',
@@ -178,6 +181,7 @@ const TABLE_MEANINGS: Record<string, string> = {
   issue: 'erp.tasks',
   work_item: 'erp.tasks',
   initiative: 'erp.projects',
+  job: 'erp.projects',
   business_line: 'erp.ventures',
   objective: 'erp.okrs',
   goal: 'erp.okrs',
@@ -357,6 +361,14 @@ const SAME_MEANING: Record<string, string[]> = {
   todo: ['todo', 'planned'],
   idea: ['idea', 'draft', 'planned'],
   lead: ['prospect'],
+  customer: ['client'],
+  buyer: ['client'],
+  supplier: ['vendor'],
+  provider: ['vendor'],
+  contractor: ['vendor'],
+  scoping: ['planned', 'todo', 'draft'],
+  planning: ['planned', 'todo', 'draft'],
+  scheduled: ['planned', 'todo'],
   qualified: ['prospect'],
   proposal: ['proposed'],
   proposalsent: ['proposed'],
@@ -364,6 +376,9 @@ const SAME_MEANING: Record<string, string[]> = {
   onhold: ['onhold', 'paused', 'blocked'],
   paused: ['paused', 'onhold', 'blocked'],
   parked: ['onhold', 'paused', 'blocked'],
+  onice: ['onhold', 'paused', 'blocked'],
+  frozen: ['onhold', 'paused', 'blocked'],
+  snoozed: ['onhold', 'paused', 'blocked'],
   blocked: ['blocked', 'onhold'],
   stuck: ['blocked', 'onhold'],
   waiting: ['blocked', 'onhold'],
@@ -375,7 +390,10 @@ const SAME_MEANING: Record<string, string[]> = {
   closed: ['closed', 'completed', 'done'],
 };
 
-/** The allowed value a choice names, by its words or by a workflow word that means it. */
+/**
+ * The allowed value a choice names: by its words, by a workflow word that means it, or as the
+ * abbreviation of exactly one allowed value ("Med" for medium, "Canc." for cancelled).
+ */
 function allowedMatch(choice: string, allowed: string[]): string | undefined {
   const direct = allowed.find((value) => wordsAgree(choice, value));
   if (direct) return direct;
@@ -383,7 +401,9 @@ function allowedMatch(choice: string, allowed: string[]): string | undefined {
     const match = allowed.find((value) => squash(value) === meaning);
     if (match) return match;
   }
-  return undefined;
+  const short = squash(choice);
+  const abbreviated = allowed.filter((value) => short.length >= 3 && squash(value).startsWith(short));
+  return abbreviated.length === 1 ? abbreviated[0] : undefined;
 }
 
 /** How high a word ranks on a scale such as a priority, where it is one. */
@@ -400,7 +420,10 @@ const RANK: Record<string, number> = {
   normal: 2,
   moderate: 2,
   mid: 2,
+  med: 2,
+  hi: 3,
   low: 1,
+  lo: 1,
   minor: 1,
   lowest: 0,
   trivial: 0,

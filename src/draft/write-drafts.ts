@@ -17,14 +17,20 @@ export function refusedDraft(problems: readonly string[]): Error {
   return new Error(`nothing was written:\n  ${problems.join('\n  ')}`);
 }
 
+/** What a draft needs to know before any row is read: the doc's tables and the erp schema. */
 interface DraftRequest {
-  source: Snapshot;
-  /** Every erp table of the migrated schema; read only once the request is known to be sound. */
-  readSchema: () => Promise<TargetTable[]>;
   /** Coda table names (any case) or ids, each optionally with its target: "Deals=erp.engagements". */
   wanted: string[];
   dir: string;
   force: boolean;
+  schema: TargetTable[];
+}
+
+/** The tables to draft, each with its file and target: a request found sound. */
+export interface DraftPlan {
+  chosen: { table: Pick<DraftTable, 'id' | 'name'>; file: string }[];
+  targetOf: (tableId: string) => string | undefined;
+  schema: TargetTable[];
 }
 
 interface WrittenDraft {
@@ -61,8 +67,15 @@ export function chooseWantedTables<T extends Pick<DraftTable, 'id' | 'name'>>(
   return { chosen, problems };
 }
 
-export async function writeDraftMappings(request: DraftRequest): Promise<WrittenDraft[]> {
-  const tables: DraftTable[] = request.source.manifest().tables;
+/**
+ * Every problem with a draft request that the doc's list of tables can show (a name that matches
+ * no table, a table whose target is unknown, a file that exists), so the draft command refuses
+ * before reading a row; or the plan to draft.
+ */
+export function planDrafts(
+  request: DraftRequest,
+  tables: readonly Pick<DraftTable, 'id' | 'name'>[],
+): { plan: DraftPlan; problems: string[] } {
   const wanted = chooseWantedTables(request.wanted, tables);
   const { problems } = wanted;
   const chosen = wanted.chosen.map((choice) => ({
@@ -75,11 +88,7 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
         problems.push(
           `${file} exists; draft into a new folder (--mappings DIR), or pass --force to overwrite it`,
         );
-  const refuse = () => refusedDraft(problems);
-  if (problems.length) throw refuse();
-
-  const schema = await request.readSchema();
-  const targetNames = schema.map((table) => table.name);
+  const targetNames = request.schema.map((table) => table.name);
   const explicit = new Map(
     chosen.flatMap(({ table, targetName }) => (targetName ? [[table.id, targetName]] : [])),
   );
@@ -90,19 +99,26 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
   for (const { table, targetName } of chosen) {
     if (targetName && !targetNames.includes(targetName))
       problems.push(
-        `"${table.name}": there is no table ${targetName}; the erp tables are ${targetNames.join(', ')}`,
+        `"${table.name}": there is no table ${targetName}; ${didYouMean(targetName, targetNames)}the erp tables are ${targetNames.join(', ')}`,
       );
     else if (!targetOf(table.id))
       problems.push(
         `"${table.name}" matches no erp table by name; say which one it fills: --table "${table.name}=erp.<table>" (${targetNames.join(', ')})`,
       );
   }
-  if (problems.length) throw refuse();
+  return { plan: { chosen, targetOf, schema: request.schema }, problems };
+}
 
+/** Writes the planned drafts, reading each table's rows once for its choices and people. */
+export async function writeDraftMappings(source: Snapshot, plan: DraftPlan): Promise<WrittenDraft[]> {
+  const tables: DraftTable[] = source.manifest().tables;
+  const { targetOf, schema } = plan;
   const unknownPeople = tables.some((table) => targetOf(table.id) === 'erp.people') ? 'reject' : 'create';
-  await mkdir(request.dir, { recursive: true });
+  const dirs = new Set(plan.chosen.map(({ file }) => path.dirname(file)));
+  for (const dir of dirs) await mkdir(dir, { recursive: true });
   const written: WrittenDraft[] = [];
-  for (const { table, file } of chosen) {
+  for (const { table: chosen, file } of plan.chosen) {
+    const table = tables.find((candidate) => candidate.id === chosen.id)!;
     const target = schema.find((candidate) => candidate.name === targetOf(table.id))!;
     const profiled = table.columns.map((column) => ({
       id: column.id,
@@ -117,7 +133,7 @@ export async function writeDraftMappings(request: DraftRequest): Promise<Written
       target,
       tables,
       targetOf,
-      profiles: await profileColumns(request.source, table.id, profiled),
+      profiles: await profileColumns(source, table.id, profiled),
       unknownPeople,
     });
     await writeFile(file, draft.text);

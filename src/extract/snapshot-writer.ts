@@ -38,7 +38,7 @@ export interface ExtractOptions {
    * that finds them wrong (a mapping naming a column the doc lacks) throws, and the extract stops
    * after a few requests, leaving nothing behind.
    */
-  beforeRows?: (listed: DocOutline) => void;
+  beforeRows?: (listed: DocOutline) => void | Promise<void>;
 }
 
 /** The doc, its base tables and their columns: what is known before a row is read. */
@@ -82,7 +82,7 @@ export async function extractSnapshot(options: ExtractOptions): Promise<ExtractR
       }),
     ),
   );
-  options.beforeRows?.({
+  await options.beforeRows?.({
     doc: { id: doc.id, name: doc.name, browserLink: doc.browserLink },
     tables,
   });

@@ -264,13 +264,24 @@ export function parseMappingFile(file: string, text: string): LoadedMapping | Sk
  * Every mapping in a folder, and every problem found in it (each names its file, field and fix):
  * a file that does not parse, or two files for the same Coda table or target table.
  */
+async function readFolder(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new MappingError(
+      `there is no mappings folder ${dir}; write drafts into it with \`npm run erp -- mappings draft --table <names...> --mappings ${dir}\`, or pass the folder that holds your mappings with --mappings DIR`,
+    );
+  }
+}
+
 export interface MappingFolder {
   mappings: LoadedMapping[];
   skippedTables: SkippedTable[];
 }
 
 export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFolder & { problems: string[] }> {
-  const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
+  const files = (await readFolder(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
   if (!files.length)
     return {
       mappings: [],

@@ -253,4 +253,33 @@ describe('a mapping that does not fit the doc', () => {
     expect(rowRequests()).toBe(before);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('draft refuses a table whose erp table it cannot tell, and a target that does not exist, before reading rows', async () => {
+    const before = rowRequests();
+    const out = path.join(workDir, 'drafts-untargeted');
+    const drafted = await run([
+      'mappings',
+      'draft',
+      ...live(),
+      '--table',
+      'Client Work=erp.projets',
+      'To-dos',
+      '--mappings',
+      out,
+    ]);
+    expect(drafted.code).toBe(1);
+    expect(drafted.stderr).toContain(
+      '"Client Work": there is no table erp.projets; did you mean "erp.projects"?',
+    );
+    expect(rowRequests()).toBe(before);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a plan with a mappings folder that does not exist says how to make one', async () => {
+    const missing = path.join(workDir, 'no-such-mappings');
+    const planned = await run(['plan', ...live(), '--mappings', missing]);
+    expect(planned.code).toBe(1);
+    expect(planned.stderr).toContain(`there is no mappings folder ${missing}; write drafts into it with`);
+    expect(planned.stderr).not.toMatch(/ENOENT|scandir/);
+  });
 });

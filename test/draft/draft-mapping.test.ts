@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PublicApiColumn } from '../../src/extract/index.ts';
-import { draftMapping, type DraftTable } from '../../src/draft/draft-mapping.ts';
+import { draftMapping, suggestTarget, type DraftTable } from '../../src/draft/draft-mapping.ts';
 import type { TargetColumn, TargetTable } from '../../src/draft/target-schema.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
 
@@ -141,5 +141,82 @@ describe('a draft mapping', () => {
     expect(spec.skip).toEqual({
       'c-pic': { label: 'Picture', reason: "no column of erp.things fits a Coda 'image' column" },
     });
+  });
+});
+
+describe('choices and tables by meaning', () => {
+  const check = (column: string, values: string[]) => ({
+    name: `jobs_${column}_check`,
+    columns: [column],
+    expression: `CHECK ((${column} = ANY (ARRAY[${values.map((value) => `'${value}'::text`).join(', ')}])))`,
+    comment: null,
+  });
+  const jobs: TargetTable = {
+    name: 'erp.jobs',
+    schema: 'erp',
+    table: 'jobs',
+    columns: new Map([
+      targetColumn('name', 'text', { notNull: true }),
+      targetColumn('org_type', 'text'),
+      targetColumn('status', 'text'),
+      targetColumn('priority', 'text'),
+    ]),
+    checks: [
+      check('org_type', ['client', 'prospect', 'partner', 'vendor']),
+      check('status', ['planned', 'active', 'on_hold', 'completed', 'cancelled']),
+      check('priority', ['low', 'medium', 'high', 'urgent']),
+    ],
+    references: new Map(),
+  };
+  const select = (id: string, name: string, options: string[]) =>
+    codaColumn(id, name, { type: 'select', options: options.map((option) => ({ name: option })) });
+  const coda: DraftTable = {
+    id: 'grid-J0bs00001',
+    name: 'Jobs',
+    columns: [
+      codaColumn('c-job', 'Job', { type: 'text' }, true),
+      select('c-type', 'Type', ['Customer', 'Supplier', 'Lead', 'Partner']),
+      select('c-phase', 'Phase', ['Scoping', 'Running', 'On ice', 'Closed', 'Canc.']),
+      select('c-urgency', 'Urgency', ['High', 'Med', 'Low']),
+    ],
+  };
+
+  it('matches synonyms, workflow words, abbreviations and a word scale, leaving nothing for review', () => {
+    const result = draftMapping({
+      table: coda,
+      target: jobs,
+      tables: [coda],
+      targetOf: () => 'erp.jobs',
+      profiles: new Map(),
+      unknownPeople: 'create',
+    });
+    const { spec } = parseMappingSpec('jobs.yaml', result.text);
+    expect(result.review).toEqual([]);
+    expect(spec.columns.org_type).toMatchObject({
+      values: { Customer: 'client', Supplier: 'vendor', Lead: 'prospect', Partner: 'partner' },
+    });
+    expect(spec.columns.status).toMatchObject({
+      values: {
+        Scoping: 'planned',
+        Running: 'active',
+        'On ice': 'on_hold',
+        Closed: 'completed',
+        'Canc.': 'cancelled',
+      },
+    });
+    expect(spec.columns.priority).toMatchObject({ values: { High: 'high', Med: 'medium', Low: 'low' } });
+  });
+
+  it.each([
+    ['Crew', 'erp.people'],
+    ['Team', 'erp.people'],
+    ['Clients & Partners', 'erp.organizations'],
+    ['Accounts', 'erp.organizations'],
+    ['Jobs', 'erp.projects'],
+    ['Work items', 'erp.tasks'],
+    ['Meeting notes', undefined],
+  ])('drafts the Coda table "%s" into %s', (name, expected) => {
+    const names = ['erp.people', 'erp.organizations', 'erp.projects', 'erp.tasks', 'erp.deliverables'];
+    expect(suggestTarget(name, names)).toBe(expected);
   });
 });
