@@ -146,7 +146,7 @@ describe('postgres-erp', () => {
 
 describe('the migrate service', () => {
   it('is built from the repository, migrates, then sets the role passwords', () => {
-    expect(migrate.build).toBe('.');
+    expect(migrate.build).toMatchObject({ context: '.' });
     expect(migrate.command?.join(' ')).toMatch(
       /^node dist\/cli\/main\.js migrate && node dist\/cli\/main\.js set-role-passwords$/,
     );
@@ -174,7 +174,7 @@ describe('the migrate service', () => {
 describe('the agent-sweep service', () => {
   const sweep = service('agent-sweep');
   it('keeps sweeping expired agent memory as the owner, once the migrations are in', () => {
-    expect(sweep.build).toBe('.');
+    expect(sweep.build).toMatchObject({ context: '.' });
     expect(sweep.command).toEqual(['agent', 'sweep', '--every', '15']);
     expect(sweep.restart).toBe('unless-stopped');
     expect(sweep.environment?.DATABASE_URL).toBe(migrate.environment?.DATABASE_URL);
@@ -388,13 +388,47 @@ describe('deploy/', () => {
     expect(read('.dockerignore').split('\n')).not.toContain('docs');
   });
 
-  it('builds the tool image from node:20-alpine without dev dependencies, running the compiled CLI', () => {
+  it('builds the tool image on a pinned Node LTS, without dev or optional dependencies, running the compiled CLI', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20-alpine$/m);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    const base = /^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)?.[1];
+    // An exact Node 22 (LTS) release on an exact Alpine, never a moving tag like node:22-alpine.
+    expect(base).toMatch(/^node:22\.\d+\.\d+-alpine3\.\d+$/);
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile ARG syntax, not a JavaScript template
+    expect(stages).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\/main\.js"\]/);
     expect(read('.dockerignore').split('\n')).toEqual(
       expect.arrayContaining(['.data', '.env', 'node_modules']),
     );
+  });
+
+  it('tags the tool image with the release in .env and labels it with its version and commit', () => {
+    const dockerfile = read('Dockerfile');
+    expect(migrate.image).toMatch(/^postgres-erp-tools:\$\{ERP_VERSION:\?/);
+    for (const [name, { build, image }] of Object.entries(compose.services))
+      if (build) expect(image, name).toBe(migrate.image);
+    expect(migrate.build).toMatchObject({ context: '.', args: expect.arrayContaining(['GIT_COMMIT']) });
+    expect(dockerfile).toMatch(/^ARG ERP_VERSION$/m);
+    expect(dockerfile).toMatch(/^ARG GIT_COMMIT=unknown$/m);
+    expect(dockerfile).toMatch(/org\.opencontainers\.image\.version="\$\{ERP_VERSION\}"/);
+    expect(dockerfile).toMatch(/org\.opencontainers\.image\.revision="\$\{GIT_COMMIT\}"/);
+  });
+
+  it("refuses to build an image whose ERP_VERSION is not the code's version", () => {
+    // The Dockerfile's check, run as the build runs it, in a folder with this package.json.
+    const check = /^RUN (version=.*?fi)$/ms.exec(read('Dockerfile'))?.[1]?.replaceAll('\\\n', '\n');
+    expect(check).toBeDefined();
+    const build = (version: string) =>
+      spawnSync('/bin/sh', ['-c', check!], {
+        cwd: process.cwd(),
+        env: { PATH: process.env.PATH, ERP_VERSION: version },
+        encoding: 'utf8',
+      });
+    const ours = JSON.parse(read('package.json')).version as string;
+    expect(build(ours).status).toBe(0);
+    const refused = build(envExample.get('ERP_VERSION')!);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`set ERP_VERSION=${ours} in .env`);
   });
 });

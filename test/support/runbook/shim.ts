@@ -11,7 +11,8 @@
  * service's volumes linked in; `exec` into postgres-erp runs the Postgres tool against the test
  * database; `up` runs postgres-erp's entrypoint check and the one-shot `migrate`. Only the
  * network location changes: postgres-erp:5432/portfolio becomes the test database (RUNBOOK_DB_URL).
- * Lifecycle commands (build, ps, stop, kill, down) are checked against compose.yaml only.
+ * `build` checks the tool image's tag against the checkout's version, as the Dockerfile does;
+ * the other lifecycle commands (ps, stop, kill, down) are checked against compose.yaml only.
  * `npm run erp -- ...` runs the CLI as a developer would, against the test database.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -201,6 +202,17 @@ function exec(compose: ComposeFile, invocation: ComposeInvocation): number {
   });
 }
 
+/** `build`: what the Dockerfile refuses, an image tagged with a version its code is not. */
+function build(compose: ComposeFile): number {
+  const { version } = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const [name, { build: context, image }] of Object.entries(compose.services))
+    if (context && image !== `postgres-erp-tools:${version}`)
+      fail(`${name}: the image ${image} is not this checkout's version ${version}; set ERP_VERSION in .env`);
+  return 0;
+}
+
 /** `down -v` deletes the data volume: the next start creates an empty database (roles are the cluster's). */
 function emptyDatabase(compose: ComposeFile): number {
   const owner = decodeURIComponent(TEST_DATABASE.username);
@@ -244,6 +256,7 @@ function docker(args: string[]): number {
       }
       return 0;
     case 'build':
+      return build(compose);
     case 'ps':
     case 'stop':
     case 'kill':
