@@ -42,6 +42,7 @@ interface Service {
 const read = (file: string) => readFileSync(file, 'utf8');
 const composeText = read('compose.yaml');
 const compose = parse(composeText, { merge: true }) as {
+  name?: string;
   services: Record<string, Service>;
   networks: Record<string, { external?: boolean; name?: string }>;
   volumes: Record<string, unknown>;
@@ -74,6 +75,19 @@ const labels = new Map(
       ] as const,
   ),
 );
+
+describe('the project', () => {
+  it('has a fixed name, so the data volume does not depend on the folder of the checkout', () => {
+    expect(compose.name).toBe('postgres-erp');
+  });
+
+  it('migrates once per deploy: no job of a profile (run by hand, often) starts migrate', () => {
+    const byHand = Object.entries(compose.services).filter(([, { profiles }]) => profiles?.length);
+    expect(byHand.length).toBeGreaterThan(1);
+    for (const [name, { depends_on }] of byHand)
+      expect(Object.keys(depends_on ?? {}), name).not.toContain('migrate');
+  });
+});
 
 describe('the services', () => {
   it('are the database, the one-shot migration, the API and the tool jobs', () => {
@@ -294,7 +308,8 @@ describe('the Coda migration', () => {
       './coda/snapshots:/app/snapshots',
       MAPPINGS_VOLUME,
     ]);
-    expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    // Migrations are the deploy's (`up`); every profile run would otherwise run migrate again.
+    expect(coda.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
   });
 });
 
