@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerAgentCommands } from './agent-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
+import { registerDoctorCommand } from './doctor-command.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
@@ -23,6 +24,7 @@ registerExtractCommands(program);
 registerMigrationCommands(program);
 registerUndoCommand(program);
 registerAgentCommands(program);
+registerDoctorCommand(program);
 
 program
   .parseAsync()

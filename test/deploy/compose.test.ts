@@ -196,6 +196,36 @@ describe('the agent-sweep service', () => {
   });
 });
 
+describe("the stack's health", () => {
+  const sweep = service('agent-sweep');
+  it('is checked by `erp doctor` in agent-sweep, unhealthy on FAIL (exit 2) only, with the API and backups in view', async () => {
+    const [kind, script] = sweep.healthcheck?.test ?? [];
+    expect(kind).toBe('CMD-SHELL');
+    expect(script).toMatch(/^node dist\/cli\/main\.js doctor;/);
+    // The probe as Docker runs it, with a stand-in `node` exiting as the doctor would.
+    const bin = await mkdtemp(path.join(os.tmpdir(), 'erp-healthcheck-'));
+    try {
+      await writeFile(path.join(bin, 'node'), '#!/bin/sh\nexit "$DOCTOR_EXIT"\n', { mode: 0o755 });
+      const probe = (exit: number) =>
+        spawnSync('/bin/sh', ['-c', script!.replaceAll('$$', '$')], {
+          env: { PATH: `${bin}:${process.env.PATH}`, DOCTOR_EXIT: String(exit) },
+        }).status;
+      expect([probe(0), probe(1), probe(2)]).toEqual([0, 0, 1]);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+    for (const name of ['agent-sweep', 'erp-cli']) {
+      expect(service(name).environment?.POSTGREST_ADMIN_URL, name).toBe(
+        `http://postgrest-erp:${postgrest.environment?.PGRST_ADMIN_SERVER_PORT}`,
+      );
+      expect(service(name).volumes, name).toEqual(
+        expect.arrayContaining(['./coda/runs:/app/runs:ro', './backups:/app/backups:ro']),
+      );
+    }
+    expect(coda.volumes).toContain('./coda/runs:/app/runs');
+  });
+});
+
 describe('postgrest-erp', () => {
   it('is configured as src/api/config.ts configures the local API', () => {
     expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
