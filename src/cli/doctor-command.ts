@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withDatabase } from '../db/target.ts';
+import { databaseUrlFromEnvironment, withDatabase } from '../db/target.ts';
 import { doctorExitCode, judgeHealth } from '../health/checks.ts';
 import { gatherHealthFacts } from '../health/facts.ts';
 import { renderDoctor } from '../report/doctor.ts';
@@ -53,7 +53,7 @@ export function registerDoctorCommand(program: Command): void {
         disk: options.disk ?? [],
       };
       // Against the production database as it is: never created or migrated by a check.
-      const url = process.env.DATABASE_URL;
+      const url = databaseUrlFromEnvironment();
       if (url) return doctor(url, resolved);
       return withDatabase((target) => doctor(target.url, resolved));
     });

@@ -10,6 +10,7 @@ import { registerDoctorCommand } from './doctor-command.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
+import { readSecretFiles } from '../db/secrets.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -27,6 +28,7 @@ registerAgentCommands(program);
 registerDoctorCommand(program);
 
 program
+  .hook('preAction', () => readSecretFiles())
   .parseAsync()
   .catch((error: unknown) => {
     console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);

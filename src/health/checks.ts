@@ -28,12 +28,12 @@ export type Finding = { level: Level } & (
 export const BACKUP_WARN_HOURS = 26;
 export const BACKUP_FAIL_HOURS = 7 * 24;
 /** Free space, as a share of the disk, under which Postgres and the backups are at risk. */
-export const DISK_WARN_SHARE = 0.15;
-export const DISK_FAIL_SHARE = 0.05;
+const DISK_WARN_SHARE = 0.15;
+const DISK_FAIL_SHARE = 0.05;
 /** agent-sweep runs every 15 minutes: memories expired longer than this mean it is not running. */
 export const SWEEP_GRACE_MINUTES = 60;
 /** A cutover or reconcile still "running" after this long has died (the next run marks it abandoned). */
-export const RUN_STUCK_HOURS = 6;
+const RUN_STUCK_HOURS = 6;
 
 const HOUR = 3_600_000;
 
