@@ -1,7 +1,8 @@
 /**
  * Deploy-time secrets of the database roles. The migration creates the login roles without
- * passwords; the one-shot `migrate` service in compose.yaml sets them from the environment with
- * `erp set-role-passwords` before PostgREST may start, and refuses unusable values there, since
+ * passwords; the one-shot `migrate` service in compose.yaml sets them from its secret files
+ * (NAME_FILE, read into the environment by src/db/secrets.ts) with `erp set-role-passwords`
+ * before PostgREST may start, and refuses unusable values there, since
  * PostgREST 12 would start with a short JWT secret and fail only on the first request.
  */
 import pg from 'pg';
@@ -24,7 +25,7 @@ export function readDeploySecrets(env: NodeJS.ProcessEnv): DeploySecrets {
   const problems: string[] = [];
   const usable = (variable: string, minLength: number): string => {
     const value = env[variable] ?? '';
-    if (!value) problems.push(`${variable} is not set`);
+    if (!value) problems.push(`${variable} is not set (nor ${variable}_FILE, the file holding it)`);
     else if (value.includes(PLACEHOLDER_MARKER))
       problems.push(`${variable} still holds the .env.example placeholder`);
     else if (value.length < minLength)

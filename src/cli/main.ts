@@ -6,9 +6,11 @@ import { Command } from 'commander';
 import { registerAgentCommands } from './agent-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
+import { registerDoctorCommand } from './doctor-command.ts';
 import { registerExtractCommands } from './extract-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
+import { readSecretFiles } from '../db/secrets.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -23,8 +25,10 @@ registerExtractCommands(program);
 registerMigrationCommands(program);
 registerUndoCommand(program);
 registerAgentCommands(program);
+registerDoctorCommand(program);
 
 program
+  .hook('preAction', () => readSecretFiles())
   .parseAsync()
   .catch((error: unknown) => {
     console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);

@@ -167,7 +167,7 @@ export async function assertMigrated(url: string, label: string): Promise<void> 
   const { pending } = await migrationStatus(url);
   if (pending.length)
     throw new MigrationError(
-      `the database ${label} is not migrated (${pending.length} migration(s) pending, from ${pending[0]!.name}); run \`npm run erp -- migrate\` first`,
+      `the database ${label} is not migrated (${pending.length} migration(s) pending, from ${pending[0]!.name}); run \`npm run erp -- migrate\` first (on the droplet: \`docker compose run --rm migrate\`)`,
     );
 }
 

@@ -73,9 +73,9 @@ export async function ensureOwnedDatabase(
 function refusePlaceholderPassword(url: string): void {
   if (decodeURIComponent(new URL(url).password).includes(PLACEHOLDER_MARKER))
     throw new Error(
-      'the database password in DATABASE_URL is still the .env.example placeholder (POSTGRES_PASSWORD). ' +
-        'Generate one with `openssl rand -hex 32` and put it in .env as POSTGRES_PASSWORD before the database ' +
-        'is first started; to change it on a running database, see docs/RUNBOOK.md, "Rotating secrets".',
+      'the database password (DATABASE_URL, or the file PGPASSWORD_FILE names) is still a placeholder. ' +
+        'Generate the secret files with deploy/make-secrets.sh before the database is first started; to change ' +
+        'the password on a running database, see docs/RUNBOOK.md, "Rotating secrets".',
     );
 }
 
@@ -96,11 +96,20 @@ async function ensureDatabaseFromUrl(url: string): Promise<void> {
   );
 }
 
+/** DATABASE_URL, with the owner's password from PGPASSWORD (or PGPASSWORD_FILE) when the URL has none. */
+export function databaseUrlFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.DATABASE_URL) return undefined;
+  const url = new URL(env.DATABASE_URL);
+  if (url.password || !env.PGPASSWORD) return env.DATABASE_URL;
+  url.password = encodeURIComponent(env.PGPASSWORD);
+  return url.toString();
+}
+
 export async function openDatabase({
   dataDir = process.env.ERP_DATA_DIR ?? DEFAULT_DATA_DIR,
   database = DATABASE_NAME,
 } = {}): Promise<DatabaseTarget> {
-  const fromEnv = process.env.DATABASE_URL;
+  const fromEnv = databaseUrlFromEnvironment();
   if (fromEnv) {
     refusePlaceholderPassword(fromEnv);
     await ensureDatabaseFromUrl(fromEnv);

@@ -15,6 +15,7 @@ type Layer =
   | 'draft'
   | 'load'
   | 'report'
+  | 'health'
   | 'api'
   | 'docs'
   | 'cli'
@@ -35,6 +36,7 @@ const SRC_LAYERS: Layer[] = [
   'draft',
   'load',
   'report',
+  'health',
   'api',
   'docs',
   'cli',
@@ -48,7 +50,8 @@ const LAYERS: Record<Layer, Rule> = {
   transform: { imports: ['shared'], types: ['extract', 'catalog'] },
   draft: { imports: ['extract', 'catalog', 'transform', 'db', 'shared'] },
   load: { imports: ['transform', 'catalog', 'db', 'extract', 'shared'] },
-  report: { imports: ['shared'], types: ['load', 'transform', 'extract'] },
+  report: { imports: ['shared'], types: ['load', 'transform', 'extract', 'health'] },
+  health: { imports: ['db', 'shared'] },
   api: { imports: ['db', 'shared'] },
   docs: { imports: ['db', 'api', 'catalog', 'shared'] },
   cli: { imports: SRC_LAYERS.filter((layer) => layer !== 'cli') },

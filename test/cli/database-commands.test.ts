@@ -2,7 +2,7 @@
  * The database commands as a user runs them: a child process, real output, real exit codes.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,9 +175,42 @@ describe('the database commands with DATABASE_URL', () => {
     placeholder.password = 'change-me-postgres-password';
     const refused = await erp(['status'], { DATABASE_URL: placeholder.toString() });
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/still the \.env\.example placeholder \(POSTGRES_PASSWORD\)/);
-    expect(refused.stderr).toMatch(/openssl rand -hex 32/);
+    expect(refused.stderr).toMatch(/database password .* is still a placeholder/);
+    expect(refused.stderr).toMatch(/deploy\/make-secrets\.sh/);
     expect(refused.stderr).not.toContain('change-me-postgres-password');
+  });
+
+  it("reads the owner's password from the file PGPASSWORD_FILE names, as compose's secrets give it", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'erp-secret-file-'));
+    try {
+      const withoutPassword = new URL(db.url);
+      const password = decodeURIComponent(withoutPassword.password);
+      withoutPassword.password = '';
+      const file = path.join(dir, 'postgres_password');
+      await writeFile(file, `${password}\n`, { mode: 0o600 });
+      const status = await erp(['status'], {
+        DATABASE_URL: withoutPassword.toString(),
+        PGPASSWORD_FILE: file,
+      });
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(/^applied {2}001_erp_schema /m);
+
+      const missing = await erp(['status'], {
+        DATABASE_URL: withoutPassword.toString(),
+        PGPASSWORD_FILE: path.join(dir, 'nothing-here'),
+      });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/PGPASSWORD_FILE names .*nothing-here, which cannot be read/);
+
+      const both = await erp(['status'], {
+        DATABASE_URL: db.url,
+        PGPASSWORD: password,
+        PGPASSWORD_FILE: file,
+      });
+      expect(both.stderr).toMatch(/both PGPASSWORD and PGPASSWORD_FILE are set/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('validate exits non-zero and names the table when one is missing', async () => {

@@ -37,11 +37,14 @@ interface Service {
   volumes?: string[];
   deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
   restart?: string;
+  secrets?: string[];
 }
 
 const read = (file: string) => readFileSync(file, 'utf8');
 const composeText = read('compose.yaml');
 const compose = parse(composeText, { merge: true }) as {
+  name?: string;
+  secrets?: unknown;
   services: Record<string, Service>;
   networks: Record<string, { external?: boolean; name?: string }>;
   volumes: Record<string, unknown>;
@@ -75,6 +78,19 @@ const labels = new Map(
   ),
 );
 
+describe('the project', () => {
+  it('has a fixed name, so the data volume does not depend on the folder of the checkout', () => {
+    expect(compose.name).toBe('postgres-erp');
+  });
+
+  it('migrates once per deploy: no job of a profile (run by hand, often) starts migrate', () => {
+    const byHand = Object.entries(compose.services).filter(([, { profiles }]) => profiles?.length);
+    expect(byHand.length).toBeGreaterThan(1);
+    for (const [name, { depends_on }] of byHand)
+      expect(Object.keys(depends_on ?? {}), name).not.toContain('migrate');
+  });
+});
+
 describe('the services', () => {
   it('are the database, the one-shot migration, the API and the tool jobs', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
@@ -107,9 +123,10 @@ describe('the services', () => {
 });
 
 describe('postgres-erp', () => {
-  it('creates the portfolio database owned by erp_admin, with the password from .env', () => {
+  it('creates the portfolio database owned by erp_admin, with the password from its secret file', () => {
     expect(postgres.environment).toMatchObject({ POSTGRES_DB: DATABASE_NAME, POSTGRES_USER: OWNER_ROLE });
-    expect(postgres.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(postgres.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_password');
+    expect(postgres.environment).not.toHaveProperty('POSTGRES_PASSWORD');
   });
 
   it('is health-checked with pg_isready, keeps its data in a named volume and publishes no port', () => {
@@ -146,21 +163,24 @@ describe('postgres-erp', () => {
 
 describe('the migrate service', () => {
   it('is built from the repository, migrates, then sets the role passwords', () => {
-    expect(migrate.build).toBe('.');
+    expect(migrate.build).toMatchObject({ context: '.' });
     expect(migrate.command?.join(' ')).toMatch(
       /^node dist\/cli\/main\.js migrate && node dist\/cli\/main\.js set-role-passwords$/,
     );
     expect(migrate.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
   });
 
-  it('gets every deploy secret that set-role-passwords checks', () => {
+  it('gets every deploy secret that set-role-passwords checks, as a file', () => {
     for (const variable of [...Object.values(LOGIN_ROLE_PASSWORD_VARIABLES), 'JWT_SECRET']) {
-      expect(migrate.environment?.[variable], variable).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+      expect(migrate.environment?.[`${variable}_FILE`], variable).toBe(
+        `/run/secrets/${variable.toLowerCase()}`,
+      );
+      expect(migrate.environment, variable).not.toHaveProperty(variable);
     }
     expect(migrate.environment?.DATABASE_URL).toBe(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
-      'postgresql://erp_admin:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@postgres-erp:5432/portfolio',
+      `postgresql://${OWNER_ROLE}@postgres-erp:5432/${DATABASE_NAME}`,
     );
+    expect(migrate.environment?.PGPASSWORD_FILE).toBe('/run/secrets/postgres_password');
   });
 
   it('must finish before the API starts', () => {
@@ -174,11 +194,41 @@ describe('the migrate service', () => {
 describe('the agent-sweep service', () => {
   const sweep = service('agent-sweep');
   it('keeps sweeping expired agent memory as the owner, once the migrations are in', () => {
-    expect(sweep.build).toBe('.');
+    expect(sweep.build).toMatchObject({ context: '.' });
     expect(sweep.command).toEqual(['agent', 'sweep', '--every', '15']);
     expect(sweep.restart).toBe('unless-stopped');
     expect(sweep.environment?.DATABASE_URL).toBe(migrate.environment?.DATABASE_URL);
     expect(sweep.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+  });
+});
+
+describe("the stack's health", () => {
+  const sweep = service('agent-sweep');
+  it('is checked by `erp doctor` in agent-sweep, unhealthy on FAIL (exit 2) only, with the API and backups in view', async () => {
+    const [kind, script] = sweep.healthcheck?.test ?? [];
+    expect(kind).toBe('CMD-SHELL');
+    expect(script).toMatch(/^node dist\/cli\/main\.js doctor;/);
+    // The probe as Docker runs it, with a stand-in `node` exiting as the doctor would.
+    const bin = await mkdtemp(path.join(os.tmpdir(), 'erp-healthcheck-'));
+    try {
+      await writeFile(path.join(bin, 'node'), '#!/bin/sh\nexit "$DOCTOR_EXIT"\n', { mode: 0o755 });
+      const probe = (exit: number) =>
+        spawnSync('/bin/sh', ['-c', script!.replaceAll('$$', '$')], {
+          env: { PATH: `${bin}:${process.env.PATH}`, DOCTOR_EXIT: String(exit) },
+        }).status;
+      expect([probe(0), probe(1), probe(2)]).toEqual([0, 0, 1]);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+    for (const name of ['agent-sweep', 'erp-cli']) {
+      expect(service(name).environment?.POSTGREST_ADMIN_URL, name).toBe(
+        `http://postgrest-erp:${postgrest.environment?.PGRST_ADMIN_SERVER_PORT}`,
+      );
+      expect(service(name).volumes, name).toEqual(
+        expect.arrayContaining(['./coda/runs:/app/runs:ro', './backups:/app/backups:ro']),
+      );
+    }
+    expect(coda.volumes).toContain('./coda/runs:/app/runs');
   });
 });
 
@@ -187,12 +237,9 @@ describe('postgrest-erp', () => {
     expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
     expect(postgrest.environment?.PGRST_DB_MAX_ROWS).toBe(String(MAX_ROWS));
     expect(postgrest.environment?.PGRST_DB_POOL).toBe(String(PRODUCTION_DB_POOL));
-    expect(postgrest.environment?.PGRST_DB_URI).toMatch(
-      new RegExp(
-        `^postgresql://${AUTHENTICATOR_ROLE}:\\$\\{AUTHENTICATOR_PASSWORD:\\?[^}]*\\}@postgres-erp:5432/${DATABASE_NAME}$`,
-      ),
-    );
-    expect(postgrest.environment?.PGRST_JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
+    // PostgREST reads a value starting with @ from that file.
+    expect(postgrest.environment?.PGRST_DB_URI).toBe('@/run/secrets/postgrest_db_uri');
+    expect(postgrest.environment?.PGRST_JWT_SECRET).toBe('@/run/secrets/jwt_secret');
     expect(postgrest.environment?.PGRST_JWT_AUD).toMatch(/^\$\{JWT_AUDIENCE:\?/);
     expect(envExample.get('JWT_AUDIENCE')).toBe(DEFAULT_JWT_AUDIENCE);
   });
@@ -294,7 +341,8 @@ describe('the Coda migration', () => {
       './coda/snapshots:/app/snapshots',
       MAPPINGS_VOLUME,
     ]);
-    expect(coda.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
+    // Migrations are the deploy's (`up`); every profile run would otherwise run migrate again.
+    expect(coda.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
   });
 });
 
@@ -311,7 +359,7 @@ describe('mapping files', () => {
   });
 });
 
-describe('the placeholder POSTGRES_PASSWORD', () => {
+describe("postgres-erp's password file", () => {
   // The entrypoint as the container's shell runs it: compose turns $$ into $.
   const [shell, flag, script, name] = (postgres.entrypoint ?? []).map((part) => part.replaceAll('$$', '$'));
   let fakeImage: string;
@@ -324,24 +372,85 @@ describe('the placeholder POSTGRES_PASSWORD', () => {
   afterAll(async () => {
     await rm(fakeImage, { recursive: true, force: true });
   });
-  const start = (password: string) =>
-    spawnSync(shell!, [flag!, script!, name!, ...(postgres.command ?? [])], {
-      env: { PATH: `${fakeImage}:${process.env.PATH}`, POSTGRES_PASSWORD: password },
+  const start = async (password: string | undefined) => {
+    const file = path.join(fakeImage, 'postgres_password');
+    await rm(file, { force: true });
+    if (password !== undefined) await writeFile(file, password);
+    return spawnSync(shell!, [flag!, script!, name!, ...(postgres.command ?? [])], {
+      env: { PATH: `${fakeImage}:${process.env.PATH}`, POSTGRES_PASSWORD_FILE: file },
       encoding: 'utf8',
     });
+  };
 
-  it("is refused by postgres-erp's entrypoint before the database is created with it", () => {
-    const refused = start(envExample.get('POSTGRES_PASSWORD')!);
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/POSTGRES_PASSWORD in \.env is still the \.env\.example placeholder/);
-    expect(refused.stderr).toMatch(/openssl rand -hex 32/);
-    expect(refused.stdout).toBe('');
-  });
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['a placeholder', 'change-me-postgres-password'],
+  ])(
+    "is refused %s by postgres-erp's entrypoint before the database is created with it",
+    async (_, password) => {
+      const refused = await start(password);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/secrets\/postgres_password is missing, empty or a placeholder/);
+      expect(refused.stderr).toMatch(/deploy\/make-secrets\.sh/);
+      expect(refused.stdout).toBe('');
+    },
+  );
 
-  it("lets a real password through to the image's entrypoint, with the command unchanged", () => {
-    const started = start('9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c');
+  it("lets a real password through to the image's entrypoint, with the command unchanged", async () => {
+    const started = await start('9f2c4e6a8b0d1f3e5a7c9e1b3d5f7a9c');
     expect(started.status, started.stderr).toBe(0);
     expect(started.stdout.trim()).toBe(`started: ${postgres.command?.join(' ')}`);
+  });
+});
+
+describe('the secrets', () => {
+  const secrets = (compose.secrets ?? {}) as Record<string, { file: string }>;
+
+  it('are files in secrets/, never values in an environment or in .env', () => {
+    expect(Object.keys(secrets).length).toBeGreaterThan(4);
+    for (const [secret, { file }] of Object.entries(secrets))
+      expect(file, secret).toBe(`./secrets/${secret}`);
+    expect(composeText).not.toMatch(/\$\{[A-Z_]*(PASSWORD|SECRET)\b/);
+    expect(read('.gitignore').split('\n')).toContain('secrets/');
+    expect(read('.dockerignore').split('\n')).toContain('secrets');
+  });
+
+  it('reach each container that names one, and only those it lists', () => {
+    for (const [name, { environment, secrets: listed }] of Object.entries(compose.services)) {
+      const named = Object.values(environment ?? {})
+        .map((value) => /^@?\/run\/secrets\/(.+)$/.exec(value)?.[1])
+        .filter((secret) => secret !== undefined);
+      expect([...new Set(named)].sort(), name).toEqual([...(listed ?? [])].sort());
+      for (const secret of named) expect(secrets, `${name}: ${secret}`).toHaveProperty(secret);
+    }
+  });
+
+  it('are all made by deploy/make-secrets.sh, which keeps existing ones and derives PostgREST connection string', async () => {
+    const checkout = await mkdtemp(path.join(os.tmpdir(), 'erp-make-secrets-'));
+    try {
+      const make = () =>
+        spawnSync(path.resolve('deploy/make-secrets.sh'), [], { cwd: checkout, encoding: 'utf8' });
+      const first = make();
+      expect(first.status, first.stderr).toBe(0);
+      const readSecret = (secret: string) => readFileSync(path.join(checkout, 'secrets', secret), 'utf8');
+      for (const secret of Object.keys(secrets)) expect(readSecret(secret), secret).toMatch(/^\S{32,}$/);
+      const authenticator = readSecret('authenticator_password');
+      expect(readSecret('postgrest_db_uri')).toBe(
+        `postgresql://${AUTHENTICATOR_ROLE}:${authenticator}@postgres-erp:5432/${DATABASE_NAME}`,
+      );
+      // A rotated authenticator password: kept, and the connection string follows it.
+      await writeFile(
+        path.join(checkout, 'secrets', 'authenticator_password'),
+        'rotated0authenticator0password',
+      );
+      const jwt = readSecret('jwt_secret');
+      expect(make().status).toBe(0);
+      expect(readSecret('jwt_secret')).toBe(jwt);
+      expect(readSecret('postgrest_db_uri')).toContain(':rotated0authenticator0password@');
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+    }
   });
 });
 
@@ -351,7 +460,7 @@ describe('.env.example', () => {
   ].sort();
 
   it('documents every variable compose.yaml reads, and nothing else', () => {
-    expect(used.length).toBeGreaterThan(5);
+    expect(used.length).toBeGreaterThanOrEqual(5);
     expect([...envExample.keys()].sort()).toEqual(used);
   });
 
@@ -388,13 +497,47 @@ describe('deploy/', () => {
     expect(read('.dockerignore').split('\n')).not.toContain('docs');
   });
 
-  it('builds the tool image from node:20-alpine without dev dependencies, running the compiled CLI', () => {
+  it('builds the tool image on a pinned Node LTS, without dev or optional dependencies, running the compiled CLI', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20-alpine$/m);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    const base = /^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)?.[1];
+    // An exact Node 22 (LTS) release on an exact Alpine, never a moving tag like node:22-alpine.
+    expect(base).toMatch(/^node:22\.\d+\.\d+-alpine3\.\d+$/);
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile ARG syntax, not a JavaScript template
+    expect(stages).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\/main\.js"\]/);
     expect(read('.dockerignore').split('\n')).toEqual(
       expect.arrayContaining(['.data', '.env', 'node_modules']),
     );
+  });
+
+  it('tags the tool image with the release in .env and labels it with its version and commit', () => {
+    const dockerfile = read('Dockerfile');
+    expect(migrate.image).toMatch(/^postgres-erp-tools:\$\{ERP_VERSION:\?/);
+    for (const [name, { build, image }] of Object.entries(compose.services))
+      if (build) expect(image, name).toBe(migrate.image);
+    expect(migrate.build).toMatchObject({ context: '.', args: expect.arrayContaining(['GIT_COMMIT']) });
+    expect(dockerfile).toMatch(/^ARG ERP_VERSION$/m);
+    expect(dockerfile).toMatch(/^ARG GIT_COMMIT=unknown$/m);
+    expect(dockerfile).toMatch(/org\.opencontainers\.image\.version="\$\{ERP_VERSION\}"/);
+    expect(dockerfile).toMatch(/org\.opencontainers\.image\.revision="\$\{GIT_COMMIT\}"/);
+  });
+
+  it("refuses to build an image whose ERP_VERSION is not the code's version", () => {
+    // The Dockerfile's check, run as the build runs it, in a folder with this package.json.
+    const check = /^RUN (version=.*?fi)$/ms.exec(read('Dockerfile'))?.[1]?.replaceAll('\\\n', '\n');
+    expect(check).toBeDefined();
+    const build = (version: string) =>
+      spawnSync('/bin/sh', ['-c', check!], {
+        cwd: process.cwd(),
+        env: { PATH: process.env.PATH, ERP_VERSION: version },
+        encoding: 'utf8',
+      });
+    const ours = JSON.parse(read('package.json')).version as string;
+    expect(build(ours).status).toBe(0);
+    const refused = build(envExample.get('ERP_VERSION')!);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`set ERP_VERSION=${ours} in .env`);
   });
 });

@@ -16,10 +16,13 @@ export interface ComposeService {
   profiles?: string[];
   volumes?: string[];
   restart?: string;
+  secrets?: string[];
 }
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;
+  /** Each secret's file, as compose.yaml names it (relative to the checkout). */
+  secrets: Record<string, { file: string }>;
 }
 
 export function parseEnvFile(text: string): Record<string, string> {
@@ -61,7 +64,10 @@ export function loadCompose(checkout: string): ComposeFile {
   const raw = parse(readFileSync(path.join(checkout, 'compose.yaml'), 'utf8'), {
     merge: true,
   }) as ComposeFile;
-  return { services: interpolateAll(raw.services, env) as ComposeFile['services'] };
+  return {
+    services: interpolateAll(raw.services, env) as ComposeFile['services'],
+    secrets: raw.secrets ?? {},
+  };
 }
 
 export interface ComposeInvocation {

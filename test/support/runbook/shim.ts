@@ -11,7 +11,9 @@
  * service's volumes linked in; `exec` into postgres-erp runs the Postgres tool against the test
  * database; `up` runs postgres-erp's entrypoint check and the one-shot `migrate`. Only the
  * network location changes: postgres-erp:5432/portfolio becomes the test database (RUNBOOK_DB_URL).
- * Lifecycle commands (build, ps, stop, kill, down) are checked against compose.yaml only.
+ * `build` checks the tool image's tag against the checkout's version, as the Dockerfile does;
+ * the other lifecycle commands (ps, restart, stop, kill, down) are checked against compose.yaml
+ * only. A service's /run/secrets/NAME is the checkout's file of that secret (secrets/NAME).
  * `npm run erp -- ...` runs the CLI as a developer would, against the test database.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -69,13 +71,27 @@ function toTestDatabase(url: string): string {
   return parsed.toString();
 }
 
-function containerEnvironment(service: ComposeService): NodeJS.ProcessEnv {
+/**
+ * The service's environment with each /run/secrets/NAME it names pointed at the checkout's file
+ * of that secret; a secret the service does not list is not mounted, so it stays unreadable.
+ */
+function withSecretFiles(compose: ComposeFile, service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service.environment ?? {}).map(([key, value]) => {
+      const secret = /^\/run\/secrets\/(.+)$/.exec(value)?.[1];
+      const file = secret && service.secrets?.includes(secret) ? compose.secrets[secret]?.file : undefined;
+      return [key, file ? path.resolve(CHECKOUT, file) : value];
+    }),
+  );
+}
+
+function containerEnvironment(compose: ComposeFile, service: ComposeService): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     NODE_OPTIONS: PRESERVE_SYMLINKS,
-    ...service.environment,
+    ...withSecretFiles(compose, service),
   };
   if (env.DATABASE_URL) env.DATABASE_URL = toTestDatabase(env.DATABASE_URL);
   // compose leaves the Coda API at its real address; the rehearsal's doc is served locally.
@@ -127,14 +143,15 @@ function spawn(command: string, args: string[], options: SpawnSyncOptions): numb
 }
 
 /** Runs a one-shot service as `docker compose run` would, keeping its output for `docker compose logs`. */
-function runService(name: string, service: ComposeService, command: string[]): number {
+function runService(compose: ComposeFile, name: string, command: string[]): number {
+  const service = compose.services[name] ?? fail(`no service ${name}`);
   const [entrypoint, ...args] = [
     ...(service.entrypoint ?? image().entrypoint),
     ...(command.length ? command : (service.command ?? [])),
   ];
   const result = spawnSync(program(entrypoint!), args, {
     cwd: containerRoot(name, service),
-    env: containerEnvironment(service),
+    env: containerEnvironment(compose, service),
     encoding: 'utf8',
     maxBuffer: 50_000_000,
   });
@@ -157,13 +174,13 @@ function up(compose: ComposeFile, services: string[]): number {
   const fakeImage = mkdtempSync(path.join(SCRATCH, 'postgres-image-'));
   writeFileSync(path.join(fakeImage, 'docker-entrypoint.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   const started = spawn(shell, [...rest, ...(postgres.command ?? [])], {
-    env: { ...postgres.environment, PATH: `${fakeImage}:${process.env.PATH}` },
+    env: { ...withSecretFiles(compose, postgres), PATH: `${fakeImage}:${process.env.PATH}` },
   });
   if (started !== 0) fail('postgres-erp exited; nothing else was started');
   // migrate runs with a plain `up`, and before postgrest-erp, which depends on it.
   if (services.length && !services.some((name) => ['migrate', 'postgrest-erp'].includes(name))) return 0;
   rmSync(path.join(SCRATCH, 'migrate.log'), { force: true }); // a new container, a new log
-  const migrated = runService('migrate', service(compose, 'migrate'), []);
+  const migrated = runService(compose, 'migrate', []);
   if (migrated !== 0) fail('migrate failed; postgrest-erp was not started');
   process.stderr.write('postgrest-erp: started by compose on the droplet; not part of this rehearsal\n');
   return 0;
@@ -201,6 +218,17 @@ function exec(compose: ComposeFile, invocation: ComposeInvocation): number {
   });
 }
 
+/** `build`: what the Dockerfile refuses, an image tagged with a version its code is not. */
+function build(compose: ComposeFile): number {
+  const { version } = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  for (const [name, { build: context, image }] of Object.entries(compose.services))
+    if (context && image !== `postgres-erp-tools:${version}`)
+      fail(`${name}: the image ${image} is not this checkout's version ${version}; set ERP_VERSION in .env`);
+  return 0;
+}
+
 /** `down -v` deletes the data volume: the next start creates an empty database (roles are the cluster's). */
 function emptyDatabase(compose: ComposeFile): number {
   const owner = decodeURIComponent(TEST_DATABASE.username);
@@ -230,11 +258,7 @@ function docker(args: string[]): number {
       if (invocation.options.includes('-v')) return emptyDatabase(compose);
       return 0;
     case 'run':
-      return runService(
-        invocation.services[0]!,
-        service(compose, invocation.services[0]!),
-        invocation.command,
-      );
+      return runService(compose, invocation.services[0]!, invocation.command);
     case 'exec':
       return exec(compose, invocation);
     case 'logs':
@@ -244,7 +268,9 @@ function docker(args: string[]): number {
       }
       return 0;
     case 'build':
+      return build(compose);
     case 'ps':
+    case 'restart':
     case 'stop':
     case 'kill':
       return 0;
