@@ -688,12 +688,17 @@ export function draftMapping(context: DraftContext): Draft {
   const sortedColumns = Object.fromEntries(
     Object.entries(columns).sort(([a], [b]) => targetOrder.indexOf(a) - targetOrder.indexOf(b)),
   );
-  const hasLinks = Object.values(columns).some((column) => column.as === 'lookup');
+  // A blank-named project would otherwise take every task along: drafts keep such rows, each
+  // listed as a link left empty, so the owner decides with the data in Postgres, not missing.
+  const hasOptionalLinks = Object.values(columns).some(
+    (column) => column.as === 'lookup' && column.required !== true,
+  );
 
   const document = new Document({
     coda: { table: table.id, name: table.name },
     target: target.name,
     people: { unknown: context.unknownPeople },
+    ...(hasOptionalLinks ? { links: { rejected_parent: 'load_without_link' } } : {}),
     columns: sortedColumns,
     ...(Object.keys(skip).length ? { skip } : {}),
   });
@@ -702,11 +707,11 @@ export function draftMapping(context: DraftContext): Draft {
     ' Columns are keyed by Coda column id (renames do not break them); labels are for people.',
     ' Each column says why it was matched: check those notes and the "review:" ones, then run `erp mappings check`.',
     ' skip: lists the Coda columns left in Coda, each with its reason; move one into columns: to load it.',
-    ...(hasLinks
+    ...(hasOptionalLinks
       ? [
-          ' A row whose link points at a row rejected in the same run is rejected too (the default).',
-          ' To load such rows with the link left empty, each listed in the report, add:',
-          '   links: { rejected_parent: load_without_link }',
+          ' links.rejected_parent: a row whose link points at a row this run rejects (a project with no name)',
+          ' loads with that link left empty, listed in the report under links left empty; set it to reject',
+          ' to reject such rows instead, each grouped under the row it links to.',
         ]
       : []),
     ...(unfilled.length
@@ -715,7 +720,7 @@ export function draftMapping(context: DraftContext): Draft {
         ]
       : []),
   ].join('\n');
-  for (const key of ['coda', 'people']) {
+  for (const key of ['coda', 'people', 'links']) {
     const node = document.get(key, true);
     if (isMap(node)) node.flow = true;
   }
