@@ -18,6 +18,7 @@ export {
   type CodaClientOptions,
   type CodaClientStats,
   type RetryNotice,
+  type RowPage,
   type TableIdentity,
 } from './client.ts';
 export {
@@ -34,8 +35,10 @@ export {
 export { CodaApiError } from './errors.ts';
 export {
   createProgress,
+  formatFullReadNotice,
   formatRetryNotice,
   formatTableSummary,
+  type FullReadReason,
   silentProgress,
   type ExtractProgress,
   type TableSummary,
@@ -45,8 +48,16 @@ export {
   SNAPSHOT_FORMAT_VERSION,
   type SnapshotManifest,
   type SnapshotTable,
+  type TableRead,
+  type TableSyncState,
 } from './snapshot-format.ts';
-export { readSnapshot, type CodaSource, type Snapshot, type SnapshotEntry } from './snapshot-reader.ts';
+export {
+  latestSnapshot,
+  readSnapshot,
+  type CodaSource,
+  type Snapshot,
+  type SnapshotEntry,
+} from './snapshot-reader.ts';
 export {
   defaultSnapshotDir,
   extractSnapshot,
