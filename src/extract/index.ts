@@ -35,7 +35,6 @@ export {
 export { CodaApiError } from './errors.ts';
 export {
   createProgress,
-  formatFullReadNotice,
   formatRetryNotice,
   formatTableSummary,
   type FullReadReason,

@@ -75,7 +75,7 @@ const FULL_READ_REASONS: Record<FullReadReason, string> = {
 };
 
 /** "Reading Tasks whole: its columns changed since the previous snapshot" */
-export function formatFullReadNotice(tableName: string, reason: FullReadReason): string {
+function formatFullReadNotice(tableName: string, reason: FullReadReason): string {
   return `Reading ${tableName} whole: ${FULL_READ_REASONS[reason]}`;
 }
 
