@@ -49,6 +49,8 @@ export async function measureExtraction(
         `${config.clientRequestsPerWindow}/${config.serverWindowMs}ms`,
         '--out',
         snapshotDir,
+        // The figure is a full read's: an earlier snapshot beside it must not spare any table.
+        '--full',
       ],
       {},
     );

@@ -1,7 +1,8 @@
 /**
  * A local server that behaves like Coda API v1 for the read paths the pipeline uses, serving one
  * fixture doc: bearer auth, paging with a server-side cap, the three value formats,
- * useColumnNames, sync tokens, Coda's error bodies, a sliding-window rate limit, and faults that
+ * useColumnNames, sync tokens (refused with 400 once expired), table `updatedAt` and `rowCount`
+ * that follow changes made through the returned handle, Coda's error bodies, a sliding-window rate limit, and faults that
  * a test injects by path. It records every request so a test can check the client's pace.
  */
 import http, { STATUS_CODES } from 'node:http';
@@ -26,6 +27,7 @@ import type {
   PublicApiType,
 } from '@codahq/packs-sdk/dist/helpers/external-api/v1.js';
 import { fixtureDoc } from './fixture-doc.ts';
+import { LiveDoc } from './live-doc.ts';
 import type {
   FixtureCellValue,
   FixtureColumn,
@@ -96,6 +98,16 @@ export interface CodaServer {
   addFault(fault: Fault): void;
   /** Changes cells of a row, as an edit in Coda would; sync tokens issued before see the row again. */
   editRow(tableId: string, rowId: string, values: Record<string, FixtureCellValue>): void;
+  /** Adds a row (last: rows are listed by creation time); sync tokens issued before list it. */
+  insertRow(tableId: string, rowId: string, values: Record<string, FixtureCellValue>): void;
+  /** Removes a row; no sync read lists it, only the table's rowCount shows it is gone. */
+  deleteRow(tableId: string, rowId: string): void;
+  /** Drags a row elsewhere in the doc: the API's order (creation time) and rows stay as they were. */
+  moveRow(tableId: string, rowId: string): void;
+  /** Replaces a table's columns; no row changes with them. */
+  setColumns(tableId: string, columns: FixtureColumn[]): void;
+  /** Makes every sync token issued so far one that Coda refuses (400), as an expired one is. */
+  expireSyncTokens(): void;
   close(): Promise<void>;
 }
 
@@ -125,6 +137,8 @@ interface ListState {
 interface SyncState {
   tableId: string;
   version: number;
+  /** Tokens from before the last expireSyncTokens() are refused. */
+  epoch: number;
   valueFormat: ValueFormat;
   useColumnNames: boolean;
 }
@@ -162,8 +176,7 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   const requests: RecordedRequest[] = [];
   const admitted: number[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
-  const edits = new Map<string, Map<string, { row: FixtureRow; version: number; index: number }>>();
-  let docVersion = 0;
+  const live = new LiveDoc(doc);
   let apiBase = '';
 
   const docHref = `/docs/${encodeURIComponent(doc.id)}`;
@@ -194,7 +207,8 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   }
 
   function displayColumnOf(table: FixtureTable): FixtureColumn {
-    const column = table.columns.find((candidate) => candidate.display) ?? table.columns[0];
+    const columns = live.columns(table);
+    const column = columns.find((candidate) => candidate.display) ?? columns[0];
     if (!column) throw new HttpProblem(500, `fixture table ${table.name} has no columns`);
     return column;
   }
@@ -206,11 +220,6 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     if (!table)
       throw new HttpProblem(404, `Could not find a table with the specified ID or name: ${idOrName}.`);
     return table;
-  }
-
-  function rowAt(table: FixtureTable, index: number): FixtureRow {
-    const row = table.rowAt(index);
-    return edits.get(table.id)?.get(row.id)?.row ?? row;
   }
 
   /** Each fixture table sits on a page of its own name. */
@@ -282,10 +291,12 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       values: Object.fromEntries(
-        table.columns.map((column) => [
-          useColumnNames ? column.name : column.id,
-          formatValue(row.values[column.id] ?? '', format),
-        ]),
+        live
+          .columns(table)
+          .map((column) => [
+            useColumnNames ? column.name : column.id,
+            formatValue(row.values[column.id] ?? '', format),
+          ]),
       ),
     };
   }
@@ -329,13 +340,16 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         const sync = syncToken ? decodeToken<SyncState>(syncToken, 'sync token') : undefined;
         if (sync && sync.tableId !== table.id)
           throw new HttpProblem(400, 'The sync token does not belong to this table.');
+        // Coda documents no error for a token it no longer honours; 400, as for any bad parameter.
+        if (sync && sync.epoch !== live.syncEpoch)
+          throw new HttpProblem(400, 'The sync token has expired: read the table without it.');
         return {
           path,
           offset: 0,
           limit,
           valueFormat: sync?.valueFormat ?? valueFormatParam(url.searchParams.get('valueFormat')),
           useColumnNames: sync?.useColumnNames ?? url.searchParams.get('useColumnNames') === 'true',
-          docVersion,
+          docVersion: live.version,
           ...(sync ? { changedAfter: sync.version } : {}),
         };
       },
@@ -346,14 +360,13 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         if (state.changedAfter === undefined) {
           const slice = (start: number, end: number) =>
             Array.from({ length: Math.max(0, end - start) }, (_, i) =>
-              apiRow(table, rowAt(table, start + i), start + i, format, names),
+              apiRow(table, live.rowAt(table, start + i), start + i, format, names),
             );
-          return { count: table.rowCount, slice };
+          return { count: live.rowCount(table), slice };
         }
-        const changed = [...(edits.get(table.id)?.values() ?? [])]
-          .filter((edit) => edit.version > (state.changedAfter ?? 0))
-          .sort((a, b) => a.index - b.index)
-          .map((edit) => apiRow(table, edit.row, edit.index, format, names));
+        const changed = live
+          .changedSince(table, state.changedAfter)
+          .map(({ row, index }) => apiRow(table, row, index, format, names));
         return { count: changed.length, slice: (start: number, end: number) => changed.slice(start, end) };
       },
     );
@@ -364,7 +377,8 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
         ? {
             nextSyncToken: encodeToken({
               tableId: table.id,
-              version: state.docVersion ?? docVersion,
+              version: state.docVersion ?? live.version,
+              epoch: live.syncEpoch,
               valueFormat: state.valueFormat ?? 'simple',
               useColumnNames: state.useColumnNames ?? false,
             } satisfies SyncState),
@@ -412,9 +426,12 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
           (limit) => ({ path, offset: 0, limit }),
           Math.min(maxPageSize, MAX_COLUMN_PAGE_SIZE),
           () => ({
-            count: table.columns.length,
+            count: live.columns(table).length,
             slice: (start: number, end: number) =>
-              table.columns.slice(start, end).map((column) => apiColumn(table, column)),
+              live
+                .columns(table)
+                .slice(start, end)
+                .map((column) => apiColumn(table, column)),
           }),
         ),
         path,
@@ -450,7 +467,7 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       docSize: {
         totalRowCount: doc.tables
           .filter((table) => table.tableType === 'table')
-          .reduce((sum, table) => sum + table.rowCount, 0),
+          .reduce((sum, table) => sum + live.rowCount(table), 0),
         tableAndViewCount: doc.tables.length,
         pageCount: doc.tables.length,
         overApiSizeLimit: doc.overApiSizeLimit ?? false,
@@ -480,11 +497,11 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
       ...tableReference(table),
       ...(parentTable ? { parentTable: tableReference(parentTable) } : {}),
       displayColumn: columnReference(table, displayColumn),
-      rowCount: table.rowCount,
+      rowCount: live.rowCount(table),
       sorts: [],
       layout: 'default' as PublicApiLayout.Default,
       createdAt: table.createdAt,
-      updatedAt: table.updatedAt,
+      updatedAt: live.updatedAt(table),
       viewId: table.id,
     };
   }
@@ -496,8 +513,8 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
   ): Omit<PublicApiRowDetail, 'values'> & Pick<CodaRow, 'values'> {
     const format = valueFormatParam(url.searchParams.get('valueFormat'));
     const useColumnNames = url.searchParams.get('useColumnNames') === 'true';
-    for (let index = 0; index < table.rowCount; index += 1) {
-      const row = apiRow(table, rowAt(table, index), index, format, useColumnNames);
+    for (let index = 0; index < live.rowCount(table); index += 1) {
+      const row = apiRow(table, live.rowAt(table, index), index, format, useColumnNames);
       if (row.id === rowIdOrName || row.name === rowIdOrName)
         return { ...row, parent: tableReference(table) };
     }
@@ -626,21 +643,12 @@ export async function startCodaServer(options: CodaServerOptions): Promise<CodaS
     baseUrl: apiBase,
     requests,
     addFault: (fault) => faults.push({ fault, seen: 0, applied: 0 }),
-    editRow(tableId, rowId, values) {
-      const table = findTable(tableId);
-      for (let index = 0; index < table.rowCount; index += 1) {
-        const row = rowAt(table, index);
-        if (row.id !== rowId) continue;
-        docVersion += 1;
-        const edited = { ...row, updatedAt: new Date().toISOString(), values: { ...row.values, ...values } };
-        edits.set(
-          table.id,
-          (edits.get(table.id) ?? new Map()).set(rowId, { row: edited, version: docVersion, index }),
-        );
-        return;
-      }
-      throw new Error(`${table.name} has no row ${rowId}`);
-    },
+    editRow: (tableId, rowId, values) => live.editRow(findTable(tableId), rowId, values),
+    insertRow: (tableId, rowId, values) => live.insertRow(findTable(tableId), rowId, values),
+    deleteRow: (tableId, rowId) => live.deleteRow(findTable(tableId), rowId),
+    moveRow: (tableId, rowId) => live.moveRow(findTable(tableId), rowId),
+    setColumns: (tableId, columns) => live.setColumns(findTable(tableId), columns),
+    expireSyncTokens: () => live.expireSyncTokens(),
     async close() {
       for (const timer of pendingTimers) clearTimeout(timer);
       server.closeAllConnections();

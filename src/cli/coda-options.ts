@@ -1,7 +1,9 @@
 /**
  * The options every command that reads Coda shares: which doc, how to reach the API, or a
- * snapshot directory instead (`--snapshot DIR`, for offline replays and bug reports).
+ * snapshot directory instead (`--snapshot DIR`, for offline replays and bug reports), and which
+ * earlier snapshot a live extract reads only the changes since (`--since DIR`, `--full`).
  */
+import path from 'node:path';
 import type { CodaRequests } from '../load/run.ts';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
@@ -13,6 +15,7 @@ import {
   defaultSnapshotDir,
   extractSnapshot,
   formatRateLimit,
+  latestSnapshot,
   readSnapshot,
   resolveConnection,
   systemClock,
@@ -25,6 +28,8 @@ export interface CodaOptions {
   doc?: string;
   snapshot?: string;
   out?: string;
+  since?: string;
+  full?: boolean;
   baseUrl?: string;
   tokenFile?: string;
   rateLimit?: string;
@@ -54,7 +59,24 @@ export function addCodaOptions(command: Command, { snapshot }: { snapshot: boole
       'give up on a single request after this long, and retry it',
       positiveSeconds,
       60,
-    );
+    )
+    .option(
+      '--since <dir>',
+      "read only what changed since this snapshot of the doc (default: the doc's latest snapshot where the new one is written)",
+    )
+    .addOption(new Option('--full', 'read every table whole, ignoring earlier snapshots').conflicts('since'));
+}
+
+/** The snapshot whose changes since are read: --since, else the doc's newest one beside the new one. */
+function previousSnapshot(
+  options: CodaOptions,
+  docId: string,
+  outDir: string,
+  client: CodaClient,
+): Promise<Snapshot | undefined> {
+  if (options.full) return Promise.resolve(undefined);
+  if (options.since) return readSnapshot(options.since);
+  return latestSnapshot(path.dirname(outDir), docId, client.baseUrl);
 }
 
 export async function codaClient(options: CodaOptions): Promise<CodaClient> {
@@ -76,7 +98,7 @@ function requireDoc(options: CodaOptions): string {
 export async function extractFromOptions(
   options: CodaOptions,
   beforeRows?: (outline: DocOutline) => void | Promise<void>,
-): Promise<ExtractResult & { client: CodaClient }> {
+): Promise<ExtractResult & { client: CodaClient; previous: string | undefined }> {
   const docId = requireDoc(options);
   const client = await codaClient(options);
   // Node's default for these signals ends the process without 'exit' handlers, and the one that
@@ -92,15 +114,18 @@ export async function extractFromOptions(
   };
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onTerminate);
+  const outDir = options.out ?? defaultSnapshotDir(docId, new Date());
   try {
+    const previous = await previousSnapshot(options, docId, outDir, client);
     const result = await extractSnapshot({
       client,
       docId,
-      outDir: options.out ?? defaultSnapshotDir(docId, new Date()),
+      outDir,
       progress: createProgress(process.stderr, systemClock),
       beforeRows,
+      ...(previous ? { previous } : {}),
     });
-    return { ...result, client };
+    return { ...result, client, previous: previous?.dir };
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerminate);

@@ -173,8 +173,12 @@ async function runAndReport(
 ): Promise<RunReport | null> {
   await assertMigrated(target.url, target.label);
   const { mappings, skippedTables } = await loadMappingFolder(options.mappings);
-  const { source, codaRequests } = await openSource(options, (outline) =>
-    refuseMappingsUnlikeTheDoc(mappings, outline, options.mappings),
+  // Only a plan reads changes since the last snapshot: a cutover or a reconcile is what the owner
+  // signs off, so it reads every row (Coda does not promise that a sync token returns rows whose
+  // formulas alone changed).
+  const { source, codaRequests } = await openSource(
+    mode === 'plan' ? options : { ...options, full: true },
+    (outline) => refuseMappingsUnlikeTheDoc(mappings, outline, options.mappings),
   );
   const runDir = runDirectory(options.runs, mode, new Date());
   // On a terminal, a line per table as it finishes; elsewhere (CI, logs) only the final summary.

@@ -4,7 +4,13 @@
  */
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import type { z } from 'zod';
-import type { CodaRow, PublicApiColumn, PublicApiDoc, PublicApiTableReference } from './coda-api-types.ts';
+import type {
+  CodaRow,
+  PublicApiColumn,
+  PublicApiDoc,
+  PublicApiTable,
+  PublicApiTableReference,
+} from './coda-api-types.ts';
 import { displayBaseUrl, formatRateLimit, type CodaConnection } from './config.ts';
 import { CodaApiError, describeSubject, refusalMessage, type RequestSubject } from './errors.ts';
 import { RequestQueue } from './request-queue.ts';
@@ -15,6 +21,7 @@ import {
   errorBodySchema,
   rowListSchema,
   tableListSchema,
+  tableSchema,
 } from './response-schemas.ts';
 import {
   backoffDelay,
@@ -75,6 +82,13 @@ type Outcome =
 interface Page<T> {
   items: T[];
   nextPageToken?: string | null;
+  nextSyncToken?: string | null;
+}
+
+/** A page of rows; the last page carries the token that later returns the rows changed since. */
+export interface RowPage {
+  rows: CodaRow[];
+  nextSyncToken?: string;
 }
 
 export class CodaClient {
@@ -139,7 +153,7 @@ export class CodaClient {
     const tables: PublicApiTableReference[] = [];
     const path = `/docs/${encodeURIComponent(docId)}/tables`;
     const params = { tableTypes: 'table', limit: LARGE_PAGE_LIMIT };
-    for await (const items of this.pages<PublicApiTableReference>(
+    for await (const page of this.pages<PublicApiTableReference>(
       path,
       params,
       tableListSchema,
@@ -148,7 +162,7 @@ export class CodaClient {
       signal,
     )) {
       // Filtered again in case the filter is ignored: a view read as a table would duplicate rows.
-      tables.push(...items.filter((table) => table.tableType === 'table'));
+      tables.push(...page.items.filter((table) => table.tableType === 'table'));
     }
     return tables;
   }
@@ -158,7 +172,7 @@ export class CodaClient {
     const columns: PublicApiColumn[] = [];
     const path = `${tablePath(docId, table)}/columns`;
     const subject = { docId, table };
-    for await (const items of this.pages<PublicApiColumn>(
+    for await (const page of this.pages<PublicApiColumn>(
       path,
       { limit: COLUMN_PAGE_LIMIT },
       columnListSchema,
@@ -166,25 +180,43 @@ export class CodaClient {
       subject,
       signal,
     )) {
-      columns.push(...items);
+      columns.push(...page.items);
     }
     return columns;
+  }
+
+  /** One table's metadata: its `updatedAt` and `rowCount` say whether its rows need reading again. */
+  getTable(docId: string, table: TableIdentity, signal?: AbortSignal): Promise<PublicApiTable> {
+    return this.get<PublicApiTable>(tablePath(docId, table), {}, tableSchema, { docId, table }, signal);
   }
 
   /**
    * A table's rows page by page, values keyed by column id in the rich format (the only one that
    * keeps row references and people resolvable), so callers can write each page and drop it.
+   * With `syncToken`, only the rows changed since the read that handed it out (Coda keeps the
+   * parameters of that read in the token, and lists no deleted rows).
    */
-  rowPages(docId: string, table: TableIdentity, signal?: AbortSignal): AsyncGenerator<CodaRow[]> {
-    const params = { valueFormat: 'rich', useColumnNames: false, limit: LARGE_PAGE_LIMIT };
-    return this.pages<CodaRow>(
+  async *rowPages(
+    docId: string,
+    table: TableIdentity,
+    options: { syncToken?: string; signal?: AbortSignal } = {},
+  ): AsyncGenerator<RowPage> {
+    const params: QueryParams = { valueFormat: 'rich', useColumnNames: false, limit: LARGE_PAGE_LIMIT };
+    if (options.syncToken !== undefined) params.syncToken = options.syncToken;
+    const pages = this.pages<CodaRow>(
       `${tablePath(docId, table)}/rows`,
       params,
       rowListSchema,
       'rows',
       { docId, table },
-      signal,
+      options.signal,
     );
+    for await (const page of pages) {
+      yield {
+        rows: page.items,
+        ...(page.nextSyncToken ? { nextSyncToken: page.nextSyncToken } : {}),
+      };
+    }
   }
 
   /** Follows nextPageToken until it is absent; a token seen twice would mean reading forever. */
@@ -195,7 +227,7 @@ export class CodaClient {
     listing: string,
     subject: RequestSubject,
     signal: AbortSignal | undefined,
-  ): AsyncGenerator<T[]> {
+  ): AsyncGenerator<Page<T>> {
     const seenTokens = new Set<string>();
     let pageToken: string | undefined;
     do {
@@ -207,7 +239,7 @@ export class CodaClient {
         subject,
         signal,
       );
-      yield page.items;
+      yield page;
       pageToken = page.nextPageToken ?? undefined;
       if (pageToken !== undefined) {
         if (seenTokens.has(pageToken)) {

@@ -18,6 +18,7 @@ export {
   type CodaClientOptions,
   type CodaClientStats,
   type RetryNotice,
+  type RowPage,
   type TableIdentity,
 } from './client.ts';
 export {
@@ -36,6 +37,7 @@ export {
   createProgress,
   formatRetryNotice,
   formatTableSummary,
+  type FullReadReason,
   silentProgress,
   type ExtractProgress,
   type TableSummary,
@@ -45,8 +47,16 @@ export {
   SNAPSHOT_FORMAT_VERSION,
   type SnapshotManifest,
   type SnapshotTable,
+  type TableRead,
+  type TableSyncState,
 } from './snapshot-format.ts';
-export { readSnapshot, type CodaSource, type Snapshot, type SnapshotEntry } from './snapshot-reader.ts';
+export {
+  latestSnapshot,
+  readSnapshot,
+  type CodaSource,
+  type Snapshot,
+  type SnapshotEntry,
+} from './snapshot-reader.ts';
 export {
   defaultSnapshotDir,
   extractSnapshot,

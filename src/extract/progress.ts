@@ -3,6 +3,7 @@
  * being read. Otherwise (CI, pipes, logs): nothing but one summary line per finished table.
  */
 import type { RetryNotice } from './client.ts';
+import type { TableRead } from './snapshot-format.ts';
 import type { Clock } from './timing.ts';
 
 export interface TableTotals {
@@ -12,12 +13,25 @@ export interface TableTotals {
 
 export interface TableSummary extends TableTotals {
   elapsedMs: number;
+  /** How the rows were had; absent means read whole. */
+  read?: TableRead;
 }
+
+/** Why a table that the previous snapshot could have spared was read whole all the same. */
+export type FullReadReason =
+  | 'new-table'
+  | 'no-sync-state'
+  | 'columns-changed'
+  | 'token-refused'
+  | 'rows-removed'
+  | 'change-not-in-rows';
 
 export interface ExtractProgress {
   tableStarted(table: { id: string; name: string }): void;
   pageWritten(tableId: string, totals: TableTotals): void;
   tableFinished(tableId: string, summary: TableSummary): void;
+  /** Said before a table is read whole when an earlier snapshot was given to read changes only. */
+  fullRead(table: { id: string; name: string }, reason: FullReadReason): void;
   /** Clears the live line; called once at the end, whether extraction succeeded or not. */
   close(): void;
 }
@@ -33,6 +47,7 @@ export const silentProgress: ExtractProgress = {
   tableStarted: () => {},
   pageWritten: () => {},
   tableFinished: () => {},
+  fullRead: () => {},
   close: () => {},
 };
 
@@ -42,9 +57,26 @@ function plural(n: number, word: string): string {
   return `${count.format(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** "Tasks: 1,234 rows, 13 pages, 2.1 s" */
+/** "Tasks: 1,234 rows, 13 pages, 2.1 s"; "…, unchanged since the previous snapshot" */
 export function formatTableSummary(tableName: string, summary: TableSummary): string {
-  return `${tableName}: ${plural(summary.rows, 'row')}, ${plural(summary.pages, 'page')}, ${(summary.elapsedMs / 1_000).toFixed(1)} s`;
+  const rows = `${tableName}: ${plural(summary.rows, 'row')}`;
+  if (summary.read === 'unchanged') return `${rows}, unchanged since the previous snapshot`;
+  const how = summary.read === 'changes' ? ', changes only' : '';
+  return `${rows}${how}, ${plural(summary.pages, 'page')}, ${(summary.elapsedMs / 1_000).toFixed(1)} s`;
+}
+
+const FULL_READ_REASONS: Record<FullReadReason, string> = {
+  'new-table': 'it is new since the previous snapshot',
+  'no-sync-state': 'the previous snapshot holds no sync token for it (it was written by an older erp)',
+  'columns-changed': 'its columns changed since the previous snapshot',
+  'token-refused': 'Coda refused the sync token of the previous snapshot (expired or no longer valid)',
+  'rows-removed': "rows were removed since the previous snapshot (Coda's row count no longer adds up)",
+  'change-not-in-rows': 'Coda says it changed, but no changed row came back (rows moved, for example)',
+};
+
+/** "Reading Tasks whole: its columns changed since the previous snapshot" */
+function formatFullReadNotice(tableName: string, reason: FullReadReason): string {
+  return `Reading ${tableName} whole: ${FULL_READ_REASONS[reason]}`;
 }
 
 /** Seconds as a person reads a wait: "0.8 s", "31 s". */
@@ -68,6 +100,7 @@ export function createProgress(stream: ProgressStream, clock: Clock): ExtractPro
       pageWritten: () => {},
       tableFinished: (tableId, summary) =>
         stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`),
+      fullRead: (table, reason) => stream.write(`${formatFullReadNotice(table.name, reason)}\n`),
       close: () => {},
     };
   }
@@ -107,6 +140,11 @@ export function createProgress(stream: ProgressStream, clock: Clock): ExtractPro
       active.delete(tableId);
       clearLine();
       stream.write(`${formatTableSummary(names.get(tableId) ?? tableId, summary)}\n`);
+      draw(true);
+    },
+    fullRead(table, reason) {
+      clearLine();
+      stream.write(`${formatFullReadNotice(table.name, reason)}\n`);
       draw(true);
     },
     close: clearLine,

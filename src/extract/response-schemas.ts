@@ -21,6 +21,14 @@ export const tableListSchema = z.looseObject({
   nextPageToken: pageToken,
 });
 
+/** A table's own metadata: what tells the next extract whether its rows changed. */
+export const tableSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  rowCount: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+
 /** A column: also what the snapshot reader checks the manifest's columns against. */
 export const columnSchema = z.looseObject({
   id: z.string(),
@@ -50,6 +58,7 @@ export function isRowJson(row: unknown): boolean {
 export const rowListSchema = z.looseObject({
   items: z.array(rowSchema),
   nextPageToken: pageToken,
+  nextSyncToken: z.string().nullish(),
 });
 
 export const errorBodySchema = z.looseObject({ message: z.string() });

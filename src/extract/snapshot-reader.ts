@@ -3,7 +3,7 @@
  * at a time. This is how the transform stage sees Coda, whether the snapshot is old or was just
  * extracted.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CodaRow } from './coda-api-types.ts';
 import { describeIssue, isRowJson, rowSchema } from './response-schemas.ts';
@@ -11,7 +11,7 @@ import { readLines } from '../shared/read-lines.ts';
 import {
   MANIFEST_FILE,
   manifestSchema,
-  SNAPSHOT_FORMAT_VERSION,
+  READABLE_FORMAT_VERSIONS,
   type SnapshotManifest,
   type SnapshotTable,
 } from './snapshot-format.ts';
@@ -54,7 +54,7 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   const check = manifestSchema.safeParse(json);
   if (!check.success) {
     throw new Error(
-      `${manifestPath} is not a snapshot manifest of format ${SNAPSHOT_FORMAT_VERSION}: ${describeIssue(check.error)}`,
+      `${manifestPath} is not a snapshot manifest of format ${READABLE_FORMAT_VERSIONS.join(' or ')} (the formats this erp reads; a newer erp may have written it): ${describeIssue(check.error)}`,
     );
   }
   // The raw JSON rather than the parse result: the columns stay exactly as Coda sent them.
@@ -78,6 +78,28 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
       })();
     },
   };
+}
+
+/**
+ * The newest complete snapshot of `docId` read from `apiBaseUrl` among the folders of `root`
+ * (none when `root` does not exist): what the next extract reads only the changes since. A folder
+ * that is not a readable snapshot (an unfinished extraction, something else) is passed over.
+ */
+export async function latestSnapshot(
+  root: string,
+  docId: string,
+  apiBaseUrl: string,
+): Promise<Snapshot | undefined> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  let latest: Snapshot | undefined;
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const snapshot = await readSnapshot(path.join(root, entry.name)).catch(() => undefined);
+    const manifest = snapshot?.manifest();
+    if (!manifest || manifest.doc.id !== docId || manifest.apiBaseUrl !== apiBaseUrl) continue;
+    if (!latest || manifest.extractedAt > latest.manifest().extractedAt) latest = snapshot;
+  }
+  return latest;
 }
 
 function parseRow(line: string, at: string): CodaRow {

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSnapshot } from '../../src/extract/index.ts';
 import { FIXTURE_DOC_ID, fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import type { CliResult } from '../support/cli.ts';
+import { collect } from '../support/collect.ts';
 import { codaServer, readTree, runCli, startCli, tempDir, TOKEN, until } from './helpers.ts';
 
 const baseTables = fixtureDoc.tables.filter((table) => table.tableType === 'table');
@@ -130,5 +131,77 @@ describe('erp extract', () => {
     const without = await runCli(['extract', '--doc', FIXTURE_DOC_ID, '--base-url', server.baseUrl], {});
     expect(without.code).not.toBe(0);
     expect(without.stderr).toMatch(/erp: no Coda API token: set CODA_API_TOKEN .* or pass --token-file FILE/);
+  });
+});
+
+describe('erp extract after an earlier snapshot', () => {
+  const env = (server: { baseUrl: string }) => ({ CODA_API_BASE_URL: server.baseUrl, CODA_API_TOKEN: TOKEN });
+
+  it("reads only what changed since the doc's latest snapshot beside the new one, says so, and reads all with --full", async () => {
+    const server = await codaServer();
+    const root = await tempDir();
+    const extract = (out: string, ...more: string[]) =>
+      runCli(['extract', '--doc', FIXTURE_DOC_ID, '--out', path.join(root, out), ...more], env(server));
+    expect((await extract('first')).code).toBe(0);
+    const [edited] = baseTables;
+    if (!edited) throw new Error('the fixture has no tables');
+    server.editRow(edited.id, edited.rowAt(0).id, { [edited.columns[0]?.id ?? '']: 'edited since' });
+
+    const second = await extract('second');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(
+      new RegExp(`^${edited.name}: ${edited.rowCount} rows, changes only, 1 page,`, 'm'),
+    );
+    for (const table of baseTables.slice(1)) {
+      expect(second.stderr).toContain(
+        `${table.name}: ${table.rowCount} rows, unchanged since the previous snapshot`,
+      );
+    }
+    expect(second.stdout).toContain(
+      `rows; since ${path.join(root, 'first')}: ${baseTables.length - 1} unchanged, 1 read for their changes only)`,
+    );
+
+    const requestsBefore = server.requests.length;
+    const full = await extract('third', '--full');
+    expect(full.code).toBe(0);
+    expect(full.stderr).not.toMatch(/unchanged|changes only/);
+    const rowReads = server.requests
+      .slice(requestsBefore)
+      .filter((request) => request.path.endsWith('/rows'));
+    expect(rowReads.map((request) => request.path).sort()).toEqual(
+      baseTables.map((table) => `/apis/v1/docs/${FIXTURE_DOC_ID}/tables/${table.id}/rows`).sort(),
+    );
+    expect(rowReads.some((request) => request.query.includes('syncToken'))).toBe(false);
+    expect(await readFile(path.join(root, 'third', 'tables', `${edited.id}.jsonl`), 'utf8')).toContain(
+      'edited since',
+    );
+  });
+
+  it('says when Coda refuses the sync token of --since, and reads that table whole', async () => {
+    const server = await codaServer();
+    const root = await tempDir();
+    const first = path.join(root, 'elsewhere', 'first');
+    expect((await runCli(['extract', '--doc', FIXTURE_DOC_ID, '--out', first], env(server))).code).toBe(0);
+    const [edited] = baseTables;
+    if (!edited) throw new Error('the fixture has no tables');
+    server.editRow(edited.id, edited.rowAt(0).id, { [edited.columns[0]?.id ?? '']: 'edited since' });
+    server.expireSyncTokens();
+
+    const out = path.join(root, 'second');
+    const result = await runCli(
+      ['extract', '--doc', FIXTURE_DOC_ID, '--out', out, '--since', first],
+      env(server),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `Reading ${edited.name} whole: Coda refused the sync token of the previous snapshot (expired or no longer valid)`,
+    );
+    expect(result.stderr).toMatch(new RegExp(`^${edited.name}: ${edited.rowCount} rows, 1 page,`, 'm'));
+    const rows = await collect((await readSnapshot(out)).rows(edited.id));
+    expect(rows[0]?.values[edited.columns[0]?.id ?? '']).toBe('edited since');
+
+    const both = await runCli(['extract', '--doc', FIXTURE_DOC_ID, '--since', first, '--full'], env(server));
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/option '--full' cannot be used with option '--since <dir>'/);
   });
 });

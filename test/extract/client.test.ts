@@ -7,6 +7,7 @@ import {
   type Clock,
   type CodaRow,
   type RetryNotice,
+  type RowPage,
 } from '../../src/extract/index.ts';
 import { freePort } from '../../src/shared/ports.ts';
 import {
@@ -21,11 +22,11 @@ import { busiestWindow, codaServer, scaledClock, testClient } from './helpers.ts
 const bigTable = syntheticTable({ id: 'grid-BigT4ble01', name: 'Big Table', rowCount: 1_234 });
 const docWithBigTable = { ...fixtureDoc, tables: [...fixtureDoc.tables, bigTable] };
 
-async function allRows(pages: AsyncIterable<CodaRow[]>): Promise<{ rows: CodaRow[]; pages: number }> {
+async function allRows(pages: AsyncIterable<RowPage>): Promise<{ rows: CodaRow[]; pages: number }> {
   const rows: CodaRow[] = [];
   let count = 0;
   for await (const page of pages) {
-    rows.push(...page);
+    rows.push(...page.rows);
     count += 1;
   }
   return { rows, pages: count };

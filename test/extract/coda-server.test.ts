@@ -91,6 +91,71 @@ describe('the fake Coda server', () => {
     expect(nothingNew.body.items).toEqual([]);
   });
 
+  it("lists no deleted row through a sync token: only the table's rowCount and updatedAt tell", async () => {
+    const server = await codaServer();
+    const tablePath = `${DOC}/tables/${tasksTable.id}`;
+    const before = (await get(server, tablePath)).body;
+    const full = await get(server, `${tablePath}/rows?valueFormat=rich&limit=100`);
+    const [first, second] = tasksTable.rows;
+
+    server.deleteRow(tasksTable.id, first?.id ?? '');
+    server.insertRow(tasksTable.id, 'i-kTaskN3wZ', { [tasksTable.columnIds.title]: 'Nouvelle tâche ✓' });
+    server.editRow(tasksTable.id, second?.id ?? '', { [tasksTable.columnIds.title]: 'edited' });
+    const changed = await get(server, `${tablePath}/rows?syncToken=${String(full.body.nextSyncToken)}`);
+    // Coda's order, creation time: the edited row, then the new one; the deleted one is not there.
+    expect(changed.body.items.map((row) => row.id)).toEqual([second?.id, 'i-kTaskN3wZ']);
+    const after = (await get(server, tablePath)).body;
+    expect(after.rowCount).toBe(tasksTable.rowCount);
+    expect(String(after.updatedAt) > String(before.updatedAt)).toBe(true);
+    const fullAfter = await get(server, `${tablePath}/rows?valueFormat=rich&limit=100`);
+    expect(fullAfter.body.items.map((row) => row.id)).toEqual([
+      ...tasksTable.rows.slice(1).map((row) => row.id),
+      'i-kTaskN3wZ',
+    ]);
+  });
+
+  it('moves updatedAt, and nothing a sync read lists, for a moved row or changed columns', async () => {
+    const server = await codaServer();
+    const tablePath = `${DOC}/tables/${projectsTable.id}`;
+    const full = await get(server, `${tablePath}/rows?valueFormat=rich&limit=100`);
+    let updatedAt = String((await get(server, tablePath)).body.updatedAt);
+    const moved = async () => {
+      const now = String((await get(server, tablePath)).body.updatedAt);
+      const movedOn = now > updatedAt;
+      updatedAt = now;
+      return movedOn;
+    };
+    server.moveRow(projectsTable.id, projectsTable.rows[2]?.id ?? '');
+    expect(await moved()).toBe(true);
+    const [display, ...others] = projectsTable.columns;
+    if (!display) throw new Error('Projects has no columns');
+    server.setColumns(projectsTable.id, [{ ...display, name: 'Renamed ✓' }, ...others.slice(1)]);
+    expect(await moved()).toBe(true);
+    const columns = await get(server, `${tablePath}/columns`);
+    expect(columns.body.items.map((column) => column.name)).toEqual([
+      'Renamed ✓',
+      ...others.slice(1).map((column) => column.name),
+    ]);
+    const changed = await get(server, `${tablePath}/rows?syncToken=${String(full.body.nextSyncToken)}`);
+    expect(changed.body.items).toEqual([]);
+  });
+
+  it("refuses an expired sync token with 400, in Coda's error shape", async () => {
+    const server = await codaServer();
+    const rowsPath = `${DOC}/tables/${tasksTable.id}/rows`;
+    const token = String((await get(server, `${rowsPath}?valueFormat=rich&limit=100`)).body.nextSyncToken);
+    server.expireSyncTokens();
+    const refused = await get(server, `${rowsPath}?syncToken=${token}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      statusCode: 400,
+      statusMessage: 'Bad Request',
+      message: expect.stringContaining('sync token has expired'),
+    });
+    const fresh = String((await get(server, `${rowsPath}?valueFormat=rich&limit=100`)).body.nextSyncToken);
+    expect((await get(server, `${rowsPath}?syncToken=${fresh}`)).status).toBe(200);
+  });
+
   it('rate-limits per sliding window, with or without Retry-After, and records every request', async () => {
     for (const retryAfter of ['seconds', 'http-date', 'none'] as const) {
       const server = await codaServer({ rateLimit: { requests: 2, windowMs: 60_000, retryAfter } });
@@ -186,6 +251,17 @@ describe.skipIf(!openApiPresent)(
           );
         }
       }
+      // A sync read, changes and all: its last page carries nextSyncToken.
+      const token = String(
+        (await get(server, `${DOC}/tables/${tasksTable.id}/rows?valueFormat=rich&limit=100`)).body
+          .nextSyncToken,
+      );
+      server.insertRow(tasksTable.id, 'i-kTaskN3wZ', { [tasksTable.columnIds.title]: 'New' });
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/rows?syncToken=${token}`,
+        '/docs/{docId}/tables/{tableIdOrName}/rows',
+      );
       await expectConforming(
         server,
         `${DOC}/tables/${tasksTable.id}/rows/i-kTask001A?valueFormat=rich`,
@@ -216,6 +292,16 @@ describe.skipIf(!openApiPresent)(
       await expectConforming(
         server,
         `${DOC}/tables/${tasksTable.id}/rows?limit=0`,
+        '/docs/{docId}/tables/{tableIdOrName}/rows',
+        400,
+      );
+      const token = String(
+        (await get(server, `${DOC}/tables/${tasksTable.id}/rows?limit=1000`)).body.nextSyncToken,
+      );
+      server.expireSyncTokens();
+      await expectConforming(
+        server,
+        `${DOC}/tables/${tasksTable.id}/rows?syncToken=${token}`,
         '/docs/{docId}/tables/{tableIdOrName}/rows',
         400,
       );

@@ -21,6 +21,24 @@ describe('progress', () => {
     );
   });
 
+  it('says how a table was read when an earlier snapshot spared some of it', () => {
+    expect(formatTableSummary('Tâches', { rows: 1_234, pages: 0, elapsedMs: 3, read: 'unchanged' })).toBe(
+      'Tâches: 1,234 rows, unchanged since the previous snapshot',
+    );
+    expect(formatTableSummary('Tasks', { rows: 1_234, pages: 1, elapsedMs: 210, read: 'changes' })).toBe(
+      'Tasks: 1,234 rows, changes only, 1 page, 0.2 s',
+    );
+    const output = stream(true);
+    const progress = createProgress(output, manualClock());
+    progress.tableStarted({ id: 'grid-a', name: 'Tasks' });
+    progress.fullRead({ id: 'grid-a', name: 'Tasks' }, 'rows-removed');
+    expect(output.writes.slice(-3)).toEqual([
+      '\r\x1b[K',
+      "Reading Tasks whole: rows were removed since the previous snapshot (Coda's row count no longer adds up)\n",
+      'reading 1 table: Tasks 0 rows/0 p',
+    ]);
+  });
+
   it('writes only the summary lines when not on a terminal', () => {
     const output = stream(false);
     const progress = createProgress(output, manualClock());

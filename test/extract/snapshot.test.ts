@@ -265,10 +265,33 @@ describe('readSnapshot', () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'manifest.json'), JSON.stringify({ formatVersion: 1, doc: { id: 'x' } }));
     await expect(readSnapshot(dir)).rejects.toThrow(
-      new RegExp(`${path.join(dir, 'manifest.json')} is not a snapshot manifest of format 1: tool`),
+      new RegExp(`${path.join(dir, 'manifest.json')} is not a snapshot manifest of format 1 or 2 .*: tool`),
     );
     await writeFile(path.join(dir, 'manifest.json'), '{"formatVersion": 1,');
     await expect(readSnapshot(dir)).rejects.toThrow(/manifest\.json is not valid JSON/);
+  });
+
+  it('reads a format 1 snapshot (no sync state), and refuses a newer format by name', async () => {
+    const { dir, manifest } = await extractSnapshot({
+      client: testClient(await codaServer()),
+      docId: FIXTURE_DOC_ID,
+      outDir: path.join(await tempDir(), 'snapshot'),
+    });
+    const manifestPath = path.join(dir, 'manifest.json');
+    const formatOne = {
+      ...manifest,
+      formatVersion: 1,
+      tables: manifest.tables.map(({ coda: _, ...table }) => table),
+    };
+    await writeFile(manifestPath, JSON.stringify(formatOne));
+    const old = await readSnapshot(dir);
+    expect(old.manifest().tables.map((table) => table.coda)).toEqual(manifest.tables.map(() => undefined));
+    expect(await collect(old.rows(baseTables[0]?.id ?? ''))).toHaveLength(baseTables[0]?.rowCount ?? -1);
+
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, formatVersion: 3 }));
+    await expect(readSnapshot(dir)).rejects.toThrow(
+      `${manifestPath} is not a snapshot manifest of format 1 or 2 (the formats this erp reads; a newer erp may have written it): formatVersion`,
+    );
   });
 
   it('accepts exactly the rows the row schema accepts', () => {
