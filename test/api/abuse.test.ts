@@ -3,7 +3,9 @@
  * with production settings (the 80 MB heap cap, db-max-rows, per-role limits of migration 008)
  * behind the local proxy that stands in for Traefik: oversized bodies, a multiplying embed alone
  * and in parallel, 200 parallel reads, unfiltered PATCH/DELETE on every writable table, history
- * rewrites, cross-client references and probes, tokens without a client.
+ * rewrites, cross-client references and probes, tokens without a client; rows of 1 MB values,
+ * deletes that cascade, unfiltered writes on any table, bulk inserts past the cap and bursts of
+ * deletes past the rate limits (issue 23).
  *
  * Memory is measured, not guessed: the peak resident size (VmHWM) of the PostgREST process and of
  * the largest Postgres backend serving it, each checked against its budget.
@@ -11,9 +13,11 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_JWT_AUDIENCE, MAX_REQUEST_BODY_BYTES, MAX_ROWS } from '../../src/api/config.ts';
+import { DEFAULT_JWT_AUDIENCE, MAX_REQUEST_BODY_BYTES, MAX_ROWS, RATE_LIMITS } from '../../src/api/config.ts';
 import { signToken } from '../../src/api/jwt.ts';
 import { CROSS_CLIENT_ROLE } from '../../src/api/roles.ts';
+import { PRODUCTION_PROXY_LIMITS, startSchemaProxy } from '../../src/api/schema-proxy.ts';
+import { freePort } from '../../src/shared/ports.ts';
 import { ALL_TABLES, create, snapshot } from '../schema/fixtures.ts';
 import { startApiUnderTest, TEST_JWT_SECRET, type ApiUnderTest } from './harness.ts';
 
@@ -665,6 +669,41 @@ describe('client isolation', () => {
       }
     },
   );
+});
+
+describe('bursts of requests', () => {
+  it('50 deletes of 20 tasks in a row from one token: 40 served, then 429, at the production rate limits', async () => {
+    // A proxy of its own with production's rate limits and a clock held still, so the bucket
+    // does not refill while the burst is sent; the suite's proxy has none (harness.ts).
+    const limited = await startSchemaProxy({
+      target: t.api.postgrest.url,
+      host: '127.0.0.1',
+      port: await freePort(),
+      limits: PRODUCTION_PROXY_LIMITS,
+      clock: () => 0,
+    });
+    try {
+      await t.db.query(`INSERT INTO erp.tasks (title) SELECT 'Burst ' || g FROM generate_series(1, 1000) g`);
+      const remaining = async () =>
+        (await t.db.query(`SELECT count(*)::int AS n FROM erp.tasks WHERE title LIKE 'Burst %'`)).rows[0]!.n;
+      const token = t.token('erp_editor');
+      const statuses: number[] = [];
+      for (let index = 0; index < 50; index += 1) {
+        const response = await fetch(`${limited.url}/erp/tasks?title=like.Burst*&order=id&limit=20`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+      const { burst } = RATE_LIMITS.perToken;
+      expect(statuses).toEqual([...Array(burst).fill(204), ...Array(50 - burst).fill(429)]);
+      expect(await remaining()).toBe(1000 - burst * 20);
+    } finally {
+      await limited.stop();
+      await t.db.query(`DELETE FROM erp.tasks WHERE title LIKE 'Burst %'`);
+    }
+  });
 });
 
 describe('tokens', () => {
