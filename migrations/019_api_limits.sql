@@ -142,10 +142,10 @@ BEGIN
 END;
 $$;
 
--- A backend builds a response of N MB of wide values in about 13 x N MB of memory (the detoasted
--- values, the aggregated JSON, its copy on the way out); measured by the abuse suite, a 3 MB
--- response took a backend to 69 MB. 2 MB keeps the worst case under the 64 MB a backend may use,
--- and still holds a 1,000-row page of any table but embedded memories (about 17 kB each as text).
+-- A backend needs several times a response's size to build it (the detoasted values, the
+-- aggregated JSON, its copy on the way out): in the abuse suite a 3 MB response of wide values
+-- took a backend to 69 MB, past the 64 MB it may use; 2 MB responses stay under it. 2 MB still
+-- holds a 1,000-row page of any table but embedded memories (about 17 kB each as text).
 UPDATE postgrest.api_role_limits SET read_budget_bytes = 2097152 WHERE read_budget_bytes > 2097152;
 
 -- ---------------------------------------------------------------------------------------------
