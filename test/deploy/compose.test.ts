@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  CLIENT_TIMEOUTS_MS,
   DEFAULT_JWT_AUDIENCE,
   MAX_REQUEST_BODY_BYTES,
   MAX_ROWS,
@@ -286,8 +287,15 @@ describe('postgrest-erp', () => {
     for (const [key, value] of entryPoints) expect(value, key).toBe('tunnel');
     expect(postgrest.ports).toBeUndefined();
     const traefik = parse(read('deploy/traefik/tunnel-entrypoint.yml')) as {
-      entryPoints: Record<string, { address: string }>;
+      entryPoints: Record<
+        string,
+        { address: string; transport?: { respondingTimeouts?: { readTimeout?: string } } }
+      >;
     };
+    // A slow client is dropped at the tunnel as the local proxy drops it.
+    expect(traefik.entryPoints.tunnel?.transport?.respondingTimeouts?.readTimeout).toBe(
+      `${CLIENT_TIMEOUTS_MS.request / 1000}s`,
+    );
     const port = /^:(\d+)$/.exec(traefik.entryPoints.tunnel?.address ?? '')?.[1];
     expect(port).toBeDefined();
     const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as { ingress: { service: string }[] };
