@@ -228,8 +228,9 @@ export async function clusterLocation(preferred: string): Promise<string> {
   const relocated = path.join(CLUSTERS_DIR, `cluster-${randomBytes(8).toString('hex')}`);
   await makeRuntimeDir();
   await mkdir(CLUSTERS_DIR, { recursive: true, mode: 0o755 });
-  await writeFile(`${relocated}.link`, `${path.resolve(preferred)}\n`, { mode: 0o600 });
+  // The symlink first: another start sweeping meanwhile must never see a .link whose symlink is missing.
   await symlink(relocated, preferred);
+  await writeFile(`${relocated}.link`, `${path.resolve(preferred)}\n`, { mode: 0o600 });
   return relocated;
 }
 
