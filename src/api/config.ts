@@ -32,6 +32,32 @@ export const MAX_ROWS = 1000;
  */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
+/** Requests a second on average, and how many may come at once before the average applies. */
+export interface RateLimit {
+  average: number;
+  burst: number;
+}
+
+/**
+ * How fast one token, and one address, may send requests: Traefik's ratelimit middlewares in
+ * compose.yaml (per Authorization header, per Cf-Connecting-Ip) and the local proxy answer 429
+ * past them. The row limits bound what one request may change; these bound how many come in a
+ * row (50 deletes of 20 rows in two seconds, a prefix search of 2,000 requests), while an agent
+ * that pages through a table or a dashboard that loads a dozen panels at once stays under them.
+ */
+export const RATE_LIMITS: { perToken: RateLimit; perAddress: RateLimit } = {
+  perToken: { average: 10, burst: 40 },
+  perAddress: { average: 30, burst: 120 },
+};
+
+/**
+ * How long a client may take to send its request's headers, and its whole request, before the
+ * proxy answers 408 and closes the connection (Traefik's entry point has its own read timeout);
+ * and how many connections the local proxy holds at once.
+ */
+export const CLIENT_TIMEOUTS_MS = { headers: 10_000, request: 30_000 } as const;
+export const MAX_PROXY_CONNECTIONS = 256;
+
 /** Connections PostgREST holds in production (PostgREST's default); more requests wait for one. */
 export const PRODUCTION_DB_POOL = 10;
 

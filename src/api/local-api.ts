@@ -12,7 +12,12 @@ import { checkJwtSecret } from './jwt.ts';
 import { startPostgrest, type RunningPostgrest } from './postgrest.ts';
 import { setLoginRolePasswords } from './role-passwords.ts';
 import { AUTHENTICATOR_ROLE, LOGIN_ROLE_PASSWORD_VARIABLES } from './roles.ts';
-import { startSchemaProxy, type RunningProxy } from './schema-proxy.ts';
+import {
+  PRODUCTION_PROXY_LIMITS,
+  startSchemaProxy,
+  type ProxyLimits,
+  type RunningProxy,
+} from './schema-proxy.ts';
 import { freePort } from '../shared/ports.ts';
 
 const HOST = '127.0.0.1';
@@ -71,8 +76,16 @@ export async function startLocalApi(
     dataDir,
     env = process.env,
     dbPool,
+    proxyLimits = PRODUCTION_PROXY_LIMITS,
     log,
-  }: { dataDir: string; env?: NodeJS.ProcessEnv; dbPool?: number; log?: (line: string) => void },
+  }: {
+    dataDir: string;
+    env?: NodeJS.ProcessEnv;
+    dbPool?: number;
+    /** The proxy's rate limits, client timeouts and connection cap; production's by default. */
+    proxyLimits?: ProxyLimits;
+    log?: (line: string) => void;
+  },
 ): Promise<LocalApi> {
   await requireApiRoles(target);
   const key = await signingKey(dataDir, env);
@@ -90,7 +103,12 @@ export async function startLocalApi(
     log,
   });
   try {
-    const proxy = await startSchemaProxy({ target: postgrest.url, host: HOST, port: await freePort() });
+    const proxy = await startSchemaProxy({
+      target: postgrest.url,
+      host: HOST,
+      port: await freePort(),
+      limits: proxyLimits,
+    });
     return {
       postgrest,
       proxy,

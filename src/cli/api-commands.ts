@@ -36,19 +36,17 @@ async function serveApi(target: DatabaseTarget): Promise<void> {
     dataDir: dataDir(),
     log: (line) => console.error(`postgrest: ${line}`),
   });
-  const { token, expiresAt } = mintToken({
-    ...api.signingKey,
-    role: 'dashboard_reader',
-    expiresInSeconds: 3600,
-  });
+  // No token is printed: terminal output ends up in scrollback, logs and screenshots, and a token
+  // is a password until it expires. The command mints one in the user's own shell.
   console.log(`PostgREST is serving ${target.label}
   by path prefix:  ${api.proxy.url}/erp/...  and  ${api.proxy.url}/agent/...
   by header:       ${api.proxy.url}/...  with Accept-Profile (reads) or Content-Profile (writes): erp (default) or agent
   health:          ${api.postgrest.adminUrl}/live  and  ${api.postgrest.adminUrl}/ready
 
-Try it (a dashboard_reader token, valid until ${expiresAt.toISOString()}):
-  curl -H "Authorization: Bearer ${token}" ${api.proxy.url}/erp/people
-Other roles: npm run erp -- token --role erp_editor --expires 1h
+Try it, with a dashboard_reader token minted in your shell:
+  TOKEN=$(npm run -s erp -- token --role dashboard_reader --expires 15m)
+  curl -H "Authorization: Bearer $TOKEN" ${api.proxy.url}/erp/people
+Other roles: --role erp_editor, agent_service --client-id <client>, ... (npm run erp -- token --help)
 Press Ctrl-C to stop.`);
   await stopOnSignal(api.stop);
   console.log('PostgREST stopped.');

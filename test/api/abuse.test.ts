@@ -3,7 +3,9 @@
  * with production settings (the 80 MB heap cap, db-max-rows, per-role limits of migration 008)
  * behind the local proxy that stands in for Traefik: oversized bodies, a multiplying embed alone
  * and in parallel, 200 parallel reads, unfiltered PATCH/DELETE on every writable table, history
- * rewrites, cross-client references and probes, tokens without a client.
+ * rewrites, cross-client references and probes, tokens without a client; rows of 1 MB values,
+ * deletes that cascade, unfiltered writes on any table, bulk inserts past the cap and bursts of
+ * deletes past the rate limits (issue 23).
  *
  * Memory is measured, not guessed: the peak resident size (VmHWM) of the PostgREST process and of
  * the largest Postgres backend serving it, each checked against its budget.
@@ -11,9 +13,11 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_JWT_AUDIENCE, MAX_REQUEST_BODY_BYTES, MAX_ROWS } from '../../src/api/config.ts';
+import { DEFAULT_JWT_AUDIENCE, MAX_REQUEST_BODY_BYTES, MAX_ROWS, RATE_LIMITS } from '../../src/api/config.ts';
 import { signToken } from '../../src/api/jwt.ts';
 import { CROSS_CLIENT_ROLE } from '../../src/api/roles.ts';
+import { PRODUCTION_PROXY_LIMITS, startSchemaProxy } from '../../src/api/schema-proxy.ts';
+import { freePort } from '../../src/shared/ports.ts';
 import { ALL_TABLES, create, snapshot } from '../schema/fixtures.ts';
 import { startApiUnderTest, TEST_JWT_SECRET, type ApiUnderTest } from './harness.ts';
 
@@ -154,7 +158,7 @@ describe('bounded responses and database work', () => {
     const started = Date.now();
     const response = await t.request(embed, { ...reader, viaProxy: true });
     expect(response.status).toBe(400);
-    expect(response.body.message).toMatch(/^This request reads more than 4096 kB of rows/);
+    expect(response.body.message).toMatch(/^This request reads more than 2048 kB of rows/);
     expect(response.body.hint).toMatch(/fewer embedded levels/);
     expect(Date.now() - started).toBeLessThan(5_000);
     expectWithinBudgets(await measure());
@@ -251,6 +255,61 @@ describe('bounded responses and database work', () => {
   });
 });
 
+describe('rows holding 1 MB values', () => {
+  // 1 MB of repetitive text is stored compressed in about 12 kB: charged by stored size, 70 of
+  // them passed the read budget and took PostgREST past its 100 MB. Charged as sent, 2 fit.
+  const MB = 1_000_000;
+  let first = 0;
+  const read = (limit: number) =>
+    t.request(`/erp/tasks?select=description&order=id&id=gte.${first}&limit=${limit}`, {
+      role: 'dashboard_reader',
+      viaProxy: true,
+    });
+
+  beforeAll(async () => {
+    const { rows } = await t.db.query<{ first: string }>(
+      `WITH planted AS (
+         INSERT INTO erp.tasks (title, description) SELECT 'Wide ' || g, repeat('a', $1) FROM generate_series(1, 70) g
+         RETURNING id)
+       SELECT min(id) AS first FROM planted`,
+      [MB],
+    );
+    first = Number(rows[0]!.first);
+    const stored = await t.db.query<{ bytes: number }>(
+      `SELECT max(pg_column_size(description))::int AS bytes FROM erp.tasks WHERE id >= $1`,
+      [first],
+    );
+    expect(stored.rows[0]!.bytes).toBeLessThan(50_000);
+  });
+  afterAll(async () => {
+    await t.db.query(`DELETE FROM erp.tasks WHERE title LIKE 'Wide %'`);
+  });
+
+  it('one read of 30 is refused with the read budget, within the memory budgets', async () => {
+    const response = await read(30);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(/^This request reads more than 2048 kB of rows/);
+    expectWithinBudgets(await measure());
+  });
+
+  it('4 parallel reads of 10 are refused, within the memory budgets', async () => {
+    const responses = await Promise.all(Array.from({ length: 4 }, () => read(10)));
+    expect(responses.map((response) => response.status)).toEqual([400, 400, 400, 400]);
+    expectWithinBudgets(await measure());
+  });
+
+  it('4 parallel reads of 2 (2 MB each, what the budget allows) are served, within the memory budgets', async () => {
+    const responses = await Promise.all(Array.from({ length: 4 }, () => read(2)));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    for (const response of responses) {
+      expect(response.body).toHaveLength(2);
+      expect(response.body[1].description).toHaveLength(MB);
+    }
+    expect((await read(3)).status).toBe(400);
+    expectWithinBudgets(await measure());
+  });
+});
+
 describe('no mass writes', () => {
   const people = async () =>
     (
@@ -263,16 +322,20 @@ describe('no mass writes', () => {
     await t.db.query(`INSERT INTO erp.people (full_name) SELECT 'Mass ' || g FROM generate_series(1, 21) g`);
   });
 
-  it('an unfiltered DELETE or PATCH of 21 people by erp_editor (limit 20) is refused and changes nothing', async () => {
+  it('a DELETE or PATCH of 21 people by erp_editor (limit 20) is refused and changes nothing', async () => {
     const before = await snapshot(t.db, 'erp.people');
-    const deleted = await t.request('/erp/people', { role: 'erp_editor', method: 'DELETE', viaProxy: true });
+    const deleted = await t.request('/erp/people?full_name=like.Mass*', {
+      role: 'erp_editor',
+      method: 'DELETE',
+      viaProxy: true,
+    });
     expect(deleted.status).toBe(400);
     expect(deleted.body).toMatchObject({
       message:
         'This request would delete more than 20 rows of erp.people, the most one erp_editor request may change',
       details: 'Nothing was changed.',
     });
-    const patched = await t.request('/erp/people', {
+    const patched = await t.request('/erp/people?full_name=like.Mass*', {
       role: 'erp_editor',
       method: 'PATCH',
       body: { notes: 'overwritten' },
@@ -296,10 +359,81 @@ describe('no mass writes', () => {
     expect(await people()).toBe(21);
   });
 
-  it('unfiltered PATCH and DELETE are refused on every table, for every role that may write it', async () => {
-    // With a limit of 0 one row per table is enough to prove each table's guard.
-    await t.db.query(`UPDATE postgrest.api_role_limits SET max_changed_rows = 0`);
-    try {
+  it('a DELETE of one person whose removal would clear 20 tasks counts the tasks, and changes nothing', async () => {
+    const { rows } = await t.db.query<{ id: string }>(
+      `INSERT INTO erp.people (full_name) VALUES ('Cascade owner') RETURNING id`,
+    );
+    const person = rows[0]!.id;
+    await t.db.query(
+      `INSERT INTO erp.tasks (title, assignee_id) SELECT 'Cascaded ' || g, $1 FROM generate_series(1, 20) g`,
+      [person],
+    );
+    const before = await snapshot(t.db, 'erp.tasks');
+    const deleted = await t.request(`/erp/people?id=eq.${person}`, {
+      role: 'erp_editor',
+      method: 'DELETE',
+      viaProxy: true,
+    });
+    expect(deleted.status).toBe(400);
+    expect(deleted.body).toMatchObject({
+      message:
+        'This request would change more than 20 rows of erp.tasks, the most one erp_editor request may change',
+      details: 'Rows changed by ON DELETE CASCADE or SET NULL count too. Nothing was changed.',
+    });
+    expect(await snapshot(t.db, 'erp.tasks')).toEqual(before);
+    const assigned = await t.db.query(`SELECT count(*)::int AS n FROM erp.tasks WHERE assignee_id = $1`, [
+      person,
+    ]);
+    expect(assigned.rows[0]!.n).toBe(20);
+
+    // 19 tasks and the person: 20 rows, allowed.
+    await t.db.query(
+      `DELETE FROM erp.tasks WHERE id = (SELECT max(id) FROM erp.tasks WHERE assignee_id = $1)`,
+      [person],
+    );
+    const allowed = await t.request(`/erp/people?id=eq.${person}`, {
+      role: 'erp_editor',
+      method: 'DELETE',
+      viaProxy: true,
+    });
+    expect(allowed.status).toBe(204);
+    await t.db.query(`DELETE FROM erp.tasks WHERE title LIKE 'Cascaded %'`);
+  });
+
+  it('a bulk POST of 2,001 rows is refused and inserts nothing; 2,000 are allowed', async () => {
+    const rows = (count: number) =>
+      Array.from({ length: count }, (_, index) => ({ full_name: `Bulk cap ${index}` }));
+    const refused = await t.request('/erp/people', {
+      role: 'erp_editor',
+      method: 'POST',
+      body: rows(2001),
+      viaProxy: true,
+      headers: { prefer: 'return=minimal' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      message:
+        'This request would insert more than 2000 rows of erp.people, the most one erp_editor request may insert',
+      details: 'Nothing was changed.',
+    });
+    const count = async () =>
+      (await t.db.query(`SELECT count(*)::int AS n FROM erp.people WHERE full_name LIKE 'Bulk cap %'`))
+        .rows[0]!.n;
+    expect(await count()).toBe(0);
+    const allowed = await t.request('/erp/people', {
+      role: 'erp_editor',
+      method: 'POST',
+      body: rows(2000),
+      viaProxy: true,
+      headers: { prefer: 'return=minimal' },
+    });
+    expect(allowed.status).toBe(201);
+    expect(await count()).toBe(2000);
+    await t.db.query(`DELETE FROM erp.people WHERE full_name LIKE 'Bulk cap %'`);
+  });
+
+  it('unfiltered PATCH and DELETE are refused on every table, for every role that may write it, however few rows it has', async () => {
+    {
       // A row in every table, and one of client_a in every client table (the scoped tokens' client).
       for (const table of ALL_TABLES) {
         const isClientTable = CLIENT_TABLES.includes(table);
@@ -343,8 +477,8 @@ describe('no mass writes', () => {
               viaProxy: true,
             });
             expect(response.status, `${role} PATCH ${table}`).toBe(400);
-            expect(response.body.message, `${role} PATCH ${table}`).toMatch(
-              /^This request would change more than 0 rows/,
+            expect(response.body.message, `${role} PATCH ${table}`).toBe(
+              `This request would change every row of ${table} it can see: a PATCH needs a filter`,
             );
             checked += 1;
           }
@@ -356,8 +490,8 @@ describe('no mass writes', () => {
               viaProxy: true,
             });
             expect(response.status, `${role} DELETE ${table}`).toBe(400);
-            expect(response.body.message, `${role} DELETE ${table}`).toMatch(
-              /^This request would delete more than 0 rows/,
+            expect(response.body.message, `${role} DELETE ${table}`).toBe(
+              `This request would delete every row of ${table} it can see: a DELETE needs a filter`,
             );
             checked += 1;
           }
@@ -368,11 +502,18 @@ describe('no mass writes', () => {
       // without DELETE, memory_facts (append-only versions, 009) without UPDATE and DELETE;
       // agent_config_editor: the 5 configuration tables (016).
       expect(checked).toBe(14 * 2 + 2 * (19 * 2 - 2 - 2) + 5 * 2);
-    } finally {
-      await t.db.query(
-        `UPDATE postgrest.api_role_limits SET max_changed_rows = CASE WHEN role_name IN ('web_anon', 'dashboard_reader') THEN 0 ELSE 20 END`,
-      );
     }
+  });
+
+  it('an unfiltered DELETE of a table the token sees no row of is refused all the same', async () => {
+    const response = await t.request('/plans', {
+      ...agent('agent_service', { clientId: 'nobody-here' }),
+      method: 'DELETE',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(
+      'This request would delete every row of agent.plans it can see: a DELETE needs a filter',
+    );
   });
 });
 
@@ -519,15 +660,50 @@ describe('client isolation', () => {
             body: { client_id: 'anyone' },
           });
           const deleted = await t.request(`/${name}`, { ...options, method: 'DELETE' });
-          // History takes no change or delete from any API role (008, 009: append-only).
-          const expected = ['memory_facts', 'events', 'facts'].includes(name) ? 403 : 200;
+          // History takes no change or delete from any API role (008, 009: append-only); any
+          // other unfiltered write is refused before a row is looked at (019).
+          const expected = ['memory_facts', 'events', 'facts'].includes(name) ? 403 : 400;
           expect([patched.status, deleted.status], table).toEqual([expected, expected]);
-          if (expected === 200) expect([patched.body, deleted.body], table).toEqual([[], []]);
         }
         expect(await snapshot(t.db, table), table).toEqual(before);
       }
     },
   );
+});
+
+describe('bursts of requests', () => {
+  it('50 deletes of 20 tasks in a row from one token: 40 served, then 429, at the production rate limits', async () => {
+    // A proxy of its own with production's rate limits and a clock held still, so the bucket
+    // does not refill while the burst is sent; the suite's proxy has none (harness.ts).
+    const limited = await startSchemaProxy({
+      target: t.api.postgrest.url,
+      host: '127.0.0.1',
+      port: await freePort(),
+      limits: PRODUCTION_PROXY_LIMITS,
+      clock: () => 0,
+    });
+    try {
+      await t.db.query(`INSERT INTO erp.tasks (title) SELECT 'Burst ' || g FROM generate_series(1, 1000) g`);
+      const remaining = async () =>
+        (await t.db.query(`SELECT count(*)::int AS n FROM erp.tasks WHERE title LIKE 'Burst %'`)).rows[0]!.n;
+      const token = t.token('erp_editor');
+      const statuses: number[] = [];
+      for (let index = 0; index < 50; index += 1) {
+        const response = await fetch(`${limited.url}/erp/tasks?title=like.Burst*&order=id&limit=20`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+      const { burst } = RATE_LIMITS.perToken;
+      expect(statuses).toEqual([...Array(burst).fill(204), ...Array(50 - burst).fill(429)]);
+      expect(await remaining()).toBe(1000 - burst * 20);
+    } finally {
+      await limited.stop();
+      await t.db.query(`DELETE FROM erp.tasks WHERE title LIKE 'Burst %'`);
+    }
+  });
 });
 
 describe('tokens', () => {

@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepExpiredMemories } from '../../src/db/memory-sweep.ts';
 import { erp, startErp } from '../support/cli.ts';
 import { loginUrl, startApiUnderTest, type ApiUnderTest, type RequestOptions } from './harness.ts';
 
@@ -246,14 +247,8 @@ describe('forget and sweep_expired', () => {
     ids.permanent!.push((await remember({ client_id: 'sweep', content: 'permanent' })).id);
     for (const id of ids.expired!) await age(id, 1);
 
-    const batches: number[] = [];
-    for (;;) {
-      const response = await rpc('sweep_expired', { batch_size: 2 });
-      expect(response.status).toBe(200);
-      batches.push(response.body as number);
-      if ((response.body as number) < 2) break;
-    }
-    expect(batches).toEqual([2, 2, 1]);
+    // A job as the owner (019): 5 expired in batches of 2, the short third batch ends it.
+    expect(await sweepExpiredMemories(t.db.url, { batchSize: 2 })).toEqual({ removed: 5, batches: 3 });
     const { rows } = await t.db.query<{ id: string }>(
       `SELECT id FROM agent.memory_entries WHERE client_id = 'sweep' ORDER BY id`,
     );
@@ -335,13 +330,18 @@ describe('client isolation through RPC', () => {
     expect([search.status, search.body.code]).toEqual([404, 'PGRST202']);
   });
 
-  it("a client-scoped token cannot remember for another client, nor sweep another's memory", async () => {
+  it('a client-scoped token cannot remember for another client; no token may sweep over HTTP', async () => {
     const planted = await rpc('remember', { client_id: 'bob', content: 'planted by alice' }, asAlice);
     expect(planted.status).toBe(403);
     expect(planted.body.message).toMatch(/row-level security/);
     const bobsExpired = await remember({ client_id: 'bob', content: 'expired for bob', ttl_minutes: 1 });
     await age(bobsExpired.id, 1);
-    expect((await rpc('sweep_expired', {}, asAlice)).body).toBe(0);
+    // The sweep is a job (`erp agent sweep`), not an HTTP call (019).
+    for (const caller of [asAlice, {}]) {
+      const swept = await rpc('sweep_expired', { batch_size: 1000 }, caller);
+      expect(swept.status).toBe(403);
+      expect(swept.body.message).toMatch(/permission denied for function sweep_expired/);
+    }
     expect(
       (await t.db.query(`SELECT content FROM agent.memory_entries WHERE client_id = 'bob' ORDER BY id`)).rows,
     ).toEqual([{ content: "Bob's secret project codename" }, { content: 'expired for bob' }]);

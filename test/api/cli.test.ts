@@ -116,9 +116,13 @@ describe('erp api', () => {
         });
         child.once('exit', () => reject(new Error(`erp api exited early:\n${stdout}\n${stderr}`)));
       });
-      const [, token, url] = /curl -H "Authorization: Bearer ([^"]+)" (\S+)/.exec(stdout) ?? [];
+      // It says how to mint a token, and prints none (no three-part JWT anywhere).
+      expect(stdout + stderr).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+      const [, mint] = /TOKEN=\$\(npm run -s erp -- (token [^)]+)\)/.exec(stdout) ?? [];
+      const [, url] = /curl -H "Authorization: Bearer \$TOKEN" (\S+)/.exec(stdout) ?? [];
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/erp\/people$/);
-      const response = await fetch(url!, { headers: { authorization: `Bearer ${token}` } });
+      const minted = await erp(mint!.split(' '), SECRET_ENV);
+      const response = await fetch(url!, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual([expect.objectContaining({ full_name: 'Curl Person' })]);
 

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_JWT_AUDIENCE } from '../../src/api/config.ts';
 import { mintToken } from '../../src/api/jwt.ts';
 import { startLocalApi, type LocalApi } from '../../src/api/local-api.ts';
+import { PRODUCTION_PROXY_LIMITS } from '../../src/api/schema-proxy.ts';
 import { setLoginRolePasswords } from '../../src/api/role-passwords.ts';
 import { AUTHENTICATOR_ROLE, type LoginRole } from '../../src/api/roles.ts';
 import { connectionUrl } from '../../src/db/target.ts';
@@ -97,7 +98,9 @@ export interface ApiUnderTest {
 
 /**
  * Several test files run at once under authenticator's cluster-wide connection limit (12), so
- * each PostgREST gets a small pool; the abuse suite asks for a bigger one.
+ * each PostgREST gets a small pool; the abuse suite asks for a bigger one. The proxy has
+ * production's limits but no rate limit: tests send hundreds of requests from one address on
+ * purpose, and the rate limits are tested on a proxy of their own (test/api/proxy.test.ts).
  */
 export async function startApiUnderTest({ dbPool = 3 }: { dbPool?: number } = {}): Promise<ApiUnderTest> {
   const db = await createTestDatabase();
@@ -112,6 +115,7 @@ export async function startApiUnderTest({ dbPool = 3 }: { dbPool?: number } = {}
           AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE],
         },
         dbPool,
+        proxyLimits: { ...PRODUCTION_PROXY_LIMITS, rateLimits: null },
       },
     );
     const token = (role: string, { clientId }: { clientId?: string } = {}) =>

@@ -11,10 +11,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  CLIENT_TIMEOUTS_MS,
   DEFAULT_JWT_AUDIENCE,
   MAX_REQUEST_BODY_BYTES,
   MAX_ROWS,
   PRODUCTION_DB_POOL,
+  RATE_LIMITS,
   SHARED_POSTGREST_SETTINGS,
 } from '../../src/api/config.ts';
 import { POSTGREST_VERSION } from '../../src/api/postgrest-binary.ts';
@@ -54,6 +56,8 @@ const service = (name: string): Service => {
   if (!found) throw new Error(`compose.yaml has no service ${name}`);
   return found;
 };
+/** Every router limits the rate first (no body is read for a refused request), then the body. */
+const FIRST_MIDDLEWARES = ['erp-db-rate-address', 'erp-db-rate-token', 'erp-db-body-limit'];
 const postgres = service('postgres-erp');
 const postgrest = service('postgrest-erp');
 const migrate = service('migrate');
@@ -244,10 +248,13 @@ describe('postgrest-erp', () => {
     expect(envExample.get('JWT_AUDIENCE')).toBe(DEFAULT_JWT_AUDIENCE);
   });
 
-  it('is on the private network and the existing external proxy network', () => {
-    expect(postgrest.networks).toEqual(['portfolio-network', 'docker_proxy']);
-    expect(compose.networks.docker_proxy).toEqual({ external: true });
+  it('is on the private network and on a network of its own, which only Traefik joins, never on the shared proxy network', () => {
+    expect(postgrest.networks).toEqual(['portfolio-network', 'erp-api']);
+    expect(compose.networks['erp-api']).toEqual({ name: 'erp-api', internal: true });
     expect(compose.networks['portfolio-network']).toEqual({ name: 'portfolio-network' });
+    for (const [name, { networks }] of Object.entries(compose.services))
+      if (name !== 'postgrest-erp') expect(networks, name).not.toContain('erp-api');
+    expect(Object.keys(compose.networks)).not.toContain('docker_proxy');
   });
 
   it('is health-checked by Traefik on the admin server, which no router exposes', () => {
@@ -274,7 +281,7 @@ describe('postgrest-erp', () => {
       expect(labels.get(`http.routers.${router}.service`), router).toBe('postgrest-erp');
     expect(labels.get('http.routers.erp-db.rule')).toBe('Host(`erp-db.bestviable.com`)');
     expect(labels.get('enable')).toBe('true');
-    expect(labels.get('docker.network')).toBe('docker_proxy');
+    expect(labels.get('docker.network')).toBe('erp-api');
   });
 
   it.each(['erp', 'agent'])(
@@ -296,7 +303,7 @@ describe('postgrest-erp', () => {
       expect(labels.get(`http.middlewares.${profile}.headers.customrequestheaders.Content-Profile`)).toBe(
         schema,
       );
-      expect(middlewares).toEqual(['erp-db-body-limit', strip, profile]);
+      expect(middlewares).toEqual([...FIRST_MIDDLEWARES, strip, profile]);
     },
   );
 
@@ -305,9 +312,20 @@ describe('postgrest-erp', () => {
       String(MAX_REQUEST_BODY_BYTES),
     );
     for (const router of ['erp-db', 'erp-db-erp', 'erp-db-agent'])
-      expect(labels.get(`http.routers.${router}.middlewares`)?.split(',')[0], router).toBe(
-        'erp-db-body-limit',
+      expect(labels.get(`http.routers.${router}.middlewares`)?.split(',').slice(0, 3), router).toEqual(
+        FIRST_MIDDLEWARES,
       );
+  });
+
+  it("rate-limits every router per address and per token, with the local proxy's figures, before reading a body", () => {
+    const limit = (name: string) => ({
+      average: Number(labels.get(`http.middlewares.${name}.ratelimit.average`)),
+      burst: Number(labels.get(`http.middlewares.${name}.ratelimit.burst`)),
+      source: labels.get(`http.middlewares.${name}.ratelimit.sourcecriterion.requestheadername`),
+    });
+    // Behind the tunnel every connection comes from cloudflared: the client's address is Cloudflare's header.
+    expect(limit('erp-db-rate-address')).toEqual({ ...RATE_LIMITS.perAddress, source: 'Cf-Connecting-Ip' });
+    expect(limit('erp-db-rate-token')).toEqual({ ...RATE_LIMITS.perToken, source: 'Authorization' });
   });
 
   it('is routed only from the Cloudflare tunnel: every router on the unpublished tunnel entry point', () => {
@@ -316,8 +334,15 @@ describe('postgrest-erp', () => {
     for (const [key, value] of entryPoints) expect(value, key).toBe('tunnel');
     expect(postgrest.ports).toBeUndefined();
     const traefik = parse(read('deploy/traefik/tunnel-entrypoint.yml')) as {
-      entryPoints: Record<string, { address: string }>;
+      entryPoints: Record<
+        string,
+        { address: string; transport?: { respondingTimeouts?: { readTimeout?: string } } }
+      >;
     };
+    // A slow client is dropped at the tunnel as the local proxy drops it.
+    expect(traefik.entryPoints.tunnel?.transport?.respondingTimeouts?.readTimeout).toBe(
+      `${CLIENT_TIMEOUTS_MS.request / 1000}s`,
+    );
     const port = /^:(\d+)$/.exec(traefik.entryPoints.tunnel?.address ?? '')?.[1];
     expect(port).toBeDefined();
     const { ingress } = parse(read('deploy/cloudflared/ingress.yml')) as { ingress: { service: string }[] };
