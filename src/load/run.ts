@@ -124,6 +124,8 @@ export interface RunReport {
   reconciliation: Reconciliation | null;
   /** Coda's names for the erp tables, columns and choice values the report shows. */
   vocabulary: Vocabulary;
+  /** The rejects a cutover was allowed (--max-rejects); null for a plan or reconcile. */
+  maxRejects: number | null;
 }
 
 /** A run whose process died (killed with -9, crashed), found and marked by the next run. */
@@ -399,6 +401,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         abandonedRuns,
         codaRequests: options.codaRequests ?? null,
         vocabulary: vocabularyOf(options.mappings, manifest.tables),
+        maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
       };
       await recordFinish(bookkeeping, runId, report.outcome, refusal, {});
       return report;
@@ -496,6 +499,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       codaRequests: options.codaRequests ?? null,
       abandonedRuns,
       vocabulary: vocabularyOf(options.mappings, manifest.tables),
+        maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

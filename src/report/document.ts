@@ -178,6 +178,7 @@ export interface ReportBody
     | 'differences'
     | 'coverage'
     | 'vocabulary'
+    | 'maxRejects'
   > {
   tables: ReportTable[];
 }
@@ -220,6 +221,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       reconciliation: report.reconciliation,
       coverage: report.coverage,
       vocabulary: report.vocabulary,
+      maxRejects: report.maxRejects,
       differences: [...report.differences].sort(
         (a, b) =>
           compareCodeUnits(a.target, b.target) ||

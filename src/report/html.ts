@@ -60,7 +60,7 @@ import { signOff } from './sign-off.ts';
 import { wordsOf, showValue, type Words } from './words.ts';
 
 export function escapeHtml(text: string): string {
-  return visible(text, { keepLayout: true }).replace(
+  return visible(text, { keepLayout: true, names: true }).replace(
     /[&<>"']/g,
     (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
   );
@@ -108,12 +108,16 @@ interface Segment {
   color: string;
 }
 
-const LOAD_SEGMENTS: Segment[] = [
-  { label: 'inserted', color: '#2b8a3e' },
-  { label: 'updated', color: '#f08c00' },
-  { label: 'unchanged', color: '#adb5bd' },
-  { label: 'rejected', color: '#c92a2a' },
-];
+/** The load's bars, labelled as its counts are (a refused cutover's "would have inserted"). */
+function loadSegments(columns: readonly string[]): Segment[] {
+  const [, inserted, updated, unchanged, rejected] = columns;
+  return [
+    { label: inserted!, color: '#2b8a3e' },
+    { label: updated!, color: '#f08c00' },
+    { label: unchanged!, color: '#adb5bd' },
+    { label: rejected!, color: '#c92a2a' },
+  ];
+}
 const RECONCILE_SEGMENTS: Segment[] = [
   { label: 'matched', color: '#2b8a3e' },
   { label: 'differ', color: '#f08c00' },
@@ -362,7 +366,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     { total: true },
   );
   const counts = rows.length
-    ? `<div class="cards">${cards}</div><section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : LOAD_SEGMENTS)}${perTable}</section>`
+    ? `<div class="cards">${cards}</div><section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : loadSegments(columns))}${perTable}</section>`
     : '';
 
   const textCells = body.reconciliation?.totals.some((total) => total.notANumber.length);

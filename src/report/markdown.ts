@@ -63,7 +63,7 @@ import type { ListedRows } from '../shared/spooled-list.ts';
 
 /** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks, no control characters. */
 export function markdownText(text: string): string {
-  return visible(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')).replace(
+  return visible(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' '), { names: true }).replace(
     /[\\`*_[\]{}<>#|!~&]/g,
     (character) => `\\${character}`,
   );

@@ -31,7 +31,7 @@ export function erpCommand(verb: string, mappingsFolder: string | null, ...flags
 
 type SignOffBody = Pick<
   ReportBody,
-  'mode' | 'outcome' | 'tables' | 'differences' | 'vocabulary' | 'reconciliation'
+  'mode' | 'outcome' | 'tables' | 'differences' | 'vocabulary' | 'maxRejects'
 >;
 
 /** What the differences no cutover accepted ask of the owner, one decision per kind of cause. */
@@ -72,6 +72,8 @@ export function signOff(body: SignOffBody): SignOff {
   const fresh = body.differences.filter((item) => item.acceptedByRun === null);
   const leftBehind = fresh.filter((item) => item.leftBehind).length;
   const rejected = body.tables.reduce((sum, table) => sum + table.rejects.length, 0);
+  // A plan is held to what a cutover allows by default; rejects a cutover was allowed are decided.
+  const tooManyRejects = rejected > (body.maxRejects ?? 0);
   const unsettled = body.tables.reduce(
     (sum, table) => sum + table.conflicts.filter((conflict) => conflict.winner === null).length,
     0,
@@ -80,7 +82,7 @@ export function signOff(body: SignOffBody): SignOff {
     leftBehind
       ? `${plural(leftBehind, 'Coda column or table', 'Coda columns or tables')} hold data no mapping loads: change the mapping (load ${leftBehind === 1 ? 'it' : 'them'}, or skip: with a reason), or leave ${leftBehind === 1 ? 'it' : 'them'} behind on purpose with ${command('cutover', '--accept-unmapped')}.`
       : '',
-    rejected
+    tooManyRejects
       ? `${plural(rejected, 'row')} ${body.mode === 'plan' ? 'would be' : 'were'} rejected: fix them in Coda or change the mapping (each group below says which), or accept them with ${command('cutover', '--max-rejects', String(rejected))}.`
       : '',
     unsettled
