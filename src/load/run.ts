@@ -499,7 +499,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       codaRequests: options.codaRequests ?? null,
       abandonedRuns,
       vocabulary: vocabularyOf(options.mappings, manifest.tables),
-        maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
+      maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

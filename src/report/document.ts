@@ -234,7 +234,13 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
 
 const LOAD_COLUMNS = ['read', 'inserted', 'updated', 'unchanged', 'rejected'] as const;
 /** A refused cutover did nothing: its counts are what it would have done. */
-const REFUSED_COLUMNS = ['read', 'would have inserted', 'would have updated', 'unchanged', 'rejected'] as const;
+const REFUSED_COLUMNS = [
+  'read',
+  'would have inserted',
+  'would have updated',
+  'unchanged',
+  'rejected',
+] as const;
 const RECONCILE_COLUMNS = [
   'Coda rows',
   'Postgres rows',
@@ -289,8 +295,7 @@ export function countsPerTable(
       ? body.reconciliation.tables.map((table) => ({ ...named(table), counts: reconcileCounts(table) }))
       : body.tables.map((table) => ({ ...named(table), counts: loadCounts(table) }));
   return {
-    columns:
-      body.mode === 'reconcile' ? RECONCILE_COLUMNS : isRefused(body) ? REFUSED_COLUMNS : LOAD_COLUMNS,
+    columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : isRefused(body) ? REFUSED_COLUMNS : LOAD_COLUMNS,
     rows,
     totals: columnTotals(
       rows.map((row) => row.counts),
@@ -440,7 +445,7 @@ function differenceAdvice(item: Difference, mappingFile: string | undefined): st
     case 'extra':
       return 'Kept in Postgres, never deleted: check whether they belong there.';
     case 'kept_in_postgres':
-      return 'Edited in Postgres since the last load: a cutover with --prefer coda takes Coda\'s values, --prefer postgres keeps these.';
+      return "Edited in Postgres since the last load: a cutover with --prefer coda takes Coda's values, --prefer postgres keeps these.";
     case 'total':
       return 'Not explained by rejected or extra rows: look at the rows behind it in Coda and Postgres before signing off.';
     case 'column_left_behind':

@@ -50,6 +50,7 @@ export const REPORT_GLOSSARY: readonly { term: string; meaning: string }[] = [
   },
   {
     term: 'extra',
-    meaning: 'Rows in Postgres that this read of Coda did not load (added by hand, or their Coda row is gone). They are kept.',
+    meaning:
+      'Rows in Postgres that this read of Coda did not load (added by hand, or their Coda row is gone). They are kept.',
   },
 ];

@@ -401,7 +401,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     body,
     (entry) => entry.conflicts,
     (conflict, entry) =>
-      `<li>${rowLink(conflict.rowName, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field, entry.target, words))}</li>`).join('')}</ul></li>`,
+      `<li>${rowLink(conflict.rowName, conflict.browserLink)} <span class="id">${escapeHtml(conflict.rowId)}</span>: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field, entry.target, words))}</li>`).join('')}</ul></li>`,
   );
   const { before, after } = titles.change;
   const sections = [

@@ -114,7 +114,11 @@ function tableName(name: string, target: string): string {
  * A group as one line with its count and what to do, the rows nested under it; a lone row without
  * a cause of its own is just its line.
  */
-function groupLines<T>(group: RowGroup<T>, row: (item: T) => string, single: (item: T) => string[]): string[] {
+function groupLines<T>(
+  group: RowGroup<T>,
+  row: (item: T) => string,
+  single: (item: T) => string[],
+): string[] {
   if (!isGroup(group)) return single(group.items[0]!);
   return [
     `- ${markdownText(group.headline)}${group.link ? ` ([open it in Coda](<${group.link}>))` : ''}`,
@@ -123,14 +127,23 @@ function groupLines<T>(group: RowGroup<T>, row: (item: T) => string, single: (it
   ];
 }
 
+/** The report's glossary as Markdown list items; docs/GLOSSARY.md holds the same lines. */
+export function glossaryLines(): string[] {
+  return REPORT_GLOSSARY.map(({ term, meaning }) => `- **${term}**: ${markdownText(meaning)}`);
+}
+
 function markdownTitle(body: Pick<ReportBody, 'mode' | 'doc'>): string {
   return `# ${runTitle(body.mode)} of "${markdownText(body.doc.name)}"\n\n`;
 }
 
 function technicalLines(header: ReportHeader): string {
-  return ['', `## ${TECHNICAL_DETAILS}`, '', ...technicalDetails(header).map((line) => `- ${markdownText(line)}`), ''].join(
-    '\n',
-  );
+  return [
+    '',
+    `## ${TECHNICAL_DETAILS}`,
+    '',
+    ...technicalDetails(header).map((line) => `- ${markdownText(line)}`),
+    '',
+  ].join('\n');
 }
 
 function differenceLines(items: readonly Difference[], body: ReportBody, words: Words): string[] {
@@ -208,9 +221,7 @@ function leadLines(body: ReportBody): string[] {
     '',
     ...(body.outcomeNote ? [`Why: ${markdownText(body.outcomeNote)}`, ''] : []),
     ...(verdict.decisions.length ? [...verdict.decisions.map((line) => `- ${markdownText(line)}`), ''] : []),
-    ...(verdict.next
-      ? [`Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`, '']
-      : []),
+    ...(verdict.next ? [`Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`, ''] : []),
   ];
 }
 
@@ -283,7 +294,8 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
     body,
     (table) => table.conflicts,
     (conflict, table) => [
-      `- ${rowLink(conflict.rowName, conflict.browserLink)}: ${markdownText(conflictWinner(conflict))}`,
+      // The Coda row id is what a --decisions file names the row by.
+      `- ${rowLink(conflict.rowName, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
       ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field, table.target, words))}`),
     ],
   );
@@ -326,7 +338,9 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
     ...section(titles.unresolved, unresolved.count, unresolved.lines),
     ...section(titles.goneFromCoda, gone.count, gone.lines),
     ...section(titles.notFromCoda, notFromCoda.length, [
-      ...shown.map((row) => `- ${markdownText(row.name)}: ${markdownText(row.label)} (erp id ${row.targetId})`),
+      ...shown.map(
+        (row) => `- ${markdownText(row.name)}: ${markdownText(row.label)} (erp id ${row.targetId})`,
+      ),
       ...(more ? [moreLine(more)] : []),
     ]),
   ];
@@ -335,11 +349,7 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
     ? [conflicts, coverage, rejects, differences, counts, businessTotals, rest]
     : [counts, coverage, differences, businessTotals, rejects, conflicts, rest];
   for (const block of blocks) appendAll(lines, block);
-  appendAll(lines, [
-    '## Words used in this report',
-    '',
-    ...REPORT_GLOSSARY.map(({ term, meaning }) => `- **${term}**: ${markdownText(meaning)}`),
-  ]);
+  appendAll(lines, ['## Words used in this report', '', ...glossaryLines()]);
 
   return `${lines
     .join('\n')

@@ -99,7 +99,10 @@ export function signOff(body: SignOffBody): SignOff {
             tone: 'warn',
             sentence: notYet(beforeCutover, 'Not ready for the cutover yet'),
             decisions: beforeCutover,
-            next: { command: command('plan'), why: 'after each change in Coda or the mapping, to see it settled' },
+            next: {
+              command: command('plan'),
+              why: 'after each change in Coda or the mapping, to see it settled',
+            },
           }
         : {
             tone: 'info',

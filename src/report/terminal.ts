@@ -118,7 +118,11 @@ function listed<T>(
 const ROWS_NAMED = 5;
 
 /** A group in a few lines: headline, where in Coda, what to do, the first rows by name. */
-function groupLines<T>(group: RowGroup<T>, name: (item: T) => string, single: (item: T) => string[]): string[] {
+function groupLines<T>(
+  group: RowGroup<T>,
+  name: (item: T) => string,
+  single: (item: T) => string[],
+): string[] {
   if (!isGroup(group)) return single(group.items[0]!);
   const named = group.items.slice(0, ROWS_NAMED).map(name);
   const more = group.items.length - named.length;
@@ -216,18 +220,18 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       title,
       differenceGroups(items, report, words),
       (group) =>
-      groupLines(
-        group,
-        (item) => {
-          const detail = differenceDetail(item, words);
-          return `${differenceName(item)}${detail ? ` (${detail})` : ''}`;
-        },
-        (item) => [
-          `  ${words.table(item.target)} / ${differenceName(item)}: ${describeDifference(item, words)}${item.acceptedByRun ? ` (${acceptedBy(item)})` : ''}`,
-          ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
-          ...(group.advice ? [`    ${group.advice}`] : []),
-        ],
-      ),
+        groupLines(
+          group,
+          (item) => {
+            const detail = differenceDetail(item, words);
+            return `${differenceName(item)}${detail ? ` (${detail})` : ''}`;
+          },
+          (item) => [
+            `  ${words.table(item.target)} / ${differenceName(item)}: ${describeDifference(item, words)}${item.acceptedByRun ? ` (${acceptedBy(item)})` : ''}`,
+            ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
+            ...(group.advice ? [`    ${group.advice}`] : []),
+          ],
+        ),
       items.length,
     );
   lines.push(
@@ -288,7 +292,10 @@ export function formatTerminalReport(report: RunReport, source: string): string 
     ...listed(
       titles.unresolved,
       everyTable((table) => table.unresolved),
-      (link) => [`  ${words.table(link.target)} / ${rowTitle(link.rowName)}: ${link.reason}`, `    ${link.browserLink}`],
+      (link) => [
+        `  ${words.table(link.target)} / ${rowTitle(link.rowName)}: ${link.reason}`,
+        `    ${link.browserLink}`,
+      ],
     ),
   );
   lines.push(`\n${formatOutcome(report)}`);

@@ -59,7 +59,10 @@ export function undoSignOff(report: UndoReport): SignOff {
         tone: 'good',
         sentence: `Done: ${cutoverName(report)} is taken back${report.kept ? ', apart from the rows listed below as kept' : ''}; nothing to decide.`,
         decisions: [],
-        next: { command: erpCommand('plan', null), why: 'shows what a new cutover would load, when you are ready for one' },
+        next: {
+          command: erpCommand('plan', null),
+          why: 'shows what a new cutover would load, when you are ready for one',
+        },
       };
     case 'planned':
       return {
@@ -232,10 +235,10 @@ function htmlUndo(report: UndoReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
 <body><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}${
-  verdict.decisions.length
-    ? `<ul>${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
-    : ''
-}${verdict.next ? `<p>Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>` : ''}
+    verdict.decisions.length
+      ? `<ul>${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
+      : ''
+  }${verdict.next ? `<p>Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>` : ''}
 <table><tr><th>table</th><th>removed</th><th>restored</th></tr>${counts}</table>
 ${list(
   heading.blockers,
@@ -250,8 +253,8 @@ ${list(
   ),
 )}
 <h2>${TECHNICAL_DETAILS}</h2><ul>${technicalLines(report)
-  .map((line) => `<li>${escapeHtml(line)}</li>`)
-  .join('')}</ul>
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
 </body></html>
 `;
 }

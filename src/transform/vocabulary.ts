@@ -50,7 +50,8 @@ export function vocabularyOf(
           columnSpec.from;
         const values = 'values' in columnSpec ? columnSpec.values : undefined;
         const choices: Record<string, string[]> = {};
-        for (const [codaLabel, value] of Object.entries(values ?? {})) (choices[value] ??= []).push(codaLabel);
+        for (const [codaLabel, value] of Object.entries(values ?? {}))
+          choices[value] = [...(choices[value] ?? []), codaLabel];
         columns[column] = values ? { label, choices } : { label };
       }
       return {

@@ -200,7 +200,9 @@ describe('a plan after the doc changed', () => {
       `A cutover now would insert 1 row(s), change 1, leave ${rowsInDoc - 3} unchanged and reject 1.`,
     );
     // The erp column `name` by the Coda column it reads.
-    const nameLabel = projectsTable.columns.find((column) => column.id === projectsTable.columnIds.name)!.name;
+    const nameLabel = projectsTable.columns.find(
+      (column) => column.id === projectsTable.columnIds.name,
+    )!.name;
     expect(markdown).toContain(
       `${nameLabel}: "Northwind Discovery" (before) → "Northwind Discovery Sprint" (after)`,
     );

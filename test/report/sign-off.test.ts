@@ -172,9 +172,13 @@ describe('the sign-off line', () => {
     const { markdown, html, terminal } = rendered(report);
     const { tone, sentence, text } = lead(html);
     expect([tone, sentence]).toEqual(['good', SAFE_TO_SIGN]);
-    expect(text).toContain('Postgres matches Coda, apart from 2 differences accepted at cutover; nothing new differs.');
+    expect(text).toContain(
+      'Postgres matches Coda, apart from 2 differences accepted at cutover; nothing new differs.',
+    );
     // One line for the two offers, the rows behind a disclosure; the reason said once.
-    const group = new RegExp(`<li>2 Offers rows rejected: [^<]*${UNKNOWN_STATUS}[^<]*<details class="rows"><summary>the 2 rows</summary>`);
+    const group = new RegExp(
+      `<li>2 Offers rows rejected: [^<]*${UNKNOWN_STATUS}[^<]*<details class="rows"><summary>the 2 rows</summary>`,
+    );
     expect(html).toMatch(group);
     expect(markdown).toMatch(/\n- 2 Offers rows rejected: [^\n]+\n {2}- \[/);
     expect(terminal).toMatch(/\n {2}2 Offers rows rejected: [^\n]+\n {4}The rows: /);
@@ -191,7 +195,9 @@ describe('the sign-off line', () => {
     const { markdown, html, terminal } = rendered(report);
     const { sentence, text } = lead(html);
     expect(sentence).toBe('Not yet: the cutover was refused and nothing was written; 1 thing to decide.');
-    expect(text).toContain('choose which side wins with npm run erp -- cutover --mappings mappings --prefer coda');
+    expect(text).toContain(
+      'choose which side wins with npm run erp -- cutover --mappings mappings --prefer coda',
+    );
     const field = `${STATUS_NAME}: Coda "Done", Postgres "On Hold", at the last load "In Progress"`;
     for (const form of [markdown, terminal]) expect(form).toContain(field);
     expect(html).toContain(field.replaceAll('"', '&quot;'));
