@@ -482,11 +482,7 @@ export function differenceGroups(
       const what =
         first.kind === 'total'
           ? `${differenceName(first)}: ${describeDifference(first, words)}`
-          : `${plural(rows.length, `${words.table(first.target)} row`)} ${
-              first.kind === 'kept_in_postgres'
-                ? 'edited or deleted in Postgres, kept as the owner chose'
-                : describeDifference(first, words)
-            }`;
+          : `${plural(rows.length, `${words.table(first.target)} row`)} ${rowsDescription(first, words)}`;
       return {
         headline: first.acceptedByRun === null ? what : `${what} (${acceptedBy(first)})`,
         advice: first.acceptedByRun === null ? differenceAdvice(first, files.get(first.target)) : null,
@@ -494,6 +490,20 @@ export function differenceGroups(
       };
     },
   );
+}
+
+/** What is different, after "3 Tasks rows". */
+function rowsDescription(item: Difference, words: Words): string {
+  switch (item.kind) {
+    case 'differs':
+      return 'whose fields in Postgres differ from Coda (listed under the rows whose fields differ)';
+    case 'link_left_empty':
+      return `with a link left empty: ${item.reasons.join('; ')}`;
+    case 'kept_in_postgres':
+      return 'edited or deleted in Postgres, kept as the owner chose';
+    default:
+      return describeDifference(item, words);
+  }
 }
 
 /** What a row of a difference group adds to the group's headline: its own detail, or nothing. */
