@@ -51,7 +51,7 @@ function undoHeadline(report: UndoReport): string {
 }
 
 /** What the owner does after this undo, in the words every report opens with. */
-export function undoSignOff(report: UndoReport): SignOff {
+function undoSignOff(report: UndoReport): SignOff {
   const again = (...flags: string[]) => erpCommand('undo', null, '--run', report.undoneRun.id, ...flags);
   switch (report.outcome) {
     case 'undone':
