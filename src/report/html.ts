@@ -240,7 +240,8 @@ function differenceSection(
   return `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${lines.join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`;
 }
 
-function coverageHtml(coverage: CoverageSection): string {
+/** What of the doc is left behind (a decision), and apart from it what is skipped on purpose (information). */
+function coverageHtml(coverage: CoverageSection): { leftBehind: string; skipped: string } {
   const entry = (item: CoverageEntry) => {
     const link = safeLink(item.table.browserLink);
     const name = escapeHtml(coverageEntryName(item));
@@ -250,15 +251,14 @@ function coverageHtml(coverage: CoverageSection): string {
     items.length
       ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.map(entry).join('')}</ul>${after}</section>`
       : '';
-  return [
-    part(
+  return {
+    leftBehind: part(
       COVERAGE_TITLES.leftBehind,
       coverage.leftBehind,
       coverage.advice ? `<p>${escapeHtml(coverage.advice)}</p>` : '',
     ),
-    part(COVERAGE_TITLES.skipped, coverage.skipped),
-    coverage.empty ? `<p class="id">${escapeHtml(coverage.empty)}</p>` : '',
-  ].join('');
+    skipped: `${part(COVERAGE_TITLES.skipped, coverage.skipped)}${coverage.empty ? `<p class="id">${escapeHtml(coverage.empty)}</p>` : ''}`,
+  };
 }
 
 /** Each total that rejected rows or text cells touch, walked from Coda to Postgres row by row. */
@@ -455,8 +455,26 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
   ].join('');
   // A refused cutover shows what refused it right under the lead, before what it would have done.
   const main = isRefused(body)
-    ? [conflicts, coverage, rejects, differences, counts, businessTotals, ...sections]
-    : [counts, coverage, differences, businessTotals, rejects, conflicts, ...sections];
+    ? [
+        conflicts,
+        coverage.leftBehind,
+        rejects,
+        differences,
+        counts,
+        businessTotals,
+        ...sections,
+        coverage.skipped,
+      ]
+    : [
+        counts,
+        coverage.leftBehind,
+        coverage.skipped,
+        differences,
+        businessTotals,
+        rejects,
+        conflicts,
+        ...sections,
+      ];
 
   return `<!doctype html>
 <html lang="en">

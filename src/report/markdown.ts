@@ -198,17 +198,20 @@ function bridgeLines(body: ReportBody): string[] {
   return lines;
 }
 
-function coverageLines(coverage: CoverageSection): string[] {
+/** What of the doc is left behind (a decision), and apart from it what is skipped on purpose (information). */
+function coverageLines(coverage: CoverageSection): { leftBehind: string[]; skipped: string[] } {
   const entry = (item: CoverageEntry) =>
     `- ${rowLink(coverageEntryName(item), item.table.browserLink)}: ${markdownText(coverageEntryDetail(item))}`;
-  return [
-    ...section(COVERAGE_TITLES.leftBehind, coverage.leftBehind.length, [
+  return {
+    leftBehind: section(COVERAGE_TITLES.leftBehind, coverage.leftBehind.length, [
       ...coverage.leftBehind.map(entry),
       ...(coverage.advice ? ['', markdownText(coverage.advice)] : []),
     ]),
-    ...section(COVERAGE_TITLES.skipped, coverage.skipped.length, coverage.skipped.map(entry)),
-    ...(coverage.empty ? [markdownText(coverage.empty), ''] : []),
-  ];
+    skipped: [
+      ...section(COVERAGE_TITLES.skipped, coverage.skipped.length, coverage.skipped.map(entry)),
+      ...(coverage.empty ? [markdownText(coverage.empty), ''] : []),
+    ],
+  };
 }
 
 /** The sign-off sentence, what happened and why, what is left to decide, and the next command. */
@@ -346,8 +349,8 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
   ];
   // A refused cutover shows what refused it right under the lead, before what it would have done.
   const blocks = isRefused(body)
-    ? [conflicts, coverage, rejects, differences, counts, businessTotals, rest]
-    : [counts, coverage, differences, businessTotals, rejects, conflicts, rest];
+    ? [conflicts, coverage.leftBehind, rejects, differences, counts, businessTotals, rest, coverage.skipped]
+    : [counts, coverage.leftBehind, coverage.skipped, differences, businessTotals, rejects, conflicts, rest];
   for (const block of blocks) appendAll(lines, block);
   appendAll(lines, ['## Words used in this report', '', ...glossaryLines()]);
 

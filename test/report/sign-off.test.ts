@@ -202,6 +202,10 @@ describe('the sign-off line', () => {
     for (const form of [markdown, terminal]) expect(form).toContain(field);
     expect(html).toContain(field.replaceAll('"', '&quot;'));
     expect(html.indexOf('Conflicts:')).toBeLessThan(html.indexOf('Rows per table'));
+    // What the mappings skip on purpose is information, not a decision: it comes after.
+    expect(markdown.indexOf('## Coda data skipped on purpose')).toBeGreaterThan(
+      markdown.indexOf('## Rows per table'),
+    );
   });
 
   it('of a reconcile that finds new differences is red, not yet, with the next command', async () => {
