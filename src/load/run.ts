@@ -15,6 +15,7 @@ import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverag
 import { visible } from '../shared/visible.ts';
 import { readPackageVersion } from '../shared/version.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
+import { vocabularyOf, type Vocabulary } from '../transform/vocabulary.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
 import type { ConflictChoices } from './conflicts.ts';
 import { prepareLoads } from './load-plan.ts';
@@ -121,6 +122,10 @@ export interface RunReport {
   tables: TimedTableReport[];
   /** Coda against Postgres after a cutover's load, or of a reconcile; none for a plan. */
   reconciliation: Reconciliation | null;
+  /** Coda's names for the erp tables, columns and choice values the report shows. */
+  vocabulary: Vocabulary;
+  /** The rejects a cutover was allowed (--max-rejects); null for a plan or reconcile. */
+  maxRejects: number | null;
 }
 
 /** A run whose process died (killed with -9, crashed), found and marked by the next run. */
@@ -395,6 +400,8 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         coverage: coverage.result(),
         abandonedRuns,
         codaRequests: options.codaRequests ?? null,
+        vocabulary: vocabularyOf(options.mappings, manifest.tables),
+        maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
       };
       await recordFinish(bookkeeping, runId, report.outcome, refusal, {});
       return report;
@@ -491,6 +498,8 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       coverage: coverage.result(),
       codaRequests: options.codaRequests ?? null,
       abandonedRuns,
+      vocabulary: vocabularyOf(options.mappings, manifest.tables),
+      maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

@@ -20,7 +20,7 @@ import type { CodaTableRef, ColumnCells } from '../transform/coverage.ts';
 import { compareCodeUnits } from '../shared/compare.ts';
 import { addDecimals, subtractDecimals } from '../shared/decimal.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
-import { visible } from '../shared/visible.ts';
+import { showValue, type Words } from './words.ts';
 import { hasName, namedRow, rowTitle } from '../shared/names.ts';
 import type { Reject, RejectedParent } from '../transform/transform.ts';
 
@@ -29,48 +29,95 @@ export type ReportTable = Omit<TimedTableReport, 'seconds'> & {
   rejectedParents?: ParentGroupSummary[];
 };
 
+/** Rows that share what happened to them, told once: a headline, what to do, and the rows behind it. */
+export interface RowGroup<T> {
+  headline: string;
+  /** What to do about them, said once for the group; null when there is nothing to do. */
+  advice: string | null;
+  /** Where the group's cause is in Coda (a rejected parent row), when it has one place. */
+  link: string | null;
+  items: T[];
+}
+
+/** Items with the same key together, in the order their first item comes, each group worded from its items. */
+function groupBy<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  word: (items: T[]) => Omit<RowGroup<T>, 'items'>,
+): RowGroup<T>[] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const members = groups.get(key);
+    if (members) members.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()].map((members) => ({ ...word(members), items: members }));
+}
+
+/** A group worth showing as a group: more than one row, or a cause of its own to point at. */
+export function isGroup<T>(group: RowGroup<T>): boolean {
+  return group.items.length > 1 || group.link !== null;
+}
+
 /** Rows of one table rejected because the row they link to was: grouped under it, told once what to do. */
-export interface ParentGroup {
+interface ParentGroup {
   parent: RejectedParent;
   /** The children's link column, as Coda names it. */
   column: string;
   children: Reject[];
 }
 
-/** One entry of a table's rejects as the reports list them: a row, or the rows one rejected parent took along. */
-export type RejectEntry = { reject: Reject } | { group: ParentGroup };
+/** The rejected row a reject is only about, with the link column that names it. */
+function rejectedParentOf(reject: Reject): { parent: RejectedParent; column: string } | null {
+  const only = reject.problems.length === 1 ? reject.problems[0] : undefined;
+  return only?.rejectedParent ? { parent: only.rejectedParent, column: only.codaColumn } : null;
+}
 
-/** A table's rejects in row-id order, the children of each rejected parent together where its first child is. */
-export function rejectEntries(rejects: readonly Reject[]): RejectEntry[] {
-  const entries: RejectEntry[] = [];
-  const groups = new Map<string, ParentGroup>();
-  for (const reject of rejects) {
-    const only = reject.problems.length === 1 ? reject.problems[0] : undefined;
-    const parent = only?.rejectedParent;
-    if (!only || !parent) {
-      entries.push({ reject });
-      continue;
-    }
-    const key = `${parent.table}/${parent.rowId}/${only.codaColumn}`;
-    const group = groups.get(key);
-    if (group) group.children.push(reject);
-    else {
-      const created = { parent, column: only.codaColumn, children: [reject] };
-      groups.set(key, created);
-      entries.push({ group: created });
-    }
-  }
-  return entries;
+const rejectReasons = (reject: Reject) => reject.problems.map((problem) => problem.reason).join('; ');
+
+/**
+ * A table's rejects grouped: the rows one rejected parent took along under it, and rows rejected
+ * for the same reasons together, each group told once what to do; in row-id order of first rows.
+ */
+export function rejectGroups(
+  table: Pick<ReportTable, 'rejects' | 'codaTable' | 'mappingFile'>,
+): RowGroup<Reject>[] {
+  return groupBy(
+    table.rejects,
+    (reject) => {
+      const found = rejectedParentOf(reject);
+      return found
+        ? `parent\u0000${found.parent.table}/${found.parent.rowId}/${found.column}`
+        : `reasons\u0000${rejectReasons(reject)}`;
+    },
+    (rows) => {
+      const found = rejectedParentOf(rows[0]!);
+      if (found) {
+        const group = { ...found, children: rows };
+        return {
+          headline: parentGroupHeadline(group, table),
+          advice: parentGroupAdvice(group, table),
+          link: safeLink(found.parent.browserLink),
+        };
+      }
+      return {
+        headline: `${plural(rows.length, `${table.codaTable.name} row`)} rejected: ${rejectReasons(rows[0]!)}`,
+        advice: `To load ${rows.length === 1 ? 'it' : 'them'}, fix ${rows.length === 1 ? 'it' : 'them'} in Coda, or change the mapping ${table.mappingFile}.`,
+        link: null,
+      };
+    },
+  );
 }
 
 /** What the group is, in one sentence: how many rows, the parent as the owner finds it in Coda, and why it was rejected. */
-export function parentGroupHeadline(group: ParentGroup, table: Pick<ReportTable, 'codaTable'>): string {
+function parentGroupHeadline(group: ParentGroup, table: Pick<ReportTable, 'codaTable'>): string {
   const { parent, column, children } = group;
   return `${plural(children.length, `${table.codaTable.name} row`)} rejected because ${column} links to ${namedRow(parent.rowName, parent.table)}, which was rejected: ${parent.reasons.join('; ')}`;
 }
 
 /** What to do about it, once for the group. */
-export function parentGroupAdvice(group: ParentGroup, table: Pick<ReportTable, 'mappingFile'>): string {
+function parentGroupAdvice(group: ParentGroup, table: Pick<ReportTable, 'mappingFile'>): string {
   const fix = `fix that ${group.parent.table} row in Coda`;
   return group.parent.linkRequired
     ? `To load them, ${fix} (${group.column} is required, so they cannot load without it).`
@@ -87,23 +134,24 @@ export interface ParentGroupSummary {
 }
 
 function summarizeParentGroups(table: Omit<TimedTableReport, 'seconds'>): ParentGroupSummary[] {
-  return rejectEntries(table.rejects).flatMap((entry) =>
-    'group' in entry
+  return rejectGroups(table).flatMap((group) => {
+    const found = rejectedParentOf(group.items[0]!);
+    return found
       ? [
           {
-            parent: entry.group.parent,
-            column: entry.group.column,
-            children: entry.group.children.map(({ source }) => ({
+            parent: found.parent,
+            column: found.column,
+            children: group.items.map(({ source }) => ({
               rowId: source.rowId,
               rowName: source.rowName,
               browserLink: source.browserLink,
             })),
-            why: parentGroupHeadline(entry.group, table),
-            whatToDo: parentGroupAdvice(entry.group, table),
+            why: group.headline,
+            whatToDo: group.advice!,
           },
         ]
-      : [],
-  );
+      : [];
+  });
 }
 
 export interface ReportHeader {
@@ -122,7 +170,15 @@ export interface ReportHeader {
 export interface ReportBody
   extends Pick<
     RunReport,
-    'mode' | 'doc' | 'outcome' | 'outcomeNote' | 'reconciliation' | 'differences' | 'coverage'
+    | 'mode'
+    | 'doc'
+    | 'outcome'
+    | 'outcomeNote'
+    | 'reconciliation'
+    | 'differences'
+    | 'coverage'
+    | 'vocabulary'
+    | 'maxRejects'
   > {
   tables: ReportTable[];
 }
@@ -164,6 +220,8 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       }),
       reconciliation: report.reconciliation,
       coverage: report.coverage,
+      vocabulary: report.vocabulary,
+      maxRejects: report.maxRejects,
       differences: [...report.differences].sort(
         (a, b) =>
           compareCodeUnits(a.target, b.target) ||
@@ -175,6 +233,14 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
 }
 
 const LOAD_COLUMNS = ['read', 'inserted', 'updated', 'unchanged', 'rejected'] as const;
+/** A refused cutover did nothing: its counts are what it would have done. */
+const REFUSED_COLUMNS = [
+  'read',
+  'would have inserted',
+  'would have updated',
+  'unchanged',
+  'rejected',
+] as const;
 const RECONCILE_COLUMNS = [
   'Coda rows',
   'Postgres rows',
@@ -211,18 +277,25 @@ function columnTotals(rows: number[][], width: number): number[] {
 
 export interface CountsPerTable {
   columns: readonly string[];
-  rows: { target: string; counts: number[] }[];
+  /** `name`: the Coda table, as the owner knows it; `target`: the erp table it loads. */
+  rows: { name: string; target: string; counts: number[] }[];
   totals: number[];
 }
 
 /** The counts every report shows per table: what the load did, or for a reconcile how the two sides compare. */
-export function countsPerTable(body: Pick<ReportBody, 'mode' | 'tables' | 'reconciliation'>): CountsPerTable {
+export function countsPerTable(
+  body: Pick<ReportBody, 'mode' | 'outcome' | 'tables' | 'reconciliation'>,
+): CountsPerTable {
+  const named = (table: { target: string; codaTable: { name: string } }) => ({
+    name: table.codaTable.name,
+    target: table.target,
+  });
   const rows =
     body.mode === 'reconcile' && body.reconciliation
-      ? body.reconciliation.tables.map((table) => ({ target: table.target, counts: reconcileCounts(table) }))
-      : body.tables.map((table) => ({ target: table.target, counts: loadCounts(table) }));
+      ? body.reconciliation.tables.map((table) => ({ ...named(table), counts: reconcileCounts(table) }))
+      : body.tables.map((table) => ({ ...named(table), counts: loadCounts(table) }));
   return {
-    columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : LOAD_COLUMNS,
+    columns: body.mode === 'reconcile' ? RECONCILE_COLUMNS : isRefused(body) ? REFUSED_COLUMNS : LOAD_COLUMNS,
     rows,
     totals: columnTotals(
       rows.map((row) => row.counts),
@@ -233,6 +306,11 @@ export function countsPerTable(body: Pick<ReportBody, 'mode' | 'tables' | 'recon
 
 export function runTitle(mode: RunReport['mode']): string {
   return { plan: 'Plan (dry run)', cutover: 'Cutover', reconcile: 'Reconciliation' }[mode];
+}
+
+/** A cutover that refused to commit: nothing it counted was done. */
+export function isRefused(body: Pick<ReportBody, 'mode' | 'outcome'>): boolean {
+  return body.mode === 'cutover' && body.outcome === 'rolled_back';
 }
 
 /** The differences a cutover accepted, and the new ones: the verdict of a reconciliation. */
@@ -259,7 +337,7 @@ export function listedDifferences(body: Pick<ReportBody, 'mode' | 'differences'>
   return { fresh, accepted: body.mode === 'reconcile' ? accepted : [] };
 }
 
-function plural(count: number, one: string, many = `${one}s`): string {
+export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
@@ -322,7 +400,7 @@ export function totalName(total: BusinessTotal): string {
 }
 
 /** What is different, in words. */
-export function describeDifference(item: Difference): string {
+export function describeDifference(item: Difference, words: Words): string {
   switch (item.kind) {
     case 'missing':
       return 'in Coda, missing from Postgres';
@@ -339,7 +417,7 @@ export function describeDifference(item: Difference): string {
     case 'kept_in_postgres':
       return item.conflict?.deletedInPostgres
         ? "deleted in Postgres, kept deleted by the owner's choice"
-        : `edited in Postgres, kept by the owner's choice: ${(item.conflict?.fields ?? []).map((field) => `${field.label} ${showValue(field.postgres)} (Coda has ${showValue(field.coda)})`).join('; ')}`;
+        : `edited in Postgres, kept by the owner's choice: ${(item.conflict?.fields ?? []).map((field) => `${field.label} ${words.value(item.target, field.column, field.postgres)} (Coda has ${words.value(item.target, field.column, field.coda)})`).join('; ')}`;
     case 'total': {
       const total = item.total!;
       return `Coda ${figureText(total, total.coda)}, Postgres ${figureText(total, total.postgres)}: ${total.unexplained} not explained by rejected rows or extra rows`;
@@ -348,6 +426,89 @@ export function describeDifference(item: Difference): string {
     case 'table_left_behind':
       return `left behind in Coda: ${leftBehindAmount(item)}`;
   }
+}
+
+/** Kinds whose rows differ each in their own way: grouped by kind, each row with its own detail. */
+const DETAILED_KINDS: ReadonlySet<Difference['kind']> = new Set(['kept_in_postgres', 'total']);
+
+/** What to do about a new difference of each kind, said once per group. */
+function differenceAdvice(item: Difference, mappingFile: string | undefined): string | null {
+  const mapping = mappingFile ? `the mapping ${mappingFile}` : 'the mapping';
+  switch (item.kind) {
+    case 'missing':
+    case 'differs':
+      return 'Coda changed since the last cutover: a plan shows what loading it would do, a cutover loads it.';
+    case 'rejected':
+      return `Fix them in Coda, or change ${mapping}; then run a plan.`;
+    case 'link_left_empty':
+      return 'Fix the linked rows in Coda, then run a plan.';
+    case 'extra':
+      return 'Kept in Postgres, never deleted: check whether they belong there.';
+    case 'kept_in_postgres':
+      return "Edited in Postgres since the last load: a cutover with --prefer coda takes Coda's values, --prefer postgres keeps these.";
+    case 'total':
+      return 'Not explained by rejected or extra rows: look at the rows behind it in Coda and Postgres before signing off.';
+    case 'column_left_behind':
+    case 'table_left_behind':
+      return null;
+  }
+}
+
+/**
+ * Differences with the same cause together: per Coda table and kind, and for most kinds the same
+ * reason, so 35 rows accepted for one reason are one line with the rows behind it. A new group
+ * says once what to do; an accepted one says which cutover accepted it.
+ */
+export function differenceGroups(
+  items: readonly Difference[],
+  body: Pick<ReportBody, 'vocabulary'>,
+  words: Words,
+): RowGroup<Difference>[] {
+  const files = new Map(body.vocabulary.tables.map((table) => [table.target, table.mappingFile]));
+  return groupBy(
+    items,
+    (item) =>
+      [
+        item.target,
+        item.acceptedByRun ?? '',
+        item.kind === 'total'
+          ? item.rowKey
+          : DETAILED_KINDS.has(item.kind)
+            ? item.kind
+            : describeDifference(item, words),
+      ].join('\u0000'),
+    (rows) => {
+      const first = rows[0]!;
+      const what =
+        first.kind === 'total'
+          ? `${differenceName(first)}: ${describeDifference(first, words)}`
+          : `${plural(rows.length, `${words.table(first.target)} row`)} ${rowsDescription(first, words)}`;
+      return {
+        headline: first.acceptedByRun === null ? what : `${what} (${acceptedBy(first)})`,
+        advice: first.acceptedByRun === null ? differenceAdvice(first, files.get(first.target)) : null,
+        link: null,
+      };
+    },
+  );
+}
+
+/** What is different, after "3 Tasks rows". */
+function rowsDescription(item: Difference, words: Words): string {
+  switch (item.kind) {
+    case 'differs':
+      return 'whose fields in Postgres differ from Coda (listed under the rows whose fields differ)';
+    case 'link_left_empty':
+      return `with a link left empty: ${item.reasons.join('; ')}`;
+    case 'kept_in_postgres':
+      return 'edited or deleted in Postgres, kept as the owner chose';
+    default:
+      return describeDifference(item, words);
+  }
+}
+
+/** What a row of a difference group adds to the group's headline: its own detail, or nothing. */
+export function differenceDetail(item: Difference, words: Words): string | null {
+  return item.kind === 'kept_in_postgres' ? describeDifference(item, words) : null;
 }
 
 /**
@@ -536,6 +697,23 @@ export function acceptedBy(item: Difference): string {
   return `accepted by cutover run ${item.acceptedByRun}`;
 }
 
+export const TECHNICAL_DETAILS = 'Technical details';
+
+/**
+ * What only someone looking after the machinery needs: the run number, times, the snapshot read,
+ * the backup, and what reading Coda took. Every form puts it at the end, never in the lead.
+ */
+export function technicalDetails(header: ReportHeader): string[] {
+  return [
+    `Run number: ${header.runId}`,
+    `Started: ${header.startedAt}`,
+    `Finished: ${header.finishedAt}`,
+    `Snapshot read: ${header.source}`,
+    ...(header.backup ? [`Backup (${header.backup.kind}): ${header.backup.path}`] : []),
+    ...[codaRequestsLine(header) ?? []].flat(),
+  ];
+}
+
 /** The request counts of a run that read Coda live, as every report form shows them. */
 export function codaRequestsLine(header: Pick<ReportHeader, 'codaRequests'>): string | null {
   const stats = header.codaRequests;
@@ -588,19 +766,25 @@ export function moreLine(more: number): string {
   return `… and ${more} more (all of them are in report.json)`;
 }
 
-/** How each list of rows is titled, by what the run did. */
-export function sectionTitles(mode: RunReport['mode']) {
+/** How each list of rows is titled, by what the run did: a refused cutover did none of it. */
+export function sectionTitles(body: Pick<ReportBody, 'mode' | 'outcome'>) {
+  const { mode } = body;
+  const refused = isRefused(body);
   return {
-    inserted: {
-      plan: 'Rows a cutover would insert',
-      cutover: 'Rows inserted',
-      reconcile: 'Rows missing from Postgres',
-    }[mode],
-    updated: {
-      plan: 'Rows a cutover would change',
-      cutover: 'Rows changed',
-      reconcile: 'Rows whose fields differ',
-    }[mode],
+    inserted: refused
+      ? 'Rows the cutover would have inserted (nothing was written)'
+      : {
+          plan: 'Rows a cutover would insert',
+          cutover: 'Rows inserted',
+          reconcile: 'Rows missing from Postgres',
+        }[mode],
+    updated: refused
+      ? 'Rows the cutover would have changed (nothing was written)'
+      : {
+          plan: 'Rows a cutover would change',
+          cutover: 'Rows changed',
+          reconcile: 'Rows whose fields differ',
+        }[mode],
     /** The two sides of a field change. */
     change:
       mode === 'reconcile' ? { before: 'Postgres', after: 'Coda' } : { before: 'before', after: 'after' },
@@ -619,9 +803,10 @@ export function sectionTitles(mode: RunReport['mode']) {
   };
 }
 
-/** One field of a conflict, its three values side by side. */
-export function conflictField(field: ConflictField): string {
-  return `${field.label}: Coda ${showValue(field.coda)}, Postgres ${showValue(field.postgres)}, at the last load ${showValue(field.lastLoad)}`;
+/** One field of a conflict, its three values side by side, choices by their Coda label. */
+export function conflictField(field: ConflictField, target: string, words: Words): string {
+  const value = (side: unknown) => words.value(target, field.column, side);
+  return `${field.label}: Coda ${value(field.coda)}, Postgres ${value(field.postgres)}, at the last load ${value(field.lastLoad)}`;
 }
 
 /** What happened to a conflicting row in Postgres, and who wins, in words. */
@@ -639,17 +824,20 @@ export function conflictWinner({
   return `${deleted}nobody chose which side wins: a cutover is refused (--prefer coda|postgres, or --decisions FILE)`;
 }
 
-/** A cell value as the owner reads it: text in quotes, so that empty and blank are told apart. */
-export function showValue(value: unknown): string {
-  if (value === null || value === undefined) return '(empty)';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? visible(item) : item));
-}
-
-/** The two sides of a field change as the owner reads them: a link by the linked row's name. */
-export function changeSides(change: FieldChange): [string, string] {
-  if (!change.linked) return [showValue(change.before), showValue(change.after)];
-  return [showValue(change.linked.before), showValue(change.linked.after)];
+/** A field change as the owner reads it: the Coda column, and its two sides (a link by the linked row's name, a choice by its label). */
+export function changeText(
+  change: FieldChange,
+  target: string,
+  words: Words,
+): { column: string; before: string; after: string } {
+  const column = words.column(target, change.column);
+  if (change.linked)
+    return { column, before: showValue(change.linked.before), after: showValue(change.linked.after) };
+  return {
+    column,
+    before: words.value(target, change.column, change.before),
+    after: words.value(target, change.column, change.after),
+  };
 }
 
 /** Only https links go into a report: Coda's own; anything else is shown as text. */

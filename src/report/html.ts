@@ -6,7 +6,9 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile.ts';
+import type { Reject } from '../transform/transform.ts';
 import { rowTitle } from '../shared/names.ts';
+import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 import {
   BRIDGE_COLUMNS,
@@ -20,12 +22,11 @@ import {
   textCellsText,
   conflictField,
   conflictWinner,
-  acceptedBy,
   capped,
   cappedPerTable,
-  changeSides,
-  codaRequestsLine,
+  changeText,
   abandonedRunLines,
+  acceptedBy,
   countsPerTable,
   COVERAGE_TITLES,
   coverageEntryDetail,
@@ -33,27 +34,33 @@ import {
   coverageSection,
   type CoverageEntry,
   type CoverageSection,
-  describeDifference,
+  differenceDetail,
+  differenceGroups,
   differenceName,
+  describeDifference,
+  isGroup,
+  isRefused,
   moreLine,
   listedDifferences,
-  parentGroupAdvice,
-  parentGroupHeadline,
-  rejectEntries,
+  rejectGroups,
+  type RowGroup,
   totalName,
   headline,
   runTitle,
   safeLink,
   sectionTitles,
-  showValue,
   splitReport,
+  TECHNICAL_DETAILS,
+  technicalDetails,
   type ReportBody,
   type ReportHeader,
 } from './document.ts';
-import type { ListedRows } from '../shared/spooled-list.ts';
+import { REPORT_GLOSSARY } from './glossary.ts';
+import { signOff } from './sign-off.ts';
+import { wordsOf, showValue, type Words } from './words.ts';
 
 export function escapeHtml(text: string): string {
-  return visible(text, { keepLayout: true }).replace(
+  return visible(text, { keepLayout: true, names: true }).replace(
     /[&<>"']/g,
     (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
   );
@@ -61,12 +68,16 @@ export function escapeHtml(text: string): string {
 
 const STYLE = `
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #212529; margin: 0; background: #f8f9fa; }
-header.run { background: #343a40; color: #dee2e6; padding: 8px 24px; font-size: 13px; }
-header.run span { margin-right: 18px; }
 main { max-width: 1100px; margin: 0 auto; padding: 16px 24px 48px; }
 .outcome { border-radius: 8px; padding: 16px 20px; margin: 8px 0 20px; border-left: 8px solid; background: #fff; }
 .outcome h1 { font-size: 22px; margin: 0 0 4px; }
 .outcome p { margin: 4px 0 0; }
+.outcome ul { margin: 8px 0 0; }
+.outcome .next code, code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; background: #f1f3f5; padding: 1px 4px; border-radius: 3px; }
+p.doc { color: #495057; margin: 16px 0 0; }
+details.rows summary { color: #1971c2; }
+dl.glossary dt { font-weight: 600; margin-top: 6px; } dl.glossary dd { margin: 0 0 0 16px; }
+section.technical { font-size: 13px; color: #495057; }
 .outcome.good { border-color: #2b8a3e; } .outcome.good h1 { color: #2b8a3e; }
 .outcome.info { border-color: #1971c2; } .outcome.info h1 { color: #1971c2; }
 .outcome.warn { border-color: #e67700; } .outcome.warn h1 { color: #e67700; }
@@ -97,12 +108,16 @@ interface Segment {
   color: string;
 }
 
-const LOAD_SEGMENTS: Segment[] = [
-  { label: 'inserted', color: '#2b8a3e' },
-  { label: 'updated', color: '#f08c00' },
-  { label: 'unchanged', color: '#adb5bd' },
-  { label: 'rejected', color: '#c92a2a' },
-];
+/** The load's bars, labelled as its counts are (a refused cutover's "would have inserted"). */
+function loadSegments(columns: readonly string[]): Segment[] {
+  const [, inserted, updated, unchanged, rejected] = columns;
+  return [
+    { label: inserted!, color: '#2b8a3e' },
+    { label: updated!, color: '#f08c00' },
+    { label: unchanged!, color: '#adb5bd' },
+    { label: rejected!, color: '#c92a2a' },
+  ];
+}
 const RECONCILE_SEGMENTS: Segment[] = [
   { label: 'matched', color: '#2b8a3e' },
   { label: 'differ', color: '#f08c00' },
@@ -155,15 +170,30 @@ function table(headers: readonly string[], rows: string[][], { numeric = true, t
   return `<table>${head}${body.join('')}</table>`;
 }
 
-/** A row by its name (a blank one reads "(no name)"), linked to Coda, its id beside it. */
-function rowLink(name: string, rowId: string, url: string): string {
+/** A row by its Coda name (a blank one reads "(no name)"), linked to Coda. */
+function rowLink(name: string, url: string): string {
   const text = escapeHtml(rowTitle(name));
   const link = safeLink(url);
-  return `${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text} <span class="id">${escapeHtml(rowId)}</span>`;
+  return link ? `<a href="${escapeHtml(link)}">${text}</a>` : text;
+}
+
+/** A Coda table by its name, the erp table it loads in small type after it. */
+function tableName(name: string, target: string): string {
+  return `${escapeHtml(name)} <span class="id">${escapeHtml(target)}</span>`;
 }
 
 const shown = (text: string) => `<span class="value">${escapeHtml(text)}</span>`;
 const value = (cell: unknown) => shown(showValue(cell));
+
+/**
+ * A group of rows as one line: its headline and count, what to do once, and the rows behind a
+ * disclosure (a <details>, no script). A lone row without a cause of its own is just its line.
+ */
+function groupItem<T>(group: RowGroup<T>, row: (item: T) => string, single: (item: T) => string): string {
+  if (!isGroup(group)) return `<li>${single(group.items[0]!)}</li>`;
+  const link = group.link ? ` <a href="${escapeHtml(group.link)}">open it in Coda</a>` : '';
+  return `<li>${escapeHtml(group.headline)}${link}${group.advice ? `<br>${escapeHtml(group.advice)}` : ''}<details class="rows"><summary>the ${group.items.length} rows</summary><ul>${group.items.map((item) => `<li>${row(item)}</li>`).join('')}</ul></details></li>`;
+}
 
 /** `folded`: a long list the owner rarely needs row by row starts closed (a <details>, no script). */
 function listSection<T>(
@@ -177,7 +207,7 @@ function listSection<T>(
   if (!count) return '';
   const parts = groups.map(
     ({ table: entry, shown: items }) =>
-      `<h3>${escapeHtml(entry.target)} <span class="id">Coda table ${escapeHtml(entry.codaTable.name)}</span></h3><ul>${items.map((item) => describe(item, entry)).join('')}</ul>`,
+      `<h3>${tableName(entry.codaTable.name, entry.target)}</h3><ul>${items.map((item) => describe(item, entry)).join('')}</ul>`,
   );
   if (more) parts.push(`<p>${escapeHtml(moreLine(more))}</p>`);
   const content = parts.join('');
@@ -187,17 +217,31 @@ function listSection<T>(
     : `<section><h2>${heading}</h2>${content}</section>`;
 }
 
-function differenceSection(title: string, items: readonly Difference[], accepted: boolean): string {
+function differenceSection(
+  title: string,
+  items: readonly Difference[],
+  body: ReportBody,
+  words: Words,
+): string {
   if (!items.length) return '';
   const { shown, more } = capped(items);
-  const lines = shown.map(
-    (item) =>
-      `<li>${escapeHtml(item.target)}: ${rowLink(differenceName(item), item.row.rowId, item.row.browserLink)} ${escapeHtml(describeDifference(item))}${accepted ? ` <span class="id">${escapeHtml(acceptedBy(item))}</span>` : ''}</li>`,
+  const row = (item: Difference) => {
+    const detail = differenceDetail(item, words);
+    return `${rowLink(differenceName(item), item.row.browserLink)}${detail ? `: ${escapeHtml(detail)}` : ''}`;
+  };
+  const lines = differenceGroups(shown, body, words).map((group) =>
+    groupItem(
+      group,
+      row,
+      (item) =>
+        `${escapeHtml(words.table(item.target))}: ${rowLink(differenceName(item), item.row.browserLink)} ${escapeHtml(describeDifference(item, words))}${group.advice ? `<br>${escapeHtml(group.advice)}` : ''}${item.acceptedByRun ? ` <span class="id">${escapeHtml(acceptedBy(item))}</span>` : ''}`,
+    ),
   );
   return `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${lines.join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`;
 }
 
-function coverageHtml(coverage: CoverageSection): string {
+/** What of the doc is left behind (a decision), and apart from it what is skipped on purpose (information). */
+function coverageHtml(coverage: CoverageSection): { leftBehind: string; skipped: string } {
   const entry = (item: CoverageEntry) => {
     const link = safeLink(item.table.browserLink);
     const name = escapeHtml(coverageEntryName(item));
@@ -207,15 +251,14 @@ function coverageHtml(coverage: CoverageSection): string {
     items.length
       ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.map(entry).join('')}</ul>${after}</section>`
       : '';
-  return [
-    part(
+  return {
+    leftBehind: part(
       COVERAGE_TITLES.leftBehind,
       coverage.leftBehind,
       coverage.advice ? `<p>${escapeHtml(coverage.advice)}</p>` : '',
     ),
-    part(COVERAGE_TITLES.skipped, coverage.skipped),
-    coverage.empty ? `<p class="id">${escapeHtml(coverage.empty)}</p>` : '',
-  ].join('');
+    skipped: `${part(COVERAGE_TITLES.skipped, coverage.skipped)}${coverage.empty ? `<p class="id">${escapeHtml(coverage.empty)}</p>` : ''}`,
+  };
 }
 
 /** Each total that rejected rows or text cells touch, walked from Coda to Postgres row by row. */
@@ -230,12 +273,12 @@ function bridge(body: ReportBody): string {
       `<li>Coda: ${escapeHtml(figureText(total, total.coda))}</li>`,
       ...rejected.shown.map(
         (row) =>
-          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.rowId, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
       ),
       ...(rejected.more ? [`<li>${escapeHtml(moreSharesLine(rejected.more, rejected.rest))}</li>`] : []),
       ...unconverted.shown.map(
         (row) =>
-          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.rowId, row.browserLink)} not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
       ),
       ...(unconverted.more
         ? [`<li>${escapeHtml(moreSharesLine(unconverted.more, unconverted.rest))}</li>`]
@@ -249,25 +292,52 @@ function bridge(body: ReportBody): string {
       `<li>= Postgres: ${escapeHtml(figureText(total, total.postgres))}</li>`,
       ...text.shown.map(
         (row) =>
-          `<li>Not a number, on neither side: ${value(row.value)} in ${rowLink(row.rowName, row.rowId, row.browserLink)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>Not a number, on neither side: ${value(row.value)} in ${rowLink(row.rowName, row.browserLink)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
       ),
       ...(text.more ? [`<li>${escapeHtml(moreLine(text.more))}</li>`] : []),
     ];
     walks.push(`<h3>${escapeHtml(totalName(total))}</h3><ul>${steps.join('')}</ul>`);
   }
-  return walks.length ? `<h3>${escapeHtml(sectionTitles(body.mode).bridge)}</h3>${walks.join('')}` : '';
+  return walks.length ? `<h3>${escapeHtml(sectionTitles(body).bridge)}</h3>${walks.join('')}` : '';
 }
 
-/** Green when done and clean, amber when rows were rejected or links left empty, red when it failed or differs. */
-function tone(body: ReportBody): 'good' | 'info' | 'warn' | 'bad' {
-  if (body.outcome === 'rolled_back' || body.outcome === 'differences') return 'bad';
-  if (body.tables.some((table) => table.rejects.length || table.unresolved.length || table.conflicts.length))
-    return 'warn';
-  return body.outcome === 'planned' ? 'info' : 'good';
+/** The sign-off sentence first, then what happened, why, what is left to decide and the next command. */
+function lead(body: ReportBody, header: ReportHeader): string {
+  const verdict = signOff(body);
+  const decisions = verdict.decisions.length
+    ? `<ul class="decisions">${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
+    : '';
+  const next = verdict.next
+    ? `<p class="next">Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>`
+    : '';
+  return `<div class="outcome ${verdict.tone}"><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(headline(body))}</p>${
+    body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''
+  }${decisions}${next}${abandonedRunLines(header)
+    .map((line) => `<p>${escapeHtml(line)}</p>`)
+    .join('')}</div>`;
+}
+
+function glossary(): string {
+  return `<section><h2>Words used in this report</h2><dl class="glossary">${REPORT_GLOSSARY.map(
+    ({ term, meaning }) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(meaning)}</dd>`,
+  ).join('')}</dl></section>`;
+}
+
+function technical(header: ReportHeader): string {
+  const seconds = Object.entries(header.secondsByTable).map(
+    ([target, time]) => `${target}: ${time.toFixed(2)} s`,
+  );
+  return `<section class="technical"><h2>${TECHNICAL_DETAILS}</h2><ul>${[
+    ...technicalDetails(header),
+    ...(seconds.length ? [`Time per table: ${seconds.join(', ')}`] : []),
+  ]
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul></section>`;
 }
 
 function htmlPage(body: ReportBody, header: ReportHeader): string {
-  const titles = sectionTitles(body.mode);
+  const titles = sectionTitles(body);
+  const words = wordsOf(body.vocabulary);
   const what = runTitle(body.mode);
   const reconciling = body.mode === 'reconcile' && body.reconciliation;
   const { columns, rows, totals } = countsPerTable(body);
@@ -280,21 +350,24 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
     .join('');
   const chartRows = reconciling
     ? body.reconciliation!.tables.map((entry) => ({
-        table: entry.target,
+        table: entry.codaTable.name,
         values: [entry.matched, entry.differ, entry.missing, entry.extra, entry.rejected],
       }))
     : body.tables.map((entry) => ({
-        table: entry.target,
+        table: entry.codaTable.name,
         values: [entry.inserted.length, entry.updated.length, entry.unchanged, entry.rejects.length],
       }));
   const perTable = table(
-    ['Table', ...columns],
+    ['Coda table', ...columns],
     [
-      ...rows.map((row) => [escapeHtml(row.target), ...row.counts.map(String)]),
+      ...rows.map((row) => [tableName(row.name, row.target), ...row.counts.map(String)]),
       ['Total', ...totals.map(String)],
     ],
     { total: true },
   );
+  const counts = rows.length
+    ? `<div class="cards">${cards}</div><section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : loadSegments(columns))}${perTable}</section>`
+    : '';
 
   const textCells = body.reconciliation?.totals.some((total) => total.notANumber.length);
   const businessTotals = body.reconciliation?.totals.length
@@ -309,86 +382,100 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       )}${bridge(body)}</section>`
     : '';
 
+  const rejectRow = ({ source, problems }: Reject) =>
+    `${rowLink(source.rowName, source.browserLink)}: ${escapeHtml(problems.map((problem) => problem.reason).join('; '))}`;
+  const rejects = listSection(
+    titles.rejects,
+    body,
+    (entry) => rejectGroups(entry),
+    (group) =>
+      groupItem(
+        group,
+        ({ source }) => rowLink(source.rowName, source.browserLink),
+        (reject) => `${rejectRow(reject)}<br>${escapeHtml(group.advice ?? '')}`,
+      ),
+    { rows: body.tables.reduce((sum, entry) => sum + entry.rejects.length, 0) },
+  );
+  const conflicts = listSection(
+    titles.conflicts,
+    body,
+    (entry) => entry.conflicts,
+    (conflict, entry) =>
+      `<li>${rowLink(conflict.rowName, conflict.browserLink)} <span class="id">${escapeHtml(conflict.rowId)}</span>: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field, entry.target, words))}</li>`).join('')}</ul></li>`,
+  );
   const { before, after } = titles.change;
   const sections = [
-    listSection(
-      titles.rejects,
-      body,
-      (entry) => rejectEntries(entry.rejects),
-      (item, entry) => {
-        if ('reject' in item) {
-          const { source, problems } = item.reject;
-          return `<li>${rowLink(source.rowName, source.rowId, source.browserLink)}<ul>${problems.map((problem) => `<li>${escapeHtml(problem.reason)}</li>`).join('')}</ul></li>`;
-        }
-        const { group } = item;
-        const link = safeLink(group.parent.browserLink);
-        const children = group.children
-          .map(({ source }) => `<li>${rowLink(source.rowName, source.rowId, source.browserLink)}</li>`)
-          .join('');
-        return `<li>${escapeHtml(parentGroupHeadline(group, entry))}${link ? ` <a href="${escapeHtml(link)}">open it in Coda</a>` : ''}<br>${escapeHtml(parentGroupAdvice(group, entry))}<details><summary>the ${group.children.length} rows</summary><ul>${children}</ul></details></li>`;
-      },
-      { rows: body.tables.reduce((sum, entry) => sum + entry.rejects.length, 0) },
-    ),
-    listSection(
-      titles.conflicts,
-      body,
-      (entry) => entry.conflicts,
-      (conflict) =>
-        `<li>${rowLink(conflict.rowName, conflict.rowId, conflict.browserLink)}: ${escapeHtml(conflictWinner(conflict))}<ul>${conflict.fields.map((field) => `<li>${escapeHtml(conflictField(field))}</li>`).join('')}</ul></li>`,
-    ),
     listSection(
       titles.updated,
       body,
       (entry) => entry.updated,
-      (row) =>
-        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}<ul>${row.changes.map((change) => `<li>${escapeHtml(change.column)}: ${shown(changeSides(change)[0])} <span class="id">${before}</span> → ${shown(changeSides(change)[1])} <span class="id">${after}</span></li>`).join('')}</ul></li>`,
+      (row, entry) =>
+        `<li>${rowLink(row.rowName, row.browserLink)}<ul>${row.changes
+          .map((change) => {
+            const text = changeText(change, entry.target, words);
+            return `<li>${escapeHtml(text.column)}: ${shown(text.before)} <span class="id">${before}</span> → ${shown(text.after)} <span class="id">${after}</span></li>`;
+          })
+          .join('')}</ul></li>`,
     ),
     listSection(
       titles.inserted,
       body,
       (entry) => entry.inserted,
-      (row) => `<li>${rowLink(row.rowName, row.rowId, row.browserLink)}</li>`,
+      (row) => `<li>${rowLink(row.rowName, row.browserLink)}</li>`,
       { folded: body.mode !== 'reconcile' },
     ),
     listSection(
       titles.unresolved,
       body,
       (entry) => entry.unresolved,
-      (link) => `<li>${rowLink(link.rowName, link.rowId, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
+      (link) => `<li>${rowLink(link.rowName, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
     ),
     listSection(
       titles.goneFromCoda,
       body,
       (entry) => entry.goneFromCoda,
       (row) =>
-        `<li>${rowLink(row.rowName, row.rowId, row.browserLink)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`,
+        `<li>${rowLink(row.rowName, row.browserLink)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`,
     ),
   ];
   const notFromCoda = (body.reconciliation?.tables ?? []).flatMap((entry) =>
-    entry.notFromCoda.map((row) => ({ ...row, target: entry.target })),
+    entry.notFromCoda.map((row) => ({ ...row, name: entry.codaTable.name })),
   );
   if (notFromCoda.length) {
-    const { shown, more } = capped(notFromCoda);
+    const { shown: listed, more } = capped(notFromCoda);
     sections.push(
-      `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${shown.map((row) => `<li>${escapeHtml(row.target)}: ${escapeHtml(row.label)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`).join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`,
+      `<section><h2>${escapeHtml(titles.notFromCoda)} (${notFromCoda.length})</h2><ul>${listed.map((row) => `<li>${escapeHtml(row.name)}: ${escapeHtml(row.label)} <span class="id">erp id ${escapeHtml(row.targetId)}</span></li>`).join('')}</ul>${more ? `<p>${escapeHtml(moreLine(more))}</p>` : ''}</section>`,
     );
   }
   const { fresh, accepted } = listedDifferences(body);
-  const verdict = [
-    coverageHtml(coverageSection(body)),
-    differenceSection(titles.newDifferences, fresh, false),
-    differenceSection(titles.acceptedDifferences, accepted, true),
+  const coverage = coverageHtml(coverageSection(body));
+  const differences = [
+    differenceSection(titles.newDifferences, fresh, body, words),
+    differenceSection(titles.acceptedDifferences, accepted, body, words),
   ].join('');
+  // A refused cutover shows what refused it right under the lead, before what it would have done.
+  const main = isRefused(body)
+    ? [
+        conflicts,
+        coverage.leftBehind,
+        rejects,
+        differences,
+        counts,
+        businessTotals,
+        ...sections,
+        coverage.skipped,
+      ]
+    : [
+        counts,
+        coverage.leftBehind,
+        coverage.skipped,
+        differences,
+        businessTotals,
+        rejects,
+        conflicts,
+        ...sections,
+      ];
 
-  const headerItems = [
-    `${what} of Coda doc "${body.doc.name}" (${body.doc.id})`,
-    `run ${header.runId}`,
-    `started ${header.startedAt}`,
-    `finished ${header.finishedAt}`,
-    `source ${header.source}`,
-    ...(header.backup ? [`backup (${header.backup.kind}) ${header.backup.path}`] : []),
-    ...[codaRequestsLine(header) ?? []].flat(),
-  ];
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -398,18 +485,12 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header class="run">${headerItems.map((item) => `<span>${escapeHtml(item)}</span>`).join('')}</header>
 <main>
-<div class="outcome ${tone(body)}"><h1>${escapeHtml(headline(body))}</h1>${body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''}${abandonedRunLines(
-    header,
-  )
-    .map((line) => `<p>${escapeHtml(line)}</p>`)
-    .join('')}</div>
-<div class="cards">${cards}</div>
-<section><h2>Rows per table</h2>${chart(chartRows, reconciling ? RECONCILE_SEGMENTS : LOAD_SEGMENTS)}${perTable}</section>
-${verdict}
-${businessTotals}
-${sections.filter(Boolean).join('\n')}
+<p class="doc">${escapeHtml(`${what} of the Coda doc "${body.doc.name}"`)}</p>
+${lead(body, header)}
+${main.filter(Boolean).join('\n')}
+${glossary()}
+${technical(header)}
 </main>
 </body>
 </html>

@@ -1,11 +1,13 @@
 /**
  * report.md: the run in Markdown, for a reader who opens it in an editor or on a code host.
- * The header (run id, times, source, backup) comes first and alone; everything after it is the
- * deterministic body, which the golden tests compare. Lists stop at LIST_LIMIT rows with a count
- * of the rest: report.json holds every row.
+ * A title, then the deterministic body, which the golden tests compare (it opens with the sign-off
+ * and ends with the glossary), then the technical details (run number, times, snapshot, backup)
+ * that change from run to run. Lists stop at LIST_LIMIT rows with a count of the rest: report.json
+ * holds every row.
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile.ts';
+import type { Reject } from '../transform/transform.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
@@ -23,8 +25,7 @@ import {
   acceptedBy,
   capped,
   cappedPerTable,
-  changeSides,
-  codaRequestsLine,
+  changeText,
   abandonedRunLines,
   countsPerTable,
   COVERAGE_TITLES,
@@ -34,28 +35,35 @@ import {
   type CoverageEntry,
   type CoverageSection,
   describeDifference,
+  differenceDetail,
+  differenceGroups,
   differenceName,
   headline,
+  isGroup,
+  isRefused,
   moreLine,
   runTitle,
   safeLink,
   sectionTitles,
-  showValue,
   listedDifferences,
-  parentGroupAdvice,
-  parentGroupHeadline,
-  rejectEntries,
+  rejectGroups,
+  type RowGroup,
   splitReport,
+  TECHNICAL_DETAILS,
+  technicalDetails,
   totalName,
   type ReportBody,
   type ReportHeader,
 } from './document.ts';
+import { REPORT_GLOSSARY } from './glossary.ts';
+import { signOff } from './sign-off.ts';
+import { showValue, wordsOf, type Words } from './words.ts';
 import { appendAll } from '../shared/append.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 
 /** Coda text as literal Markdown text on one line: no markup, no HTML, no table breaks, no control characters. */
 export function markdownText(text: string): string {
-  return visible(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ')).replace(
+  return visible(text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' '), { names: true }).replace(
     /[\\`*_[\]{}<>#|!~&]/g,
     (character) => `\\${character}`,
   );
@@ -89,7 +97,7 @@ function perTable<T>(
   const { groups, count, more } = cappedPerTable(body.tables, pick);
   const lines: string[] = [];
   for (const { table, shown } of groups) {
-    lines.push(`### ${table.target} (Coda table ${markdownText(table.codaTable.name)})`, '');
+    lines.push(`### ${tableName(table.codaTable.name, table.target)}`, '');
     for (const item of shown) for (const line of describe(item, table)) lines.push(line);
     lines.push('');
   }
@@ -97,32 +105,63 @@ function perTable<T>(
   return { count, lines };
 }
 
-function markdownHeader(body: Pick<ReportBody, 'mode' | 'doc'>, header: ReportHeader): string {
-  const requests = codaRequestsLine(header);
+/** A Coda table by its name, the erp table it loads after it in small type. */
+function tableName(name: string, target: string): string {
+  return `${markdownText(name)} <sub>${markdownText(target)}</sub>`;
+}
+
+/**
+ * A group as one line with its count and what to do, the rows nested under it; a lone row without
+ * a cause of its own is just its line.
+ */
+function groupLines<T>(
+  group: RowGroup<T>,
+  row: (item: T) => string,
+  single: (item: T) => string[],
+): string[] {
+  if (!isGroup(group)) return single(group.items[0]!);
   return [
-    `# ${runTitle(body.mode)} of "${markdownText(body.doc.name)}"`,
+    `- ${markdownText(group.headline)}${group.link ? ` ([open it in Coda](<${group.link}>))` : ''}`,
+    ...(group.advice ? [`  - ${markdownText(group.advice)}`] : []),
+    ...group.items.map((item) => `  - ${row(item)}`),
+  ];
+}
+
+/** The report's glossary as Markdown list items; docs/GLOSSARY.md holds the same lines. */
+export function glossaryLines(): string[] {
+  return REPORT_GLOSSARY.map(({ term, meaning }) => `- **${term}**: ${markdownText(meaning)}`);
+}
+
+function markdownTitle(body: Pick<ReportBody, 'mode' | 'doc'>): string {
+  return `# ${runTitle(body.mode)} of "${markdownText(body.doc.name)}"\n\n`;
+}
+
+function technicalLines(header: ReportHeader): string {
+  return [
     '',
-    `- Run: ${header.runId}`,
-    `- Started: ${header.startedAt}`,
-    `- Finished: ${header.finishedAt}`,
-    `- Source: ${markdownText(header.source)}`,
-    ...(requests ? [`- ${requests}`] : []),
-    ...(header.backup ? [`- Backup (${header.backup.kind}): ${markdownText(header.backup.path)}`] : []),
-    ...abandonedRunLines(header).map((line) => `- **${markdownText(line)}**`),
+    `## ${TECHNICAL_DETAILS}`,
     '',
-    '---',
-    '',
+    ...technicalDetails(header).map((line) => `- ${markdownText(line)}`),
     '',
   ].join('\n');
 }
 
-function differenceLines(items: readonly Difference[], accepted: boolean): string[] {
+function differenceLines(items: readonly Difference[], body: ReportBody, words: Words): string[] {
   const { shown, more } = capped(items);
   const lines: string[] = [];
-  for (const item of shown)
-    lines.push(
-      `- ${item.target}: ${rowLink(differenceName(item), item.row.browserLink)}: ${markdownText(describeDifference(item))}${accepted ? ` (${acceptedBy(item)})` : ''}`,
-    );
+  for (const group of differenceGroups(shown, body, words))
+    for (const line of groupLines(
+      group,
+      (item) => {
+        const detail = differenceDetail(item, words);
+        return `${rowLink(differenceName(item), item.row.browserLink)}${detail ? `: ${markdownText(detail)}` : ''}`;
+      },
+      (item) => [
+        `- ${markdownText(words.table(item.target))}: ${rowLink(differenceName(item), item.row.browserLink)}: ${markdownText(describeDifference(item, words))}${item.acceptedByRun ? ` (${acceptedBy(item)})` : ''}`,
+        ...(group.advice ? [`  - ${markdownText(group.advice)}`] : []),
+      ],
+    ))
+      lines.push(line);
   if (more) lines.push(moreLine(more));
   return lines;
 }
@@ -159,50 +198,71 @@ function bridgeLines(body: ReportBody): string[] {
   return lines;
 }
 
-function coverageLines(coverage: CoverageSection): string[] {
+/** What of the doc is left behind (a decision), and apart from it what is skipped on purpose (information). */
+function coverageLines(coverage: CoverageSection): { leftBehind: string[]; skipped: string[] } {
   const entry = (item: CoverageEntry) =>
     `- ${rowLink(coverageEntryName(item), item.table.browserLink)}: ${markdownText(coverageEntryDetail(item))}`;
-  return [
-    ...section(COVERAGE_TITLES.leftBehind, coverage.leftBehind.length, [
+  return {
+    leftBehind: section(COVERAGE_TITLES.leftBehind, coverage.leftBehind.length, [
       ...coverage.leftBehind.map(entry),
       ...(coverage.advice ? ['', markdownText(coverage.advice)] : []),
     ]),
-    ...section(COVERAGE_TITLES.skipped, coverage.skipped.length, coverage.skipped.map(entry)),
-    ...(coverage.empty ? [markdownText(coverage.empty), ''] : []),
+    skipped: [
+      ...section(COVERAGE_TITLES.skipped, coverage.skipped.length, coverage.skipped.map(entry)),
+      ...(coverage.empty ? [markdownText(coverage.empty), ''] : []),
+    ],
+  };
+}
+
+/** The sign-off sentence, what happened and why, what is left to decide, and the next command. */
+function leadLines(body: ReportBody): string[] {
+  const verdict = signOff(body);
+  return [
+    `**${markdownText(verdict.sentence)}**`,
+    '',
+    markdownText(headline(body)),
+    '',
+    ...(body.outcomeNote ? [`Why: ${markdownText(body.outcomeNote)}`, ''] : []),
+    ...(verdict.decisions.length ? [...verdict.decisions.map((line) => `- ${markdownText(line)}`), ''] : []),
+    ...(verdict.next ? [`Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`, ''] : []),
   ];
 }
 
-export function markdownBody(body: ReportBody): string {
-  const titles = sectionTitles(body.mode);
+export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'abandonedRuns'>): string {
+  const titles = sectionTitles(body);
+  const words = wordsOf(body.vocabulary);
   const lines = [
-    `Coda doc "${markdownText(body.doc.name)}" (${body.doc.id})`,
-    '',
-    '## Outcome',
-    '',
-    `**${markdownText(headline(body))}**`,
-    '',
+    ...leadLines(body),
+    ...(header ? abandonedRunLines(header).map((line) => `**${markdownText(line)}**\n`) : []),
   ];
-  if (body.outcomeNote) lines.push(`Why: ${markdownText(body.outcomeNote)}`, '');
 
   const reconciliation = body.reconciliation;
   const { columns, rows, totals } = countsPerTable(body);
-  lines.push(body.mode === 'reconcile' ? '## Coda against Postgres' : '## Rows per table', '');
-  appendAll(
-    lines,
-    markdownTable(
-      ['Table', ...columns],
-      [...rows.map((row) => [row.target, ...row.counts.map(String)]), ['**Total**', ...totals.map(String)]],
-    ),
-  );
-  appendAll(lines, coverageLines(coverageSection(body)));
+  const counts = rows.length
+    ? [
+        body.mode === 'reconcile' ? '## Coda against Postgres' : '## Rows per table',
+        '',
+        ...markdownTable(
+          ['Coda table', ...columns],
+          [
+            ...rows.map((row) => [tableName(row.name, row.target), ...row.counts.map(String)]),
+            ['**Total**', ...totals.map(String)],
+          ],
+        ),
+      ]
+    : [];
+  const coverage = coverageLines(coverageSection(body));
   const { fresh, accepted } = listedDifferences(body);
-  appendAll(lines, section(titles.newDifferences, fresh.length, differenceLines(fresh, false)));
-  appendAll(lines, section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, true)));
+  const differences = [
+    ...section(titles.newDifferences, fresh.length, differenceLines(fresh, body, words)),
+    ...section(titles.acceptedDifferences, accepted.length, differenceLines(accepted, body, words)),
+  ];
+  const businessTotals: string[] = [];
   if (reconciliation?.totals.length) {
-    lines.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
+    businessTotals.push(`## ${titles.totals}`, '', markdownText(titles.totalsNote), '');
     const text = reconciliation.totals.some((total) => total.notANumber.length);
     appendAll(
-      lines,
+      businessTotals,
       markdownTable(
         ['Total', ...BRIDGE_COLUMNS, ...(text ? [TEXT_CELLS_COLUMN] : [])],
         reconciliation.totals.map((total) => [
@@ -215,92 +275,84 @@ export function markdownBody(body: ReportBody): string {
     );
     const bridge = bridgeLines(body);
     if (bridge.length) {
-      lines.push(`## ${titles.bridge}`, '');
-      appendAll(lines, bridge);
+      businessTotals.push(`## ${titles.bridge}`, '');
+      appendAll(businessTotals, bridge);
     }
   }
 
-  const rejects = perTable(
+  const rejectRow = (reject: Reject) => rowLink(reject.source.rowName, reject.source.browserLink);
+  const rejected = perTable(
     body,
-    (table) => rejectEntries(table.rejects),
-    (entry, table) => {
-      if ('reject' in entry) {
-        const { source, problems } = entry.reject;
-        return [
-          `- ${rowLink(source.rowName, source.browserLink)} (${source.rowId})`,
-          ...problems.map((problem) => `  - ${markdownText(problem.reason)}`),
-        ];
-      }
-      const { group } = entry;
-      const link = safeLink(group.parent.browserLink);
-      return [
-        `- ${markdownText(parentGroupHeadline(group, table))}${link ? ` ([open it in Coda](<${link}>))` : ''}`,
-        `  - ${markdownText(parentGroupAdvice(group, table))}`,
-        ...group.children.map(
-          ({ source }) => `  - ${rowLink(source.rowName, source.browserLink)} (${source.rowId})`,
-        ),
-      ];
-    },
+    (table) => rejectGroups(table),
+    (group) =>
+      groupLines(group, rejectRow, (reject) => [
+        `- ${rejectRow(reject)}: ${markdownText(reject.problems.map((problem) => problem.reason).join('; '))}`,
+        ...(group.advice ? [`  - ${markdownText(group.advice)}`] : []),
+      ]),
   );
   const rejectedRows = body.tables.reduce((sum, table) => sum + table.rejects.length, 0);
-  appendAll(lines, section(titles.rejects, rejectedRows, rejects.lines));
+  const rejects = section(titles.rejects, rejectedRows, rejected.lines);
 
-  const conflicts = perTable(
+  const conflicted = perTable(
     body,
     (table) => table.conflicts,
-    (conflict) => [
+    (conflict, table) => [
+      // The Coda row id is what a --decisions file names the row by.
       `- ${rowLink(conflict.rowName, conflict.browserLink)} (${conflict.rowId}): ${markdownText(conflictWinner(conflict))}`,
-      ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field))}`),
+      ...conflict.fields.map((field) => `  - ${markdownText(conflictField(field, table.target, words))}`),
     ],
   );
-  appendAll(lines, section(titles.conflicts, conflicts.count, conflicts.lines));
+  const conflicts = section(titles.conflicts, conflicted.count, conflicted.lines);
 
   const { before, after } = titles.change;
   const changed = perTable(
     body,
     (table) => table.updated,
-    (row) => [
-      `- ${rowLink(row.rowName, row.browserLink)} (${row.rowId})`,
+    (row, table) => [
+      `- ${rowLink(row.rowName, row.browserLink)}`,
       ...row.changes.map((change) => {
-        const [old, now] = changeSides(change);
-        return `  - ${markdownText(change.column)}: ${markdownText(old)} (${before}) → ${markdownText(now)} (${after})`;
+        const text = changeText(change, table.target, words);
+        return `  - ${markdownText(text.column)}: ${markdownText(text.before)} (${before}) → ${markdownText(text.after)} (${after})`;
       }),
     ],
   );
-  appendAll(lines, section(titles.updated, changed.count, changed.lines));
-
   const inserted = perTable(
     body,
     (table) => table.inserted,
-    (row) => [`- ${rowLink(row.rowName, row.browserLink)} (${row.rowId})`],
+    (row) => [`- ${rowLink(row.rowName, row.browserLink)}`],
   );
-  appendAll(lines, section(titles.inserted, inserted.count, inserted.lines));
-
   const unresolved = perTable(
     body,
     (table) => table.unresolved,
-    (link) => [`- ${rowLink(link.rowName, link.browserLink)} (${link.rowId}): ${markdownText(link.reason)}`],
+    (link) => [`- ${rowLink(link.rowName, link.browserLink)}: ${markdownText(link.reason)}`],
   );
-  appendAll(lines, section(titles.unresolved, unresolved.count, unresolved.lines));
-
   const gone = perTable(
     body,
     (table) => table.goneFromCoda,
-    (row) => [`- ${rowLink(row.rowName, row.browserLink)} (${row.rowId}, erp id ${row.targetId})`],
+    (row) => [`- ${rowLink(row.rowName, row.browserLink)} (erp id ${row.targetId})`],
   );
-  appendAll(lines, section(titles.goneFromCoda, gone.count, gone.lines));
-
   const notFromCoda = (reconciliation?.tables ?? []).flatMap((table) =>
-    table.notFromCoda.map((row) => ({ ...row, target: table.target })),
+    table.notFromCoda.map((row) => ({ ...row, name: table.codaTable.name })),
   );
   const { shown, more } = capped(notFromCoda);
-  appendAll(
-    lines,
-    section(titles.notFromCoda, notFromCoda.length, [
-      ...shown.map((row) => `- ${row.target}: ${markdownText(row.label)} (erp id ${row.targetId})`),
+  const rest = [
+    ...section(titles.updated, changed.count, changed.lines),
+    ...section(titles.inserted, inserted.count, inserted.lines),
+    ...section(titles.unresolved, unresolved.count, unresolved.lines),
+    ...section(titles.goneFromCoda, gone.count, gone.lines),
+    ...section(titles.notFromCoda, notFromCoda.length, [
+      ...shown.map(
+        (row) => `- ${markdownText(row.name)}: ${markdownText(row.label)} (erp id ${row.targetId})`,
+      ),
       ...(more ? [moreLine(more)] : []),
     ]),
-  );
+  ];
+  // A refused cutover shows what refused it right under the lead, before what it would have done.
+  const blocks = isRefused(body)
+    ? [conflicts, coverage.leftBehind, rejects, differences, counts, businessTotals, rest, coverage.skipped]
+    : [counts, coverage.leftBehind, coverage.skipped, differences, businessTotals, rejects, conflicts, rest];
+  for (const block of blocks) appendAll(lines, block);
+  appendAll(lines, ['## Words used in this report', '', ...glossaryLines()]);
 
   return `${lines
     .join('\n')
@@ -310,5 +362,5 @@ export function markdownBody(body: ReportBody): string {
 
 export function markdownReport(report: RunReport): string {
   const { header, body } = splitReport(report);
-  return markdownHeader(body, header) + markdownBody(body);
+  return markdownTitle(body) + markdownBody(body, header) + technicalLines(header);
 }

@@ -16,7 +16,7 @@ import {
   conflictField,
   conflictWinner,
   acceptedBy,
-  changeSides,
+  changeText,
   codaRequestsLine,
   abandonedRunLines,
   countsPerTable,
@@ -26,11 +26,13 @@ import {
   coverageSection,
   type CoverageSection,
   describeDifference,
+  differenceDetail,
+  differenceGroups,
   differenceName,
+  isGroup,
   listedDifferences,
-  parentGroupAdvice,
-  parentGroupHeadline,
-  rejectEntries,
+  rejectGroups,
+  type RowGroup,
   totalName,
   headline,
   runTitle,
@@ -38,6 +40,8 @@ import {
   splitReport,
   type ReportTable,
 } from './document.ts';
+import { signOff } from './sign-off.ts';
+import { wordsOf } from './words.ts';
 
 /** Rows listed per kind; the rest are in the other reports. */
 const ROWS_SHOWN = 20;
@@ -62,10 +66,10 @@ function formatSummaryTable(report: RunReport): string {
   const seconds = new Map(report.tables.map((table) => [table.target, table.seconds]));
   const allSeconds = [...seconds.values()].reduce((sum, value) => sum + value, 0);
   return formatGrid(
-    ['table', ...columns, 'seconds'],
+    ['Coda table', ...columns, 'seconds'],
     [
       ...rows.map((row) => [
-        row.target,
+        `${row.name} (${row.target})`,
         ...row.counts.map(String),
         (seconds.get(row.target) ?? 0).toFixed(2),
       ]),
@@ -74,53 +78,81 @@ function formatSummaryTable(report: RunReport): string {
   );
 }
 
+/** The sign-off sentence, what is left to decide and the next command: first and last on the terminal. */
+function signOffLines(report: RunReport): string[] {
+  const verdict = signOff(report);
+  return [
+    verdict.sentence,
+    ...verdict.decisions.map((line) => `  - ${line}`),
+    ...(verdict.next ? [`Next: ${verdict.next.command}  (${verdict.next.why})`] : []),
+  ];
+}
+
 function formatOutcome(report: RunReport): string {
   return [
     headline(report),
     ...abandonedRunLines(report),
-    codaRequestsLine(report) ?? '',
     report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
+    codaRequestsLine(report) ?? '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
+    '',
+    ...signOffLines(report),
   ]
-    .filter(Boolean)
+    .filter((line, index, lines) => line || lines[index - 1])
     .join('\n');
 }
 
-function listed<T>(title: string, items: ListedRows<T>, describe: (item: T) => string[]): string[] {
+/** `rows`: how many rows the items stand for, when an item is a group of them. */
+function listed<T>(
+  title: string,
+  items: ListedRows<T>,
+  describe: (item: T) => string[],
+  rows = items.length,
+): string[] {
   if (!items.length) return [];
   const more = items.length > ROWS_SHOWN ? [`  … and ${items.length - ROWS_SHOWN} more in the report`] : [];
-  return [`\n${title} (${items.length}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
+  return [`\n${title} (${rows}):`, ...items.slice(0, ROWS_SHOWN).flatMap(describe), ...more];
 }
 
-/** Children named per rejected parent; the other reports name them all. */
-const CHILDREN_NAMED = 5;
+/** Rows named per group; the other reports name them all. */
+const ROWS_NAMED = 5;
 
-/** The rejects of every table, the rows a rejected parent took along grouped under it with what to do. */
+/** A group in a few lines: headline, where in Coda, what to do, the first rows by name. */
+function groupLines<T>(
+  group: RowGroup<T>,
+  name: (item: T) => string,
+  single: (item: T) => string[],
+): string[] {
+  if (!isGroup(group)) return single(group.items[0]!);
+  const named = group.items.slice(0, ROWS_NAMED).map(name);
+  const more = group.items.length - named.length;
+  return [
+    `  ${group.headline}`,
+    ...(group.link ? [`    ${group.link}`] : []),
+    ...(group.advice ? [`    ${group.advice}`] : []),
+    `    The rows: ${named.join(', ')}${more ? ` and ${more} more` : ''}`,
+  ];
+}
+
+/** The rejects of every table, grouped by parent or reason, each group told once what to do. */
 function rejectLines(tables: readonly ReportTable[], title: string): string[] {
   const rows = tables.reduce((sum, table) => sum + table.rejects.length, 0);
   if (!rows) return [];
-  const entries = tables.flatMap((table) => rejectEntries(table.rejects).map((entry) => ({ table, entry })));
+  const groups = tables.flatMap((table) => rejectGroups(table).map((group) => ({ table, group })));
   const lines = [`\n${title} (${rows}):`];
-  for (const { table, entry } of entries.slice(0, ROWS_SHOWN)) {
-    if ('reject' in entry) {
-      const { source, problems } = entry.reject;
-      lines.push(
-        `  ${table.target} / ${rowTitle(source.rowName)}: ${problems.map((problem) => problem.reason).join('; ')}`,
-        `    ${source.browserLink}`,
-      );
-      continue;
-    }
-    const { group } = entry;
-    const named = group.children.slice(0, CHILDREN_NAMED).map(({ source }) => rowTitle(source.rowName));
-    const more = group.children.length - named.length;
+  for (const { table, group } of groups.slice(0, ROWS_SHOWN))
     lines.push(
-      `  ${table.target}: ${parentGroupHeadline(group, table)}`,
-      ...(group.parent.browserLink ? [`    ${group.parent.browserLink}`] : []),
-      `    ${parentGroupAdvice(group, table)}`,
-      `    The rows: ${named.join(', ')}${more ? ` and ${more} more` : ''}`,
+      ...groupLines(
+        group,
+        ({ source }) => rowTitle(source.rowName),
+        ({ source, problems }) => [
+          `  ${table.codaTable.name} / ${rowTitle(source.rowName)}: ${problems.map((problem) => problem.reason).join('; ')}`,
+          `    ${source.browserLink}`,
+          ...(group.advice ? [`    ${group.advice}`] : []),
+        ],
+      ),
     );
-  }
-  if (entries.length > ROWS_SHOWN) lines.push(`  … and ${entries.length - ROWS_SHOWN} more in the report`);
+  if (groups.length > ROWS_SHOWN) lines.push(`  … and ${groups.length - ROWS_SHOWN} more in the report`);
   return lines;
 }
 
@@ -142,7 +174,7 @@ function coverageLines(coverage: CoverageSection): string[] {
 /** The whole printout; `source` is the snapshot folder as the owner should see it. */
 export function formatTerminalReport(report: RunReport, source: string): string {
   const { body } = splitReport(report);
-  const titles = sectionTitles(report.mode);
+  const titles = sectionTitles(report);
   // The first rows of every table, as many as any report lists, and how many there are in all.
   const everyTable = <T>(pick: (table: ReportTable) => ListedRows<T>): ListedRows<T & { target: string }> => {
     const { groups, count } = cappedPerTable(body.tables, pick);
@@ -151,9 +183,12 @@ export function formatTerminalReport(report: RunReport, source: string): string 
     );
     return { length: count, slice: (start, end) => shown.slice(start, end) };
   };
+  const words = wordsOf(report.vocabulary);
   const lines = [
     `${runTitle(report.mode)} of "${report.doc.name}" (${report.doc.id}) from ${source}\n`,
-    formatSummaryTable(report),
+    signOff(report).sentence,
+    '',
+    ...(report.tables.length || report.reconciliation ? [formatSummaryTable(report)] : []),
   ];
   const totals = report.reconciliation?.totals ?? [];
   if (totals.length) {
@@ -180,13 +215,28 @@ export function formatTerminalReport(report: RunReport, source: string): string 
   }
   lines.push(...coverageLines(coverageSection(body)));
   const { fresh, accepted } = listedDifferences(report);
-  const describe = (item: (typeof fresh)[number], suffix = '') => [
-    `  ${item.target} / ${differenceName(item)}: ${describeDifference(item)}${suffix}`,
-    ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
-  ];
+  const differences = (title: string, items: typeof fresh) =>
+    listed(
+      title,
+      differenceGroups(items, report, words),
+      (group) =>
+        groupLines(
+          group,
+          (item) => {
+            const detail = differenceDetail(item, words);
+            return `${differenceName(item)}${detail ? ` (${detail})` : ''}`;
+          },
+          (item) => [
+            `  ${words.table(item.target)} / ${differenceName(item)}: ${describeDifference(item, words)}${item.acceptedByRun ? ` (${acceptedBy(item)})` : ''}`,
+            ...(item.row.browserLink ? [`    ${item.row.browserLink}`] : []),
+            ...(group.advice ? [`    ${group.advice}`] : []),
+          ],
+        ),
+      items.length,
+    );
   lines.push(
-    ...listed(titles.newDifferences, fresh, (item) => describe(item)),
-    ...listed(titles.acceptedDifferences, accepted, (item) => describe(item, ` (${acceptedBy(item)})`)),
+    ...differences(titles.newDifferences, fresh),
+    ...differences(titles.acceptedDifferences, accepted),
   );
   const { before, after } = titles.change;
   lines.push(
@@ -195,8 +245,8 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.conflicts,
       everyTable((table) => table.conflicts),
       (conflict) => [
-        `  ${conflict.target} / ${rowTitle(conflict.rowName)}: ${conflictWinner(conflict)}`,
-        ...conflict.fields.map((field) => `    ${conflictField(field)}`),
+        `  ${words.table(conflict.target)} / ${rowTitle(conflict.rowName)}: ${conflictWinner(conflict)}`,
+        ...conflict.fields.map((field) => `    ${conflictField(field, conflict.target, words)}`),
         `    ${conflict.browserLink}`,
       ],
     ),
@@ -204,7 +254,12 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.updated,
       everyTable((table) => table.updated),
       (row) => [
-        `  ${row.target} / ${rowTitle(row.rowName)}: ${row.changes.map((change) => `${change.column} ${changeSides(change)[0]} (${before}) -> ${changeSides(change)[1]} (${after})`).join('; ')}`,
+        `  ${words.table(row.target)} / ${rowTitle(row.rowName)}: ${row.changes
+          .map((change) => {
+            const text = changeText(change, row.target, words);
+            return `${text.column} ${text.before} (${before}) -> ${text.after} (${after})`;
+          })
+          .join('; ')}`,
         `    ${row.browserLink}`,
       ],
     ),
@@ -214,14 +269,14 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       ...listed(
         titles.inserted,
         everyTable((table) => table.inserted),
-        (row) => [`  ${row.target} / ${rowTitle(row.rowName)}`, `    ${row.browserLink}`],
+        (row) => [`  ${words.table(row.target)} / ${rowTitle(row.rowName)}`, `    ${row.browserLink}`],
       ),
       ...listed(
         titles.notFromCoda,
         report.reconciliation!.tables.flatMap((table) =>
           table.notFromCoda.map((row) => ({ ...row, target: table.target })),
         ),
-        (row) => [`  ${row.target} / ${row.label} (erp id ${row.targetId})`],
+        (row) => [`  ${words.table(row.target)} / ${row.label} (erp id ${row.targetId})`],
       ),
     );
   }
@@ -230,14 +285,17 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.goneFromCoda,
       everyTable((table) => table.goneFromCoda),
       (row) => [
-        `  ${row.target} / ${rowTitle(row.rowName)} (erp id ${row.targetId})`,
+        `  ${words.table(row.target)} / ${rowTitle(row.rowName)} (erp id ${row.targetId})`,
         `    ${row.browserLink}`,
       ],
     ),
     ...listed(
       titles.unresolved,
       everyTable((table) => table.unresolved),
-      (link) => [`  ${link.target} / ${rowTitle(link.rowName)}: ${link.reason}`, `    ${link.browserLink}`],
+      (link) => [
+        `  ${words.table(link.target)} / ${rowTitle(link.rowName)}: ${link.reason}`,
+        `    ${link.browserLink}`,
+      ],
     ),
   );
   lines.push(`\n${formatOutcome(report)}`);

@@ -4,9 +4,11 @@
  */
 import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo.ts';
 import { hasName } from '../shared/names.ts';
-import { safeLink, showValue } from './document.ts';
+import { plural, safeLink, TECHNICAL_DETAILS } from './document.ts';
 import { escapeHtml } from './html.ts';
 import { markdownText } from './markdown.ts';
+import { erpCommand, type SignOff } from './sign-off.ts';
+import { showValue } from './words.ts';
 import { writeReportFiles, type REPORT_FILES } from './write.ts';
 
 const ROWS_SHOWN_ON_TERMINAL = 20;
@@ -48,6 +50,54 @@ function undoHeadline(report: UndoReport): string {
   }
 }
 
+/** What the owner does after this undo, in the words every report opens with. */
+function undoSignOff(report: UndoReport): SignOff {
+  const again = (...flags: string[]) => erpCommand('undo', null, '--run', report.undoneRun.id, ...flags);
+  switch (report.outcome) {
+    case 'undone':
+      return {
+        tone: 'good',
+        sentence: `Done: ${cutoverName(report)} is taken back${report.kept ? ', apart from the rows listed below as kept' : ''}; nothing to decide.`,
+        decisions: [],
+        next: {
+          command: erpCommand('plan', null),
+          why: 'shows what a new cutover would load, when you are ready for one',
+        },
+      };
+    case 'planned':
+      return {
+        tone: 'info',
+        sentence: 'Nothing was changed: this is what the undo would do.',
+        decisions: [],
+        next: { command: again(...(report.kept ? ['--keep-changed'] : [])), why: 'takes the cutover back' },
+      };
+    case 'rolled_back':
+      return {
+        tone: 'bad',
+        sentence: 'Not yet: the undo was refused and nothing was changed; 1 thing to decide.',
+        decisions: [
+          `${plural(report.blockers.length, 'row')} changed in Postgres or needed by other rows since the cutover (listed below): keep them as they are now and undo the rest with ${again('--keep-changed')}, or put them back as the cutover left them and undo again.`,
+        ],
+        next: { command: again('--keep-changed'), why: 'once you decided to keep those rows' },
+      };
+  }
+}
+
+function technicalLines(report: UndoReport): string[] {
+  return [
+    `Run number: ${report.runId}`,
+    `Started: ${report.startedAt}`,
+    `Finished: ${report.finishedAt}`,
+    `Cutover read: ${report.undoneRun.source}`,
+  ];
+}
+
+const signOffLines = (verdict: SignOff) => [
+  verdict.sentence,
+  ...verdict.decisions.map((line) => `  - ${line}`),
+  ...(verdict.next ? [`Next: ${verdict.next.command}  (${verdict.next.why})`] : []),
+];
+
 const titles = (report: UndoReport) => ({
   blockers: report.kept ? 'Rows kept as they are now' : 'Rows that stop the undo',
   removed: 'Rows removed (the cutover inserted them)',
@@ -77,6 +127,8 @@ export function formatUndoTerminal(report: UndoReport): string {
   const lines = [
     `Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
     '',
+    undoSignOff(report).sentence,
+    '',
     ...report.tables.map(
       (table) => `  ${table.target}: ${table.removed.length} removed, ${table.restored.length} restored`,
     ),
@@ -90,6 +142,7 @@ export function formatUndoTerminal(report: UndoReport): string {
   }
   lines.push('', undoHeadline(report));
   if (report.outcomeNote) lines.push(`Why: ${report.outcomeNote}`);
+  lines.push('', ...technicalLines(report), '', ...signOffLines(undoSignOff(report)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -101,15 +154,16 @@ function markdownRow(row: UndoRow): string {
 
 function markdownUndo(report: UndoReport): string {
   const heading = titles(report);
+  const verdict = undoSignOff(report);
   const lines = [
     `# Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
     '',
-    `- Run: ${report.runId}`,
-    `- Started: ${report.startedAt}`,
-    `- Finished: ${report.finishedAt}`,
-    `- Cutover read: ${markdownText(report.undoneRun.source)}`,
+    `**${markdownText(verdict.sentence)}**`,
     '',
-    `**${markdownText(undoHeadline(report))}**`,
+    markdownText(undoHeadline(report)),
+    '',
+    ...verdict.decisions.map((line) => `- ${markdownText(line)}`),
+    ...(verdict.next ? ['', `Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`] : []),
     '',
     ...(report.outcomeNote ? [`Why: ${markdownText(report.outcomeNote)}`, ''] : []),
     '| table | removed | restored |',
@@ -146,6 +200,9 @@ function markdownUndo(report: UndoReport): string {
         table.restored.map((row) => `- ${row.table}: ${markdownRow(row)}: ${markdownText(changesText(row))}`),
       ),
     ),
+    `## ${TECHNICAL_DETAILS}`,
+    '',
+    ...technicalLines(report).map((line) => `- ${markdownText(line)}`),
   );
   return `${lines.join('\n')}\n`;
 }
@@ -158,8 +215,8 @@ function htmlRow(row: UndoRow): string {
 
 function htmlUndo(report: UndoReport): string {
   const heading = titles(report);
-  const tone =
-    report.outcome === 'rolled_back' ? '#c92a2a' : report.outcome === 'planned' ? '#1971c2' : '#2b8a3e';
+  const verdict = undoSignOff(report);
+  const tone = { good: '#2b8a3e', info: '#1971c2', warn: '#e67700', bad: '#c92a2a' }[verdict.tone];
   const list = (title: string, items: string[]) =>
     items.length
       ? `<section><h2>${escapeHtml(title)} (${items.length})</h2><ul>${items.slice(0, ROWS_SHOWN_IN_DOCUMENTS).join('')}</ul>${more(
@@ -177,8 +234,11 @@ function htmlUndo(report: UndoReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
-<body><p>Run ${escapeHtml(report.runId)} · ${escapeHtml(report.startedAt)} → ${escapeHtml(report.finishedAt)}</p>
-<h1>${escapeHtml(undoHeadline(report))}</h1>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}
+<body><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}${
+    verdict.decisions.length
+      ? `<ul>${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
+      : ''
+  }${verdict.next ? `<p>Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>` : ''}
 <table><tr><th>table</th><th>removed</th><th>restored</th></tr>${counts}</table>
 ${list(
   heading.blockers,
@@ -192,6 +252,9 @@ ${list(
     table.restored.map((row) => `<li>${htmlRow(row)}: ${escapeHtml(changesText(row))}</li>`),
   ),
 )}
+<h2>${TECHNICAL_DETAILS}</h2><ul>${technicalLines(report)
+    .map((line) => `<li>${escapeHtml(line)}</li>`)
+    .join('')}</ul>
 </body></html>
 `;
 }

@@ -132,7 +132,7 @@ describe('erp cutover from the live doc', () => {
 
   it('extracts, loads and commits the fixture doc with every link resolved', async () => {
     expect(output).toMatch(/Cutover committed\./);
-    expect(output).toMatch(/erp\.tasks +\| +24 \| +24 \|/);
+    expect(output).toMatch(/Tasks \(erp\.tasks\) +\| +24 \| +24 \|/);
     expect(report.outcome).toBe('committed');
     expect(report.tables.flatMap((table) => [...table.rejects, ...table.unresolved])).toEqual([]);
     const linkedInCoda = tasksTable.rows.filter(

@@ -138,7 +138,7 @@ describe('a project with a blank name, and its tasks', () => {
     const tasksFile = path.join(mappings, 'tasks.yaml');
     const headline = `6 To-dos rows rejected because For engagement links to a Client Work row with no name, which was rejected: Engagement is empty, but a value is required`;
     const advice = `To load them, fix that Client Work row in Coda, or set \`links.rejected_parent: load_without_link\` in ${tasksFile} to load them with For engagement left empty.`;
-    expect(planned.stdout).toContain(`erp.tasks: ${headline}\n    ${PARENT_LINK}\n    ${advice}`);
+    expect(planned.stdout).toContain(`\n  ${headline}\n    ${PARENT_LINK}\n    ${advice}`);
     expect(planned.stdout).toContain(
       '    The rows: Ünïcode step, Second step, Third step, Fourth step, Fifth step and 1 more',
     );
@@ -169,10 +169,10 @@ describe('a project with a blank name, and its tasks', () => {
     expect(markdown).toContain('## Rows rejected (not loaded), with the reason (7)');
     // What to do is said once for the six rows.
     expect(markdown.split('load\\_without\\_link')).toHaveLength(2);
-    expect(markdown).toContain(`[(no name)](<${PARENT_LINK}>) (i-pwBlank)`);
+    expect(markdown).toContain(`[(no name)](<${PARENT_LINK}>): Engagement is empty`);
     for (const child of CHILDREN) expect(markdown).toContain(`  - [${child}]`);
     const html = reports['report.html']!;
-    expect(html).toContain('<details><summary>the 6 rows</summary>');
+    expect(html).toContain('<details class="rows"><summary>the 6 rows</summary>');
     expect(html).toContain(`<a href="${PARENT_LINK}">open it in Coda</a>`);
     expect(html).not.toMatch(/>\s+<\/a>/);
   });

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { glossaryLines } from '../../src/report/markdown.ts';
 
 const GLOSSARY = readFileSync('docs/GLOSSARY.md', 'utf8');
 const terms = [...GLOSSARY.matchAll(/^### (.+)$/gm)].map((match) => match[1]!);
@@ -36,6 +37,12 @@ describe('docs/GLOSSARY.md', () => {
       'reject',
     ])
       expect(terms).toContain(term);
+  });
+
+  it('ends with the words of the reports, as every report explains them on the page', () => {
+    const section = GLOSSARY.slice(GLOSSARY.indexOf('\n## Words of the reports\n'));
+    const items = section.split('\n').filter((line) => line.startsWith('- **'));
+    expect(items).toEqual(glossaryLines());
   });
 
   it('is linked from the runbook, the migration guide and the service inventory', () => {

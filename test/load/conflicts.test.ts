@@ -61,7 +61,7 @@ describe('a row edited in Postgres that Coda would change', () => {
     expect(plan.output).toContain(
       'Conflicts: fields edited in Postgres since the last load that Coda would change (1):',
     );
-    expect(plan.output).toContain('erp.projects / Northwind (renamed): nobody chose which side wins');
+    expect(plan.output).toContain('Projects / Northwind (renamed): nobody chose which side wins');
     expect(plan.output).toContain(conflictLine('Edited in Postgres', 'Northwind Discovery'));
     const [runDir] = await readdir(plan.runs);
     const markdown = await readFile(path.join(plan.runs, runDir!, 'report.md'), 'utf8');
@@ -161,7 +161,7 @@ describe('a row edited in Postgres that Coda would change', () => {
 
     const plan = await erp(['plan', '--snapshot', renamed.dir, '--decisions', decisions]);
     expect(plan.output).toContain(
-      `erp.tasks / ${task.title}: deleted in Postgres since the last load, still in Coda; nobody chose which side wins`,
+      `Tasks / ${task.title}: deleted in Postgres since the last load, still in Coda; nobody chose which side wins`,
     );
     const kept = await erp([
       'cutover',

@@ -91,6 +91,10 @@ describe('erp undo', () => {
       `[Northwind Discovery](<${projectsTable.ref(RENAMED_PROJECT).url}>)`,
     );
     expect(files['report.html']).toContain('Dry run: nothing was changed.');
+    // Every report opens with what to do: here, the command that takes the cutover back.
+    expect(files['report.md']).toMatch(
+      /^# Undo of cutover (\d+)[^\n]*\n\n\*\*Nothing was changed: this is what the undo would do\.\*\*[\s\S]*Next: `npm run erp -- undo --run \1`/,
+    );
     expect(JSON.parse(files['report.json']!)).toMatchObject({
       mode: 'undo',
       outcome: 'planned',
@@ -183,7 +187,9 @@ describe('erp undo', () => {
         `erp\\.tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`,
       ),
     );
-    expect(refused.output).toContain('--keep-changed');
+    expect(refused.output).toMatch(
+      /\nNot yet: the undo was refused and nothing was changed; 1 thing to decide\.\n {2}- 3 rows changed in Postgres or needed by other rows since the cutover[^\n]*\nNext: npm run erp -- undo --run \d+ --keep-changed/,
+    );
     expect(await dumpErp()).toEqual(before);
 
     const kept = await erp(['undo', '--keep-changed']);

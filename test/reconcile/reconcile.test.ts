@@ -78,7 +78,9 @@ describe('erp reconcile', () => {
     expect(result.output).toMatch(/Postgres matches Coda: every row and every total agrees\./);
     const tasks = tasksTable.rows.length;
     expect(result.output).toMatch(
-      new RegExp(`erp\\.tasks +\\| +${tasks} \\| +${tasks} \\| +${tasks} \\| +0 \\| +0 \\| +0 \\| +0 \\|`),
+      new RegExp(
+        `Tasks \\(erp\\.tasks\\) +\\| +${tasks} \\| +${tasks} \\| +${tasks} \\| +0 \\| +0 \\| +0 \\| +0 \\|`,
+      ),
     );
     const reports = await reportsIn(result.runs);
     expect(JSON.parse(reports['report.json']!)).toMatchObject({
@@ -99,13 +101,13 @@ describe('erp reconcile', () => {
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(/Postgres does not match Coda: 1 new difference to check\./);
     expect(result.output).toMatch(
-      /New differences \(not accepted by any cutover\) \(1\):\n {2}erp\.projects \/ Northwind Discovery: its fields in Postgres differ/,
+      /New differences \(not accepted by any cutover\) \(1\):\n {2}Projects \/ Northwind Discovery: its fields in Postgres differ/,
     );
-    expect(result.output).toContain(`name "Edited in Postgres" (Postgres) -> "Northwind Discovery" (Coda)`);
+    expect(result.output).toContain(`Name "Edited in Postgres" (Postgres) -> "Northwind Discovery" (Coda)`);
     const reports = await reportsIn(result.runs);
     const link = projectsTable.ref(TAMPERED_PROJECT).url;
     expect(reports['report.md']).toContain(
-      `[Northwind Discovery](<${link}>) (${TAMPERED_PROJECT})\n  - name: "Edited in Postgres" (Postgres) → "Northwind Discovery" (Coda)`,
+      `[Northwind Discovery](<${link}>)\n  - Name: "Edited in Postgres" (Postgres) → "Northwind Discovery" (Coda)`,
     );
     expect(reports['report.html']).toContain(`<a href="${link}">Northwind Discovery</a>`);
     const json = JSON.parse(reports['report.json']!);

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/report/html.ts';
 import { markdownText } from '../../src/report/markdown.ts';
-import { safeLink, showValue } from '../../src/report/document.ts';
+import { safeLink } from '../../src/report/document.ts';
+import { showValue } from '../../src/report/words.ts';
 import { visible } from '../../src/shared/visible.ts';
 
 describe('report escaping', () => {
@@ -29,8 +30,11 @@ describe('report escaping', () => {
   it('shows control characters as visible symbols in every form, never raw', () => {
     expect(visible('a\u0000b\u0007c\u001bd\u007f')).toBe('a␀b␇c␛d␡');
     expect(visible('line\nnext\ttab', { keepLayout: true })).toBe('line\nnext\ttab');
-    expect(markdownText('Invoice\u0000run')).toBe('Invoice␀run');
-    expect(escapeHtml('Invoice\u0000run')).toBe('Invoice␀run');
+    expect(visible('a\u0000b\u007f', { names: true })).toBe('a[NUL]b[DEL]');
+    // Pages read in a browser name them: many fonts have no control pictures (a missing-glyph box).
+    expect(markdownText('Invoice\u0000run')).toBe('Invoice\\[NUL\\]run');
+    expect(escapeHtml('Invoice\u0000run\u0007')).toBe('Invoice[NUL]run[BEL]');
+    expect(escapeHtml(showValue('Invoice\u0000run'))).toBe('&quot;Invoice[NUL]run&quot;');
     expect(showValue('Invoice\u0000run')).toBe('"Invoice␀run"');
     expect(showValue({ note: 'a\u0000b' })).toBe('{"note":"a␀b"}');
   });

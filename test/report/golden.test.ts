@@ -70,7 +70,7 @@ describe('the reports of the fixture doc', () => {
     expect(markdownBody(splitReport(chunked).body)).toBe(markdownBody(splitReport(whole).body));
   });
 
-  it('keep the run id, times, source and backup in the header only', async () => {
+  it('keep the run id, times, source and backup out of the body, in the technical details at the end', async () => {
     const report = await run('cutover');
     expect(report.outcome, report.outcomeNote ?? '').toBe('committed');
     expect(
@@ -83,7 +83,10 @@ describe('the reports of the fixture doc', () => {
     );
     const { header, body } = splitReport(report);
     const markdown = await readFile(files['report.md'], 'utf8');
-    expect(markdown.endsWith(markdownBody(body))).toBe(true);
+    const [before, details] = markdown.split('\n## Technical details\n');
+    expect(before!.endsWith(markdownBody(body, header))).toBe(true);
+    for (const varying of [report.runId, report.startedAt, report.finishedAt, report.backup!.path])
+      expect(details).toContain(varying);
     const json = JSON.parse(await readFile(files['report.json'], 'utf8')) as Record<string, unknown>;
     expect(json.header).toEqual(header);
     const bodyText = JSON.stringify(body) + markdownBody(body);

@@ -3,9 +3,10 @@
  * the rejects, with Coda's text escaped. The page is opened in headless Chromium (Debian's
  * `chromium` package, driven by playwright-core; no browser is downloaded). Where chromium is not
  * installed the browser check is skipped with a notice, and the checks on the page's text still run.
+ * The browser check keeps a screenshot of the page in test-artifacts/ (git-ignored) to look at.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +18,7 @@ import { writeRunReports } from '../../src/report/write.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, offersTable, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { REPO_ROOT } from '../support/cli.ts';
 import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +30,9 @@ if (!hasChromium)
 
 const SCRIPT_NAME = '<script>alert("owned")</script>';
 const IMAGE_STATUS = '<img src=x onerror=alert(1)>';
+/** A NUL and a bell in a row name: named on the page, never drawn as a missing-glyph box. */
+const CONTROL_NAME = 'Invoice\u0000run\u0007 Q3';
+const SCREENSHOT = path.join(REPO_ROOT, 'test-artifacts', 'report-plan.png');
 
 let db: TestDatabase;
 let workDir: string;
@@ -43,6 +48,7 @@ beforeAll(async () => {
   const source = await snapshotOf(fixtureDoc, workDir, (server) => {
     server.editRow(projectsTable.id, 'i-jNwDisc1A', { [projectsTable.columnIds.name]: SCRIPT_NAME });
     server.editRow(offersTable.id, 'i-fRetain5E', { [offersTable.columnIds.status]: IMAGE_STATUS });
+    server.editRow(offersTable.id, 'i-fDashbd4D', { [offersTable.columnIds.name]: CONTROL_NAME });
   });
   report = await runLoad({
     databaseUrl: db.url,
@@ -85,6 +91,20 @@ describe('report.html', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it('holds no control character, nor a picture of one: a NUL in a Coda name is named', () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the test
+    expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+    expect(html).not.toMatch(/[\u2400-\u2421]/);
+    expect(html).toContain('Invoice[NUL]run[BEL] Q3');
+  });
+
+  it('keeps the run number, times, snapshot and request counts at the end, under technical details', () => {
+    const details = html.indexOf('<h2>Technical details</h2>');
+    expect(details).toBeGreaterThan(html.indexOf('Words used in this report'));
+    for (const technical of [`Run number: ${report.runId}`, report.startedAt, report.source])
+      expect(html.indexOf(technical), technical).toBeGreaterThan(details);
+  });
+
   it.skipIf(!hasChromium)(
     'shows the outcome, the totals and the rejects in Chromium, and runs nothing',
     async () => {
@@ -120,25 +140,30 @@ describe('report.html', () => {
         expect(requested).toEqual([pathToFileURL(htmlFile).href]);
         expect(dialogs).toEqual([]);
 
-        // An empty database: every row of the doc would be inserted, except the offer with the odd status.
+        // An empty database: every row of the doc would be inserted, except the offer with the odd
+        // status and the one whose name holds a NUL (Postgres text cannot).
         const rowsInDoc = fixtureDoc.tables
           .filter((table) => mappings.some((mapping) => mapping.spec.coda.table === table.id))
           .reduce((sum, table) => sum + table.rowCount, 0);
         await expect
           .poll(() => page.locator('.outcome h1').innerText())
-          .toBe(
-            `Dry run: nothing was written. A cutover now would insert ${rowsInDoc - 1} row(s), change 0, leave 0 unchanged and reject 1.`,
-          );
+          .toBe('Not ready for the cutover yet: 1 thing to decide.');
+        expect(await page.locator('.outcome').innerText()).toContain(
+          `Dry run: nothing was written. A cutover now would insert ${rowsInDoc - 2} row(s), change 0, leave 0 unchanged and reject 2.`,
+        );
+        // The sign-off is the first thing on the page, in view without scrolling.
+        const box = await page.locator('.outcome h1').boundingBox();
+        expect(box!.y).toBeLessThan(200);
         const cards = await page.locator('.card').allInnerTexts();
         expect(cards.map((card) => card.replace(/\s+/g, ' '))).toEqual([
           `${rowsInDoc} read`,
-          `${rowsInDoc - 1} inserted`,
+          `${rowsInDoc - 2} inserted`,
           '0 updated',
           '0 unchanged',
-          '1 rejected',
+          '2 rejected',
         ]);
         const rejects = page.locator('section', {
-          hasText: 'Rows rejected (not loaded), with the reason (1)',
+          hasText: 'Rows rejected (not loaded), with the reason (2)',
         });
         await expect
           .poll(() => rejects.innerText())
@@ -146,7 +171,15 @@ describe('report.html', () => {
         const rejectLink = rejects.locator('a', { hasText: 'Ops Retainer (10 h/month)' });
         expect(await rejectLink.getAttribute('href')).toBe(offersTable.ref('i-fRetain5E').url);
         expect(await page.locator('main').textContent()).toContain(SCRIPT_NAME);
+        expect(await page.locator('main').innerText()).toContain('Invoice[NUL]run[BEL] Q3');
         expect(await page.locator('svg rect').count()).toBeGreaterThanOrEqual(report.tables.length);
+        // Tables by their Coda names, the erp name after them.
+        expect(await page.locator('section', { hasText: 'Rows per table' }).innerText()).toMatch(
+          /Offers erp\.offers/,
+        );
+        await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        expect((await stat(SCREENSHOT)).size).toBeGreaterThan(10_000);
       } finally {
         await browser.close();
       }

@@ -190,7 +190,7 @@ describe('a plan after the doc changed', () => {
     expect(table('erp.tasks').unchanged).toBe(tasksTable.rows.length - 1);
   });
 
-  it('puts the same in the Markdown report, with old and new values and the Coda links', () => {
+  it("puts the same in the Markdown report, in Coda's words, with old and new values and the Coda links", () => {
     const markdown = markdownBody(splitReport(plan).body);
     // The doc's rows, less the three the test changed: the added task, the edited project, the rejected offer.
     const rowsInDoc = changedDoc()
@@ -199,13 +199,20 @@ describe('a plan after the doc changed', () => {
     expect(markdown).toContain(
       `A cutover now would insert 1 row(s), change 1, leave ${rowsInDoc - 3} unchanged and reject 1.`,
     );
-    expect(markdown).toContain('name: "Northwind Discovery" (before) → "Northwind Discovery Sprint" (after)');
-    expect(markdown).toMatch(
-      /## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### erp\.tasks[^\n]*\n\n- \[[^\]\n]+\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\) \(i-kTask024Z, erp id \d+\)/,
+    // The erp column `name` by the Coda column it reads.
+    const nameLabel = projectsTable.columns.find(
+      (column) => column.id === projectsTable.columnIds.name,
+    )!.name;
+    expect(markdown).toContain(
+      `${nameLabel}: "Northwind Discovery" (before) → "Northwind Discovery Sprint" (after)`,
     );
     expect(markdown).toMatch(
-      /- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\) \(i-fRetain5E\)\n {2}- Status "Paused" is not one of the known choices/,
+      /## Rows in Postgres whose Coda row is gone \(kept, never deleted\) \(1\)\n\n### Tasks <sub>erp\.tasks<\/sub>\n\n- \[[^\]\n]+\]\(<https:\/\/coda\.io\/[^>]+_rui-kTask024Z>\) \(erp id \d+\)/,
     );
+    expect(markdown).toMatch(
+      /- \[Ops Retainer \(10 h\/month\)\]\(<https:\/\/coda\.io\/[^>]+>\): Status "Paused" is not one of the known choices[^\n]*\n {2}- To load it, fix it in Coda, or change the mapping /,
+    );
+    expect(markdown).not.toContain('(i-fRetain5E)');
   });
 
   it('says the same when the rows are staged a row or two at a time', async () => {
