@@ -251,7 +251,7 @@ async function runAndReport(
  * listed Coda data behind; null when nothing is left behind that no cutover accepted.
  */
 function commandToAcceptLeftBehind(report: RunReport): string | null {
-  if (report.mode === 'reconcile' || report.outcome === 'committed') return null;
+  if (report.mode === 'reconcile' || report.outcome === 'committed' || report.acceptUnmapped) return null;
   if (!report.differences.some((item) => item.leftBehind && item.acceptedByRun === null)) return null;
   const args = process.argv.slice(2);
   const at = args.indexOf(report.mode);

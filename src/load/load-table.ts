@@ -37,7 +37,7 @@ import { forEachBatch } from './cursor-batches.ts';
 import { deferKeysOfEmptyTable } from './deferred-keys.ts';
 import { PEOPLE_TABLE, type ReferenceColumn, type TableLoad } from './load-plan.ts';
 import { appendAll } from '../shared/append.ts';
-import { namedRow } from '../shared/names.ts';
+import { hasName, namedRow, personTitle } from '../shared/names.ts';
 import { collectGarbage } from '../shared/collect-garbage.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
 import { findUnchangedRows, sourceFingerprint, sourceHash, type UnchangedRows } from './unchanged-rows.ts';
@@ -706,7 +706,7 @@ async function settleUnresolved(
         ? `${label} links to ${namedRow(parent.rowName, parent.table)}${parent.browserLink ? ` (${parent.browserLink})` : ''}, which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
         : reference.kind === 'row'
           ? `${label} links to "${ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
-          : `${label} names ${ref.name}${ref.email ? ` <${ref.email}>` : ''}, who is not in erp.people${ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
+          : `${label} names ${personTitle(ref)}${ref.email && hasName(ref.name) ? ` <${ref.email}>` : ''}, who is not in erp.people${ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
       if (parent ? !loadWithoutLink : rejectsUnresolved.get(reference)) {
         rejectedRows.add(row.row_id);
         rejected.push({

@@ -126,6 +126,8 @@ export interface RunReport {
   vocabulary: Vocabulary;
   /** The rejects a cutover was allowed (--max-rejects); null for a plan or reconcile. */
   maxRejects: number | null;
+  /** A cutover told to leave Coda data no mapping loads behind (--accept-unmapped). */
+  acceptUnmapped: boolean;
 }
 
 /** A run whose process died (killed with -9, crashed), found and marked by the next run. */
@@ -402,6 +404,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
         codaRequests: options.codaRequests ?? null,
         vocabulary: vocabularyOf(options.mappings, manifest.tables),
         maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
+        acceptUnmapped: options.mode === 'cutover' && (options.acceptUnmapped ?? false),
       };
       await recordFinish(bookkeeping, runId, report.outcome, refusal, {});
       return report;
@@ -500,6 +503,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       abandonedRuns,
       vocabulary: vocabularyOf(options.mappings, manifest.tables),
       maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
+      acceptUnmapped: options.mode === 'cutover' && (options.acceptUnmapped ?? false),
     };
     await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
     await recordRejects(bookkeeping, runId, tables);

@@ -179,6 +179,7 @@ export interface ReportBody
     | 'coverage'
     | 'vocabulary'
     | 'maxRejects'
+    | 'acceptUnmapped'
   > {
   tables: ReportTable[];
 }
@@ -222,6 +223,7 @@ export function splitReport(report: RunReport): { header: ReportHeader; body: Re
       coverage: report.coverage,
       vocabulary: report.vocabulary,
       maxRejects: report.maxRejects,
+      acceptUnmapped: report.acceptUnmapped,
       differences: [...report.differences].sort(
         (a, b) =>
           compareCodeUnits(a.target, b.target) ||
@@ -617,7 +619,7 @@ const ACCEPT_FLAG = '--accept-unmapped';
  * accepted), what the mappings skip on purpose with their reasons, and empty columns in one line.
  */
 export function coverageSection(
-  body: Pick<ReportBody, 'mode' | 'outcome' | 'differences' | 'coverage'>,
+  body: Pick<ReportBody, 'mode' | 'outcome' | 'differences' | 'coverage' | 'acceptUnmapped'>,
 ): CoverageSection {
   const behind = body.differences.filter((item) => item.leftBehind);
   const fresh = behind.filter((item) => item.acceptedByRun === null);
@@ -639,7 +641,9 @@ export function coverageSection(
       : body.mode === 'cutover'
         ? body.outcome === 'committed'
           ? `Left behind on purpose (${ACCEPT_FLAG}): listed as accepted by this cutover from now on.`
-          : `The cutover refused to leave them behind; nothing was written: ${ways}.`
+          : body.acceptUnmapped
+            ? `Left behind on purpose (${ACCEPT_FLAG}), but the cutover rolled back for another reason, so nothing was written: run it again with ${ACCEPT_FLAG} once that is settled.`
+            : `The cutover refused to leave them behind; nothing was written: ${ways}.`
         : `Postgres does not hold them and no cutover accepted leaving them behind: ${ways}.`;
   const skipped: CoverageEntry[] = [
     ...body.coverage.mapped.flatMap((entry) =>

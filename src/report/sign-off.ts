@@ -31,7 +31,7 @@ export function erpCommand(verb: string, mappingsFolder: string | null, ...flags
 
 type SignOffBody = Pick<
   ReportBody,
-  'mode' | 'outcome' | 'tables' | 'differences' | 'vocabulary' | 'maxRejects'
+  'mode' | 'outcome' | 'tables' | 'differences' | 'vocabulary' | 'maxRejects' | 'acceptUnmapped'
 >;
 
 /** What the differences no cutover accepted ask of the owner, one decision per kind of cause. */
@@ -70,7 +70,8 @@ export function signOff(body: SignOffBody): SignOff {
   const command = (verb: string, ...flags: string[]) =>
     erpCommand(verb, body.vocabulary.mappingsFolder, ...flags);
   const fresh = body.differences.filter((item) => item.acceptedByRun === null);
-  const leftBehind = fresh.filter((item) => item.leftBehind).length;
+  // Data a cutover was told to leave behind is decided, even when the cutover rolled back for another reason.
+  const leftBehind = body.acceptUnmapped ? 0 : fresh.filter((item) => item.leftBehind).length;
   const rejected = body.tables.reduce((sum, table) => sum + table.rejects.length, 0);
   // A plan is held to what a cutover allows by default; rejects a cutover was allowed are decided.
   const tooManyRejects = rejected > (body.maxRejects ?? 0);
@@ -80,7 +81,7 @@ export function signOff(body: SignOffBody): SignOff {
   );
   const beforeCutover = [
     leftBehind
-      ? `${plural(leftBehind, 'Coda column or table', 'Coda columns or tables')} hold data no mapping loads: change the mapping (load ${leftBehind === 1 ? 'it' : 'them'}, or skip: with a reason), or leave ${leftBehind === 1 ? 'it' : 'them'} behind on purpose with ${command('cutover', '--accept-unmapped')}.`
+      ? `${plural(leftBehind, 'Coda column or table', 'Coda columns or tables')} ${leftBehind === 1 ? 'holds' : 'hold'} data no mapping loads: change the mapping (load ${leftBehind === 1 ? 'it' : 'them'}, or skip: with a reason), or leave ${leftBehind === 1 ? 'it' : 'them'} behind on purpose with ${command('cutover', '--accept-unmapped')}.`
       : '',
     tooManyRejects
       ? `${plural(rejected, 'row')} ${body.mode === 'plan' ? 'would be' : 'were'} rejected: fix them in Coda or change the mapping (each group below says which), or accept them with ${command('cutover', '--max-rejects', String(rejected))}.`
@@ -126,11 +127,14 @@ export function signOff(body: SignOffBody): SignOff {
         command,
       );
       const decisions = [...beforeCutover, ...blocking];
+      // What the owner already accepted stays accepted on the next try.
+      const accepted =
+        body.acceptUnmapped && fresh.some((item) => item.leftBehind) ? ['--accept-unmapped'] : [];
       return {
         tone: 'bad',
         sentence: `Not yet: the cutover was refused and nothing was written; ${plural(Math.max(decisions.length, 1), 'thing')} to decide.`,
         decisions,
-        next: { command: command('cutover'), why: 'once each of these is decided' },
+        next: { command: command('cutover', ...accepted), why: 'once each of these is decided' },
       };
     }
     case 'reconciled':

@@ -18,6 +18,12 @@ export function namedRow(name: string | null | undefined, table: string): string
   return hasName(name) ? `"${name}"` : `a ${table} row with no name`;
 }
 
+/** A person in a sentence: their name, else their email, else "a person with no name". */
+export function personTitle(person: { name?: string | null; email?: string | null }): string {
+  if (hasName(person.name)) return person.name;
+  return hasName(person.email) ? person.email : 'a person with no name';
+}
+
 /** Edits (insert, delete, substitute) that turn one string into the other. */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);

@@ -30,7 +30,7 @@ import {
   type PgValue,
   type RowRef,
 } from './convert.ts';
-import { didYouMean } from '../shared/names.ts';
+import { didYouMean, personTitle } from '../shared/names.ts';
 import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
 
 /** Where a row came from, carried into staging, lineage, rejects and reports. */
@@ -355,7 +355,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
             column: target,
             codaColumn: label,
             value: cell,
-            reason: `${label} names ${value.leftOut.length + 1} people; ${spec.target} keeps one, so ${value.ref.name} was loaded and ${value.leftOut.map((person) => person.name).join(', ')} not (the mapping says multiple: first)`,
+            reason: `${label} names ${value.leftOut.length + 1} people; ${spec.target} keeps one, so ${personTitle(value.ref)} was loaded and ${value.leftOut.map(personTitle).join(', ')} not (the mapping says multiple: first)`,
           });
         // Spelled out: spreading two shapes of target is V8's slow generic copy, a fifth of the transform.
         references.push(

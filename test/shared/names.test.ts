@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestNames, namedRow, rowTitle } from '../../src/shared/names.ts';
+import { closestNames, namedRow, personTitle, rowTitle } from '../../src/shared/names.ts';
 
 describe('closest names', () => {
   const tables = ['Tasks', 'Projects', 'Clients & Partners', 'Team'];
@@ -21,5 +21,13 @@ describe('a blank row name', () => {
     expect(rowTitle('   ')).toBe('(no name)');
     expect(namedRow(' \t', 'Projects')).toBe('a Projects row with no name');
     expect(namedRow('Alpha', 'Projects')).toBe('"Alpha"');
+  });
+});
+
+describe('a person in a sentence', () => {
+  it('is named, else known by their email, else said to have no name', () => {
+    expect(personTitle({ name: 'Zoë Back', email: 'z@x.example' })).toBe('Zoë Back');
+    expect(personTitle({ name: '  ', email: 'z@x.example' })).toBe('z@x.example');
+    expect(personTitle({ name: '\t', email: null })).toBe('a person with no name');
   });
 });
