@@ -2,7 +2,7 @@
  * The report of `erp undo` (and of `erp undo --dry-run`, its plan), in the forms a plan has:
  * summary.txt (what the terminal shows), report.md, report.html and report.json.
  */
-import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo.ts';
+import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo/types.ts';
 import { hasName } from '../shared/names.ts';
 import { safeLink, showValue } from './document.ts';
 import { escapeHtml } from './html.ts';
