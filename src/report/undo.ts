@@ -4,7 +4,7 @@
  */
 import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo/types.ts';
 import { hasName } from '../shared/names.ts';
-import { safeLink, showValue } from './document.ts';
+import { abandonedRunLines, safeLink, showValue } from './document.ts';
 import { escapeHtml } from './html.ts';
 import { markdownText } from './markdown.ts';
 import { writeReportFiles, type REPORT_FILES } from './write.ts';
@@ -48,6 +48,19 @@ function undoHeadline(report: UndoReport): string {
   }
 }
 
+/** Why the undo took back this cutover and not a later one, and runs found abandoned on the way. */
+function noticeLines(report: UndoReport): string[] {
+  const skipped = report.skippedRuns.map((run) => `cutover ${run.id} of ${run.startedAt.slice(0, 10)}`);
+  return [
+    ...(skipped.length
+      ? [
+          `Skipped ${skipped.join(', ')}: ${skipped.length > 1 ? 'they' : 'it'} changed no row, so the undo reaches ${cutoverName(report)}, the last cutover that changed something; ${skipped.length > 1 ? 'they are' : 'it is'} marked undone with it.`,
+        ]
+      : []),
+    ...abandonedRunLines(report),
+  ];
+}
+
 const titles = (report: UndoReport) => ({
   blockers: report.kept ? 'Rows kept as they are now' : 'Rows that stop the undo',
   removed: 'Rows removed (the cutover inserted them)',
@@ -88,7 +101,7 @@ export function formatUndoTerminal(report: UndoReport): string {
     if (report.blockers.length > ROWS_SHOWN_ON_TERMINAL)
       lines.push(`  … and ${report.blockers.length - ROWS_SHOWN_ON_TERMINAL} more in the report`);
   }
-  lines.push('', undoHeadline(report));
+  lines.push('', ...noticeLines(report), undoHeadline(report));
   if (report.outcomeNote) lines.push(`Why: ${report.outcomeNote}`);
   return `${lines.join('\n')}\n`;
 }
@@ -109,6 +122,7 @@ function markdownUndo(report: UndoReport): string {
     `- Finished: ${report.finishedAt}`,
     `- Cutover read: ${markdownText(report.undoneRun.source)}`,
     '',
+    ...noticeLines(report).map((line) => `- **${markdownText(line)}**`),
     `**${markdownText(undoHeadline(report))}**`,
     '',
     ...(report.outcomeNote ? [`Why: ${markdownText(report.outcomeNote)}`, ''] : []),
@@ -178,7 +192,11 @@ function htmlUndo(report: UndoReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
 <body><p>Run ${escapeHtml(report.runId)} · ${escapeHtml(report.startedAt)} → ${escapeHtml(report.finishedAt)}</p>
-<h1>${escapeHtml(undoHeadline(report))}</h1>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}
+${noticeLines(report)
+  .map((line) => `<p><strong>${escapeHtml(line)}</strong></p>`)
+  .join(
+    '',
+  )}<h1>${escapeHtml(undoHeadline(report))}</h1>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}
 <table><tr><th>table</th><th>removed</th><th>restored</th></tr>${counts}</table>
 ${list(
   heading.blockers,

@@ -13,6 +13,16 @@ export type RunKind = 'plan' | 'cutover' | 'reconcile' | 'undo';
 /** Held for the whole of a run: a second one is refused at once instead of queueing. */
 export const LOAD_LOCK_KEY = 7_301_452_907;
 
+/**
+ * A run's id is the UTC time it was put on record, as digits to the millisecond
+ * (20261207235912345 for 23:59:12.345 on 7 December 2026), or one more than the last id if ever
+ * two runs were put on record within the same millisecond.
+ * An identity sequence would be set back by restoring a backup in place, and hand a later run
+ * the id of one the restore took away, whose reports still name it; time is not set back, so an
+ * id names one run for good. Drawn while holding LOAD_LOCK_KEY, so two runs never draw at once.
+ */
+const NEXT_RUN_ID = `greatest(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSMS')::bigint, coalesce(max(id), 0) + 1)`;
+
 /** The run cannot start, or cannot do what it was asked; nothing was changed. */
 export class LoadRefusedError extends Error {}
 
@@ -91,7 +101,8 @@ export async function withRun<T>(
       abandonedRuns: await markAbandonedRuns(bookkeeping),
       begin: async (docId, source) => {
         const inserted = await bookkeeping.query<{ id: string }>(
-          `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
+          `INSERT INTO pipeline.runs (id, mode, coda_doc_id, source, tool_version) OVERRIDING SYSTEM VALUE
+           SELECT ${NEXT_RUN_ID}, $1, $2, $3, $4 FROM pipeline.runs RETURNING id::text AS id`,
           [mode, docId, source, readPackageVersion()],
         );
         runId = inserted.rows[0]!.id;

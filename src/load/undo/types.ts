@@ -32,6 +32,8 @@ export interface UndoReport {
   runId: string;
   mode: 'undo';
   undoneRun: { id: string; startedAt: string; source: string };
+  /** Later cutovers that changed nothing: skipped to reach the undone one, and undone with it. */
+  skippedRuns: { id: string; startedAt: string }[];
   doc: { id: string };
   dryRun: boolean;
   startedAt: string;

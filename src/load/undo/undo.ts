@@ -52,42 +52,77 @@ interface CutoverRun {
   mode: string;
   outcome: string;
   undone_by_run_id: string | null;
+  /** It changed an erp row (row history), or said it did (its counts, for cutovers before row history). */
+  changed: boolean;
 }
 
-async function findCutover(client: pg.ClientBase, runId: string | undefined): Promise<CutoverRun> {
+const RUN_COLUMNS = `r.id::text AS id, r.coda_doc_id, r.source, r.started_at, r.mode, r.outcome, r.undone_by_run_id::text AS undone_by_run_id,
+  (EXISTS (SELECT FROM pipeline.row_changes c WHERE c.run_id = r.id AND c.target_table LIKE 'erp.%')
+   OR EXISTS (SELECT FROM jsonb_each(r.counts) t(k, v) WHERE coalesce((v ->> 'inserted')::int, 0) + coalesce((v ->> 'updated')::int, 0) > 0)) AS changed`;
+
+/** Committed cutovers not undone yet, latest first: the ones an undo may take back. */
+async function standingCutovers(client: pg.ClientBase): Promise<CutoverRun[]> {
   const { rows } = await client.query<CutoverRun>(
-    runId
-      ? `SELECT id, coda_doc_id, source, started_at, mode, outcome, undone_by_run_id FROM pipeline.runs WHERE id = $1`
-      : `SELECT id, coda_doc_id, source, started_at, mode, outcome, undone_by_run_id FROM pipeline.runs
-          WHERE mode = 'cutover' AND outcome = 'committed' AND undone_by_run_id IS NULL ORDER BY id DESC LIMIT 1`,
-    runId ? [runId] : [],
+    `SELECT ${RUN_COLUMNS} FROM pipeline.runs r
+      WHERE r.mode = 'cutover' AND r.outcome = 'committed' AND r.undone_by_run_id IS NULL ORDER BY r.id DESC`,
   );
-  const run = rows[0];
-  if (!run) throw new LoadRefusedError(runId ? `there is no run ${runId}` : 'no committed cutover to undo');
-  if (run.mode !== 'cutover' || run.outcome !== 'committed')
-    throw new LoadRefusedError(
-      `run ${run.id} is a ${run.mode} that ended ${run.outcome.replace('_', ' ')}; only a committed cutover can be undone`,
+  return rows;
+}
+
+/**
+ * The cutover to undo, and the later ones that changed nothing, which it skips (and marks undone
+ * with it: they only recorded that the rows were as the undone cutover left them). Without
+ * `runId`, the last cutover that changed something; a later one that did stops an earlier undo.
+ */
+async function findCutover(
+  client: pg.ClientBase,
+  runId: string | undefined,
+): Promise<{ cutover: CutoverRun; skipped: CutoverRun[] }> {
+  const standing = await standingCutovers(client);
+  let cutover: CutoverRun | undefined;
+  if (runId === undefined) {
+    cutover = standing.find((run) => run.changed);
+    if (!cutover)
+      throw new LoadRefusedError(
+        standing.length
+          ? `no committed cutover to undo changed anything: the last ${standing.length} changed no row`
+          : 'no committed cutover to undo',
+      );
+  } else {
+    if (!/^\d+$/.test(runId))
+      throw new LoadRefusedError(
+        `"${runId}" is no run id; give the number the cutover's report shows after "Run"`,
+      );
+    const { rows } = await client.query<CutoverRun>(
+      `SELECT ${RUN_COLUMNS} FROM pipeline.runs r WHERE r.id = $1`,
+      [runId],
     );
-  if (run.undone_by_run_id)
-    throw new LoadRefusedError(`cutover ${run.id} was already undone (by run ${run.undone_by_run_id})`);
-  const later = await client.query<{ id: string }>(
-    `SELECT id FROM pipeline.runs WHERE mode = 'cutover' AND outcome = 'committed' AND undone_by_run_id IS NULL AND id > $1 ORDER BY id`,
-    [run.id],
-  );
-  if (later.rowCount)
+    cutover = rows[0];
+    if (!cutover) throw new LoadRefusedError(`there is no run ${runId}`);
+    if (cutover.mode !== 'cutover' || cutover.outcome !== 'committed')
+      throw new LoadRefusedError(
+        `run ${cutover.id} is a ${cutover.mode} that ended ${cutover.outcome.replace('_', ' ')}; only a committed cutover can be undone`,
+      );
+    if (cutover.undone_by_run_id)
+      throw new LoadRefusedError(
+        `cutover ${cutover.id} was already undone (by run ${cutover.undone_by_run_id})`,
+      );
+  }
+  const target = cutover;
+  const later = standing.filter((run) => BigInt(run.id) > BigInt(target.id));
+  const changing = later.filter((run) => run.changed).reverse();
+  if (changing.length)
     throw new LoadRefusedError(
-      `cutover ${run.id} was followed by cutover ${later.rows.map((row) => row.id).join(', ')}, which may have changed the same rows; undo ${later.rowCount > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest)`,
+      `cutover ${target.id} was followed by cutover ${changing.map((run) => run.id).join(', ')}, which may have changed the same rows; undo ${changing.length > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest that changed something)`,
     );
-  const history = await client.query(`SELECT FROM pipeline.row_changes WHERE run_id = $1 LIMIT 1`, [run.id]);
-  const counts = await client.query<{ changed: boolean }>(
-    `SELECT EXISTS (SELECT FROM jsonb_each(counts) t(k, v) WHERE (v ->> 'inserted')::int + (v ->> 'updated')::int > 0) AS changed FROM pipeline.runs WHERE id = $1`,
-    [run.id],
-  );
-  if (!history.rowCount && counts.rows[0]?.changed)
+  const history = await client.query(`SELECT FROM pipeline.row_changes WHERE run_id = $1 LIMIT 1`, [
+    target.id,
+  ]);
+  if (!history.rowCount && target.changed)
     throw new LoadRefusedError(
-      `cutover ${run.id} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`,
+      `cutover ${target.id} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`,
     );
-  return run;
+  return { cutover: target, skipped: later.reverse() };
 }
 
 type Labels = (table: string, column: string) => string;
@@ -157,7 +192,7 @@ function countsOf(tables: UndoTable[]) {
 export function runUndo(options: UndoOptions): Promise<UndoReport> {
   return withRun(options.databaseUrl, 'undo', async (run) => {
     const { client } = run;
-    const cutover = await findCutover(client, options.runId);
+    const { cutover, skipped } = await findCutover(client, options.runId);
     const runId = await run.begin(cutover.coda_doc_id, `cutover ${cutover.id}`);
     await client.query('BEGIN');
     let report: UndoReport;
@@ -182,6 +217,7 @@ export function runUndo(options: UndoOptions): Promise<UndoReport> {
         runId,
         mode: 'undo',
         undoneRun: { id: cutover.id, startedAt: cutover.started_at.toISOString(), source: cutover.source },
+        skippedRuns: skipped.map((run) => ({ id: run.id, startedAt: run.started_at.toISOString() })),
         doc: { id: cutover.coda_doc_id },
         dryRun: options.dryRun,
         startedAt: run.startedAt,
