@@ -1,8 +1,9 @@
 /**
  * Business totals, Coda's own against Postgres's, bridged the way an accountant walks them (see
- * reconcile.ts). Which totals there are is data (totals.ts MEASURES), not the loader's.
+ * reconcile.ts). Which totals there are is data (totals.json), not the loader's.
  */
 import pg from 'pg';
+import { z } from 'zod';
 import { quoteQualified } from '../../db/identifiers.ts';
 import { compareCodeUnits } from '../../shared/compare.ts';
 import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
@@ -10,55 +11,36 @@ import { textDefault } from '../../catalog/target-tables.ts';
 import { numberInCell, type Reject } from '../../transform/transform.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import { stageName } from '../core/temp-tables.ts';
+import businessTotals from './totals.json' with { type: 'json' };
 import type { BridgeFigure, BusinessTotal, RejectedShare, TextCell, UnconvertedShare } from './types.ts';
 
 const { escapeIdentifier: q } = pg;
 
 /**
- * The totals, per target table. `sum` adds a column up (a count of rows without it); `groupBy`
- * splits the figure, so that amounts in different currencies are never added together.
- * A measure is taken only when its table is loaded and every column it reads is mapped.
+ * A total, as totals.json describes it. `sum` adds a column up (a count of rows without it);
+ * `groupBy` splits the figure, so that amounts in different currencies are never added together.
  */
-interface Measure {
-  label: string;
-  table: string;
-  sum?: string;
-  groupBy?: string;
-  /** For a link: the linked table's column that names its rows. */
-  groupName?: { table: string; column: string };
-  /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
-  largest?: number;
-  /**
-   * When the mapping does not fill `groupBy`, every Coda row falls in one group: the sum column's
-   * own code (`currency: EUR` on an amount) or else the target column's default.
-   */
-  groupWhenUnmapped?: true;
-}
+const measure = z
+  .object({
+    label: z.string().min(1),
+    table: z.string().regex(/^\w+\.\w+$/),
+    sum: z.string().min(1).optional(),
+    groupBy: z.string().min(1).optional(),
+    /** For a link: the linked table's column that names its rows. */
+    groupName: z.object({ table: z.string().regex(/^\w+\.\w+$/), column: z.string().min(1) }).optional(),
+    /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
+    largest: z.number().int().positive().optional(),
+    /**
+     * When the mapping does not fill `groupBy`, every Coda row falls in one group: the sum column's
+     * own code (`currency: EUR` on an amount) or else the target column's default.
+     */
+    groupWhenUnmapped: z.literal(true).optional(),
+  })
+  .strict();
+type Measure = z.infer<typeof measure>;
 
-const MEASURES: readonly Measure[] = [
-  { label: 'Projects by status', table: 'erp.projects', groupBy: 'status' },
-  { label: 'Tasks by status', table: 'erp.tasks', groupBy: 'status' },
-  { label: 'Estimated hours of tasks', table: 'erp.tasks', sum: 'estimated_hours' },
-  { label: 'Actual hours of tasks', table: 'erp.tasks', sum: 'actual_hours' },
-  {
-    label: 'Tasks per project (largest projects)',
-    table: 'erp.tasks',
-    groupBy: 'project_id',
-    groupName: { table: 'erp.projects', column: 'name' },
-    largest: 10,
-  },
-  { label: 'Estimated hours of workflows', table: 'erp.workflows', sum: 'estimated_hours' },
-  { label: 'Estimated hours of execution runs', table: 'erp.execution_runs', sum: 'estimated_hours' },
-  { label: 'Actual hours of execution runs', table: 'erp.execution_runs', sum: 'actual_hours' },
-  {
-    label: 'Offer list prices',
-    table: 'erp.offers',
-    sum: 'list_price',
-    groupBy: 'currency',
-    groupWhenUnmapped: true,
-  },
-  { label: 'Engagement values', table: 'erp.engagements', sum: 'value_estimate' },
-];
+/** The business's totals are data, not the loader's: a table or a figure is added in totals.json. */
+const MEASURES: readonly Measure[] = z.array(measure).parse(businessTotals.totals);
 
 /** How an empty group is shown. */
 const EMPTY_GROUP = '(empty)';
