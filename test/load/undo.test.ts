@@ -227,6 +227,12 @@ describe('erp undo', () => {
     expect(left['erp.tasks']).toEqual([expect.objectContaining({ id: task.id, title: task.title })]);
     expect(await agentData()).toEqual(agentBefore);
 
+    // The cutover that changed nothing after it was skipped, and is undone with it.
+    const standing = await db.query(
+      `SELECT id FROM pipeline.runs WHERE mode = 'cutover' AND outcome = 'committed' AND undone_by_run_id IS NULL`,
+    );
+    expect(standing.rows).toEqual([]);
+
     // The next cutover finds the kept rows through their lineage: no copies.
     const next = await erp(['cutover', '--snapshot', original.dir, '--prefer', 'postgres']);
     expect(next.code, next.output).toBe(0);

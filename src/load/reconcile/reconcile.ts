@@ -23,6 +23,7 @@ import type { Snapshot, SnapshotTable } from '../../extract/index.ts';
 import { appendAll } from '../../shared/append.ts';
 import { freshLineageStatistics, type LoadContext } from '../core/context.ts';
 import type { TableLoad } from '../core/load-plan.ts';
+import { rowNameSql } from '../core/row-names.ts';
 import { RECONCILE_BEFORE, stageName } from '../core/temp-tables.ts';
 import { loadTable } from '../table/load-table.ts';
 import { targetSql } from '../table/shape.ts';
@@ -37,9 +38,9 @@ async function notFromCoda(
   load: TableLoad,
   docId: string,
 ): Promise<TableReconciliation['notFromCoda']> {
-  // The first mapped column is the one that names the row (name, title, full_name...).
+  // The first mapped column is the one that names the row in its mapping.
   const { rows } = await client.query<{ target_id: string; label: string | null }>(
-    `SELECT t.id::text AS target_id, to_jsonb(t) ->> $1 AS label FROM ${targetSql(load)} t
+    `SELECT t.id::text AS target_id, ${rowNameSql('to_jsonb(t)', '$1')} AS label FROM ${targetSql(load)} t
       WHERE NOT EXISTS (SELECT 1 FROM pipeline.coda_lineage l
                          WHERE l.target_table = $2 AND l.target_id = t.id AND l.coda_doc_id = $3)
       ORDER BY t.id`,

@@ -9,6 +9,7 @@ import { SpooledList } from '../../shared/spooled-list.ts';
 import type { LoadContext } from '../core/context.ts';
 import { forEachBatch } from '../core/cursor-batches.ts';
 import { lineageWithRows } from '../core/lineage-sql.ts';
+import { rowNameSql } from '../core/row-names.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import type { FieldChange, GoneRow, RowSummary, UpdatedRow } from '../core/reports.ts';
 import { changedRowsName, cursorNames, stageName } from '../core/temp-tables.ts';
@@ -72,8 +73,7 @@ const toSummary = (row: Summary): RowSummary => ({
 });
 
 /**
- * Link changes by the linked rows' names. A linked erp table names its rows in `name`, `title`
- * or `full_name` (see the data model); the first of them it has is used.
+ * Link changes by the linked rows' names (core/row-names.ts).
  */
 async function nameLinkedRows(
   context: LoadContext,
@@ -89,7 +89,7 @@ async function nameLinkedRows(
     ];
     if (!ids.length) continue;
     const { rows } = await context.client.query<{ id: string; name: string }>(
-      `SELECT t.id::text AS id, coalesce(to_jsonb(t) ->> 'name', to_jsonb(t) ->> 'title', to_jsonb(t) ->> 'full_name', '') AS name
+      `SELECT t.id::text AS id, coalesce(${rowNameSql('to_jsonb(t)')}, '') AS name
          FROM ${quoteQualified(reference.referencedTable)} t WHERE t.id = ANY ($1::bigint[])`,
       [ids.map(String)],
     );
@@ -118,8 +118,8 @@ export async function findGoneFromCoda(
     context.client,
     cursorNames.gone(load),
     {
-      // The first mapped column is the one that names the row (name, title, full_name...).
-      text: `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id, to_jsonb(t) ->> $5 AS row_name
+      // The first mapped column is the one that names the row in its mapping.
+      text: `SELECT l.coda_row_id AS row_id, l.browser_link, l.target_id, ${rowNameSql('to_jsonb(t)', '$5')} AS row_name
                FROM ${lineageWithRows(targetSql(load))}
               WHERE NOT EXISTS (SELECT FROM ${q(stageName(load))} s WHERE s._coda_row_id = l.coda_row_id)
                 ${unchanged ? `AND NOT EXISTS (SELECT FROM ${q(unchanged.table)} u WHERE u.row_id = l.coda_row_id)` : ''}

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { TableContext } from '../../transform/transform.ts';
 import { quoteQualified } from '../../db/identifiers.ts';
+import { codaColumnLabel } from '../core/column-labels.ts';
 import type { ReferenceColumn, TableLoad } from '../core/load-plan.ts';
 
 const { escapeIdentifier: q } = pg;
@@ -39,11 +40,9 @@ export function isRequired(load: TableLoad, column: string): boolean {
   return spec !== undefined && spec.as !== 'constant' && spec.required;
 }
 
-/** The Coda column's name as the doc has it now, else as the mapping remembers it. */
+/** The Coda column's name as the doc has it now (core/column-labels.ts). */
 export function labelOf(load: TableLoad, table: TableContext['table'], column: string): string {
-  const spec = load.mapping.spec.columns[column];
-  if (!spec || spec.as === 'constant') return column;
-  return table.columns.find((candidate) => candidate.id === spec.from)?.name ?? spec.label ?? spec.from;
+  return codaColumnLabel(load.mapping, column, table.columns);
 }
 
 /** What every chunk of a table's load shares, found once before the first. */

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { quoteQualified } from '../../db/identifiers.ts';
+import { rowNameSql } from '../core/row-names.ts';
 import { UNDO_ENTITY_KEYS, UNDO_ROWS } from '../core/temp-tables.ts';
 
 const { escapeIdentifier: q } = pg;
@@ -154,8 +155,7 @@ export interface DescribedRow {
 export async function describeRows(client: pg.ClientBase): Promise<DescribedRow[]> {
   const { rows } = await client.query<DescribedRow>(
     `SELECT u.target_table, u.inserted, u.edited, u.kept, u.dependants, u.before, u.after, u.current,
-            (SELECT coalesce(i ->> 'name', i ->> 'title', i ->> 'full_name', i ->> 'objective')
-               FROM (SELECT coalesce(u.current, u.after) AS i) image) AS name,
+            (SELECT ${rowNameSql('i')} FROM (SELECT coalesce(u.current, u.after) AS i) image) AS name,
             (SELECT coalesce(l.after, l.before) ->> 'browser_link' FROM ${UNDO_ROWS} l
               WHERE l.target_table = 'pipeline.coda_lineage'
                 AND coalesce(l.after, l.before) ->> 'target_table' = u.target_table

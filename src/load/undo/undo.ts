@@ -18,6 +18,7 @@
  */
 import type pg from 'pg';
 import type { LoadedMapping } from '../../transform/mapping-spec.ts';
+import { codaColumnLabel } from '../core/column-labels.ts';
 import { recordRowHistoryAs } from '../lifecycle/connection.ts';
 import { LoadRefusedError, withRun } from '../lifecycle/with-run.ts';
 import {
@@ -129,8 +130,8 @@ type Labels = (table: string, column: string) => string;
 
 function codaLabels(mappings: LoadedMapping[]): Labels {
   return (table, column) => {
-    const spec = mappings.find((mapping) => mapping.spec.target === table)?.spec.columns[column];
-    return spec && spec.as !== 'constant' && spec.label ? spec.label : column;
+    const mapping = mappings.find((candidate) => candidate.spec.target === table);
+    return mapping ? codaColumnLabel(mapping, column) : column;
   };
 }
 
@@ -206,8 +207,8 @@ export function runUndo(options: UndoOptions): Promise<UndoReport> {
       const refused = summary.blockers.length > 0 && !options.keepChanged;
       if (!refused) {
         await revert(client, tables);
-        await client.query(`UPDATE pipeline.runs SET undone_by_run_id = $2 WHERE id = $1`, [
-          cutover.id,
+        await client.query(`UPDATE pipeline.runs SET undone_by_run_id = $2 WHERE id = ANY ($1::bigint[])`, [
+          [cutover.id, ...skipped.map((run) => run.id)],
           runId,
         ]);
       }
