@@ -76,7 +76,7 @@ describe('chunks read ahead', () => {
     const events: string[] = [];
     async function* chunks() {
       try {
-        for (const chunk of [1, 2, 3]) {
+        for await (const chunk of [1, 2, 3]) {
           events.push(`read ${chunk}`);
           yield chunk;
         }

@@ -46,7 +46,7 @@ export async function collectChanges(client: pg.ClientBase, cutoverId: string): 
 }
 
 /** Every single-column foreign key in the database that points at one of `tables`. */
-export async function foreignKeysInto(client: pg.ClientBase, tables: string[]) {
+async function foreignKeysInto(client: pg.ClientBase, tables: string[]) {
   const { rows } = await client.query<{ referencing: string; column: string; referenced: string }>(
     `SELECT n.nspname || '.' || c.relname AS referencing, a.attname AS column, rn.nspname || '.' || rc.relname AS referenced
        FROM pg_constraint con
