@@ -1,7 +1,7 @@
 /**
  * One plan, cutover or reconcile run: every mapped table loaded in dependency order inside ONE
  * transaction, which a plan always rolls back and a cutover commits only when the result is clean
- * and reconciles with Coda. A reconcile runs only the comparison (see reconcile.ts), and rolls back.
+ * and reconciles with Coda. A reconcile runs only the comparison (see reconcile/reconcile.ts), and rolls back.
  *
  * A plan runs the cutover's load over the same rows, with three differences that keep it quick
  * and leave nothing behind: it skips rows unchanged since the last cutover (table/unchanged-rows.ts),
@@ -66,7 +66,7 @@ export interface RunOptions {
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
   /** What reading Coda took, when this run read it live: shown in every report of the run. */
   codaRequests?: CodaRequests | null;
-  /** Rows staged at a time (load-table.ts); tests stage a row or two at a time to cross chunk boundaries. */
+  /** Rows staged at a time (core/context.ts); tests stage a row or two at a time to cross chunk boundaries. */
   chunkRows?: ChunkRows;
 }
 

@@ -117,7 +117,7 @@ export async function classifyDifferences(
 
 /**
  * What a committing cutover accepts: rejects within --max-rejects, links left empty, rows only
- * Postgres has, what it kept of edits made in Postgres, and (only when told to, see run.ts) Coda
+ * Postgres has, what it kept of edits made in Postgres, and (only when told to, see ../run.ts) Coda
  * data that no mapping loads.
  */
 export function isAcceptable(kind: DifferenceKind): kind is AcceptableKind {

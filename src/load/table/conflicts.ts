@@ -10,8 +10,8 @@
  * (a decisions file), else for the run (--prefer), else by what an earlier cutover kept while
  * both sides still hold the values it kept: `postgres` keeps the edited value (the row's other
  * fields still take Coda's), `coda` lets the load overwrite it. A conflict nobody settled is
- * reported, and a cutover with one is refused (see run.ts). What Postgres keeps is an accepted
- * difference of the cutover (reconcile.ts).
+ * reported, and a cutover with one is refused (see ../run.ts). What Postgres keeps is an accepted
+ * difference of the cutover (reconcile/differences.ts).
  *
  * Rows loaded before there was row history have no value at the last load and never conflict.
  * A row deleted in Postgres that Coda still has is a conflict too: `postgres` leaves it deleted.

@@ -1,22 +1,24 @@
 /**
  * Loading one table, inside the caller's transaction:
  *
- *   1. stage: COPY the transformed rows into a temporary table shaped like the target;
- *   2. resolve: linked rows through the lineage map, people by email then exact name, and each
- *      row's own erp row, all in ONE pass that writes the stage the later steps read (updating
- *      the stage once per link would rewrite every row of it each time);
- *   3. check: rows that would break one of the target's CHECK constraints become rejects
- *      (evaluated with the constraint's own expression from the catalog), so one bad row does
- *      not abort the whole load;
- *   4. upsert, keyed by Coda lineage (not by name): rows whose values differ are updated, new
- *      rows are inserted, unchanged rows are not touched (their updated_at stays put);
+ *   1. stage: COPY the transformed rows into a temporary table shaped like the target
+ *      (chunks.ts transforms them, stage.ts copies them);
+ *   2. resolve (stage.ts, people.ts, then links.ts for what did not resolve): linked rows
+ *      through the lineage map, people by email then exact name, and each row's own erp row,
+ *      all in ONE pass that writes the stage the later steps read (updating the stage once per
+ *      link would rewrite every row of it each time);
+ *   3. check (checks.ts; conflicts.ts settles rows edited in Postgres): rows that would break
+ *      one of the target's CHECK constraints become rejects (evaluated with the constraint's own
+ *      expression from the catalog), so one bad row does not abort the whole load;
+ *   4. upsert (upsert.ts), keyed by Coda lineage (not by name): rows whose values differ are
+ *      updated, new rows are inserted, unchanged rows are not touched (their updated_at stays put);
  *   5. lineage: every loaded row's Coda doc, table, row, link and content hash.
  *
  * Steps 1-5 run a chunk of rows at a time (DEFAULT_CHUNK_ROWS), the next chunk transformed by
  * Node while Postgres works on this one. Then, once for the table: the rows inserted and changed
- * are listed in row-id order, and the rows gone from Coda are found.
+ * are listed in row-id order, and the rows gone from Coda are found (listing.ts).
  *
- * Every name in the SQL comes from the catalog (see load-plan.ts) and is quoted.
+ * Every name in the SQL comes from the catalog (see core/load-plan.ts) and is quoted.
  */
 import pg from 'pg';
 import type { CodaSource } from '../../extract/index.ts';
