@@ -4,6 +4,7 @@
  * only ever names tables and columns found here.
  */
 import type pg from 'pg';
+import { splitQualified } from '../db/identifiers.ts';
 
 export interface TargetColumn {
   name: string;
@@ -51,7 +52,7 @@ export async function readTargetTable(
   client: pg.ClientBase,
   qualifiedName: string,
 ): Promise<TargetTable | undefined> {
-  const [schema = '', table = ''] = qualifiedName.split('.');
+  const { schema, table } = splitQualified(qualifiedName);
   const relation = await client.query<{ oid: number }>(
     `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'`,
     [schema, table],

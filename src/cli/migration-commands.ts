@@ -5,16 +5,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { BACKUP_FILE } from '../load/backup.ts';
-import type { TableLoadReport } from '../load/load-table.ts';
-import { readConflictDecisions, type Side } from '../load/conflicts.ts';
-import {
-  CommittedRunError,
-  recordReportFailure,
-  RunInterruptedError,
-  runLoad,
-  type RunMode,
-  type RunReport,
-} from '../load/run.ts';
+import type { TableLoadReport } from '../load/core/reports.ts';
+import type { Side } from '../load/core/reports.ts';
+import { readConflictDecisions } from './conflict-decisions.ts';
+import { CommittedRunError, recordReportFailure, RunInterruptedError } from '../load/lifecycle/with-run.ts';
+import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
 import type { DraftTable } from '../draft/draft-mapping.ts';
@@ -36,7 +31,7 @@ import {
 import type { DocOutline } from '../extract/index.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { checkCoverage, checkMappingsAgainstDoc } from '../draft/check.ts';
-import { prepareLoads } from '../load/load-plan.ts';
+import { prepareLoads } from '../load/core/load-plan.ts';
 import { withClient } from '../db/client.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
 import { assertMigrated } from '../db/migrations.ts';

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { withDatabase } from '../db/target.ts';
-import { runUndo } from '../load/undo.ts';
+import { runUndo } from '../load/undo/undo.ts';
 import { loadMappings, MappingError, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { formatUndoTerminal, writeUndoReports } from '../report/undo.ts';
 import { displayPath } from './extract-commands.ts';

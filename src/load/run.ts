@@ -1,48 +1,45 @@
 /**
  * One plan, cutover or reconcile run: every mapped table loaded in dependency order inside ONE
  * transaction, which a plan always rolls back and a cutover commits only when the result is clean
- * and reconciles with Coda. A reconcile runs only the comparison (see reconcile.ts), and rolls back.
+ * and reconciles with Coda. A reconcile runs only the comparison (see reconcile/reconcile.ts), and rolls back.
  *
- * A plan runs exactly the code a cutover runs, so what it reports is what a cutover would do.
- * The run itself is recorded on a second connection (pipeline.runs, pipeline.rejects), so a run
- * that rolled back or failed is still on record with its reason.
+ * A plan runs the cutover's load over the same rows, with three differences that keep it quick
+ * and leave nothing behind: it skips rows unchanged since the last cutover (table/unchanged-rows.ts),
+ * records lineage only for the rows it inserts (which later tables' links resolve through), and
+ * does not reconcile. What it reports is what a cutover would change. The run's life (lock,
+ * record, signals) is lifecycle/with-run.ts's; its rejects are recorded beside it (pipeline.rejects).
  */
 import type pg from 'pg';
-import { openClient } from '../db/client.ts';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping, type SkippedTable } from '../transform/mapping-spec.ts';
 import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverage.ts';
 import { visible } from '../shared/visible.ts';
-import { readPackageVersion } from '../shared/version.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { vocabularyOf, type Vocabulary } from '../transform/vocabulary.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
-import type { ConflictChoices } from './conflicts.ts';
-import { prepareLoads } from './load-plan.ts';
 import {
   DEFAULT_CHUNK_ROWS,
   freshLineageStatistics,
-  loadTable,
   type ChunkRows,
-  type TableLoadReport,
-} from './load-table.ts';
+  type LoadContext,
+} from './core/context.ts';
+import { prepareLoads } from './core/load-plan.ts';
+import type { ConflictChoices, TableLoadReport } from './core/reports.ts';
+import { recordRowHistoryAs } from './lifecycle/connection.ts';
+import { withRun, type AbandonedRun } from './lifecycle/with-run.ts';
 import {
   classifyDifferences,
   isAcceptable,
   isLeftBehind,
   leftBehindDifferences,
   readAcceptedDifferences,
-  reconcileWithinTransaction,
   recordAcceptedDifferences,
-  type Difference,
-  type Reconciliation,
-  type TimedTableReport,
-} from './reconcile.ts';
+} from './reconcile/differences.ts';
+import { reconcileWithinTransaction } from './reconcile/reconcile.ts';
+import type { Difference, Reconciliation, TimedTableReport } from './reconcile/types.ts';
+import { loadTable } from './table/load-table.ts';
 
 export type RunMode = 'plan' | 'cutover' | 'reconcile';
-
-/** Held for the whole of a run: a second one is refused at once instead of queueing. */
-export const LOAD_LOCK_KEY = 7_301_452_907;
 
 export interface RunOptions {
   databaseUrl: string;
@@ -70,7 +67,7 @@ export interface RunOptions {
   onTableLoaded?: (report: TableLoadReport) => void | Promise<void>;
   /** What reading Coda took, when this run read it live: shown in every report of the run. */
   codaRequests?: CodaRequests | null;
-  /** Rows staged at a time (load-table.ts); tests stage a row or two at a time to cross chunk boundaries. */
+  /** Rows staged at a time (core/context.ts); tests stage a row or two at a time to cross chunk boundaries. */
   chunkRows?: ChunkRows;
 }
 
@@ -78,23 +75,6 @@ export interface CodaRequests {
   requests: number;
   rateLimited: number;
   retried: number;
-}
-
-/** The cutover committed, and something after the commit failed. */
-export class CommittedRunError extends Error {
-  constructor(
-    readonly runId: string,
-    failure: string,
-  ) {
-    super(`COMMITTED; then this failed: ${failure}`);
-  }
-}
-
-/** The process was stopped by a signal before anything was committed. */
-export class RunInterruptedError extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted (${signal}): nothing was committed, the database is as it was`);
-  }
 }
 
 export interface RunReport {
@@ -128,52 +108,6 @@ export interface RunReport {
   maxRejects: number | null;
   /** A cutover told to leave Coda data no mapping loads behind (--accept-unmapped). */
   acceptUnmapped: boolean;
-}
-
-/** A run whose process died (killed with -9, crashed), found and marked by the next run. */
-export interface AbandonedRun {
-  runId: string;
-  mode: string;
-  startedAt: string;
-  /** Its load was committed before it died: its rows are in Postgres. */
-  committed: boolean;
-}
-
-export class LoadRefusedError extends Error {}
-
-/**
- * The row history triggers (migration 007) record what this transaction writes under `runId`;
- * without it (null) they record nothing, which is how edits made in Postgres stay apart. Only
- * what is committed needs a history: plans and reconciliation passes, always rolled back, skip it.
- */
-export async function recordRowHistoryAs(client: pg.ClientBase, runId: string | null): Promise<void> {
-  await client.query(`SELECT set_config('pipeline.run_id', $1, true)`, [runId ?? '']);
-}
-
-/**
- * The load's session keeps a chunk's staging tables in memory: temp_buffers (8 MB by default,
- * 4 MB in deploy/postgresql.conf) holds less than one chunk's stage, which then goes through the
- * file system at every step. 32 MB fits the 300 MB database container. Only a session's first
- * temporary table fixes it, hence at connection.
- */
-const LOAD_SESSION_OPTIONS = '-c temp_buffers=32MB';
-
-export async function connect(url: string, purpose: string, { loading = false } = {}): Promise<pg.Client> {
-  const client = await openClient(url, {
-    application_name: `erp ${purpose}`,
-    ...(loading ? { options: LOAD_SESSION_OPTIONS } : {}),
-  });
-  // A connection lost between queries is reported by the next query, which fails the run and
-  // rolls it back; as an event it would only crash the process.
-  client.on('error', () => lostConnections.add(client));
-  return client;
-}
-
-const lostConnections = new WeakSet<pg.Client>();
-
-/** The server ended the session (57P0x) or the connection broke: say so in words the owner can use. */
-function isConnectionLoss(error: unknown, client: pg.Client): boolean {
-  return lostConnections.has(client) || /^57P0/.test((error as { code?: string }).code ?? '');
 }
 
 function tableCounts(
@@ -224,66 +158,6 @@ function rollbackReason(
   return blocking ? `reconciliation failed: ${blocking} difference(s) with Coda remain after loading` : null;
 }
 
-/**
- * Runs left `running` by a process that died (killed, crashed, machine lost). Only called while
- * holding LOAD_LOCK_KEY, which every run holds while it lives: so none of them is alive.
- */
-async function markAbandonedRuns(bookkeeping: pg.Client): Promise<AbandonedRun[]> {
-  const { rows } = await bookkeeping.query<{
-    id: string;
-    mode: string;
-    started_at: Date;
-    committed: boolean;
-  }>(
-    `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
-            outcome_note = CASE
-              WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
-                THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
-              ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
-      WHERE r.outcome = 'running'
-      RETURNING r.id::text AS id, r.mode, r.started_at,
-                EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id) AS committed`,
-  );
-  return rows
-    .map((row) => ({
-      runId: row.id,
-      mode: row.mode,
-      startedAt: row.started_at.toISOString(),
-      committed: row.committed,
-    }))
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-}
-
-/** After a committed run, writing its reports failed: the run stays committed, and says so. */
-export async function recordReportFailure(
-  databaseUrl: string,
-  runId: string,
-  message: string,
-): Promise<void> {
-  const client = await connect(databaseUrl, 'bookkeeping');
-  try {
-    await client.query(
-      `UPDATE pipeline.runs SET outcome = 'committed_report_failed', outcome_note = $2 WHERE id = $1 AND outcome = 'committed'`,
-      [runId, `COMMITTED; writing the reports failed afterwards: ${message}`],
-    );
-  } finally {
-    await client.end();
-  }
-}
-
-export async function recordFinish(
-  bookkeeping: pg.Client,
-  runId: string,
-  outcome: string,
-  note: string | null,
-  counts: object,
-): Promise<void> {
-  await bookkeeping.query(
-    `UPDATE pipeline.runs SET finished_at = clock_timestamp(), outcome = $2, outcome_note = $3, counts = $4 WHERE id = $1`,
-    [runId, outcome, note, JSON.stringify(counts)],
-  );
-}
-
 async function recordRejects(
   bookkeeping: pg.Client,
   runId: string,
@@ -324,41 +198,13 @@ async function recordRejects(
   );
 }
 
-export async function runLoad(options: RunOptions): Promise<RunReport> {
+export function runLoad(options: RunOptions): Promise<RunReport> {
   const manifest = options.source.manifest();
   // From the doc's columns alone, before the database is touched or a backup taken.
   const problems = mappingProblemsAgainstDoc(options.mappings, manifest.doc, manifest.tables);
-  if (problems.length) throw new MappingError(problems.join('\n'));
-  const startedAt = new Date().toISOString();
-  const bookkeeping = await connect(options.databaseUrl, 'bookkeeping');
-  const client = await connect(options.databaseUrl, options.mode, { loading: true });
-  let runId: string | undefined;
-  // A signal ends the load connection: the server rolls the transaction back, the query under way
-  // fails, and the run is recorded as interrupted. Once COMMIT is sent, the run finishes.
-  let interrupted: NodeJS.Signals | null = null;
-  let committing = false;
-  let committed = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (committing || interrupted) return;
-    interrupted = signal;
-    void client.end().catch(() => {});
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      LOAD_LOCK_KEY,
-    ]);
-    if (!locked.rows[0]?.locked) {
-      const running = await bookkeeping.query<{ id: string; mode: string; started_at: Date }>(
-        `SELECT id, mode, started_at FROM pipeline.runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1`,
-      );
-      const other = running.rows[0];
-      throw new LoadRefusedError(
-        `another plan or cutover is running${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
-      );
-    }
-    const abandonedRuns = await markAbandonedRuns(bookkeeping);
+  if (problems.length) return Promise.reject(new MappingError(problems.join('\n')));
+  return withRun(options.databaseUrl, options.mode, async (run) => {
+    const { client } = run;
     const coverage = new CoverageCounter(manifest.tables, {
       mappings: options.mappings,
       skippedTables: options.skippedTables ?? [],
@@ -380,40 +226,42 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
       options.mode === 'cutover' && !options.withoutBackup && !refusal
         ? await backupDatabase(options.databaseUrl, options.runDir)
         : null;
-    const inserted = await bookkeeping.query<{ id: string }>(
-      `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [options.mode, manifest.doc.id, options.source.dir, readPackageVersion()],
-    );
-    runId = inserted.rows[0]!.id;
+    const runId = await run.begin(manifest.doc.id, options.source.dir);
+    const reportOf = (
+      outcome: RunReport['outcome'],
+      outcomeNote: string | null,
+      found: { tables: TimedTableReport[]; reconciliation: Reconciliation | null; differences: Difference[] },
+    ): RunReport => ({
+      runId,
+      mode: options.mode,
+      doc: { id: manifest.doc.id, name: manifest.doc.name },
+      source: options.source.dir,
+      startedAt: run.startedAt,
+      finishedAt: new Date().toISOString(),
+      outcome,
+      outcomeNote,
+      backup,
+      ...found,
+      coverage: coverage.result(),
+      codaRequests: options.codaRequests ?? null,
+      abandonedRuns: run.abandonedRuns,
+      vocabulary: vocabularyOf(options.mappings, manifest.tables),
+      maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
+      acceptUnmapped: options.mode === 'cutover' && (options.acceptUnmapped ?? false),
+    });
     if (refusal) {
-      const report: RunReport = {
-        runId,
-        mode: options.mode,
-        doc: { id: manifest.doc.id, name: manifest.doc.name },
-        source: options.source.dir,
-        startedAt,
-        finishedAt: new Date().toISOString(),
-        outcome: 'rolled_back',
-        outcomeNote: refusal,
-        backup: null,
+      const report = reportOf('rolled_back', refusal, {
         tables: [],
         reconciliation: null,
         differences: leftBehindNow(),
-        coverage: coverage.result(),
-        abandonedRuns,
-        codaRequests: options.codaRequests ?? null,
-        vocabulary: vocabularyOf(options.mappings, manifest.tables),
-        maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
-        acceptUnmapped: options.mode === 'cutover' && (options.acceptUnmapped ?? false),
-      };
-      await recordFinish(bookkeeping, runId, report.outcome, refusal, {});
+      });
+      await run.finish(report.outcome, refusal, {});
       return report;
     }
 
     const tablesById = new Map(manifest.tables.map((table) => [table.id, table]));
     const loads = await prepareLoads(client, options.mappings, new Set(tablesById.keys()));
-
-    const context = {
+    const context: LoadContext = {
       client,
       docId: manifest.doc.id,
       runId,
@@ -439,6 +287,7 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           tablesById,
           options.source,
         ));
+        found = await classifyDifferences(tables, reconciliation);
       } else {
         for (const load of loads) {
           const started = performance.now();
@@ -456,7 +305,6 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
           found = await classifyDifferences(checked.tables, reconciliation);
         }
       }
-      if (options.mode === 'reconcile') found = await classifyDifferences(tables, reconciliation!);
       found = [...found, ...leftBehindNow()];
     } catch (error) {
       await client.query('ROLLBACK');
@@ -472,64 +320,20 @@ export async function runLoad(options: RunOptions): Promise<RunReport> {
     const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;
     if (commit) await recordAcceptedDifferences(client, runId, manifest.doc.id, found);
-    committing = commit;
-    await client.query(commit ? 'COMMIT' : 'ROLLBACK');
-    committed = commit;
+    await run.end(commit);
     // What this cutover accepted is listed as accepted by it, as the next reconcile will list it.
     if (commit)
       found = found.map((item) =>
-        isAcceptable(item.kind) && item.acceptedByRun === null ? { ...item, acceptedByRun: runId! } : item,
+        isAcceptable(item.kind) && item.acceptedByRun === null ? { ...item, acceptedByRun: runId } : item,
       );
     const outcomes = {
       plan: 'planned',
       cutover: commit ? 'committed' : 'rolled_back',
       reconcile: note === null ? 'reconciled' : 'differences',
     } as const;
-    const report: RunReport = {
-      runId,
-      mode: options.mode,
-      doc: { id: manifest.doc.id, name: manifest.doc.name },
-      source: options.source.dir,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      outcome: outcomes[options.mode],
-      outcomeNote: note,
-      backup,
-      tables,
-      reconciliation,
-      differences: found,
-      coverage: coverage.result(),
-      codaRequests: options.codaRequests ?? null,
-      abandonedRuns,
-      vocabulary: vocabularyOf(options.mappings, manifest.tables),
-      maxRejects: options.mode === 'cutover' ? (options.maxRejects ?? 0) : null,
-      acceptUnmapped: options.mode === 'cutover' && (options.acceptUnmapped ?? false),
-    };
-    await recordFinish(bookkeeping, runId, report.outcome, note, tableCounts(report));
-    await recordRejects(bookkeeping, runId, tables);
+    const report = reportOf(outcomes[options.mode], note, { tables, reconciliation, differences: found });
+    await run.finish(report.outcome, note, tableCounts(report));
+    await recordRejects(run.bookkeeping, runId, tables);
     return report;
-  } catch (caught) {
-    if (committed) {
-      // Recording the run failed after the commit: the data is in, and the error must say so.
-      const error = new CommittedRunError(runId!, (caught as Error).message);
-      await recordFinish(bookkeeping, runId!, 'committed_report_failed', error.message, {}).catch(() => {});
-      throw error;
-    }
-    const error = interrupted
-      ? new RunInterruptedError(interrupted)
-      : isConnectionLoss(caught, client)
-        ? new Error(
-            `the connection to the database was lost during the ${options.mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
-            { cause: caught },
-          )
-        : caught;
-    const outcome = error instanceof RunInterruptedError ? 'interrupted' : 'failed';
-    if (runId) await recordFinish(bookkeeping, runId, outcome, (error as Error).message, {}).catch(() => {});
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await client.end().catch(() => {});
-    await bookkeeping.end().catch(() => {});
-  }
+  });
 }

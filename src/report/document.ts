@@ -6,8 +6,8 @@
  *
  * Every report form (terminal, Markdown, HTML, JSON) renders from these, with the wording below.
  */
-import type { Conflict, ConflictField } from '../load/conflicts.ts';
-import type { FieldChange } from '../load/load-table.ts';
+import type { Conflict, ConflictField } from '../load/core/reports.ts';
+import type { FieldChange } from '../load/core/reports.ts';
 import type { RunReport } from '../load/run.ts';
 import type {
   BridgeFigure,
@@ -15,7 +15,7 @@ import type {
   Difference,
   TableReconciliation,
   TimedTableReport,
-} from '../load/reconcile.ts';
+} from '../load/reconcile/types.ts';
 import type { CodaTableRef, ColumnCells } from '../transform/coverage.ts';
 import { compareCodeUnits } from '../shared/compare.ts';
 import { addDecimals, subtractDecimals } from '../shared/decimal.ts';

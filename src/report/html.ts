@@ -5,7 +5,7 @@
  * <script> is shown as those characters, never run.
  */
 import type { RunReport } from '../load/run.ts';
-import type { Difference } from '../load/reconcile.ts';
+import type { Difference } from '../load/reconcile/types.ts';
 import type { Reject } from '../transform/transform.ts';
 import { rowTitle } from '../shared/names.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';

@@ -6,7 +6,7 @@
  * holds every row.
  */
 import type { RunReport } from '../load/run.ts';
-import type { Difference } from '../load/reconcile.ts';
+import type { Difference } from '../load/reconcile/types.ts';
 import type { Reject } from '../transform/transform.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';

@@ -3,7 +3,7 @@
  * decide, what each decision needs (a fix in Coda, a change to the mapping, a command that accepts
  * it) and the exact command to run next. Every form renders this one wording.
  */
-import type { Difference } from '../load/reconcile.ts';
+import type { Difference } from '../load/reconcile/types.ts';
 import { plural, type ReportBody } from './document.ts';
 
 export interface SignOff {

@@ -2,9 +2,9 @@
  * The report of `erp undo` (and of `erp undo --dry-run`, its plan), in the forms a plan has:
  * summary.txt (what the terminal shows), report.md, report.html and report.json.
  */
-import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo.ts';
+import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo/types.ts';
 import { hasName } from '../shared/names.ts';
-import { plural, safeLink, TECHNICAL_DETAILS } from './document.ts';
+import { abandonedRunLines, plural, safeLink, TECHNICAL_DETAILS } from './document.ts';
 import { escapeHtml } from './html.ts';
 import { markdownText } from './markdown.ts';
 import { erpCommand, type SignOff } from './sign-off.ts';
@@ -98,6 +98,19 @@ const signOffLines = (verdict: SignOff) => [
   ...(verdict.next ? [`Next: ${verdict.next.command}  (${verdict.next.why})`] : []),
 ];
 
+/** Why the undo took back this cutover and not a later one, and runs found abandoned on the way. */
+function noticeLines(report: UndoReport): string[] {
+  const skipped = report.skippedRuns.map((run) => `cutover ${run.id} of ${run.startedAt.slice(0, 10)}`);
+  return [
+    ...(skipped.length
+      ? [
+          `Skipped ${skipped.join(', ')}: ${skipped.length > 1 ? 'they' : 'it'} changed no row, so the undo reaches ${cutoverName(report)}, the last cutover that changed something; ${skipped.length > 1 ? 'they are' : 'it is'} marked undone with it.`,
+        ]
+      : []),
+    ...abandonedRunLines(report),
+  ];
+}
+
 const titles = (report: UndoReport) => ({
   blockers: report.kept ? 'Rows kept as they are now' : 'Rows that stop the undo',
   removed: 'Rows removed (the cutover inserted them)',
@@ -140,7 +153,7 @@ export function formatUndoTerminal(report: UndoReport): string {
     if (report.blockers.length > ROWS_SHOWN_ON_TERMINAL)
       lines.push(`  … and ${report.blockers.length - ROWS_SHOWN_ON_TERMINAL} more in the report`);
   }
-  lines.push('', undoHeadline(report));
+  lines.push('', ...noticeLines(report), undoHeadline(report));
   if (report.outcomeNote) lines.push(`Why: ${report.outcomeNote}`);
   lines.push('', ...technicalLines(report), '', ...signOffLines(undoSignOff(report)));
   return `${lines.join('\n')}\n`;
@@ -160,6 +173,7 @@ function markdownUndo(report: UndoReport): string {
     '',
     `**${markdownText(verdict.sentence)}**`,
     '',
+    ...noticeLines(report).map((line) => `- **${markdownText(line)}**`),
     markdownText(undoHeadline(report)),
     '',
     ...verdict.decisions.map((line) => `- ${markdownText(line)}`),
@@ -234,7 +248,11 @@ function htmlUndo(report: UndoReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
-<body><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}${
+<body><h1>${escapeHtml(verdict.sentence)}</h1>${noticeLines(report)
+    .map((line) => `<p><strong>${escapeHtml(line)}</strong></p>`)
+    .join(
+      '',
+    )}<p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}${
     verdict.decisions.length
       ? `<ul>${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
       : ''

@@ -16,7 +16,7 @@ export type PgValue = null | string | boolean | string[];
 
 /**
  * Bump when a conversion produces a different value from the same cell: plans skip rows loaded
- * with the same version, mapping and Coda content (src/load/unchanged-rows.ts).
+ * with the same version, mapping and Coda content (src/load/table/unchanged-rows.ts).
  */
 export const CONVERSION_VERSION = 1;
 

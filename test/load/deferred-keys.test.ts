@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
-import { deferKeysOfEmptyTable } from '../../src/load/deferred-keys.ts';
+import { deferKeysOfEmptyTable } from '../../src/load/table/deferred-keys.ts';
 import { runLoad } from '../../src/load/run.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD_LOCK_KEY, LoadRefusedError, runLoad, type RunOptions } from '../../src/load/run.ts';
+import { LOAD_LOCK_KEY, LoadRefusedError } from '../../src/load/lifecycle/with-run.ts';
+import { runLoad, type RunOptions } from '../../src/load/run.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { executionRunsTable, fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -151,7 +152,9 @@ describe('concurrency', () => {
       const started = performance.now();
       const attempt = load({ source });
       await expect(attempt).rejects.toBeInstanceOf(LoadRefusedError);
-      await expect(attempt).rejects.toThrow(/another plan or cutover is running/);
+      await expect(attempt).rejects.toThrow(
+        /another run \(a plan, cutover, reconcile or undo\) is in progress/,
+      );
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {
       await holder.end();

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
-import { findUnchangedRows, rowId } from '../../src/load/unchanged-rows.ts';
+import { findUnchangedRows, rowId } from '../../src/load/table/unchanged-rows.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';

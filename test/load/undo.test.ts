@@ -152,6 +152,24 @@ describe('erp undo', () => {
     expect(await dumpErp()).toEqual(afterSecondCutover);
   });
 
+  it('skips later cutovers that changed nothing, says so, and reaches the last one that changed something', async () => {
+    const noOp = await cutover(original);
+    const before = await dumpErp();
+    const dryRun = await erp(['undo', '--dry-run']);
+    expect(dryRun.code, dryRun.output).toBe(0);
+    expect(dryRun.output).toMatch(
+      new RegExp(
+        `Skipped cutover ${noOp} of \\d{4}-\\d\\d-\\d\\d: it changed no row, so the undo reaches cutover ${secondCutover} of`,
+      ),
+    );
+    expect(dryRun.output).toMatch(new RegExp(`Undoing cutover ${secondCutover} of .* would have`));
+    expect(JSON.parse((await reports(dryRun.runs))['report.json']!)).toMatchObject({
+      undoneRun: { id: secondCutover },
+      skippedRuns: [{ id: noOp }],
+    });
+    expect(await dumpErp()).toEqual(before);
+  });
+
   it('refuses, naming the rows, when a row was edited in Postgres or an agent row points at an inserted row', async () => {
     const person = (
       await db.query<{ id: string; full_name: string }>(
@@ -215,6 +233,12 @@ describe('erp undo', () => {
     expect(left['erp.tasks']).toEqual([expect.objectContaining({ id: task.id, title: task.title })]);
     expect(await agentData()).toEqual(agentBefore);
 
+    // The cutover that changed nothing after it was skipped, and is undone with it.
+    const standing = await db.query(
+      `SELECT id FROM pipeline.runs WHERE mode = 'cutover' AND outcome = 'committed' AND undone_by_run_id IS NULL`,
+    );
+    expect(standing.rows).toEqual([]);
+
     // The next cutover finds the kept rows through their lineage: no copies.
     const next = await erp(['cutover', '--snapshot', original.dir, '--prefer', 'postgres']);
     expect(next.code, next.output).toBe(0);
@@ -233,5 +257,18 @@ describe('erp undo', () => {
     expect(undo.output).toMatch(
       /ran before row history was kept \(migration 007\), so it cannot be undone row by row; restore the backup it took instead/,
     );
+  });
+
+  it('never gives a run the id of one that an in-place restore took away', async () => {
+    const lastId = async () =>
+      (await db.query<{ id: string }>(`SELECT max(id)::text AS id FROM pipeline.runs`)).rows[0]!.id;
+    expect((await erp(['plan', '--snapshot', original.dir])).code).toBe(0);
+    const taken = await lastId();
+    expect(taken).toMatch(/^20\d{15}$/);
+    // What restoring a backup taken before that plan does: the run is gone, its id sequence set back.
+    await db.query(`DELETE FROM pipeline.runs WHERE id = $1`, [taken]);
+    await db.query(`ALTER TABLE pipeline.runs ALTER COLUMN id RESTART WITH 1`);
+    expect((await erp(['plan', '--snapshot', original.dir])).code).toBe(0);
+    expect(BigInt(await lastId())).toBeGreaterThan(BigInt(taken));
   });
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
-import type { BusinessTotal } from '../../src/load/reconcile.ts';
+import type { BusinessTotal } from '../../src/load/reconcile/types.ts';
 import { REPORT_FILES } from '../../src/report/write.ts';
 import { addDecimals, subtractDecimals } from '../../src/shared/decimal.ts';
 import { syntheticDoc } from '../../bench/coda-server/synthetic.ts';

@@ -4,7 +4,7 @@
  * decision, and its next command keeps the flag.
  */
 import { describe, expect, it } from 'vitest';
-import type { Difference } from '../../src/load/reconcile.ts';
+import type { Difference } from '../../src/load/reconcile/types.ts';
 import { coverageSection } from '../../src/report/document.ts';
 import { signOff } from '../../src/report/sign-off.ts';
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
-import type { ChunkRows } from '../../src/load/load-table.ts';
+import type { ChunkRows } from '../../src/load/core/context.ts';
 import { runLoad, type RunMode, type RunReport } from '../../src/load/run.ts';
 import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';

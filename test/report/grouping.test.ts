@@ -3,7 +3,7 @@
  * count, what to do said once, and the rows behind it; different causes stay apart.
  */
 import { describe, expect, it } from 'vitest';
-import type { Difference } from '../../src/load/reconcile.ts';
+import type { Difference } from '../../src/load/reconcile/types.ts';
 import { differenceDetail, differenceGroups, isGroup, rejectGroups } from '../../src/report/document.ts';
 import { wordsOf } from '../../src/report/words.ts';
 import type { Reject } from '../../src/transform/transform.ts';

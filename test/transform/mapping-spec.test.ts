@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareLoads } from '../../src/load/load-plan.ts';
+import { prepareLoads } from '../../src/load/core/load-plan.ts';
 import {
   loadMappingFolder,
   loadMappings,

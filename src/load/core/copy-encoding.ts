@@ -4,7 +4,7 @@
  * through as UTF-8. NUL cannot be stored in Postgres text at all; the transform stage rejects it
  * before a value gets here, and encoding one anyway is a bug, reported as such.
  */
-import type { PgValue } from '../transform/convert.ts';
+import type { PgValue } from '../../transform/convert.ts';
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

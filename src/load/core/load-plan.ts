@@ -12,8 +12,8 @@ import {
   TARGET_TYPES,
   type ColumnSpec,
   type LoadedMapping,
-} from '../transform/mapping-spec.ts';
-import { readTargetTable, type TargetTable } from '../catalog/target-tables.ts';
+} from '../../transform/mapping-spec.ts';
+import { readTargetTable, type TargetTable } from '../../catalog/target-tables.ts';
 
 export const PEOPLE_TABLE = 'erp.people';
 

@@ -10,49 +10,24 @@
  * (a decisions file), else for the run (--prefer), else by what an earlier cutover kept while
  * both sides still hold the values it kept: `postgres` keeps the edited value (the row's other
  * fields still take Coda's), `coda` lets the load overwrite it. A conflict nobody settled is
- * reported, and a cutover with one is refused (see run.ts). What Postgres keeps is an accepted
- * difference of the cutover (reconcile.ts).
+ * reported, and a cutover with one is refused (see ../run.ts). What Postgres keeps is an accepted
+ * difference of the cutover (reconcile/differences.ts).
  *
  * Rows loaded before there was row history have no value at the last load and never conflict.
  * A row deleted in Postgres that Coda still has is a conflict too: `postgres` leaves it deleted.
  * Runs inside the load, on its stage, before the upsert.
  */
-import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import type { TableLoad } from './load-plan.ts';
-import type { LoadContext, RowSummary } from './load-table.ts';
+import type { TableContext } from '../../transform/transform.ts';
+import type { LoadContext } from '../core/context.ts';
+import { isLineageOf, KEYS_AS_FIRST_PARAMETERS, lineageWithRows } from '../core/lineage-sql.ts';
+import type { TableLoad } from '../core/load-plan.ts';
+import type { Conflict } from '../core/reports.ts';
+import { stageName } from '../core/temp-tables.ts';
+import { labelOf, targetSql } from './shape.ts';
 
 const { escapeIdentifier: q, escapeLiteral: literal } = pg;
-
-export type Side = 'coda' | 'postgres';
-
-/** Which side wins: per Coda row id (from a decisions file), else for every row of the run. */
-export interface ConflictChoices {
-  prefer?: Side;
-  byRowId?: ReadonlyMap<string, Side>;
-}
-
-export interface ConflictField {
-  column: string;
-  /** The Coda column's name. */
-  label: string;
-  coda: unknown;
-  postgres: unknown;
-  lastLoad: unknown;
-}
-
-export interface Conflict extends RowSummary {
-  /** The row was deleted in Postgres after a load; Coda still has it (fields is then empty). */
-  deletedInPostgres: boolean;
-  fields: ConflictField[];
-  /** Who wins, when the owner said; null when nobody did (a cutover is then refused). */
-  winner: Side | null;
-  /** When Postgres wins by what an earlier cutover kept (the same values on both sides): that cutover. */
-  keptByRun: string | null;
-}
 
 /** What a cutover kept of a row edited in Postgres, as pipeline.accepted_differences.kept holds it. */
 export type Kept = { deleted: true } | { fields: Record<string, { coda: unknown; postgres: unknown }> };
@@ -67,19 +42,14 @@ export function keptOf(conflict: Conflict): Kept {
       };
 }
 
-/** Where the load being checked stands: its stage and target (quoted), and its columns' Coda names. */
-interface StagedLoad {
-  load: TableLoad;
-  codaTableId: string;
-  stage: string;
-  target: string;
-  labelOf: (column: string) => string;
-}
-
+/** Settled before the upsert, on the chunk's stage; a winner `postgres` is written into the stage. */
 export async function settleConflicts(
   context: LoadContext,
-  { load, codaTableId, stage, target, labelOf }: StagedLoad,
+  load: TableLoad,
+  table: TableContext['table'],
 ): Promise<Conflict[]> {
+  const stage = q(stageName(load));
+  const target = targetSql(load);
   const edited = (column: string) =>
     `t.${q(column)} IS DISTINCT FROM s.${q(column)} AND coalesce(to_jsonb(t.${q(column)}), 'null') IS DISTINCT FROM coalesce(h.after -> ${literal(column)}, 'null')`;
   const { rows } = await context.client.query<{
@@ -93,9 +63,7 @@ export async function settleConflicts(
   }>(
     `WITH changing AS MATERIALIZED (
        SELECT s._coda_row_id, t.id
-         FROM ${stage} s
-         JOIN pipeline.coda_lineage l ON l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id
-         JOIN ${target} t ON t.id = l.target_id
+         FROM ${stage} s JOIN (${lineageWithRows(target)}) ON l.coda_row_id = s._coda_row_id
         WHERE ROW(${load.columns.map((column) => `t.${q(column)}`).join(', ')}) IS DISTINCT FROM ROW(${load.columns.map((column) => `s.${q(column)}`).join(', ')})
      )
      SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
@@ -113,7 +81,7 @@ export async function settleConflicts(
                               ORDER BY e.key, w.id DESC) f) h ON h.after IS NOT NULL
       WHERE ${load.columns.map(edited).join(' OR ')}
       ORDER BY s._coda_row_id`,
-    [context.docId, codaTableId, load.target.name, context.runId],
+    [context.docId, table.id, load.target.name, context.runId],
   );
   const found = rows.map(
     (row): Conflict => ({
@@ -123,7 +91,7 @@ export async function settleConflicts(
       deletedInPostgres: false,
       fields: row.columns.map((column) => ({
         column,
-        label: labelOf(column),
+        label: labelOf(load, table, column),
         coda: row.coda[column] ?? null,
         postgres: row.postgres[column] ?? null,
         lastLoad: row.last_load[column] ?? null,
@@ -132,7 +100,7 @@ export async function settleConflicts(
       keptByRun: null,
     }),
   );
-  const deletions = await findDeletions(context, { codaTableId, stage, target, load });
+  const deletions = await findDeletions(context, load, table.id);
   const conflicts = await settle(context, load.target.name, [...found, ...deletions]);
   // Postgres wins: the stage takes the edited value, so the upsert leaves that field as it is.
   const keep = new Map<string, string[]>();
@@ -142,10 +110,9 @@ export async function settleConflicts(
   for (const [column, rowIds] of keep) {
     await context.client.query(
       `UPDATE ${stage} s SET ${q(column)} = t.${q(column)}
-         FROM pipeline.coda_lineage l JOIN ${target} t ON t.id = l.target_id
-        WHERE l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id
-          AND s._coda_row_id = ANY ($4::text[])`,
-      [context.docId, codaTableId, load.target.name, rowIds],
+         FROM ${lineageWithRows(target)}
+        WHERE l.coda_row_id = s._coda_row_id AND s._coda_row_id = ANY ($4::text[])`,
+      [context.docId, table.id, load.target.name, rowIds],
     );
   }
   const staysDeleted = conflicts
@@ -207,13 +174,14 @@ function keeps(kept: Kept, conflict: Conflict): boolean {
 /** Runs never delete, so a row with lineage and no erp row was deleted in Postgres; the load would add it again. */
 async function findDeletions(
   context: LoadContext,
-  { codaTableId, stage, target, load }: Omit<StagedLoad, 'labelOf'>,
+  load: TableLoad,
+  codaTableId: string,
 ): Promise<Conflict[]> {
   const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
     `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link
-       FROM ${stage} s
-       JOIN pipeline.coda_lineage l ON l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.target_table = $3 AND l.coda_row_id = s._coda_row_id
-      WHERE NOT EXISTS (SELECT FROM ${target} t WHERE t.id = l.target_id)`,
+       FROM ${q(stageName(load))} s
+       JOIN pipeline.coda_lineage l ON ${isLineageOf(KEYS_AS_FIRST_PARAMETERS)} AND l.coda_row_id = s._coda_row_id
+      WHERE NOT EXISTS (SELECT FROM ${targetSql(load)} t WHERE t.id = l.target_id)`,
     [context.docId, codaTableId, load.target.name],
   );
   return rows.map(
@@ -227,19 +195,4 @@ async function findDeletions(
       keptByRun: null,
     }),
   );
-}
-
-const decisionsFile = z.record(z.string().min(1), z.enum(['coda', 'postgres']));
-
-/**
- * A decisions file: one line per Coda row id (the report shows it beside the row's name), saying
- * which side wins for that row, e.g. `i-jNwDisc1A: postgres`.
- */
-export async function readConflictDecisions(file: string): Promise<Map<string, Side>> {
-  const parsed = decisionsFile.safeParse(parseYaml(await readFile(file, 'utf8')) ?? {});
-  if (!parsed.success)
-    throw new Error(
-      `${file}: each line must be a Coda row id, a colon, and coda or postgres (e.g. "i-jNwDisc1A: postgres"): ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; ')}`,
-    );
-  return new Map(Object.entries(parsed.data));
 }

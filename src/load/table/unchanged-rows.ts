@@ -10,19 +10,19 @@
  * skips (it compares every row), so edits made directly in Postgres show up there.
  */
 import { hash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import type { CodaSource, SnapshotEntry } from '../extract/index.ts';
-import { CONVERSION_VERSION } from '../transform/convert.ts';
-import type { LoadedMapping } from '../transform/mapping-spec.ts';
-import { readPackageVersion } from '../shared/version.ts';
-import { encodeCopyField, encodeCopyRow } from './copy-encoding.ts';
-import { forEachBatch } from './cursor-batches.ts';
+import { splitQualified } from '../../db/identifiers.ts';
+import type { CodaSource, SnapshotEntry } from '../../extract/index.ts';
+import { CONVERSION_VERSION } from '../../transform/convert.ts';
+import type { LoadedMapping } from '../../transform/mapping-spec.ts';
+import { readPackageVersion } from '../../shared/version.ts';
+import { copyInto, inPieces } from '../core/copy.ts';
+import { encodeCopyField, encodeCopyRow } from '../core/copy-encoding.ts';
+import { forEachBatch } from '../core/cursor-batches.ts';
+import { isLineageOf, lineageWithRows } from '../core/lineage-sql.ts';
+import { cursorNames, sourceHashesName, unchangedRowsName } from '../core/temp-tables.ts';
 
 const { escapeIdentifier: q } = pg;
-const COPY_CHUNK_CHARACTERS = 64 * 1024;
 
 /** What a row's source hash depends on besides the row: its mapping and the converter. */
 export function sourceFingerprint(mapping: LoadedMapping): string {
@@ -83,43 +83,34 @@ export async function findUnchangedRows(
 ): Promise<UnchangedRows | null> {
   // Nothing recorded, nothing to skip: reading and hashing every row first would only delay the load.
   const recorded = await client.query<{ recorded: boolean }>(
-    `SELECT EXISTS (SELECT FROM pipeline.coda_lineage
-                     WHERE coda_doc_id = $1 AND coda_table_id = $2 AND target_table = $3 AND source_hash IS NOT NULL) AS recorded`,
+    `SELECT EXISTS (SELECT FROM pipeline.coda_lineage l WHERE ${isLineageOf()} AND l.source_hash IS NOT NULL) AS recorded`,
     [lineage.docId, lineage.codaTableId, lineage.targetTable],
   );
   if (!recorded.rows[0]?.recorded) return null;
-  const hashes = q(`source_hashes_${lineage.targetTable.split('.')[1]}`);
-  const unchanged = `unchanged_${lineage.targetTable.split('.')[1]}`;
+  const named = { target: splitQualified(lineage.targetTable) };
+  const hashes = q(sourceHashesName(named));
+  const unchanged = unchangedRowsName(named);
   const fingerprint = sourceFingerprint(mapping);
   await client.query(
     `CREATE TEMP TABLE ${hashes} (position integer NOT NULL, row_id text NOT NULL, source_hash text NOT NULL) ON COMMIT DROP`,
   );
   let rows = 0;
   async function* lines() {
-    let chunk = '';
     for await (const entry of source.entries(lineage.codaTableId)) {
-      chunk += encodeCopyRow([
+      yield encodeCopyRow([
         encodeCopyField(String(rows), 'integer'),
         encodeCopyField(rowId(entry), 'text'),
         encodeCopyField(sourceHash(fingerprint, entry.text), 'text'),
       ]);
       rows += 1;
-      if (chunk.length >= COPY_CHUNK_CHARACTERS) {
-        yield chunk;
-        chunk = '';
-      }
     }
-    if (chunk) yield chunk;
   }
-  await pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${hashes} FROM STDIN`)));
+  await copyInto(client, sourceHashesName(named), null, inPieces(lines()));
   // A row id seen twice is never skipped: the transform reports its second copy.
   await client.query(
     `CREATE TEMP TABLE ${q(unchanged)} ON COMMIT DROP AS
      SELECT h.position, h.row_id
-       FROM ${hashes} h
-       JOIN pipeline.coda_lineage l
-         ON l.coda_doc_id = $1 AND l.coda_table_id = $2 AND l.coda_row_id = h.row_id AND l.target_table = $3
-       JOIN ${lineage.target} t ON t.id = l.target_id
+       FROM ${hashes} h JOIN (${lineageWithRows(lineage.target)}) ON l.coda_row_id = h.row_id
       WHERE l.source_hash = h.source_hash
         AND h.row_id NOT IN (SELECT row_id FROM ${hashes} GROUP BY row_id HAVING count(*) > 1)
         -- Edited in Postgres since a cutover last wrote it (its writes that still stand, 015; an
@@ -139,7 +130,7 @@ export async function findUnchangedRows(
   let count = 0;
   await forEachBatch<{ position: number }>(
     client,
-    `${unchanged}_positions`,
+    cursorNames.unchangedPositions(named),
     { text: `SELECT position FROM ${q(unchanged)}` },
     (batch) => {
       for (const { position } of batch) skip[position >> 3]! |= 1 << (position & 7);
