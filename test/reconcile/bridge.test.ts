@@ -183,7 +183,7 @@ describe('business totals of a generated doc with awkward numbers', () => {
     expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
     const totals = JSON.parse(cutover.reports['report.json']!).reconciliation.totals as BusinessTotal[];
 
-    const hours = totals.find((total) => total.label === 'Estimated hours of tasks')!;
+    const hours = totals.find((total) => total.label === 'Total Estimated Hours of Tasks')!;
     const cells = Array.from({ length: tasks.rowCount }, (_, index) =>
       hourEdits.has(index) ? hourEdits.get(index)! : tasks.rowAt(index).values[HOURS]!,
     );
@@ -196,10 +196,10 @@ describe('business totals of a generated doc with awkward numbers', () => {
     expect(hours.notANumber.map((cell) => cell.value).sort()).toEqual(NOT_NUMBERS);
     expect(hours.unexplained).toBe('0');
     // Listed with their count, never read as 35.
-    expect(cutover.stdout).toMatch(/Estimated hours of tasks .*\|\s+2 rows\s*$/m);
+    expect(cutover.stdout).toMatch(/Total Estimated Hours of Tasks .*\|\s+2 rows\s*$/m);
     expect(cutover.reports['report.md']).toContain('- Not a number, on neither side: "3,5" in [Task 6');
 
-    const value = totals.find((total) => total.label === 'Engagement values')!;
+    const value = totals.find((total) => total.label === 'Total Value of Engagements')!;
     expect(value.rejected.shares).toEqual([expect.objectContaining({ share: '-250.25' })]);
     expect(value.notConverted.shares).toEqual([expect.objectContaining({ share: '1500' })]);
     expect(value.unexplained).toBe('0');
@@ -216,7 +216,7 @@ describe('business totals of a generated doc with awkward numbers', () => {
     const reconcile = await run(['reconcile']);
     expect(reconcile.code, reconcile.stderr).toBe(1);
     const totals = JSON.parse(reconcile.reports['report.json']!).reconciliation.totals as BusinessTotal[];
-    const hours = totals.find((total) => total.label === 'Estimated hours of tasks')!;
+    const hours = totals.find((total) => total.label === 'Total Estimated Hours of Tasks')!;
     expect(hours.extra).toEqual({ amount: '4.25', rows: 1 });
     expect(hours.unexplained).toBe('-0.7');
 
@@ -225,11 +225,11 @@ describe('business totals of a generated doc with awkward numbers', () => {
     expectBridgeHolds('Markdown', markdownLines(reconcile.reports['report.md']!), totals.length);
     expectBridgeHolds('HTML', htmlLines(reconcile.reports['report.html']!), totals.length);
     expectBridgeHolds('JSON', jsonLines(totals), totals.length);
-    expectWalkAddsUp(reconcile.reports['report.md']!, 'Estimated hours of tasks');
-    expectWalkAddsUp(reconcile.reports['report.md']!, 'Engagement values');
+    expectWalkAddsUp(reconcile.reports['report.md']!, 'Total Estimated Hours of Tasks');
+    expectWalkAddsUp(reconcile.reports['report.md']!, 'Total Value of Engagements');
     // The rows behind a figure stand beside it, never in its place.
     expect(reconcile.reports['report.md']).toMatch(
-      /\| Estimated hours of tasks \| [\d.]+ \(\d+ rows\) \| -2 \(1 row\) \|/,
+      /\| Total Estimated Hours of Tasks \| [\d.]+ \(\d+ rows\) \| -2 \(1 row\) \|/,
     );
   });
 });

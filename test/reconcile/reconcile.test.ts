@@ -180,7 +180,7 @@ describe('reconciliation', () => {
     expect(tasks.notFromCoda).toEqual([
       { targetId: expect.any(String), label: 'Typed straight into Postgres' },
     ]);
-    const hours = report.reconciliation!.totals.find((total) => total.label === 'Estimated hours of tasks')!;
+    const hours = report.reconciliation!.totals.find((total) => total.label === 'Total Estimated Hours of Tasks')!;
     // 9 hours became 19 in Postgres; the deleted task's hours are gone from Postgres only.
     const deletedHours = Number(deleted.values[tasksTable.columnIds.estimatedHours] || 0);
     // Coda walked to Postgres, minus what Postgres holds.
@@ -199,13 +199,13 @@ describe('reconciliation', () => {
     expect(Number(hours.postgres.amount)).toBe(codaHours - unexplained);
     expect(
       report.differences.filter((item) => item.kind === 'total').map((item) => item.total!.label),
-    ).toContain('Estimated hours of tasks');
+    ).toContain('Total Estimated Hours of Tasks');
     expect(report.differences.find((item) => item.kind === 'extra')).toMatchObject({
       row: { rowName: 'Typed straight into Postgres' },
       acceptedByRun: null,
     });
     expect(
-      report.reconciliation!.totals.filter((total) => total.label === 'Tasks by status').length,
+      report.reconciliation!.totals.filter((total) => total.label === 'Tasks by Status').length,
     ).toBeGreaterThan(1);
     expect((await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n).toBe(before);
   });

@@ -92,7 +92,7 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
 
     const json = JSON.parse(result.reports['report.json']!);
     const hours = json.reconciliation.totals.find(
-      (total: { label: string }) => total.label === 'Estimated hours of tasks',
+      (total: { label: string }) => total.label === 'Total Estimated Hours of Tasks',
     );
     const rejectedTasks = [...children, nulTask];
     // Coda's figure is over every row read; "twelve" is no number, so it is listed, not added.
@@ -120,7 +120,7 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
     ];
     const statusTotal = json.reconciliation.totals.find(
       (total: { label: string; group: string }) =>
-        total.label === 'Projects by status' && total.group === parentStatus,
+        total.label === 'Projects by Status' && total.group === parentStatus,
     );
     expect(Number(statusTotal.coda.amount) - Number(statusTotal.postgres.amount)).toBe(1);
     expect(statusTotal.rejected.shares).toEqual([

@@ -147,7 +147,7 @@ describe('the sign-off line', () => {
     const { tone, sentence, text } = lead(html);
     expect(tone).toBe('bad');
     expect(sentence).toMatch(/^Not yet: the cutover was refused and nothing was written; /);
-    expect(text).toContain('1 Coda column or table hold data no mapping loads');
+    expect(text).toContain('1 Coda column or table holds data no mapping loads');
     expect(text).toContain('npm run erp -- cutover --mappings mappings --accept-unmapped');
     // Refused before loading: no counters at all, the data left behind right under the lead.
     expect(html).not.toContain('class="card"');
@@ -183,6 +183,11 @@ describe('the sign-off line', () => {
     expect(markdown).toMatch(/\n- 2 Offers rows rejected: [^\n]+\n {2}- \[/);
     expect(terminal).toMatch(/\n {2}2 Offers rows rejected: [^\n]+\n {4}The rows: /);
     expect(html).toContain(`${TABLE_NAME.replace('&', '&amp;')} <span class="id">erp.projects</span>`);
+    // The business totals are named by the doc's table and column, as renamed.
+    expect(report.reconciliation!.totals.map((total) => total.label)).toContain(
+      `${TABLE_NAME} by ${STATUS_NAME}`,
+    );
+    expect(terminal).toContain(`${TABLE_NAME} by ${STATUS_NAME}: `);
   });
 
   it("of a cutover refused for an edit in Postgres leads with the conflict, in the doc's column name and choice labels", async () => {

@@ -93,7 +93,10 @@ export async function reconcileWithinTransaction(
       // Always rolled back to the savepoint: nothing of the pass is kept.
       const pass = await loadTable(passContext, load, table, source);
       for (const measure of measuresOf(load))
-        appendAll(reconciliation.totals, await bridgeMeasure(client, load, measure, before, pass.rejects));
+        appendAll(
+          reconciliation.totals,
+          await bridgeMeasure(client, load, measure, table, before, pass.rejects),
+        );
       await client.query(`DROP TABLE ${before}`);
       tables.push({ ...pass, seconds: (performance.now() - started) / 1000 });
       reconciliation.tables.push({

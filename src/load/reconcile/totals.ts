@@ -6,9 +6,11 @@ import pg from 'pg';
 import { z } from 'zod';
 import { quoteQualified } from '../../db/identifiers.ts';
 import { compareCodeUnits } from '../../shared/compare.ts';
+import { rowTitle } from '../../shared/names.ts';
 import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
 import { textDefault } from '../../catalog/target-tables.ts';
 import { numberInCell, type Reject } from '../../transform/transform.ts';
+import { codaColumnLabel } from '../core/column-labels.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import { stageName } from '../core/temp-tables.ts';
 import businessTotals from './totals.json' with { type: 'json' };
@@ -22,6 +24,7 @@ const { escapeIdentifier: q } = pg;
  */
 const measure = z
   .object({
+    /** {table}, {sum} and {groupBy} are replaced by the owner's names for them. */
     label: z.string().min(1),
     table: z.string().regex(/^\w+\.\w+$/),
     sum: z.string().min(1).optional(),
@@ -41,6 +44,18 @@ type Measure = z.infer<typeof measure>;
 
 /** The business's totals are data, not the loader's: a table or a figure is added in totals.json. */
 const MEASURES: readonly Measure[] = z.array(measure).parse(businessTotals.totals);
+
+/** A total's label with the Coda table's name and the Coda names of the columns it reads, as the doc has them now. */
+function ownersLabel(measure: Measure, load: TableLoad, codaTable: CodaTableNames): string {
+  return measure.label.replace(/\{(table|sum|groupBy)\}/g, (_, field: 'table' | 'sum' | 'groupBy') =>
+    field === 'table'
+      ? codaTable.name
+      : codaColumnLabel(load.mapping, measure[field] ?? '', codaTable.columns),
+  );
+}
+
+/** The Coda table a total reads, by the names the doc gives it and its columns. */
+type CodaTableNames = { name: string; columns: readonly { id: string; name: string }[] };
 
 /** How an empty group is shown. */
 const EMPTY_GROUP = '(empty)';
@@ -179,6 +194,7 @@ export async function bridgeMeasure(
   client: pg.ClientBase,
   load: TableLoad,
   measure: Measure,
+  codaTable: CodaTableNames,
   before: string,
   rejects: Reject[],
 ): Promise<BusinessTotal[]> {
@@ -230,9 +246,10 @@ export async function bridgeMeasure(
     const extraHere = extra.get(group) ?? NO_FIGURE;
     const postgresHere = postgres.get(group) ?? NO_FIGURE;
     return {
-      label: measure.label,
+      label: ownersLabel(measure, load, codaTable),
       target: load.target.name,
-      group: measure.groupBy ? group : null,
+      // A linked row with a blank name is a group too, and reads as one.
+      group: measure.groupBy ? rowTitle(group) : null,
       unit: measure.sum ? 'sum' : 'rows',
       coda: {
         amount: addDecimals(addDecimals(loadedHere.amount, rejectedHere.amount), unconvertedHere.amount),
