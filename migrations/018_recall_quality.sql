@@ -91,6 +91,24 @@ ALTER TABLE agent.memory_entries VALIDATE CONSTRAINT memory_entries_language_che
 COMMENT ON CONSTRAINT memory_entries_language_check ON agent.memory_entries IS
   'A memory''s language is a two- or three-letter ISO 639 code in lower case, such as de or pt.';
 
+-- Roles that write memory_entries column by column (016) may write the language as they write
+-- the content; roles with the table-wide privilege have it already.
+DO $$
+DECLARE
+  writer record;
+BEGIN
+  FOR writer IN
+    SELECT r.rolname AS role_name, p.privilege AS privilege_type
+      FROM pg_roles r CROSS JOIN (VALUES ('INSERT'), ('UPDATE')) AS p (privilege)
+     WHERE has_column_privilege(r.oid, 'agent.memory_entries'::regclass, 'content', p.privilege)
+       AND NOT has_table_privilege(r.oid, 'agent.memory_entries'::regclass, p.privilege)
+     ORDER BY 1, 2
+  LOOP
+    EXECUTE format('GRANT %s (language) ON agent.memory_entries TO %I', writer.privilege_type, writer.role_name);
+  END LOOP;
+END;
+$$;
+
 -- Memories written so far are in the language their client's profile prefers, if it names one.
 UPDATE agent.memory_entries m
    SET language = agent_private.memory_language(p.preferences ->> 'language')
