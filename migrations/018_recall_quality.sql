@@ -7,11 +7,11 @@
 --     remember or taken from the client's profile preference; `simple` when unknown). A question
 --     is stemmed in the languages of the client's memories. Each question word also finds the
 --     client's words within a few edits of it (fuzzystrmatch's Levenshtein distance over the
---     client's vocabulary, read through an index on the words' first two letters), so "invioce"
---     finds "invoices" and "Rechnung" finds "Rechnungen" in any language.
+--     client's vocabulary, read through indexes on the words' first and last two letters), so
+--     "invioce" finds "invoices" and "Rechnung" finds "Rechnungen" in any language.
 --     Not pg_trgm: over a vocabulary of 600,000 words (60,000 per client) a trigram GIN index
---     took 15-25 ms per question word and a trigram GiST index 40 ms; the two-letter index takes
---     under a millisecond. The price: a typo in a word's first two letters is not corrected.
+--     took 15-25 ms per question word and a trigram GiST index 40 ms; the two-letter indexes take
+--     about a millisecond. The price: a word misspelt at both ends is not corrected.
 --   * Near-duplicates merge: the dedup key ignores case, whitespace, punctuation and hyphenation
 --     (agent_private.memory_content_hash), and memories that now share a key are merged as 009
 --     merged exact repeats.
@@ -213,9 +213,12 @@ COMMENT ON COLUMN agent_private.memory_words.word IS 'A lexeme of the client''s 
 COMMENT ON COLUMN agent_private.memory_words.memories IS 'How many of the client''s memories hold the word (> 0).';
 COMMENT ON CONSTRAINT memory_words_memories_check ON agent_private.memory_words IS
   'A word is kept only while a memory holds it.';
--- The candidates for a question word: the client's words that begin with the same two letters.
+-- The candidates for a question word: the client's words that begin or end with the same two
+-- letters as it does (another form of a word keeps its start; a typo spares one end or the other).
 CREATE INDEX memory_words_client_id_word_start_idx
   ON agent_private.memory_words (client_id, left(word, 2));
+CREATE INDEX memory_words_client_id_word_end_idx
+  ON agent_private.memory_words (client_id, right(word, 2));
 
 -- Numbers, codes and short words are never corrected ("4711" must not find "4712").
 CREATE FUNCTION agent_private.memory_word_is_correctable(word text)
@@ -397,7 +400,7 @@ BEGIN
   -- Each word also finds the client's words within a few edits of it: at most one (two from six
   -- letters) plus up to three letters more at the end, so a misspelling ("invioce") and another
   -- form of the word ("Rechnungen", "faturas") are found in memories of any language. The five
-  -- nearest, most used first, among the words that begin with the same two letters.
+  -- nearest, most used first, among the words that begin or end with the same two letters.
   SELECT array_agg(DISTINCT near.word) INTO corrections
     FROM unnest(words) AS asked (word)
    CROSS JOIN LATERAL (
@@ -406,7 +409,7 @@ BEGIN
             LATERAL (SELECT CASE WHEN length(asked.word) >= 6 THEN 2 ELSE 1 END
                               + least(greatest(length(v.word) - length(asked.word), 0), 3) AS allowed) AS edits
       WHERE v.client_id = recall_candidates.client_id
-        AND left(v.word, 2) = left(asked.word, 2)
+        AND (left(v.word, 2) = left(asked.word, 2) OR right(v.word, 2) = right(asked.word, 2))
         AND v.word <> ALL (words)
         AND extensions.levenshtein_less_equal(v.word, asked.word, edits.allowed) <= edits.allowed
       ORDER BY extensions.levenshtein(v.word, asked.word), v.memories DESC, v.word
@@ -432,7 +435,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION agent_private.recall_candidates(text, text, text, integer) IS
-  'Part of agent.recall, the word side: the ids of the client''s unexpired memories holding a word of the query (agent_private.memory_search_words, stemmed in language or else in every language of the client''s memories) or one of the five of the client''s words nearest to a query word (agent_private.memory_words: words with the same first two letters within 1 edit, 2 from six letters, plus up to 3 letters more at the end), with text relevance (ts_rank_cd(document, words, 32) + 0.5 * ts_rank_cd(document, near words, 32)) and weight (agent_private.memory_weight), best first, at most max_candidates (1..1000). SECURITY DEFINER; refuses (insufficient_privilege) unless agent_private.caller_may_act_for(client_id); returns no content. Not served over HTTP.';
+  'Part of agent.recall, the word side: the ids of the client''s unexpired memories holding a word of the query (agent_private.memory_search_words, stemmed in language or else in every language of the client''s memories) or one of the five of the client''s words nearest to a query word (agent_private.memory_words: words with the same first or last two letters within 1 edit, 2 from six letters, plus up to 3 letters more at the end), with text relevance (ts_rank_cd(document, words, 32) + 0.5 * ts_rank_cd(document, near words, 32)) and weight (agent_private.memory_weight), best first, at most max_candidates (1..1000). SECURITY DEFINER; refuses (insufficient_privilege) unless agent_private.caller_may_act_for(client_id); returns no content. Not served over HTTP.';
 
 -- Brute force: every embedded unexpired memory of the client is compared. Replaced below by the
 -- HNSW search when pgvector is there.

@@ -72,6 +72,11 @@ describe('words, forgivingly', () => {
   it('finds a memory by a misspelt word, and ranks it first', async () => {
     expect((await recall('typos', 'invioce preferences'))[0]).toBe('Prefers invoices by email');
     expect(await recall('typos', 'tuseday')).toEqual(['Prefers meetings on Tuesday mornings']);
+    // A typo at the start: the word's end finds it.
+    expect(await recall('typos', 'rpefers')).toEqual([
+      'Prefers meetings on Tuesday mornings',
+      'Prefers invoices by email',
+    ]);
   });
 
   it('corrects neither numbers nor short words', async () => {
@@ -116,7 +121,7 @@ describe('words, forgivingly', () => {
       expect(await recall('accents', query), query).toEqual(['Prüfung der Fátura für Café Müller']);
   });
 
-  it('finds the candidates for a misspelt word through the word-start index', async () => {
+  it('finds the candidates for a misspelt word through the indexes on word starts and ends', async () => {
     // Enough memories of made-up words for the planner to prefer an index over reading them all.
     await db.query(
       `INSERT INTO agent.memory_entries (client_id, content)
@@ -140,10 +145,11 @@ describe('words, forgivingly', () => {
     };
     expect(
       await plan(
-        `SELECT word FROM agent_private.memory_words WHERE client_id = $1 AND left(word, 2) = left($2, 2)`,
+        `SELECT word FROM agent_private.memory_words
+          WHERE client_id = $1 AND (left(word, 2) = left($2, 2) OR right(word, 2) = right($2, 2))`,
         ['many', 'invioce'],
       ),
-    ).toMatch(/Index Scan (on|using) memory_words_client_id_word_start_idx/);
+    ).toMatch(/memory_words_client_id_word_start_idx[^]*memory_words_client_id_word_end_idx/);
   });
 });
 
