@@ -40,12 +40,12 @@ CREATE EXTENSION IF NOT EXISTS fuzzystrmatch WITH SCHEMA extensions;
 
 -- unaccent() is only STABLE (its rules file could change); with the dictionary named, as here,
 -- its result for a text is fixed, which is what IMMUTABLE promises for the generated column.
--- DEFINER because the API roles may not use schema extensions (009).
+-- A standard SQL body binds its names when created, so no search_path is pinned: a function with
+-- a SET clause is called with a settings save and restore per row (five times slower inserts).
 CREATE FUNCTION agent_private.memory_fold(content text)
 RETURNS text
 LANGUAGE sql
-IMMUTABLE STRICT PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
+IMMUTABLE STRICT PARALLEL SAFE
 RETURN lower(extensions.unaccent('extensions.unaccent'::regdictionary, content));
 COMMENT ON FUNCTION agent_private.memory_fold(text) IS
   'A memory''s or question''s text as searched: accents dropped (unaccent: "Prüfung" -> "prufung", "ação" -> "acao") and letters lower-cased.';
@@ -54,7 +54,6 @@ CREATE FUNCTION agent_private.memory_text_config(language text)
 RETURNS regconfig
 LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE language
   WHEN 'ar' THEN 'arabic'::regconfig WHEN 'hy' THEN 'armenian'::regconfig
   WHEN 'eu' THEN 'basque'::regconfig WHEN 'ca' THEN 'catalan'::regconfig
@@ -81,7 +80,6 @@ CREATE FUNCTION agent_private.memory_language(language text)
 RETURNS text
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN nullif(lower(split_part(replace(btrim(language), '_', '-'), '-', 1)), '');
 COMMENT ON FUNCTION agent_private.memory_language(text) IS
   'A language tag as stored in memory_entries.language: its primary subtag, lower-cased ("pt-BR" -> "pt", "EN_gb" -> "en"); NULL for an empty one.';
@@ -130,7 +128,6 @@ CREATE OR REPLACE FUNCTION agent_private.memory_content_hash(content text)
 RETURNS bytea
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN sha256(convert_to(
   regexp_replace(lower(normalize(content, NFC)),
                  '(?<![0-9])[[:space:][:punct:]‐‑‒–—―…‘’‚‛“”„«»‹›·¡¿­]+|[[:space:][:punct:]‐‑‒–—―…‘’‚‛“”„«»‹›·¡¿­]+(?![0-9])',
@@ -225,7 +222,6 @@ CREATE FUNCTION agent_private.memory_word_is_correctable(word text)
 RETURNS boolean
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN length(word) >= 4 AND word !~ '[0-9]';
 COMMENT ON FUNCTION agent_private.memory_word_is_correctable(text) IS
   'true for words that take part in typo correction: four characters or more, no digit.';
@@ -300,7 +296,6 @@ CREATE FUNCTION agent_private.memory_search_words(query text, languages text[])
 RETURNS text[]
 LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 -- Each word folded, as written and stemmed in each language. A word that English or one of the
 -- languages calls a stop word is left out in every form, or "the" and "die" would match nearly
 -- every memory.
@@ -325,7 +320,6 @@ CREATE FUNCTION agent_private.memory_any_word(words text[])
 RETURNS tsquery
 LANGUAGE sql
 IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN (SELECT string_agg('''' || replace(replace(w.word, '\', '\\'), '''', '''''') || '''', ' | ')::tsquery
           FROM unnest(words) AS w (word));
 COMMENT ON FUNCTION agent_private.memory_any_word(text[]) IS
@@ -335,7 +329,6 @@ CREATE FUNCTION agent_private.memory_weight(last_seen_at timestamptz, repeat_cou
 RETURNS double precision
 LANGUAGE sql
 STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 -- recency: 1 when just seen, halving every 30 days, never below 0.25;
 -- repeats: 1 for a single mention, +0.25 per e-fold of repeats.
 RETURN (0.25 + 0.75 * power(0.5::double precision,
@@ -670,7 +663,9 @@ REVOKE ALL ON FUNCTION
   agent_private.recall_vector_candidates(text, real[], integer)
   FROM PUBLIC;
 -- The generated columns and remember call these as the writer; recall calls the two searches.
+-- unaccent stays out of reach by name (no USAGE on schema extensions); memory_fold calls it.
 GRANT EXECUTE ON FUNCTION
+  extensions.unaccent(regdictionary, text),
   agent.remember(text, text, text, integer, jsonb, real[], text),
   agent.recall(text, text, integer, real[], text),
   agent_private.memory_fold(text),
