@@ -13,7 +13,7 @@ import type pg from 'pg';
 
 type Language = 'en' | 'de' | 'pt';
 export type QuestionKind = 'typo' | 'word form' | 'accents' | 'punctuation' | 'partial words';
-export const QUESTION_KINDS: QuestionKind[] = [
+const QUESTION_KINDS: QuestionKind[] = [
   'typo',
   'word form',
   'accents',

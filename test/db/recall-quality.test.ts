@@ -149,7 +149,7 @@ describe('words, forgivingly', () => {
           WHERE client_id = $1 AND (left(word, 2) = left($2, 2) OR right(word, 2) = right($2, 2))`,
         ['many', 'invioce'],
       ),
-    ).toMatch(/memory_words_client_id_word_start_idx[^]*memory_words_client_id_word_end_idx/);
+    ).toMatch(/memory_words_client_id_word_start_idx[\s\S]*memory_words_client_id_word_end_idx/);
   });
 });
 

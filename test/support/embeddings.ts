@@ -2,7 +2,7 @@
  * Embeddings built for a test: 1536 numbers (the schema's size) pointing along a few chosen
  * axes, so which memory is near which question is known without a model.
  */
-export const EMBEDDING_SIZE = 1536;
+const EMBEDDING_SIZE = 1536;
 
 /** A unit vector with the given weight on each axis (axis index -> weight), zero elsewhere. */
 export function embedding(weights: Record<number, number>): number[] {
