@@ -13,13 +13,7 @@ import type pg from 'pg';
 
 type Language = 'en' | 'de' | 'pt';
 export type QuestionKind = 'typo' | 'word form' | 'accents' | 'punctuation' | 'partial words';
-const QUESTION_KINDS: QuestionKind[] = [
-  'typo',
-  'word form',
-  'accents',
-  'punctuation',
-  'partial words',
-];
+const QUESTION_KINDS: QuestionKind[] = ['typo', 'word form', 'accents', 'punctuation', 'partial words'];
 
 interface Topic {
   /** As the memory says it. */
