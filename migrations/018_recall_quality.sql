@@ -367,6 +367,7 @@ CREATE FUNCTION agent_private.recall_candidates(client_id text, query text, lang
 RETURNS TABLE (id bigint, text_relevance double precision, weight double precision)
 LANGUAGE plpgsql
 STABLE SECURITY DEFINER
+ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -436,6 +437,7 @@ CREATE FUNCTION agent_private.recall_vector_candidates(client_id text, query_emb
 RETURNS TABLE (id bigint, vector_similarity double precision, weight double precision)
 LANGUAGE plpgsql
 STABLE SECURITY DEFINER
+ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -495,6 +497,7 @@ BEGIN
     RETURNS TABLE (id bigint, vector_similarity double precision, weight double precision)
     LANGUAGE plpgsql
     STABLE SECURITY DEFINER
+    ROWS 100
     SET search_path = pg_catalog, pg_temp
     SET hnsw.ef_search = 1000
     %s
@@ -641,8 +644,10 @@ BEGIN
          agent_private.cosine_similarity(m.embedding, recall.query_embedding) AS vector_similarity,
          m.repeat_count, m.created_at, m.last_seen_at, m.expires_at, m.metadata
     FROM fused f
-    -- Read as the caller: the row-level security policies apply to what is returned.
-    JOIN agent.memory_entries m ON m.id = f.id
+    -- Read as the caller: the row-level security policies apply to what is returned. One
+    -- primary-key probe per candidate (LIMIT keeps the planner from joining otherwise): a hash
+    -- join would read, and charge to the API read budget, every memory of the table.
+    CROSS JOIN LATERAL (SELECT e.* FROM agent.memory_entries e WHERE e.id = f.id LIMIT 1) AS m
    ORDER BY score DESC, m.id DESC
    LIMIT recall.max_results;
 END;

@@ -260,8 +260,10 @@ describe('hybrid ranking', () => {
     const probe = embedding({ 2: 3, 14: 2, 30: 1 });
     const { rows } = await db.query<{ content: string }>(
       `SELECT m.content
-         FROM agent_private.recall_vector_candidates('vectors', $1::real[], 10) AS c
-         JOIN agent.memory_entries m ON m.id = c.id`,
+         FROM agent_private.recall_vector_candidates('vectors', $1::real[], 10)
+              WITH ORDINALITY AS c (id, vector_similarity, weight, position)
+         JOIN agent.memory_entries m ON m.id = c.id
+        ORDER BY c.position`,
       [probe],
     );
     const expected = vectors
