@@ -644,10 +644,11 @@ BEGIN
          agent_private.cosine_similarity(m.embedding, recall.query_embedding) AS vector_similarity,
          m.repeat_count, m.created_at, m.last_seen_at, m.expires_at, m.metadata
     FROM fused f
-    -- Read as the caller: the row-level security policies apply to what is returned. One
-    -- primary-key probe per candidate (LIMIT keeps the planner from joining otherwise): a hash
-    -- join would read, and charge to the API read budget, every memory of the table.
-    CROSS JOIN LATERAL (SELECT e.* FROM agent.memory_entries e WHERE e.id = f.id LIMIT 1) AS m
+    -- Read as the caller: the row-level security policies apply to what is returned. The ids
+    -- as an array make the primary key the only fitting index: through the client_id indexes
+    -- the policies' read budget would be charged for every memory of the client.
+    JOIN agent.memory_entries m ON m.id = f.id
+   WHERE m.id = ANY (ARRAY(SELECT fused.id FROM fused))
    ORDER BY score DESC, m.id DESC
    LIMIT recall.max_results;
 END;

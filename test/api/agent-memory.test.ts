@@ -271,6 +271,21 @@ describe('recall that finds what an agent means (migration 018)', () => {
     expect(last).toMatchObject({ id: first.id, repeat_count: 3, content: 'Prefers invoices by email' });
   });
 
+  it('reads only the recalled memories as a scoped token, within its read budget, however many the client has', async () => {
+    // Read through a client_id index, the client's 30,000 memories would be charged to the budget.
+    await t.db.query(
+      `INSERT INTO agent.memory_entries (client_id, content)
+       SELECT 'many-memories', 'the word' || n || ' and word' || (n % 977) || ' of word' || (n % 131)
+         FROM generate_series(1, 30000) AS n`,
+    );
+    await t.db.query('ANALYZE agent.memory_entries');
+    const found = await recall(
+      { client_id: 'many-memories', query: 'word5 word77' },
+      { clientId: 'many-memories' },
+    );
+    expect(found).toHaveLength(10);
+  });
+
   it('with a query embedding, ranks a paraphrase with no shared word first', async () => {
     const ceo = await remember({
       client_id: 'hybrid-rpc',
