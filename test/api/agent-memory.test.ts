@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepExpiredMemories } from '../../src/db/memory-sweep.ts';
 import { erp, startErp } from '../support/cli.ts';
+import { embedding } from '../support/embeddings.ts';
 import { loginUrl, startApiUnderTest, type ApiUnderTest, type RequestOptions } from './harness.ts';
 
 let t: ApiUnderTest;
@@ -24,6 +25,7 @@ const AGENT = { 'accept-profile': 'agent', 'content-profile': 'agent' };
 interface Memory {
   id: number;
   content: string;
+  language: string | null;
   memory_type: string;
   repeat_count: number;
   expires_at: string | null;
@@ -224,6 +226,88 @@ describe('recall', () => {
     const response = await rpc('recall', { client_id: 'x', query: 'x', max_results: 1000 });
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(/max_results must be between 1 and 100/);
+  });
+});
+
+describe('recall that finds what an agent means (migration 018)', () => {
+  const contents = async (body: Record<string, unknown>, options: Partial<RequestOptions> = {}) =>
+    (await recall(body, options)).map((memory) => memory.content);
+
+  it('finds a memory by a misspelt word and by another form of the word, in its language', async () => {
+    const asAcme: Partial<RequestOptions> = { clientId: 'words-acme' };
+    await remember({ client_id: 'words-acme', content: 'Prefers invoices by email' }, asAcme);
+    await remember({ client_id: 'words-acme', content: 'Has a dog called Rex' }, asAcme);
+    await remember(
+      { client_id: 'words-acme', content: 'Die Rechnungen gehen an die Buchhaltung', language: 'de' },
+      asAcme,
+    );
+    expect((await contents({ client_id: 'words-acme', query: 'invioce preferences' }, asAcme))[0]).toBe(
+      'Prefers invoices by email',
+    );
+    expect(await contents({ client_id: 'words-acme', query: 'Rechnung', language: 'de' }, asAcme)).toEqual([
+      'Die Rechnungen gehen an die Buchhaltung',
+    ]);
+  });
+
+  it("stems in the client's profile language when remember names none", async () => {
+    await t.db.query(
+      `INSERT INTO agent.client_profiles (client_id, preferences) VALUES ('words-porto', '{"language": "pt-BR"}')`,
+    );
+    const memory = await remember({ client_id: 'words-porto', content: 'Recebe as faturas por correio' });
+    expect(memory).toMatchObject({ language: 'pt' });
+    expect(await contents({ client_id: 'words-porto', query: 'fatura' })).toEqual([
+      'Recebe as faturas por correio',
+    ]);
+    const bad = await rpc('remember', { client_id: 'words-porto', content: 'x', language: '12' });
+    expect([bad.status, bad.body.message]).toEqual([
+      400,
+      expect.stringMatching(/memory_entries_language_check/),
+    ]);
+  });
+
+  it('merges near-duplicates: punctuation and hyphenation too', async () => {
+    const first = await remember({ client_id: 'near-dup', content: 'Prefers invoices by email' });
+    await remember({ client_id: 'near-dup', content: 'Prefers invoices by e-mail' });
+    const last = await remember({ client_id: 'near-dup', content: 'Prefers invoices by email.' });
+    expect(last).toMatchObject({ id: first.id, repeat_count: 3, content: 'Prefers invoices by email' });
+  });
+
+  it('reads only the recalled memories as a scoped token, within its read budget, however many the client has', async () => {
+    // Read through a client_id index, the client's 30,000 memories would be charged to the budget.
+    await t.db.query(
+      `INSERT INTO agent.memory_entries (client_id, content)
+       SELECT 'many-memories', 'the word' || n || ' and word' || (n % 977) || ' of word' || (n % 131)
+         FROM generate_series(1, 30000) AS n`,
+    );
+    await t.db.query('ANALYZE agent.memory_entries');
+    const found = await recall(
+      { client_id: 'many-memories', query: 'word5 word77' },
+      { clientId: 'many-memories' },
+    );
+    expect(found).toHaveLength(10);
+  });
+
+  it('with a query embedding, ranks a paraphrase with no shared word first', async () => {
+    const ceo = await remember({
+      client_id: 'hybrid-rpc',
+      content: 'Jane Doe runs the company since 2019',
+      embedding: embedding({ 5: 1 }),
+    });
+    const chief = await remember({
+      client_id: 'hybrid-rpc',
+      content: 'The chief complaint was late delivery',
+    });
+    await age(chief.id, 3);
+    const query = 'who is the chief executive?';
+    expect((await recall({ client_id: 'hybrid-rpc', query })).map((memory) => memory.id)).toEqual([chief.id]);
+    const fused = await recall({
+      client_id: 'hybrid-rpc',
+      query,
+      query_embedding: embedding({ 5: 0.95, 6: 0.3 }),
+    });
+    expect(fused.map((memory) => memory.id)).toEqual([ceo.id, chief.id]);
+    expect(fused[0]).toMatchObject({ text_relevance: 0 });
+    expect(fused[0]!.vector_similarity).toBeGreaterThan(0.9);
   });
 });
 

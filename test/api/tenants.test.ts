@@ -89,7 +89,7 @@ describe('the memory search that runs as the owner', () => {
     });
 
   it('is not served over HTTP, under any schema', async () => {
-    const body = { client_id: 'globex', terms: 'phone', max_candidates: 100000 };
+    const body = { client_id: 'globex', query: 'phone', language: null, max_candidates: 100000 };
     for (const profile of ['agent', AGENT_PRIVATE_SCHEMA]) {
       const response = await t.request('/rpc/recall_candidates', {
         role: 'agent_service',
@@ -131,7 +131,7 @@ describe('the memory search that runs as the owner', () => {
           [role, JSON.stringify(claims)],
         );
         const { rows } = await client.query(
-          `SELECT count(*)::int AS n FROM agent_private.recall_candidates($1, 'phone'::tsquery, $2)`,
+          `SELECT count(*)::int AS n FROM agent_private.recall_candidates($1, 'phone', NULL, $2)`,
           [clientId, count],
         );
         return rows[0].n as number;

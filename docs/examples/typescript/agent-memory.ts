@@ -28,7 +28,7 @@ export interface Memory {
   expires_at: Date | null;
 }
 
-/** The same content again (whitespace and case ignored) returns the same memory, counted. */
+/** The same content again (case, spacing, punctuation and hyphens ignored) returns the same memory, counted. */
 export async function remember(
   pool: pg.Pool,
   clientId: string,
