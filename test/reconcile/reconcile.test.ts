@@ -180,7 +180,9 @@ describe('reconciliation', () => {
     expect(tasks.notFromCoda).toEqual([
       { targetId: expect.any(String), label: 'Typed straight into Postgres' },
     ]);
-    const hours = report.reconciliation!.totals.find((total) => total.label === 'Total Estimated Hours of Tasks')!;
+    const hours = report.reconciliation!.totals.find(
+      (total) => total.label === 'Total Estimated Hours of Tasks',
+    )!;
     // 9 hours became 19 in Postgres; the deleted task's hours are gone from Postgres only.
     const deletedHours = Number(deleted.values[tasksTable.columnIds.estimatedHours] || 0);
     // Coda walked to Postgres, minus what Postgres holds.
