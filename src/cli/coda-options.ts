@@ -10,6 +10,7 @@ import {
   CodaClient,
   createProgress,
   formatRetryNotice,
+  formatSlowAnswerNotice,
   DEFAULT_BASE_URL,
   DEFAULT_RATE_LIMIT,
   defaultSnapshotDir,
@@ -85,6 +86,7 @@ export async function codaClient(options: CodaOptions): Promise<CodaClient> {
     ...connection,
     timeoutMs: options.timeout * 1_000,
     onRetry: (notice) => process.stderr.write(`${formatRetryNotice(notice)}\n`),
+    onSlowAnswer: (notice) => process.stderr.write(`${formatSlowAnswerNotice(notice)}\n`),
   });
 }
 

@@ -37,6 +37,8 @@ const COLUMN_PAGE_LIMIT = 100;
 /** Coda caps pages at its own (undocumented, changing) maximum; asking for more costs nothing. */
 const LARGE_PAGE_LIMIT = 1_000;
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** A person starts to wonder after a couple of seconds of silence. */
+const DEFAULT_SLOW_ANSWER_MS = 2_000;
 
 export interface CodaClientOptions extends CodaConnection {
   /** Per request; a request that takes longer is retried. */
@@ -46,6 +48,20 @@ export interface CodaClientOptions extends CodaConnection {
   random?: Random;
   /** Told before each wait for a retry of a request Coda did not answer, so a person is not left waiting in silence. */
   onRetry?: (notice: RetryNotice) => void;
+  /** Told once per read when Coda has not answered it for `slowAnswerAfterMs`, long before the timeout. */
+  onSlowAnswer?: (notice: SlowAnswerNotice) => void;
+  slowAnswerAfterMs?: number;
+  /** Times the silence alone, apart from `clock`, whose waits are the retries' own. */
+  slowAnswerClock?: Pick<Clock, 'sleep'>;
+}
+
+/** A read Coda has not answered yet, said while the client still waits. */
+export interface SlowAnswerNotice {
+  subject: string;
+  waitedMs: number;
+  /** How long this try waits in all before it is given up and retried. */
+  timeoutMs: number;
+  retries: number;
 }
 
 /** A request about to be tried again, and how long the client may keep trying. */
@@ -103,6 +119,9 @@ export class CodaClient {
   private readonly timeoutMs: number;
   private readonly rateLimitText: string;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private readonly onSlowAnswer: ((notice: SlowAnswerNotice) => void) | undefined;
+  private readonly slowAnswerAfterMs: number;
+  private readonly slowAnswerClock: Pick<Clock, 'sleep'>;
 
   constructor(options: CodaClientOptions) {
     this.baseUrl = displayBaseUrl(options.baseUrl);
@@ -111,6 +130,9 @@ export class CodaClient {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.onRetry = options.onRetry;
+    this.onSlowAnswer = options.onSlowAnswer;
+    this.slowAnswerAfterMs = options.slowAnswerAfterMs ?? DEFAULT_SLOW_ANSWER_MS;
+    this.slowAnswerClock = options.slowAnswerClock ?? systemClock;
     this.rateLimitText = formatRateLimit(options.rateLimit);
     this.queue = new RequestQueue(options.rateLimit, this.clock);
     // axios is loaded with the first request, not at start-up: it is a good part of the CLI's
@@ -263,10 +285,24 @@ export class CodaClient {
   ): Promise<T> {
     let rateLimitedRetries = 0;
     let transientRetries = 0;
+    let saidSlow = false;
+    const saySlow = () => {
+      if (saidSlow || !this.onSlowAnswer) return;
+      saidSlow = true;
+      this.onSlowAnswer({
+        subject: describeSubject(subject),
+        waitedMs: this.slowAnswerAfterMs,
+        timeoutMs: this.timeoutMs,
+        retries: this.retry.transientRetries,
+      });
+    };
     for (;;) {
       signal?.throwIfAborted();
       const retry = rateLimitedRetries + transientRetries > 0;
-      const outcome = await this.queue.run(() => this.send(path, params, signal), { retry, signal });
+      const outcome = await this.queue.run(() => this.sendWatched(path, params, signal, saySlow), {
+        retry,
+        signal,
+      });
       switch (outcome.kind) {
         case 'ok': {
           const check = schema.safeParse(outcome.body);
@@ -323,6 +359,22 @@ export class CodaClient {
             outcome.status,
           );
       }
+    }
+  }
+
+  /** `send`, saying so (once per read) when Coda keeps silent past slowAnswerAfterMs. */
+  private async sendWatched(
+    path: string,
+    params: QueryParams,
+    signal: AbortSignal | undefined,
+    saySlow: () => void,
+  ): Promise<Outcome> {
+    const answered = new AbortController();
+    this.slowAnswerClock.sleep(this.slowAnswerAfterMs, answered.signal).then(saySlow, () => {});
+    try {
+      return await this.send(path, params, signal);
+    } finally {
+      answered.abort();
     }
   }
 

@@ -19,6 +19,7 @@ export {
   type CodaClientStats,
   type RetryNotice,
   type RowPage,
+  type SlowAnswerNotice,
   type TableIdentity,
 } from './client.ts';
 export {
@@ -36,6 +37,7 @@ export { CodaApiError } from './errors.ts';
 export {
   createProgress,
   formatRetryNotice,
+  formatSlowAnswerNotice,
   formatTableSummary,
   type FullReadReason,
   silentProgress,

@@ -2,7 +2,7 @@
  * Extraction progress on stderr. On a terminal: one line, redrawn, with rows and pages per table
  * being read. Otherwise (CI, pipes, logs): nothing but one summary line per finished table.
  */
-import type { RetryNotice } from './client.ts';
+import type { RetryNotice, SlowAnswerNotice } from './client.ts';
 import type { TableRead } from './snapshot-format.ts';
 import type { Clock } from './timing.ts';
 
@@ -87,6 +87,11 @@ function seconds(ms: number): string {
 /** A retry of a request Coda did not answer, said before the wait, with how long trying may go on. */
 export function formatRetryNotice(notice: RetryNotice): string {
   return `Reading ${notice.subject} failed (${notice.problem}): trying again in ${seconds(notice.waitMs)} (retry ${notice.retry} of ${notice.retries}); giving up within ${seconds(notice.giveUpWithinMs)} if it keeps failing`;
+}
+
+/** A read Coda has not answered yet, said while waiting: what, how long so far, how long it may take. */
+export function formatSlowAnswerNotice(notice: SlowAnswerNotice): string {
+  return `Coda has not answered ${notice.subject} for ${seconds(notice.waitedMs)}: waiting up to ${seconds(notice.timeoutMs)} for this try, then retrying (up to ${notice.retries} times)`;
 }
 
 /** Redraws at most this often: a fast extraction must not spend its time painting. */

@@ -3,6 +3,7 @@ import {
   CodaApiError,
   CodaClient,
   formatRetryNotice,
+  formatSlowAnswerNotice,
   systemClock,
   type Clock,
   type CodaRow,
@@ -341,5 +342,25 @@ describe('when Coda does not answer', () => {
     ]);
     // Waits of at most 1 + 2 + 4 + 8 + 16 s, and five more attempts of 0.15 s each.
     expect(notices[0]!.giveUpWithinMs).toBe(31_000 + 5 * 150);
+  });
+
+  it('says a read Coda keeps silent about is still waited for, once, before any answer or retry', async () => {
+    const server = await codaServer({
+      faults: [{ kind: 'slow', delayMs: 300, path: /^\/docs\//, times: 1 }],
+    });
+    const events: string[] = [];
+    const client = testClient(server, {
+      // The silence is timed by a clock whose waits end at once: the notice comes before the answer.
+      slowAnswerClock: { sleep: () => Promise.resolve() },
+      timeoutMs: 10_000,
+      onSlowAnswer: (notice) => events.push(formatSlowAnswerNotice(notice)),
+      onRetry: () => events.push('retry'),
+    });
+    await client.getDoc(FIXTURE_DOC_ID);
+    events.push('answered');
+    expect(events).toEqual([
+      `Coda has not answered doc ${FIXTURE_DOC_ID} for 2.0 s: waiting up to 10 s for this try, then retrying (up to 5 times)`,
+      'answered',
+    ]);
   });
 });
