@@ -124,10 +124,18 @@ function blockerReason(blocker: UndoBlocker): string {
   return `edited in Postgres after the cutover: ${blocker.changes.map((change) => `${change.label} ${showValue(change.before)} -> ${showValue(change.after)}`).join(', ')}`;
 }
 
-const rowName = (row: UndoRow) => (hasName(row.name) ? row.name : `a row of ${row.table}`);
+/** A table as the owner knows it: the Coda table's name, or the erp table's where no mapping names one. */
+type TableName = (erpTable: string) => string;
+const tableNames =
+  (report: UndoReport): TableName =>
+  (erpTable) =>
+    report.codaTables[erpTable] ?? erpTable;
 
-function plainRow(row: UndoRow): string {
-  return `${row.table}: ${rowName(row)}${row.browserLink ? ` ${row.browserLink}` : ''}`;
+const rowName = (row: UndoRow, named: TableName) =>
+  hasName(row.name) ? row.name : `a ${named(row.table)} row with no name`;
+
+function plainRow(row: UndoRow, named: TableName): string {
+  return `${named(row.table)}: ${rowName(row, named)}${row.browserLink ? ` ${row.browserLink}` : ''}`;
 }
 
 function changesText(row: UndoTable['restored'][number]): string {
@@ -137,19 +145,21 @@ function changesText(row: UndoTable['restored'][number]): string {
 }
 
 export function formatUndoTerminal(report: UndoReport): string {
+  const named = tableNames(report);
   const lines = [
     `Undo of ${cutoverName(report)}${report.dryRun ? ' (dry run)' : ''}`,
     '',
     undoSignOff(report).sentence,
     '',
     ...report.tables.map(
-      (table) => `  ${table.target}: ${table.removed.length} removed, ${table.restored.length} restored`,
+      (table) =>
+        `  ${named(table.target)} (${table.target}): ${table.removed.length} removed, ${table.restored.length} restored`,
     ),
   ];
   if (report.blockers.length) {
     lines.push('', `${titles(report).blockers}:`);
     for (const blocker of report.blockers.slice(0, ROWS_SHOWN_ON_TERMINAL))
-      lines.push(`  ${plainRow(blocker)}: ${blockerReason(blocker)}`);
+      lines.push(`  ${plainRow(blocker, named)}: ${blockerReason(blocker)}`);
     if (report.blockers.length > ROWS_SHOWN_ON_TERMINAL)
       lines.push(`  … and ${report.blockers.length - ROWS_SHOWN_ON_TERMINAL} more in the report`);
   }
@@ -159,13 +169,14 @@ export function formatUndoTerminal(report: UndoReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function markdownRow(row: UndoRow): string {
-  const text = markdownText(rowName(row));
+function markdownRow(row: UndoRow, named: TableName): string {
+  const text = markdownText(rowName(row, named));
   const link = row.browserLink ? safeLink(row.browserLink) : null;
   return link ? `[${text}](<${link}>)` : text;
 }
 
 function markdownUndo(report: UndoReport): string {
+  const named = tableNames(report);
   const heading = titles(report);
   const verdict = undoSignOff(report);
   const lines = [
@@ -183,7 +194,8 @@ function markdownUndo(report: UndoReport): string {
     '| table | removed | restored |',
     '| --- | ---: | ---: |',
     ...report.tables.map(
-      (table) => `| ${table.target} | ${table.removed.length} | ${table.restored.length} |`,
+      (table) =>
+        `| ${markdownText(named(table.target))} <sub>${table.target}</sub> | ${table.removed.length} | ${table.restored.length} |`,
     ),
     '',
   ];
@@ -201,17 +213,23 @@ function markdownUndo(report: UndoReport): string {
     ...list(
       heading.blockers,
       report.blockers.map(
-        (blocker) => `- ${blocker.table}: ${markdownRow(blocker)}: ${markdownText(blockerReason(blocker))}`,
+        (blocker) =>
+          `- ${markdownText(named(blocker.table))}: ${markdownRow(blocker, named)}: ${markdownText(blockerReason(blocker))}`,
       ),
     ),
     ...list(
       heading.removed,
-      report.tables.flatMap((table) => table.removed.map((row) => `- ${row.table}: ${markdownRow(row)}`)),
+      report.tables.flatMap((table) =>
+        table.removed.map((row) => `- ${markdownText(named(row.table))}: ${markdownRow(row, named)}`),
+      ),
     ),
     ...list(
       heading.restored,
       report.tables.flatMap((table) =>
-        table.restored.map((row) => `- ${row.table}: ${markdownRow(row)}: ${markdownText(changesText(row))}`),
+        table.restored.map(
+          (row) =>
+            `- ${markdownText(named(row.table))}: ${markdownRow(row, named)}: ${markdownText(changesText(row))}`,
+        ),
       ),
     ),
     `## ${TECHNICAL_DETAILS}`,
@@ -221,13 +239,14 @@ function markdownUndo(report: UndoReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function htmlRow(row: UndoRow): string {
+function htmlRow(row: UndoRow, named: TableName): string {
   const link = row.browserLink ? safeLink(row.browserLink) : null;
-  const text = escapeHtml(rowName(row));
-  return `${escapeHtml(row.table)}: ${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text}`;
+  const text = escapeHtml(rowName(row, named));
+  return `${escapeHtml(named(row.table))}: ${link ? `<a href="${escapeHtml(link)}">${text}</a>` : text}`;
 }
 
 function htmlUndo(report: UndoReport): string {
+  const named = tableNames(report);
   const heading = titles(report);
   const verdict = undoSignOff(report);
   const tone = { good: '#2b8a3e', info: '#1971c2', warn: '#e67700', bad: '#c92a2a' }[verdict.tone];
@@ -242,12 +261,12 @@ function htmlUndo(report: UndoReport): string {
   const counts = report.tables
     .map(
       (table) =>
-        `<tr><td>${escapeHtml(table.target)}</td><td>${table.removed.length}</td><td>${table.restored.length}</td></tr>`,
+        `<tr><td>${escapeHtml(named(table.target))} <span class="id">${escapeHtml(table.target)}</span></td><td>${table.removed.length}</td><td>${table.restored.length}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`Undo of ${cutoverName(report)}`)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}</style></head>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:16px 24px}h1{color:${tone};font-size:22px}td,th{padding:2px 10px;text-align:left}.id{color:#868e96;font-size:12px}</style></head>
 <body><h1>${escapeHtml(verdict.sentence)}</h1>${noticeLines(report)
     .map((line) => `<p><strong>${escapeHtml(line)}</strong></p>`)
     .join(
@@ -260,14 +279,16 @@ function htmlUndo(report: UndoReport): string {
 <table><tr><th>table</th><th>removed</th><th>restored</th></tr>${counts}</table>
 ${list(
   heading.blockers,
-  report.blockers.map((blocker) => `<li>${htmlRow(blocker)}: ${escapeHtml(blockerReason(blocker))}</li>`),
+  report.blockers.map(
+    (blocker) => `<li>${htmlRow(blocker, named)}: ${escapeHtml(blockerReason(blocker))}</li>`,
+  ),
 )}${list(
   heading.removed,
-  report.tables.flatMap((table) => table.removed.map((row) => `<li>${htmlRow(row)}</li>`)),
+  report.tables.flatMap((table) => table.removed.map((row) => `<li>${htmlRow(row, named)}</li>`)),
 )}${list(
   heading.restored,
   report.tables.flatMap((table) =>
-    table.restored.map((row) => `<li>${htmlRow(row)}: ${escapeHtml(changesText(row))}</li>`),
+    table.restored.map((row) => `<li>${htmlRow(row, named)}: ${escapeHtml(changesText(row))}</li>`),
   ),
 )}
 <h2>${TECHNICAL_DETAILS}</h2><ul>${technicalLines(report)

@@ -193,16 +193,16 @@ describe('erp undo', () => {
     expect(refused.code).toBe(1);
     expect(refused.output).toContain('Undo refused: nothing was changed. 3 row(s)');
     expect(refused.output).toContain(
-      `erp.projects: Edited in Postgres ${projectsTable.ref(RENAMED_PROJECT).url}: edited in Postgres after the cutover: Name "Northwind Discovery" -> "Edited in Postgres"`,
+      `Projects: Edited in Postgres ${projectsTable.ref(RENAMED_PROJECT).url}: edited in Postgres after the cutover: Name "Northwind Discovery" -> "Edited in Postgres"`,
     );
     expect(refused.output).toMatch(
       new RegExp(
-        `erp\\.people: ${person.full_name} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.sessions\\)`,
+        `People: ${person.full_name} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.sessions\\)`,
       ),
     );
     expect(refused.output).toMatch(
       new RegExp(
-        `erp\\.tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`,
+        `Tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`,
       ),
     );
     expect(refused.output).toMatch(

@@ -41,6 +41,8 @@ export interface UndoReport {
   outcome: 'undone' | 'planned' | 'rolled_back';
   outcomeNote: string | null;
   tables: UndoTable[];
+  /** erp table -> the Coda table it is loaded from, by the mapping's name for it. */
+  codaTables: Record<string, string>;
   /** Rows that stop the undo, or with keepChanged, that it keeps as they are. */
   blockers: UndoBlocker[];
   kept: boolean;

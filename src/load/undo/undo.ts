@@ -228,6 +228,9 @@ export function runUndo(options: UndoOptions): Promise<UndoReport> {
           ? `${summary.blockers.length} row(s) changed in Postgres or depended on since cutover ${cutover.id}; nothing was undone. Run again with --keep-changed to undo the rest and keep those rows as they are now`
           : null,
         tables: summary.tables,
+        codaTables: Object.fromEntries(
+          options.mappings.map((mapping) => [mapping.spec.target, mapping.spec.coda.name]),
+        ),
         blockers: summary.blockers,
         kept: options.keepChanged && summary.blockers.length > 0,
         abandonedRuns: run.abandonedRuns,
