@@ -35,6 +35,7 @@ const GRANDFATHERED: Record<string, ('validated in the same file' | 'index witho
   '009_agent_memory': ['validated in the same file', 'index without CONCURRENTLY'],
   '015_kept_postgres_edits': ['validated in the same file'],
   '017_accepted_coverage': ['validated in the same file'],
+  '018_recall_quality': ['validated in the same file', 'index without CONCURRENTLY'],
   '019_api_limits': ['validated in the same file'],
 };
 

@@ -201,9 +201,7 @@ describe('erp undo', () => {
       ),
     );
     expect(refused.output).toMatch(
-      new RegExp(
-        `Tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`,
-      ),
+      new RegExp(`Tasks: ${task.title} \\S+: other rows point at it \\(1 row\\(s\\) of agent\\.events\\)`),
     );
     expect(refused.output).toMatch(
       /\nNot yet: the undo was refused and nothing was changed; 1 thing to decide\.\n {2}- 3 rows changed in Postgres or needed by other rows since the cutover[^\n]*\nNext: npm run erp -- undo --run \d+ --keep-changed/,

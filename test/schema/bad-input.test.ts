@@ -372,6 +372,16 @@ const CHECK_CASES: CheckCase[] = [
   { table: 'agent.memory_entries', constraint: 'memory_entries_metadata_check', values: { metadata: '[]' } },
   {
     table: 'agent.memory_entries',
+    constraint: 'memory_entries_language_check',
+    values: { language: 'German' },
+  },
+  {
+    table: 'agent.memory_entries',
+    constraint: 'memory_entries_language_check',
+    values: { language: 'pt-BR' },
+  },
+  {
+    table: 'agent.memory_entries',
     constraint: 'memory_entries_repeat_count_check',
     values: { repeat_count: 0 },
   },

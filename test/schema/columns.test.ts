@@ -242,6 +242,8 @@ const EXPECTED: Record<string, Columns> = {
     search_document: 'tsvector',
     repeat_count: 'integer!',
     last_seen_at: 'timestamptz',
+    // 018_recall_quality.sql: the memory's language, for stemming
+    language: 'text',
   },
   'agent.memory_facts': {
     id: 'bigint!',
