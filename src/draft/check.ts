@@ -9,7 +9,7 @@ import type { LoadedMapping, MappingFolder } from '../transform/mapping-spec.ts'
 import { CoverageCounter, leftBehind } from '../transform/coverage.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { countChoices, describeChoice } from './choices.ts';
-import { allowedValues } from './draft-mapping.ts';
+import { allowedValues } from './choice-matching.ts';
 import type { TargetTable } from './target-schema.ts';
 
 /** `schema`: the database's erp tables, so a missing choice is told which values it may map to. */

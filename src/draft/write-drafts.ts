@@ -8,7 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Snapshot } from '../extract/index.ts';
 import { profileColumns } from './choices.ts';
-import { draftMapping, isChoiceColumn, snakeCase, suggestTarget, type DraftTable } from './draft-mapping.ts';
+import { isChoiceColumn } from './coda-columns.ts';
+import { snakeCase, suggestTarget } from './column-words.ts';
+import { draftMapping, type DraftTable } from './draft-mapping.ts';
 import type { TargetTable } from './target-schema.ts';
 import { didYouMean } from '../shared/names.ts';
 

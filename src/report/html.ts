@@ -11,6 +11,24 @@ import { rowTitle } from '../shared/names.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  conflictField,
+  conflictWinner,
+  cappedPerTable,
+  changeText,
+  abandonedRunLines,
+  countsPerTable,
+  isRefused,
+  listedDifferences,
+  headline,
+  runTitle,
+  sectionTitles,
+  splitReport,
+  TECHNICAL_DETAILS,
+  technicalDetails,
+  type ReportBody,
+  type ReportHeader,
+} from './document.ts';
+import {
   BRIDGE_COLUMNS,
   bridgeFigures,
   figureText,
@@ -20,41 +38,24 @@ import {
   moreSharesLine,
   TEXT_CELLS_COLUMN,
   textCellsText,
-  conflictField,
-  conflictWinner,
-  capped,
-  cappedPerTable,
-  changeText,
-  abandonedRunLines,
-  acceptedBy,
-  countsPerTable,
+} from './bridge-words.ts';
+import { capped, acceptedBy, isGroup, moreLine, type RowGroup, safeLink } from './lists.ts';
+import {
   COVERAGE_TITLES,
   coverageEntryDetail,
   coverageEntryName,
   coverageSection,
   type CoverageEntry,
   type CoverageSection,
+} from './coverage-words.ts';
+import {
   differenceDetail,
   differenceGroups,
   differenceName,
   describeDifference,
-  isGroup,
-  isRefused,
-  moreLine,
-  listedDifferences,
-  rejectGroups,
-  type RowGroup,
   totalName,
-  headline,
-  runTitle,
-  safeLink,
-  sectionTitles,
-  splitReport,
-  TECHNICAL_DETAILS,
-  technicalDetails,
-  type ReportBody,
-  type ReportHeader,
-} from './document.ts';
+} from './differences.ts';
+import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import { signOff } from './sign-off.ts';
 import { wordsOf, showValue, type Words } from './words.ts';

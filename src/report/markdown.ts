@@ -11,6 +11,24 @@ import type { Reject } from '../transform/transform.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
+  conflictField,
+  conflictWinner,
+  cappedPerTable,
+  changeText,
+  abandonedRunLines,
+  countsPerTable,
+  headline,
+  isRefused,
+  runTitle,
+  sectionTitles,
+  listedDifferences,
+  splitReport,
+  TECHNICAL_DETAILS,
+  technicalDetails,
+  type ReportBody,
+  type ReportHeader,
+} from './document.ts';
+import {
   BRIDGE_COLUMNS,
   bridgeFigures,
   figureText,
@@ -20,41 +38,24 @@ import {
   moreSharesLine,
   TEXT_CELLS_COLUMN,
   textCellsText,
-  conflictField,
-  conflictWinner,
-  acceptedBy,
-  capped,
-  cappedPerTable,
-  changeText,
-  abandonedRunLines,
-  countsPerTable,
+} from './bridge-words.ts';
+import { acceptedBy, capped, isGroup, moreLine, safeLink, type RowGroup } from './lists.ts';
+import {
   COVERAGE_TITLES,
   coverageEntryDetail,
   coverageEntryName,
   coverageSection,
   type CoverageEntry,
   type CoverageSection,
+} from './coverage-words.ts';
+import {
   describeDifference,
   differenceDetail,
   differenceGroups,
   differenceName,
-  headline,
-  isGroup,
-  isRefused,
-  moreLine,
-  runTitle,
-  safeLink,
-  sectionTitles,
-  listedDifferences,
-  rejectGroups,
-  type RowGroup,
-  splitReport,
-  TECHNICAL_DETAILS,
-  technicalDetails,
   totalName,
-  type ReportBody,
-  type ReportHeader,
-} from './document.ts';
+} from './differences.ts';
+import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import { signOff } from './sign-off.ts';
 import { showValue, wordsOf, type Words } from './words.ts';

@@ -4,7 +4,8 @@
  * it) and the exact command to run next. Every form renders this one wording.
  */
 import type { Difference } from '../load/reconcile/types.ts';
-import { plural, type ReportBody } from './document.ts';
+import type { ReportBody } from './document.ts';
+import { plural } from './lists.ts';
 
 export interface SignOff {
   /** good: safe to sign off; info: nothing to decide yet; warn: decisions before a cutover; bad: refused or differs. */

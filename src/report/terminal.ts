@@ -8,38 +8,37 @@ import type { ListedRows } from '../shared/spooled-list.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
-  BRIDGE_COLUMNS,
-  bridgeFigures,
-  TEXT_CELLS_COLUMN,
-  textCellsText,
   cappedPerTable,
   conflictField,
   conflictWinner,
-  acceptedBy,
   changeText,
   codaRequestsLine,
   abandonedRunLines,
   countsPerTable,
-  COVERAGE_TITLES,
-  coverageEntryDetail,
-  coverageEntryName,
-  coverageSection,
-  type CoverageSection,
-  describeDifference,
-  differenceDetail,
-  differenceGroups,
-  differenceName,
-  isGroup,
   listedDifferences,
-  rejectGroups,
-  type RowGroup,
-  totalName,
   headline,
   runTitle,
   sectionTitles,
   splitReport,
   type ReportTable,
 } from './document.ts';
+import { BRIDGE_COLUMNS, bridgeFigures, TEXT_CELLS_COLUMN, textCellsText } from './bridge-words.ts';
+import { acceptedBy, isGroup, type RowGroup } from './lists.ts';
+import {
+  COVERAGE_TITLES,
+  coverageEntryDetail,
+  coverageEntryName,
+  coverageSection,
+  type CoverageSection,
+} from './coverage-words.ts';
+import {
+  describeDifference,
+  differenceDetail,
+  differenceGroups,
+  differenceName,
+  totalName,
+} from './differences.ts';
+import { rejectGroups } from './reject-groups.ts';
 import { signOff } from './sign-off.ts';
 import { wordsOf } from './words.ts';
 

@@ -4,7 +4,8 @@
  */
 import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo/types.ts';
 import { hasName } from '../shared/names.ts';
-import { abandonedRunLines, plural, safeLink, TECHNICAL_DETAILS } from './document.ts';
+import { abandonedRunLines, TECHNICAL_DETAILS } from './document.ts';
+import { plural, safeLink } from './lists.ts';
 import { escapeHtml } from './html.ts';
 import { markdownText } from './markdown.ts';
 import { erpCommand, type SignOff } from './sign-off.ts';

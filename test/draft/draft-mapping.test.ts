@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PublicApiColumn } from '../../src/extract/index.ts';
-import { draftMapping, suggestTarget, type DraftTable } from '../../src/draft/draft-mapping.ts';
+import { suggestTarget } from '../../src/draft/column-words.ts';
+import { draftMapping, type DraftTable } from '../../src/draft/draft-mapping.ts';
 import type { TargetColumn, TargetTable } from '../../src/draft/target-schema.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Difference } from '../../src/load/reconcile/types.ts';
-import { coverageSection } from '../../src/report/document.ts';
+import { coverageSection } from '../../src/report/coverage-words.ts';
 import { signOff } from '../../src/report/sign-off.ts';
 
 const table = { id: 'grid-N0tes0001', name: 'Meeting notes', browserLink: 'https://coda.io/d/_dX/#Notes' };

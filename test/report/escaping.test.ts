@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../src/report/html.ts';
 import { markdownText } from '../../src/report/markdown.ts';
-import { safeLink } from '../../src/report/document.ts';
+import { safeLink } from '../../src/report/lists.ts';
 import { showValue } from '../../src/report/words.ts';
 import { visible } from '../../src/shared/visible.ts';
 

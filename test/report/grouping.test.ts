@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Difference } from '../../src/load/reconcile/types.ts';
-import { differenceDetail, differenceGroups, isGroup, rejectGroups } from '../../src/report/document.ts';
+import { differenceDetail, differenceGroups } from '../../src/report/differences.ts';
+import { isGroup } from '../../src/report/lists.ts';
+import { rejectGroups } from '../../src/report/reject-groups.ts';
 import { wordsOf } from '../../src/report/words.ts';
 import type { Reject } from '../../src/transform/transform.ts';
 import type { Vocabulary } from '../../src/transform/vocabulary.ts';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
-import { LIST_LIMIT } from '../../src/report/document.ts';
+import { LIST_LIMIT } from '../../src/report/lists.ts';
 import { syntheticDoc } from '../../bench/coda-server/synthetic.ts';
 import { erp } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
