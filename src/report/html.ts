@@ -7,9 +7,7 @@
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile/types.ts';
 import type { Reject } from '../transform/transform.ts';
-import { rowTitle } from '../shared/names.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
-import { visible } from '../shared/visible.ts';
 import {
   conflictField,
   conflictWinner,
@@ -39,7 +37,7 @@ import {
   TEXT_CELLS_COLUMN,
   textCellsText,
 } from './bridge-words.ts';
-import { capped, acceptedBy, isGroup, moreLine, type RowGroup, safeLink } from './lists.ts';
+import { capped, acceptedBy, moreLine, safeLink } from './lists.ts';
 import {
   COVERAGE_TITLES,
   coverageEntryDetail,
@@ -57,15 +55,20 @@ import {
 } from './differences.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
+import {
+  chart,
+  escapeHtml,
+  groupItem,
+  loadSegments,
+  RECONCILE_SEGMENTS,
+  rowLink,
+  shown,
+  table,
+  tableName,
+  value,
+} from './html-elements.ts';
 import { signOff } from './sign-off.ts';
-import { wordsOf, showValue, type Words } from './words.ts';
-
-export function escapeHtml(text: string): string {
-  return visible(text, { keepLayout: true, names: true }).replace(
-    /[&<>"']/g,
-    (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
-  );
-}
+import { wordsOf, type Words } from './words.ts';
 
 const STYLE = `
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #212529; margin: 0; background: #f8f9fa; }
@@ -103,98 +106,6 @@ li { margin: 3px 0; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 13px; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; border-radius: 2px; }
 `;
-
-interface Segment {
-  label: string;
-  color: string;
-}
-
-/** The load's bars, labelled as its counts are (a refused cutover's "would have inserted"). */
-function loadSegments(columns: readonly string[]): Segment[] {
-  const [, inserted, updated, unchanged, rejected] = columns;
-  return [
-    { label: inserted!, color: '#2b8a3e' },
-    { label: updated!, color: '#f08c00' },
-    { label: unchanged!, color: '#adb5bd' },
-    { label: rejected!, color: '#c92a2a' },
-  ];
-}
-const RECONCILE_SEGMENTS: Segment[] = [
-  { label: 'matched', color: '#2b8a3e' },
-  { label: 'differ', color: '#f08c00' },
-  { label: 'missing', color: '#1971c2' },
-  { label: 'extra', color: '#7048e8' },
-  { label: 'rejected', color: '#c92a2a' },
-];
-
-/** Per-table stacked bars, one per table, scaled to the largest table. */
-function chart(rows: { table: string; values: number[] }[], segments: Segment[]): string {
-  const labelWidth = 200;
-  const barWidth = 560;
-  const rowHeight = 24;
-  const largest = rows.reduce(
-    (most, row) =>
-      Math.max(
-        most,
-        row.values.reduce((sum, value) => sum + value, 0),
-      ),
-    1,
-  );
-  const bars = rows.map((row, index) => {
-    const y = index * rowHeight;
-    let x = labelWidth;
-    const pieces = row.values.map((value, segment) => {
-      const width = (value / largest) * barWidth;
-      const piece = value
-        ? `<rect x="${x.toFixed(1)}" y="${y + 4}" width="${width.toFixed(1)}" height="${rowHeight - 8}" fill="${segments[segment]!.color}"><title>${escapeHtml(`${row.table}: ${value} ${segments[segment]!.label}`)}</title></rect>`
-        : '';
-      x += width;
-      return piece;
-    });
-    const total = row.values.reduce((sum, value) => sum + value, 0);
-    return `<text x="${labelWidth - 8}" y="${y + rowHeight / 2 + 4}" text-anchor="end">${escapeHtml(row.table)}</text>${pieces.join('')}<text x="${(x + 6).toFixed(1)}" y="${y + rowHeight / 2 + 4}">${total}</text>`;
-  });
-  const height = rows.length * rowHeight;
-  const legend = segments
-    .map((segment) => `<span><i style="background:${segment.color}"></i>${escapeHtml(segment.label)}</span>`)
-    .join('');
-  return `<svg role="img" aria-label="Rows per table" width="${labelWidth + barWidth + 60}" height="${height}" viewBox="0 0 ${labelWidth + barWidth + 60} ${height}" font-size="12" font-family="system-ui, sans-serif">${bars.join('')}</svg><div class="legend">${legend}</div>`;
-}
-
-function table(headers: readonly string[], rows: string[][], { numeric = true, total = false } = {}): string {
-  const cellClass = (index: number) => (numeric && index > 0 ? ' class="n"' : '');
-  const head = `<tr>${headers.map((header, index) => `<th${cellClass(index)}>${escapeHtml(header)}</th>`).join('')}</tr>`;
-  const body = rows.map(
-    (row, rowIndex) =>
-      `<tr${total && rowIndex === rows.length - 1 ? ' class="total"' : ''}>${row.map((cell, index) => `<td${cellClass(index)}>${cell}</td>`).join('')}</tr>`,
-  );
-  return `<table>${head}${body.join('')}</table>`;
-}
-
-/** A row by its Coda name (a blank one reads "(no name)"), linked to Coda. */
-function rowLink(name: string, url: string): string {
-  const text = escapeHtml(rowTitle(name));
-  const link = safeLink(url);
-  return link ? `<a href="${escapeHtml(link)}">${text}</a>` : text;
-}
-
-/** A Coda table by its name, the erp table it loads in small type after it. */
-function tableName(name: string, target: string): string {
-  return `${escapeHtml(name)} <span class="id">${escapeHtml(target)}</span>`;
-}
-
-const shown = (text: string) => `<span class="value">${escapeHtml(text)}</span>`;
-const value = (cell: unknown) => shown(showValue(cell));
-
-/**
- * A group of rows as one line: its headline and count, what to do once, and the rows behind a
- * disclosure (a <details>, no script). A lone row without a cause of its own is just its line.
- */
-function groupItem<T>(group: RowGroup<T>, row: (item: T) => string, single: (item: T) => string): string {
-  if (!isGroup(group)) return `<li>${single(group.items[0]!)}</li>`;
-  const link = group.link ? ` <a href="${escapeHtml(group.link)}">open it in Coda</a>` : '';
-  return `<li>${escapeHtml(group.headline)}${link}${group.advice ? `<br>${escapeHtml(group.advice)}` : ''}<details class="rows"><summary>the ${group.items.length} rows</summary><ul>${group.items.map((item) => `<li>${row(item)}</li>`).join('')}</ul></details></li>`;
-}
 
 /** `folded`: a long list the owner rarely needs row by row starts closed (a <details>, no script). */
 function listSection<T>(

@@ -6,7 +6,7 @@ import type { UndoBlocker, UndoReport, UndoRow, UndoTable } from '../load/undo/t
 import { hasName } from '../shared/names.ts';
 import { abandonedRunLines, TECHNICAL_DETAILS } from './document.ts';
 import { plural, safeLink } from './lists.ts';
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from './html-elements.ts';
 import { markdownText } from './markdown.ts';
 import { erpCommand, type SignOff } from './sign-off.ts';
 import { showValue } from './words.ts';

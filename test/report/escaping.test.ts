@@ -1,6 +1,6 @@
 /** Coda text is data, in every report form: it never becomes markup. */
 import { describe, expect, it } from 'vitest';
-import { escapeHtml } from '../../src/report/html.ts';
+import { escapeHtml } from '../../src/report/html-elements.ts';
 import { markdownText } from '../../src/report/markdown.ts';
 import { safeLink } from '../../src/report/lists.ts';
 import { showValue } from '../../src/report/words.ts';
