@@ -142,6 +142,14 @@ export function checkMappingAgainstTable({ mapping, table }: TableContext): void
       `  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`,
     );
   }
+  // A skip naming a column the doc no longer has says something untrue about the doc.
+  for (const [id, skipped] of Object.entries(spec.skip)) {
+    if (byId.has(id)) continue;
+    const sameName = table.columns.find((candidate) => candidate.name === skipped.label);
+    problems.push(
+      `  skip.${id}: Coda table "${table.name}" (${table.id}) has no column ${id}${skipped.label ? ` ("${skipped.label}")` : ''}; ${sameName ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id` : 'remove the entry'}`,
+    );
+  }
   if (problems.length)
     throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
 }

@@ -166,6 +166,24 @@ describe('a mapping file with a mistake', () => {
     }
   });
 
+  it('refuses a skip entry for a column the Coda table no longer has, pointing at the new id', () => {
+    const mapping = parseMappingSpec(
+      FILE,
+      `${valid}skip:\n  c-gone: { label: Budget, reason: kept in Coda }\n  c-old: gone too\n`,
+    );
+    const table = {
+      id: 'grid-Pr0j',
+      name: 'Projects',
+      columns: [
+        { id: 'c-name', name: 'Name' },
+        { id: 'c-budget2', name: 'Budget' },
+      ],
+    } as never;
+    expect(() => checkMappingAgainstTable({ mapping, docId: 'doc', table })).toThrow(
+      /skip\.c-gone: Coda table "Projects" \(grid-Pr0j\) has no column c-gone \("Budget"\); a column named "Budget" now has id c-budget2: use that id\n {2}skip\.c-old: Coda table "Projects" \(grid-Pr0j\) has no column c-old; remove the entry/,
+    );
+  });
+
   it('points at the new id when a mapped Coda column was recreated under another id', () => {
     const mapping = parseMappingSpec(FILE, valid);
     const table = {
