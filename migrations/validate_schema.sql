@@ -8,8 +8,9 @@
 --   1. the 38 named tables exist in their schema (a dropped table is reported as a missing table,
 --      not as the foreign keys that went with it);
 --   2. nothing was created in public;
---   3. every expected foreign key exists with its column, referenced table and ON DELETE action
---      (the four cross-schema ones included), and has an index on its column;
+--   3. every expected foreign key exists with its column(s), referenced table and ON DELETE action
+--      (the three cross-schema ones included; links between client tables are (client_id, <link>),
+--      020), and has an index on its columns;
 --   4. every table with updated_at has its <table>_set_updated_at trigger calling
 --      erp.update_updated_at_column(); the expected 28 tables have updated_at;
 --   5. erp.execution_runs.variance_pct is a stored generated column;
@@ -133,24 +134,23 @@ BEGIN
         ('erp.ventures', 'ventures_owner_person_id_fkey', 'owner_person_id', 'erp.people', 'SET NULL'),
         ('erp.workflows', 'workflows_owner_person_id_fkey', 'owner_person_id', 'erp.people', 'SET NULL'),
         ('erp.workflows', 'workflows_service_blueprint_id_fkey', 'service_blueprint_id', 'erp.service_blueprints', 'RESTRICT'),
-        ('agent.block_actions', 'block_actions_block_id_fkey', 'block_id', 'agent.blocks', 'CASCADE'),
-        ('agent.blocks', 'blocks_artifact_id_fkey', 'artifact_id', 'agent.artifacts', 'SET NULL'),
-        ('agent.episodes', 'episodes_session_id_fkey', 'session_id', 'agent.sessions', 'SET NULL'),
-        ('agent.events', 'events_promoted_fact_id_fkey', 'promoted_fact_id', 'agent.facts', 'SET NULL'),
-        ('agent.events', 'events_session_id_fkey', 'session_id', 'agent.sessions', 'RESTRICT'),
-        ('agent.facts', 'facts_source_event_id_fkey', 'source_event_id', 'agent.events', 'SET NULL'),
-        ('agent.goals', 'goals_parent_goal_id_fkey', 'parent_goal_id', 'agent.goals', 'RESTRICT'),
-        ('agent.graph_edges', 'graph_edges_from_node_id_fkey', 'from_node_id', 'agent.graph_nodes', 'CASCADE'),
-        ('agent.graph_edges', 'graph_edges_to_node_id_fkey', 'to_node_id', 'agent.graph_nodes', 'CASCADE'),
+        ('agent.block_actions', 'block_actions_client_id_block_id_fkey', 'client_id, block_id', 'agent.blocks', 'CASCADE'),
+        ('agent.blocks', 'blocks_client_id_artifact_id_fkey', 'client_id, artifact_id', 'agent.artifacts', 'SET NULL'),
+        ('agent.episodes', 'episodes_client_id_session_id_fkey', 'client_id, session_id', 'agent.sessions', 'SET NULL'),
+        ('agent.events', 'events_client_id_promoted_fact_id_fkey', 'client_id, promoted_fact_id', 'agent.facts', 'SET NULL'),
+        ('agent.events', 'events_client_id_session_id_fkey', 'client_id, session_id', 'agent.sessions', 'RESTRICT'),
+        ('agent.facts', 'facts_client_id_source_event_id_fkey', 'client_id, source_event_id', 'agent.events', 'SET NULL'),
+        ('agent.goals', 'goals_client_id_parent_goal_id_fkey', 'client_id, parent_goal_id', 'agent.goals', 'RESTRICT'),
+        ('agent.graph_edges', 'graph_edges_client_id_from_node_id_fkey', 'client_id, from_node_id', 'agent.graph_nodes', 'CASCADE'),
+        ('agent.graph_edges', 'graph_edges_client_id_to_node_id_fkey', 'client_id, to_node_id', 'agent.graph_nodes', 'CASCADE'),
         ('agent.profile_tools', 'profile_tools_profile_id_fkey', 'profile_id', 'agent.profiles', 'CASCADE'),
         ('agent.profile_tools', 'profile_tools_tool_id_fkey', 'tool_id', 'agent.tools', 'CASCADE'),
         ('agent.profiles', 'profiles_default_context_recipe_id_fkey', 'default_context_recipe_id', 'agent.context_recipes', 'SET NULL'),
-        ('agent.reflections', 'reflections_session_id_fkey', 'session_id', 'agent.sessions', 'SET NULL'),
-        ('agent.scheduler_runs', 'scheduler_runs_plan_id_fkey', 'plan_id', 'agent.plans', 'RESTRICT'),
+        ('agent.reflections', 'reflections_client_id_session_id_fkey', 'client_id, session_id', 'agent.sessions', 'SET NULL'),
+        ('agent.scheduler_runs', 'scheduler_runs_client_id_plan_id_fkey', 'client_id, plan_id', 'agent.plans', 'RESTRICT'),
         ('agent.sessions', 'sessions_context_recipe_id_fkey', 'context_recipe_id', 'agent.context_recipes', 'SET NULL'),
         ('agent.sessions', 'sessions_profile_id_fkey', 'profile_id', 'agent.profiles', 'RESTRICT'),
         -- Cross-schema
-        ('erp.execution_runs', 'execution_runs_session_id_fkey', 'session_id', 'agent.sessions', 'SET NULL'),
         ('agent.sessions', 'sessions_client_person_id_fkey', 'client_person_id', 'erp.people', 'SET NULL'),
         ('agent.reflections', 'reflections_client_person_id_fkey', 'client_person_id', 'erp.people', 'SET NULL'),
         ('agent.step_evaluations', 'step_evaluations_execution_run_id_fkey', 'execution_run_id', 'erp.execution_runs', 'RESTRICT')
@@ -170,7 +170,7 @@ BEGIN
                                      r.conname, r.col, r.tbl, r.reftbl);
       CONTINUE;
     END IF;
-    IF v_con.cols IS DISTINCT FROM ARRAY[r.col] OR v_con.confrelid <> to_regclass(r.reftbl) THEN
+    IF v_con.cols IS DISTINCT FROM string_to_array(r.col, ', ') OR v_con.confrelid <> to_regclass(r.reftbl) THEN
       problems := problems || format('foreign key %s on %s is (%s) -> %s, expected (%s) -> %s',
                                      r.conname, r.tbl, array_to_string(v_con.cols, ', '),
                                      v_con.confrelid::regclass, r.col, r.reftbl);

@@ -154,7 +154,7 @@ describe('request bodies', () => {
 describe('bounded responses and database work', () => {
   // Client rows are linked by two keys (016), so an embed names the one it follows.
   const embed =
-    '/agent/events?select=id,sessions!events_session_id_fkey(id,events!events_session_id_fkey(id,message))&limit=300';
+    '/agent/events?select=id,sessions(id,events(id,message))&limit=300';
   // The sessions and events belong to client_a: a dashboard reads them with that client's token.
   const reader = { role: 'dashboard_reader', clientId: 'client_a' };
 
@@ -178,7 +178,7 @@ describe('bounded responses and database work', () => {
 
   it('the same embed within the budget is served', async () => {
     const response = await t.request(
-      '/agent/events?select=id,sessions!events_session_id_fkey(id,events!events_session_id_fkey(id))&limit=3&sessions.events.limit=5',
+      '/agent/events?select=id,sessions(id,events(id))&limit=3&sessions.events.limit=5',
       {
         ...reader,
         viaProxy: true,

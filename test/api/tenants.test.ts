@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_PRIVATE_SCHEMA, API_SCHEMAS } from '../../src/api/config.ts';
 import { API_ROLES, CROSS_CLIENT_ROLE } from '../../src/api/roles.ts';
-import { baseRow, create, qualified, snapshot } from '../schema/fixtures.ts';
+import { baseRow, create, qualified, snapshot, unique } from '../schema/fixtures.ts';
 import { startApiUnderTest, type ApiUnderTest } from './harness.ts';
 
 let t: ApiUnderTest;
@@ -366,7 +366,8 @@ describe('ids are the database’s', () => {
     expect(existing.body).toEqual(unused.body);
     expect(existing.body.message).toBe('permission denied for table memory_entries');
 
-    const upsert = await t.request(`/memory_entries?id=eq.${next}`, {
+    // PUT names the whole primary key, (client_id, id) since 020.
+    const upsert = await t.request(`/memory_entries?client_id=eq.alice&id=eq.${next}`, {
       ...as('agent_service', 'alice'),
       method: 'PUT',
       body: { id: Number(next), client_id: 'alice', content: 'squatting by PUT' },
@@ -402,4 +403,126 @@ describe('ids are the database’s', () => {
       ).rows,
     ).toEqual([{ n: 0 }]);
   });
+});
+
+describe('keys are per client: no existence oracle (issue 23 point 3, migration 020)', () => {
+  /**
+   * Each unique key of a client table that a client sets itself (text keys, not ids or links), and
+   * the values of a fresh row for it. The columns the key is computed from are given, so a
+   * generated key (memory_entries.content_hash) is hit through its content.
+   */
+  const TEXT_KEYS: Record<
+    string,
+    { table: string; values: () => Record<string, unknown>; filter: string[] }
+  > = {
+    sessions_client_id_global_id_key: {
+      table: 'agent.sessions',
+      values: () => ({ global_id: unique('session') }),
+      filter: ['global_id'],
+    },
+    facts_client_id_global_id_key: {
+      table: 'agent.facts',
+      values: () => ({ global_id: unique('fact') }),
+      filter: ['global_id'],
+    },
+    goals_client_id_global_id_key: {
+      table: 'agent.goals',
+      values: () => ({ global_id: unique('goal') }),
+      filter: ['global_id'],
+    },
+    artifacts_client_id_global_id_key: {
+      table: 'agent.artifacts',
+      values: () => ({ global_id: unique('artifact') }),
+      filter: ['global_id'],
+    },
+    artifacts_client_id_source_system_external_id_key: {
+      table: 'agent.artifacts',
+      values: () => ({ source_system: 'github', external_id: unique('repo/issue') }),
+      filter: ['source_system', 'external_id'],
+    },
+    blocks_client_id_global_id_key: {
+      table: 'agent.blocks',
+      values: () => ({ global_id: unique('block') }),
+      filter: ['global_id'],
+    },
+    graph_nodes_client_id_node_id_key: {
+      table: 'agent.graph_nodes',
+      values: () => ({ node_id: unique('project_2024q4_eng') }),
+      filter: ['node_id'],
+    },
+    working_state_client_id_state_key_key: {
+      table: 'agent.working_state',
+      values: () => ({ state_key: unique('current_plan') }),
+      filter: ['state_key'],
+    },
+    memory_entries_client_id_content_hash_key: {
+      table: 'agent.memory_entries',
+      values: () => ({ content: unique('Private phone 555-0199') }),
+      filter: ['content'],
+    },
+  };
+
+  it('every unique key a client sets itself has a case here', async () => {
+    // Unique indexes of client tables beyond client_id, with no id and no link to another row.
+    const { rows } = await t.db.query<{ name: string }>(
+      `SELECT i.indexrelid::regclass::text AS name
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+        WHERE c.relnamespace = 'agent'::regnamespace AND i.indisunique
+          AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client_id')
+          AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = ANY (i.indkey::int2[])
+                             AND (a.attname = 'id' OR EXISTS (SELECT FROM pg_constraint f
+                                                               WHERE f.conrelid = c.oid AND f.contype = 'f'
+                                                                 AND a.attnum = ANY (f.conkey) AND a.attname <> 'client_id')))
+          AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = ANY (i.indkey::int2[])
+                         AND a.attname <> 'client_id')
+        ORDER BY 1`,
+    );
+    expect(rows.map((row) => row.name)).toEqual(
+      Object.keys(TEXT_KEYS)
+        .map((name) => `agent.${name}`)
+        .sort(),
+    );
+  });
+
+  it.each(Object.entries(TEXT_KEYS))(
+    "%s: a key another client uses is taken like an unused one, and the other client's row stays unseen",
+    async (_, key) => {
+      const name = key.table.split('.')[1]!;
+      const bobsValues = key.values();
+      const bobs = await create(t.db, key.table, { client_id: 'bob', ...bobsValues });
+      const post = async (values: Record<string, unknown>) =>
+        t.request(`/${name}`, {
+          ...as('agent_service', 'alice'),
+          method: 'POST',
+          body: {
+            ...(await baseRow(t.db, key.table, { client_id: 'alice' })),
+            client_id: 'alice',
+            ...values,
+          },
+        });
+
+      const taken = await post(bobsValues);
+      const unused = await post(key.values());
+      expect([taken.status, unused.status]).toEqual([201, 201]);
+      expect(taken.body[0]).toMatchObject({ client_id: 'alice', ...bobsValues });
+
+      // Alice looking the value up finds her own row only; Bob's is untouched.
+      const query = key.filter.map(
+        (column) => `${column}=eq.${encodeURIComponent(String(bobsValues[column]))}`,
+      );
+      const seen = await t.request(
+        `/${name}?${query.join('&')}&select=id,client_id`,
+        as('agent_service', 'alice'),
+      );
+      expect(seen.body).toEqual([{ id: taken.body[0].id, client_id: 'alice' }]);
+      const { rows } = await t.db.query(`SELECT client_id FROM ${qualified(key.table)} WHERE id = $1`, [
+        bobs.id,
+      ]);
+      expect(rows).toEqual([{ client_id: 'bob' }]);
+
+      // The key still holds within a client: a conflict now only ever concerns Alice's own rows.
+      const again = await post(bobsValues);
+      expect([again.status, again.body.code]).toEqual([409, '23505']);
+    },
+  );
 });

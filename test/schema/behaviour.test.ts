@@ -186,12 +186,14 @@ describe('agent.get_graph_neighbors(p_node_id bigint)', () => {
     topic = await create(sql, 'agent.graph_nodes', { node_type: 'topic', node_id: 'topic_ai' });
     lonely = await create(sql, 'agent.graph_nodes', { node_type: 'concept', node_id: 'concept_alone' });
     owns = await insert(sql, 'agent.graph_edges', {
+      client_id: project.client_id,
       from_node_id: person.id,
       to_node_id: project.id,
       edge_type: 'owns',
       properties: '{"since": "2024-01-01"}',
     });
     related = await insert(sql, 'agent.graph_edges', {
+      client_id: project.client_id,
       from_node_id: project.id,
       to_node_id: topic.id,
       edge_type: 'related_to',
@@ -319,7 +321,7 @@ describe('allowed input next to the refusals', () => {
     const other = await create(sql, 'agent.blocks');
     await create(sql, 'agent.block_actions', { block_id: other.id, is_default: true });
     const error = await pgError(create(sql, 'agent.block_actions', { block_id: block.id, is_default: true }));
-    expect(error.constraint).toBe('block_actions_block_id_is_default_key');
+    expect(error.constraint).toBe('block_actions_client_id_block_id_is_default_key');
   });
 
   it('status values mapped from Coda are accepted', async () => {

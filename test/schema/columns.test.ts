@@ -278,7 +278,7 @@ const EXPECTED: Record<string, Columns> = {
   },
   'agent.webhook_executions': {
     id: 'bigint!',
-    client_id: 'text',
+    client_id: 'text!', // NOT NULL since 020: every key of a client table leads with it
     webhook_url: 'text!',
     payload: 'jsonb!',
     response: 'jsonb!',
@@ -301,7 +301,7 @@ const EXPECTED: Record<string, Columns> = {
     context_recipe_id: 'bigint',
     applied_harness_config: 'jsonb!',
     metadata: 'jsonb!',
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.events': {
     id: 'bigint!',
@@ -318,7 +318,7 @@ const EXPECTED: Record<string, Columns> = {
     promoted_fact_id: 'bigint',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.facts': {
     id: 'bigint!',
@@ -336,7 +336,7 @@ const EXPECTED: Record<string, Columns> = {
     metadata: 'jsonb!',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.goals': {
     id: 'bigint!',
@@ -353,7 +353,7 @@ const EXPECTED: Record<string, Columns> = {
     parent_goal_id: 'bigint',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.reflections': {
     id: 'bigint!',
@@ -372,7 +372,7 @@ const EXPECTED: Record<string, Columns> = {
     next_actions: 'text',
     raw_text: 'text',
     created_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.step_evaluations': {
     id: 'bigint!',
@@ -385,7 +385,7 @@ const EXPECTED: Record<string, Columns> = {
     feedback: 'text',
     needs_human: 'boolean!',
     created_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.artifacts': {
     id: 'bigint!',
@@ -397,7 +397,7 @@ const EXPECTED: Record<string, Columns> = {
     source_system: 'text',
     metadata: 'jsonb!',
     created_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   // agent: config 4
   'agent.profiles': {
@@ -439,7 +439,7 @@ const EXPECTED: Record<string, Columns> = {
     properties: 'jsonb!',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.graph_edges': {
     id: 'bigint!',
@@ -449,7 +449,7 @@ const EXPECTED: Record<string, Columns> = {
     properties: 'jsonb!',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.blocks': {
     id: 'bigint!',
@@ -465,7 +465,7 @@ const EXPECTED: Record<string, Columns> = {
     metadata: 'jsonb!',
     created_at: TS,
     updated_at: TS,
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   'agent.block_actions': {
     id: 'bigint!',
@@ -475,7 +475,7 @@ const EXPECTED: Record<string, Columns> = {
     tool_params_template: 'jsonb!',
     is_default: 'boolean!',
     metadata: 'jsonb!',
-    client_id: 'text', // addition to the contract (016_tenants.sql: the row's client)
+    client_id: 'text!', // addition to the contract (016: the row's client; NOT NULL since 020)
   },
   // agent: planning 3
   'agent.plans': {
@@ -483,7 +483,7 @@ const EXPECTED: Record<string, Columns> = {
     plan_title: 'text!',
     intent: 'text',
     sop: 'jsonb!',
-    client_id: 'text',
+    client_id: 'text!', // NOT NULL since 020: every key of a client table leads with it
     status: 'text!',
     metadata: 'jsonb!',
     created_at: TS,
@@ -493,7 +493,7 @@ const EXPECTED: Record<string, Columns> = {
     id: 'bigint!',
     plan_id: 'bigint',
     schedule_blocks: 'jsonb!',
-    client_id: 'text',
+    client_id: 'text!', // NOT NULL since 020: every key of a client table leads with it
     status: 'text!',
     calendar_events: 'jsonb!',
     metadata: 'jsonb!',

@@ -86,8 +86,9 @@ const sameClient = (overrides: Row): Row =>
   overrides.client_id === undefined ? {} : { client_id: overrides.client_id };
 
 /**
- * Minimal valid values for each table: its NOT NULL columns without default, and the parents a
- * NOT NULL foreign key needs (of the child's client). Optional links are left NULL.
+ * Minimal valid values for each table: its NOT NULL columns without default (a client table's
+ * rows belong to client_a unless told otherwise), and the parents a NOT NULL foreign key needs (of
+ * the child's client). Optional links are left NULL.
  */
 const BASE_ROWS: Record<string, BaseRow> = {
   'erp.people': () => ({ full_name: 'Test Person' }),
@@ -110,19 +111,24 @@ const BASE_ROWS: Record<string, BaseRow> = {
   'agent.memory_facts': () => ({ client_id: 'client_a', fact_key: unique('fact'), fact_value: 'German' }),
   'agent.working_state': () => ({ client_id: 'client_a', state_key: unique('state') }),
   'agent.episodes': () => ({ client_id: 'client_a', summary: 'Discussed the roadmap' }),
-  'agent.webhook_executions': () => ({ webhook_url: 'https://example.com/hook' }),
-  'agent.sessions': () => ({}),
-  'agent.events': () => ({ event_type: 'message' }),
-  'agent.facts': () => ({ fact_type: 'attribute', content: 'Acme is based in Berlin' }),
-  'agent.goals': () => ({ title: 'Test Goal' }),
-  'agent.reflections': () => ({}),
+  'agent.webhook_executions': () => ({ client_id: 'client_a', webhook_url: 'https://example.com/hook' }),
+  'agent.sessions': () => ({ client_id: 'client_a' }),
+  'agent.events': () => ({ client_id: 'client_a', event_type: 'message' }),
+  'agent.facts': () => ({
+    client_id: 'client_a',
+    fact_type: 'attribute',
+    content: 'Acme is based in Berlin',
+  }),
+  'agent.goals': () => ({ client_id: 'client_a', title: 'Test Goal' }),
+  'agent.reflections': () => ({ client_id: 'client_a' }),
   'agent.step_evaluations': async (db) => ({
+    client_id: 'client_a',
     execution_run_id: (await create(db, 'erp.execution_runs')).id,
     step_name: 'Send invoice',
     step_index: 0,
     validator_type: 'rule',
   }),
-  'agent.artifacts': () => ({ artifact_type: 'document', title: 'Test Document' }),
+  'agent.artifacts': () => ({ client_id: 'client_a', artifact_type: 'document', title: 'Test Document' }),
   'agent.profiles': () => ({ name: unique('profile') }),
   'agent.tools': () => ({ name: unique('tool') }),
   'agent.context_recipes': () => ({ name: unique('recipe') }),
@@ -130,19 +136,21 @@ const BASE_ROWS: Record<string, BaseRow> = {
     profile_id: (await create(db, 'agent.profiles')).id,
     tool_id: (await create(db, 'agent.tools')).id,
   }),
-  'agent.graph_nodes': () => ({ node_type: 'topic', node_id: unique('node') }),
+  'agent.graph_nodes': () => ({ client_id: 'client_a', node_type: 'topic', node_id: unique('node') }),
   'agent.graph_edges': async (db, parent) => ({
+    client_id: 'client_a',
     from_node_id: (await create(db, 'agent.graph_nodes', parent)).id,
     to_node_id: (await create(db, 'agent.graph_nodes', parent)).id,
     edge_type: 'related_to',
   }),
-  'agent.blocks': () => ({ block_type: 'note' }),
+  'agent.blocks': () => ({ client_id: 'client_a', block_type: 'note' }),
   'agent.block_actions': async (db, parent) => ({
+    client_id: 'client_a',
     block_id: (await create(db, 'agent.blocks', parent)).id,
     action_type: 'open_link',
   }),
-  'agent.plans': () => ({ plan_title: 'Test Plan' }),
-  'agent.scheduler_runs': () => ({}),
+  'agent.plans': () => ({ client_id: 'client_a', plan_title: 'Test Plan' }),
+  'agent.scheduler_runs': () => ({ client_id: 'client_a' }),
   'agent.prompt_templates': () => ({ template_name: unique('template'), content: 'Hello {{client_name}}' }),
 };
 

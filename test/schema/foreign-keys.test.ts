@@ -2,7 +2,8 @@
  * Foreign keys: the expected set with its ON DELETE policy, and the behaviour of each one:
  * RESTRICT refuses to delete a referenced parent (error names the constraint), SET NULL keeps the
  * child and clears the link, CASCADE removes exactly the dependent rows. Every FK refuses a
- * dangling reference and has an index on its column.
+ * dangling reference and has an index on its column. A link between two client tables is
+ * (client_id, <link>) -> (client_id, id): another client's row is refused like a missing one.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ type OnDelete = 'RESTRICT' | 'SET NULL' | 'CASCADE';
 interface ForeignKey {
   constraint: string;
   table: string;
+  /** The key's columns in key order, comma-separated; the link is the last one. */
   column: string;
   references: string;
   onDelete: OnDelete;
@@ -36,6 +38,17 @@ const fk = (table: string, column: string, references: string, onDelete: OnDelet
   references,
   onDelete,
 });
+
+/** A link between client tables (migration 020): (client_id, column) -> (client_id, id). */
+const clientFk = (table: string, column: string, references: string, onDelete: OnDelete): ForeignKey => ({
+  constraint: `${table.split('.')[1]}_client_id_${column}_fkey`,
+  table,
+  column: `client_id,${column}`,
+  references,
+  onDelete,
+});
+
+const linkOf = (key: ForeignKey) => key.column.split(',').at(-1)!;
 
 const FOREIGN_KEYS: ForeignKey[] = [
   // erp
@@ -61,72 +74,33 @@ const FOREIGN_KEYS: ForeignKey[] = [
   fk('erp.offers', 'service_blueprint_id', 'erp.service_blueprints', 'RESTRICT'),
   fk('erp.deliverables', 'engagement_id', 'erp.engagements', 'RESTRICT'),
   fk('erp.deliverables', 'offer_id', 'erp.offers', 'RESTRICT'),
-  // cross-schema
-  fk('erp.execution_runs', 'session_id', 'agent.sessions', 'SET NULL'),
+  // cross-schema: from a client table to erp, never into a client table (020)
   fk('agent.sessions', 'client_person_id', 'erp.people', 'SET NULL'),
   fk('agent.reflections', 'client_person_id', 'erp.people', 'SET NULL'),
   fk('agent.step_evaluations', 'execution_run_id', 'erp.execution_runs', 'RESTRICT'),
-  // agent
-  fk('agent.episodes', 'session_id', 'agent.sessions', 'SET NULL'),
+  // agent: shared configuration, and client rows pointing at it
   fk('agent.sessions', 'profile_id', 'agent.profiles', 'RESTRICT'),
   fk('agent.sessions', 'context_recipe_id', 'agent.context_recipes', 'SET NULL'),
-  fk('agent.events', 'session_id', 'agent.sessions', 'RESTRICT'),
-  fk('agent.events', 'promoted_fact_id', 'agent.facts', 'SET NULL'),
-  fk('agent.facts', 'source_event_id', 'agent.events', 'SET NULL'),
-  fk('agent.goals', 'parent_goal_id', 'agent.goals', 'RESTRICT'),
-  fk('agent.reflections', 'session_id', 'agent.sessions', 'SET NULL'),
   fk('agent.profiles', 'default_context_recipe_id', 'agent.context_recipes', 'SET NULL'),
   fk('agent.profile_tools', 'profile_id', 'agent.profiles', 'CASCADE'),
   fk('agent.profile_tools', 'tool_id', 'agent.tools', 'CASCADE'),
-  fk('agent.graph_edges', 'from_node_id', 'agent.graph_nodes', 'CASCADE'),
-  fk('agent.graph_edges', 'to_node_id', 'agent.graph_nodes', 'CASCADE'),
-  fk('agent.blocks', 'artifact_id', 'agent.artifacts', 'SET NULL'),
-  fk('agent.block_actions', 'block_id', 'agent.blocks', 'CASCADE'),
-  fk('agent.scheduler_runs', 'plan_id', 'agent.plans', 'RESTRICT'),
-  // A run's plan belongs to the run's client (migration 008).
-  {
-    constraint: 'scheduler_runs_client_id_plan_id_fkey',
-    table: 'agent.scheduler_runs',
-    column: 'plan_id,client_id',
-    references: 'agent.plans',
-    onDelete: 'RESTRICT',
-  },
-  // A client's row points only at rows of the same client (migration 016).
-  ...[
-    fk('agent.episodes', 'session_id', 'agent.sessions', 'SET NULL'),
-    fk('agent.events', 'session_id', 'agent.sessions', 'RESTRICT'),
-    fk('agent.events', 'promoted_fact_id', 'agent.facts', 'SET NULL'),
-    fk('agent.facts', 'source_event_id', 'agent.events', 'SET NULL'),
-    fk('agent.goals', 'parent_goal_id', 'agent.goals', 'RESTRICT'),
-    fk('agent.reflections', 'session_id', 'agent.sessions', 'SET NULL'),
-    fk('agent.graph_edges', 'from_node_id', 'agent.graph_nodes', 'CASCADE'),
-    fk('agent.graph_edges', 'to_node_id', 'agent.graph_nodes', 'CASCADE'),
-    fk('agent.blocks', 'artifact_id', 'agent.artifacts', 'SET NULL'),
-    fk('agent.block_actions', 'block_id', 'agent.blocks', 'CASCADE'),
-  ].map(clientAware),
+  // agent: a client's row points only at rows of the same client
+  clientFk('agent.episodes', 'session_id', 'agent.sessions', 'SET NULL'),
+  clientFk('agent.events', 'session_id', 'agent.sessions', 'RESTRICT'),
+  clientFk('agent.events', 'promoted_fact_id', 'agent.facts', 'SET NULL'),
+  clientFk('agent.facts', 'source_event_id', 'agent.events', 'SET NULL'),
+  clientFk('agent.goals', 'parent_goal_id', 'agent.goals', 'RESTRICT'),
+  clientFk('agent.reflections', 'session_id', 'agent.sessions', 'SET NULL'),
+  clientFk('agent.graph_edges', 'from_node_id', 'agent.graph_nodes', 'CASCADE'),
+  clientFk('agent.graph_edges', 'to_node_id', 'agent.graph_nodes', 'CASCADE'),
+  clientFk('agent.blocks', 'artifact_id', 'agent.artifacts', 'SET NULL'),
+  clientFk('agent.block_actions', 'block_id', 'agent.blocks', 'CASCADE'),
+  clientFk('agent.scheduler_runs', 'plan_id', 'agent.plans', 'RESTRICT'),
 ];
 
-/**
- * The (client_id, column) twin of a key between client tables, checked before the plain one. Its
- * columns are listed in table order: episodes had its client_id before its session_id.
- */
-function clientAware(key: ForeignKey): ForeignKey {
-  const table = key.table.split('.')[1];
-  const column = table === 'episodes' ? `client_id,${key.column}` : `${key.column},client_id`;
-  return { ...key, constraint: `${table}_client_id_${key.column}_fkey`, column };
-}
-
-/** The twin of a single-column key, if it has one. */
-const twinOf = (key: ForeignKey) =>
-  FOREIGN_KEYS.find((other) => other.constraint === clientAware(key).constraint);
-
-/**
- * What a parent row needs to be referred to by a child of this key: a child whose base row
- * belongs to a client (episodes) may only point at a parent of the same client.
- */
+/** What a parent row needs to be referred to by a child of this key: the child's client. */
 async function parentValues(key: ForeignKey): Promise<Row> {
-  const clientId = twinOf(key) ? (await baseRow(sql, key.table)).client_id : undefined;
-  return clientId === undefined ? {} : { client_id: clientId };
+  return key.column.startsWith('client_id,') ? { client_id: (await baseRow(sql, key.table)).client_id } : {};
 }
 
 let db: TestDatabase;
@@ -155,8 +129,9 @@ describe('the foreign key set', () => {
     const { rows } = await sql.query<ForeignKey>(
       `SELECT c.conname AS constraint,
               n.nspname || '.' || t.relname AS table,
-              (SELECT string_agg(a.attname, ',') FROM pg_attribute a
-                WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)) AS column,
+              (SELECT string_agg(a.attname, ',' ORDER BY k.ord)
+                 FROM unnest(c.conkey) WITH ORDINALITY AS k (attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS column,
               rn.nspname || '.' || r.relname AS references,
               CASE c.confdeltype WHEN 'r' THEN 'RESTRICT' WHEN 'n' THEN 'SET NULL' WHEN 'c' THEN 'CASCADE'
                                  WHEN 'a' THEN 'NO ACTION' WHEN 'd' THEN 'SET DEFAULT' END AS "onDelete"
@@ -167,7 +142,7 @@ describe('the foreign key set', () => {
     );
     const sort = (list: ForeignKey[]) => [...list].sort((a, b) => a.constraint.localeCompare(b.constraint));
     expect(sort(rows)).toEqual(sort(FOREIGN_KEYS));
-    expect(FOREIGN_KEYS.filter((f) => f.table.split('.')[0] !== f.references.split('.')[0])).toHaveLength(4);
+    expect(FOREIGN_KEYS.filter((f) => f.table.split('.')[0] !== f.references.split('.')[0])).toHaveLength(3);
   });
 
   it('every foreign key records its ON DELETE choice in a comment', async () => {
@@ -193,39 +168,35 @@ describe('the foreign key set', () => {
   });
 });
 
-describe('scheduler_runs_client_id_plan_id_fkey (a run and its plan have one client)', () => {
-  it("refuses a run pointing at another client's plan, naming the constraint", async () => {
-    const plan = await create(sql, 'agent.plans', { client_id: 'client_b' });
-    const error = await pgError(
-      create(sql, 'agent.scheduler_runs', { client_id: 'client_a', plan_id: plan.id }),
-    );
-    expect(error.code).toBe('23503');
-    expect(error.constraint).toBe('scheduler_runs_client_id_plan_id_fkey');
-    await create(sql, 'agent.scheduler_runs', { client_id: 'client_b', plan_id: plan.id });
-  });
-});
-
-const singleColumnKeys = FOREIGN_KEYS.filter((key) => !key.column.includes(','));
-describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON DELETE $onDelete)', (key) => {
+describe.each(FOREIGN_KEYS)('$constraint ($table.$column -> $references, ON DELETE $onDelete)', (key) => {
+  const link = linkOf(key);
   it('refuses a reference to a missing row', async () => {
-    const error = await pgError(create(sql, key.table, { [key.column]: 987_654_321 }));
-    // A child of a client is refused by the client-aware twin, checked first.
-    const refusing = Object.keys(await parentValues(key)).length ? twinOf(key)! : key;
+    const error = await pgError(create(sql, key.table, { [link]: 987_654_321 }));
     expect(error.code).toBe('23503');
-    expect(error.constraint).toBe(refusing.constraint);
-    expect(error.message).toContain(refusing.constraint);
+    expect(error.constraint).toBe(key.constraint);
+    expect(error.message).toContain(key.constraint);
   });
+
+  if (key.column.startsWith('client_id,')) {
+    it("refuses a link to another client's row exactly as a missing one; the same client's is taken", async () => {
+      const theirs = await create(sql, key.references, { client_id: 'client_b' });
+      const error = await pgError(create(sql, key.table, { client_id: 'client_a', [link]: theirs.id }));
+      expect([error.code, error.constraint]).toEqual(['23503', key.constraint]);
+      const child = await create(sql, key.table, { client_id: 'client_b', [link]: theirs.id });
+      expect(child[link]).toBe(theirs.id);
+    });
+  }
 
   if (key.onDelete === 'RESTRICT') {
     it('refuses to delete a referenced parent, naming the constraint; both rows stay', async () => {
       const parent = await create(sql, key.references, await parentValues(key));
-      const child = await create(sql, key.table, { [key.column]: parent.id });
+      const child = await create(sql, key.table, { [link]: parent.id });
       const error = await pgError(deleteRow(key.references, parent.id));
       expect(error.code).toBe('23503');
       expect(error.constraint).toBe(key.constraint);
       expect(error.message).toContain(key.constraint);
       expect(await exists(key.references, parent)).toBe(true);
-      expect((await selectRow(sql, key.table, keyOf(key.table, child)))?.[key.column]).toBe(parent.id);
+      expect((await selectRow(sql, key.table, keyOf(key.table, child)))?.[link]).toBe(parent.id);
     });
 
     it('allows deleting a parent nothing refers to', async () => {
@@ -238,14 +209,14 @@ describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON 
   if (key.onDelete === 'SET NULL') {
     it('deleting the parent keeps the child and sets the link to NULL', async () => {
       const parent = await create(sql, key.references, await parentValues(key));
-      const child = await create(sql, key.table, { [key.column]: parent.id });
+      const child = await create(sql, key.table, { [link]: parent.id });
       const other = await create(sql, key.references, await parentValues(key));
-      const unrelated = await create(sql, key.table, { [key.column]: other.id });
+      const unrelated = await create(sql, key.table, { [link]: other.id });
       expect((await deleteRow(key.references, parent.id)).rowCount).toBe(1);
       const after = await selectRow(sql, key.table, keyOf(key.table, child));
       expect(after).toBeDefined();
-      expect(after?.[key.column]).toBeNull();
-      expect((await selectRow(sql, key.table, keyOf(key.table, unrelated)))?.[key.column]).toBe(other.id);
+      expect(after?.[link]).toBeNull();
+      expect((await selectRow(sql, key.table, keyOf(key.table, unrelated)))?.[link]).toBe(other.id);
     });
   }
 
@@ -253,11 +224,11 @@ describe.each(singleColumnKeys)('$constraint ($table.$column -> $references, ON 
     it('deleting the parent removes exactly its dependent rows', async () => {
       const parent = await create(sql, key.references, await parentValues(key));
       const children = [
-        await create(sql, key.table, { [key.column]: parent.id }),
-        await create(sql, key.table, { [key.column]: parent.id }),
+        await create(sql, key.table, { [link]: parent.id }),
+        await create(sql, key.table, { [link]: parent.id }),
       ];
       const other = await create(sql, key.references, await parentValues(key));
-      const unrelated = await create(sql, key.table, { [key.column]: other.id });
+      const unrelated = await create(sql, key.table, { [link]: other.id });
       const before = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${qualified(key.table)}`);
       expect((await deleteRow(key.references, parent.id)).rowCount).toBe(1);
       for (const child of children) expect(await exists(key.table, child)).toBe(false);

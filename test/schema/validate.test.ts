@@ -66,7 +66,7 @@ describe('validate_schema.sql', () => {
     try {
       const notices = await runValidate(client);
       expect(notices).toEqual([
-        'validate_schema: OK: erp 14 tables, agent 24 tables, 53 foreign keys (4 cross-schema), 28 updated_at triggers',
+        'validate_schema: OK: erp 14 tables, agent 24 tables, 41 foreign keys (3 cross-schema), 28 updated_at triggers',
       ]);
     } finally {
       client.release();
@@ -99,10 +99,19 @@ describe('validate_schema.sql', () => {
 
   it('names a missing cross-schema foreign key', async () => {
     const message = await failureAfter(
-      'ALTER TABLE erp.execution_runs DROP CONSTRAINT execution_runs_session_id_fkey',
+      'ALTER TABLE agent.step_evaluations DROP CONSTRAINT step_evaluations_execution_run_id_fkey',
     );
     expect(message).toContain(
-      'missing foreign key execution_runs_session_id_fkey (session_id) on erp.execution_runs -> agent.sessions',
+      'missing foreign key step_evaluations_execution_run_id_fkey (execution_run_id) on agent.step_evaluations -> erp.execution_runs',
+    );
+  });
+
+  it('names a missing link between client tables with both its columns', async () => {
+    const message = await failureAfter(
+      'ALTER TABLE agent.events DROP CONSTRAINT events_client_id_session_id_fkey',
+    );
+    expect(message).toContain(
+      'missing foreign key events_client_id_session_id_fkey (client_id, session_id) on agent.events -> agent.sessions',
     );
   });
 
