@@ -152,9 +152,8 @@ describe('request bodies', () => {
 });
 
 describe('bounded responses and database work', () => {
-  // Client rows are linked by two keys (016), so an embed names the one it follows.
-  const embed =
-    '/agent/events?select=id,sessions(id,events(id,message))&limit=300';
+  // One key links events to sessions since 020 (client_id, session_id): the embed needs no hint.
+  const embed = '/agent/events?select=id,sessions(id,events(id,message))&limit=300';
   // The sessions and events belong to client_a: a dashboard reads them with that client's token.
   const reader = { role: 'dashboard_reader', clientId: 'client_a' };
 
