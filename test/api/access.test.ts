@@ -275,7 +275,8 @@ describe('row-level security on client memory', () => {
       });
       await ownerInsert('agent.plans', { plan_title: `${client}'s plan`, client_id: client });
     }
-    await ownerInsert('agent.plans', { plan_title: 'nobody in particular' });
+    // A client no token below is scoped to: only the cross-client role sees it.
+    await ownerInsert('agent.plans', { plan_title: "carol's plan", client_id: 'carol' });
   });
 
   const agent = { 'accept-profile': 'agent', 'content-profile': 'agent' };
@@ -309,7 +310,7 @@ describe('row-level security on client memory', () => {
       'alice',
       'bob',
     ]);
-    expect(await clientsSeen('/plans', { role: CROSS_CLIENT_ROLE })).toEqual(['alice', 'bob', null]);
+    expect(await clientsSeen('/plans', { role: CROSS_CLIENT_ROLE })).toEqual(['alice', 'bob', 'carol']);
   });
 
   it("a client-scoped token cannot write, change or delete another client's memory", async () => {

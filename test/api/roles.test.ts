@@ -189,9 +189,11 @@ describe('the direct service logins', () => {
   it('planner_api reads and writes plans, sessions and tasks, in one transaction if it likes', async () => {
     await as('planner_api', async (client) => {
       await client.query('BEGIN');
-      const plan = await client.query(`INSERT INTO agent.plans (plan_title) VALUES ('Q3 plan') RETURNING id`);
+      const plan = await client.query(
+        `INSERT INTO agent.plans (client_id, plan_title) VALUES ('acme', 'Q3 plan') RETURNING id`,
+      );
       await client.query(
-        `INSERT INTO agent.sessions (session_type, subject_type, subject_id) VALUES ('planning', 'plan', $1)`,
+        `INSERT INTO agent.sessions (client_id, session_type, subject_type, subject_id) VALUES ('acme', 'planning', 'plan', $1)`,
         [String(plan.rows[0].id)],
       );
       const task = await client.query(`INSERT INTO erp.tasks (title) VALUES ('Plan task') RETURNING id`);
@@ -224,10 +226,10 @@ describe('the direct service logins', () => {
         `INSERT INTO agent.memory_facts (client_id, fact_key, fact_value) VALUES ('alice', 'tz', 'UTC')`,
       );
       const event = await client.query(
-        `INSERT INTO agent.events (event_type, message) VALUES ('observation', 'likes tea') RETURNING id`,
+        `INSERT INTO agent.events (client_id, event_type, message) VALUES ('alice', 'observation', 'likes tea') RETURNING id`,
       );
       await client.query(
-        `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', 'likes tea', $1)`,
+        `INSERT INTO agent.facts (client_id, fact_type, content, source_event_id) VALUES ('alice', 'preference', 'likes tea', $1)`,
         [event.rows[0].id],
       );
       const seen = await client.query(`SELECT DISTINCT client_id FROM agent.memory_entries ORDER BY 1`);

@@ -82,38 +82,40 @@ beforeAll(async () => {
     ids.books,
     ids.alice,
   ]);
-  ids.byId = await insert(`INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`, [
-    String(ids.website),
-  ]);
+  ids.byId = await insert(
+    `INSERT INTO agent.sessions (client_id, subject_type, subject_id) VALUES ('acme', 'project', $1)`,
+    [String(ids.website)],
+  );
   ids.byGlobalId = await insert(
-    `INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', 'project_web')`,
+    `INSERT INTO agent.sessions (client_id, subject_type, subject_id) VALUES ('acme', 'project', 'project_web')`,
     [],
   );
   ids.elsewhere = await insert(
-    `INSERT INTO agent.sessions (subject_type, subject_id) VALUES ('project', $1)`,
+    `INSERT INTO agent.sessions (client_id, subject_type, subject_id) VALUES ('acme', 'project', $1)`,
     [String(ids.other)],
   );
   const derivedFrom = await insert(
-    `INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`,
+    `INSERT INTO agent.events (client_id, session_id, event_type) VALUES ('acme', $1, 'message')`,
     [ids.byId],
   );
   ids.derivedFact = await insert(
-    `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('preference', $1, $2)`,
+    `INSERT INTO agent.facts (client_id, fact_type, content, source_event_id) VALUES ('acme', 'preference', $1, $2)`,
     ['Prefers email', derivedFrom],
   );
-  ids.promotedFact = await insert(`INSERT INTO agent.facts (fact_type, content) VALUES ('decision', $1)`, [
-    'Launch in May',
-  ]);
+  ids.promotedFact = await insert(
+    `INSERT INTO agent.facts (client_id, fact_type, content) VALUES ('acme', 'decision', $1)`,
+    ['Launch in May'],
+  );
   await insert(
-    `INSERT INTO agent.events (session_id, event_type, promoted_fact_id) VALUES ($1, 'decision', $2)`,
+    `INSERT INTO agent.events (client_id, session_id, event_type, promoted_fact_id) VALUES ('acme', $1, 'decision', $2)`,
     [ids.byId, ids.promotedFact],
   );
   const unrelatedEvent = await insert(
-    `INSERT INTO agent.events (session_id, event_type) VALUES ($1, 'message')`,
+    `INSERT INTO agent.events (client_id, session_id, event_type) VALUES ('acme', $1, 'message')`,
     [ids.elsewhere],
   );
   await insert(
-    `INSERT INTO agent.facts (fact_type, content, source_event_id) VALUES ('observation', $1, $2)`,
+    `INSERT INTO agent.facts (client_id, fact_type, content, source_event_id) VALUES ('acme', 'observation', $1, $2)`,
     ['Elsewhere', unrelatedEvent],
   );
 });
@@ -179,7 +181,10 @@ describe('the TypeScript example (node-postgres)', () => {
 
   it('writes a plan and its tasks in one transaction as the documented role, or nothing at all', async () => {
     await asRole(urlFor('plan-with-tasks'), async (pool) => {
-      const written = await planWithTasks(pool, ids.website!, 'Launch plan', ['Draft copy', 'Review copy']);
+      const written = await planWithTasks(pool, ids.website!, 'acme', 'Launch plan', [
+        'Draft copy',
+        'Review copy',
+      ]);
       const { rows } = await db.query(
         `SELECT title FROM erp.tasks WHERE id = ANY ($1::bigint[]) ORDER BY id`,
         [written.task_ids],
@@ -187,7 +192,7 @@ describe('the TypeScript example (node-postgres)', () => {
       expect(rows.map((row) => row.title)).toEqual(['Draft copy', 'Review copy']);
 
       const before = await db.query(`SELECT count(*)::int AS plans FROM agent.plans`);
-      await expect(planWithTasks(pool, 987_654, 'Doomed plan', ['Orphan task'])).rejects.toThrow(
+      await expect(planWithTasks(pool, 987_654, 'acme', 'Doomed plan', ['Orphan task'])).rejects.toThrow(
         /tasks_project_id_fkey/,
       );
       expect((await db.query(`SELECT count(*)::int AS plans FROM agent.plans`)).rows).toEqual(before.rows);
@@ -224,6 +229,7 @@ describe.skipIf(!python)('the Python example (asyncpg)', () => {
     const written = (await runPython(
       'plan-with-tasks',
       String(ids.website),
+      'acme',
       'Python plan',
       'One',
       'Two',

@@ -106,7 +106,7 @@ beforeAll(async () => {
     (await erp(['cutover', '--snapshot', original.dir, '--runs', path.join(workDir, 'runs')], db.url)).code,
   ).toBe(0);
   await db.query(
-    `INSERT INTO agent.events (event_type, message) VALUES ('observation', 'kept by the backup')`,
+    `INSERT INTO agent.events (client_id, event_type, message) VALUES ('acme', 'observation', 'kept by the backup')`,
   );
   atBackup = await dumpData(db.url);
   // The second cutover's backup holds the database as it was just before it.

@@ -62,7 +62,7 @@ beforeAll(async () => {
   // Data that is not Coda's: a row added by hand and an agent's memory.
   await db.query(`INSERT INTO erp.organizations (name, org_type) VALUES ('Added by hand', 'internal')`);
   await db.query(
-    `INSERT INTO agent.events (event_type, payload) VALUES ('observation', '{"text": "remember this"}')`,
+    `INSERT INTO agent.events (client_id, event_type, payload) VALUES ('acme', 'observation', '{"text": "remember this"}')`,
   );
 });
 afterAll(async () => {
@@ -176,13 +176,15 @@ describe('erp undo', () => {
         `SELECT p.id, p.full_name FROM erp.people p JOIN pipeline.coda_lineage l ON l.target_table = 'erp.people' AND l.target_id = p.id ORDER BY p.id LIMIT 1`,
       )
     ).rows[0]!;
-    await db.query(`INSERT INTO agent.sessions (client_person_id) VALUES ($1)`, [person.id]);
+    await db.query(`INSERT INTO agent.sessions (client_id, client_person_id) VALUES ('acme', $1)`, [
+      person.id,
+    ]);
     // An agent's memory names a task by kind and id, without a foreign key.
     const task = (
       await db.query<{ id: string; title: string }>(`SELECT id, title FROM erp.tasks ORDER BY id LIMIT 1`)
     ).rows[0]!;
     await db.query(
-      `INSERT INTO agent.events (event_type, subject_type, subject_id) VALUES ('observation', 'task', $1)`,
+      `INSERT INTO agent.events (client_id, event_type, subject_type, subject_id) VALUES ('acme', 'observation', 'task', $1)`,
       [task.id],
     );
     agentBefore = await agentData();

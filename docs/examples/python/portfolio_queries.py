@@ -4,7 +4,7 @@
         python3 docs/examples/python/portfolio_queries.py projects-of-person 42
 
 Commands: projects-of-person PERSON_ID | sessions-about-project PROJECT_ID |
-facts-learnt-in-session SESSION_ID | plan-with-tasks PROJECT_ID PLAN_TITLE TASK_TITLE...
+facts-learnt-in-session SESSION_ID | plan-with-tasks PROJECT_ID CLIENT_ID PLAN_TITLE TASK_TITLE...
 Each prints JSON. test/docs/examples.test.ts runs them against a test database (when asyncpg is
 importable) and compares the output with the TypeScript example's.
 
@@ -66,16 +66,18 @@ async def facts_learnt_in_session(db, session_id):
     return [dict(row) for row in rows]
 
 
-async def plan_with_tasks(pool, project_id, plan_title, task_titles):
+async def plan_with_tasks(pool, project_id, client_id, plan_title, task_titles):
     """One transaction across both schemas: a plan (agent) and its tasks (erp), both or neither.
 
-    The planner_api role may do exactly this.
+    The planner_api role may do exactly this. A plan belongs to a client (every agent row but the
+    shared configuration does): client_id is its agent.client_profiles.client_id.
     """
     async with pool.acquire() as connection:
         async with connection.transaction():
             plan_id = await connection.fetchval(
-                """INSERT INTO agent.plans (plan_title, metadata)
-                   VALUES ($1, jsonb_build_object('project_id', $2::bigint)) RETURNING id""",
+                """INSERT INTO agent.plans (client_id, plan_title, metadata)
+                   VALUES ($1, $2, jsonb_build_object('project_id', $3::bigint)) RETURNING id""",
+                client_id,
                 plan_title,
                 project_id,
             )
@@ -105,8 +107,8 @@ async def main(command, entity_id, *rest):
         if command == "facts-learnt-in-session":
             return await facts_learnt_in_session(pool, int(entity_id))
         if command == "plan-with-tasks":
-            plan_title, *task_titles = rest or ["Plan"]
-            return await plan_with_tasks(pool, int(entity_id), plan_title, task_titles)
+            client_id, plan_title, *task_titles = rest or ["client", "Plan"]
+            return await plan_with_tasks(pool, int(entity_id), client_id, plan_title, task_titles)
         raise SystemExit(f"Unknown command {command}")
     finally:
         await pool.close()

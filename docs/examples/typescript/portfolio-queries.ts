@@ -5,7 +5,7 @@
  *     node --import tsx docs/examples/typescript/portfolio-queries.ts projects-of-person 42
  *
  * Commands: projects-of-person PERSON_ID | sessions-about-project PROJECT_ID |
- * facts-learnt-in-session SESSION_ID | plan-with-tasks PROJECT_ID PLAN_TITLE TASK_TITLE...
+ * facts-learnt-in-session SESSION_ID | plan-with-tasks PROJECT_ID CLIENT_ID PLAN_TITLE TASK_TITLE...
  * Each prints JSON. test/docs/examples.test.ts runs these functions against a test database.
  *
  * Names are always schema-qualified (erp.projects, agent.sessions): the roles have no useful
@@ -88,15 +88,22 @@ export interface PlanWithTasks {
 
 /**
  * One transaction across both schemas: a plan (agent) and its tasks (erp) are written together
- * or not at all. The planner_api role may do exactly this.
+ * or not at all. The planner_api role may do exactly this. A plan belongs to a client (every agent
+ * row but the shared configuration does): clientId is its agent.client_profiles.client_id.
  */
-export async function planWithTasks(pool: pg.Pool, projectId: number, planTitle: string, taskTitles: string[]): Promise<PlanWithTasks> {
+export async function planWithTasks(
+  pool: pg.Pool,
+  projectId: number,
+  clientId: string,
+  planTitle: string,
+  taskTitles: string[],
+): Promise<PlanWithTasks> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const plan = await client.query<{ id: string }>(
-      `INSERT INTO agent.plans (plan_title, metadata) VALUES ($1, jsonb_build_object('project_id', $2::bigint)) RETURNING id`,
-      [planTitle, projectId],
+      `INSERT INTO agent.plans (client_id, plan_title, metadata) VALUES ($1, $2, jsonb_build_object('project_id', $3::bigint)) RETURNING id`,
+      [clientId, planTitle, projectId],
     );
     const planId = plan.rows[0]!.id;
     const taskIds: string[] = [];
@@ -130,8 +137,8 @@ async function main([command, id, ...rest]: string[]): Promise<unknown> {
       case 'facts-learnt-in-session':
         return await factsLearntInSession(pool, Number(id));
       case 'plan-with-tasks': {
-        const [planTitle = 'Plan', ...taskTitles] = rest;
-        return await planWithTasks(pool, Number(id), planTitle, taskTitles);
+        const [clientId = 'client', planTitle = 'Plan', ...taskTitles] = rest;
+        return await planWithTasks(pool, Number(id), clientId, planTitle, taskTitles);
       }
       default:
         throw new Error(`Unknown command ${command}`);
