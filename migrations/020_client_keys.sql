@@ -30,17 +30,24 @@ SET lock_timeout = '5s';
 -- Rows without a client cannot take part in keys led by client_id: stop before changing anything.
 DO $$
 DECLARE
-  orphans text;
+  client_table record;
+  without_client bigint;
+  orphans text[] := '{}';
 BEGIN
-  SELECT string_agg(format('%s (%s rows)', table_name, n), ', ' ORDER BY table_name) INTO orphans
-    FROM (SELECT c.relname AS table_name,
-                 (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM agent.%I WHERE client_id IS NULL', c.relname), false, false, '')))[1]::text::bigint AS n
-            FROM pg_class c
-           WHERE c.relnamespace = 'agent'::regnamespace AND c.relkind = 'r'
-             AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client_id' AND NOT a.attisdropped)) AS counted
-   WHERE n > 0;
-  IF orphans IS NOT NULL THEN
-    RAISE EXCEPTION 'agent rows without a client: %', orphans
+  FOR client_table IN
+    SELECT c.relname AS table_name
+      FROM pg_class c
+     WHERE c.relnamespace = 'agent'::regnamespace AND c.relkind = 'r'
+       AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client_id' AND NOT a.attisdropped)
+     ORDER BY 1
+  LOOP
+    EXECUTE format('SELECT count(*) FROM agent.%I WHERE client_id IS NULL', client_table.table_name) INTO without_client;
+    IF without_client > 0 THEN
+      orphans := orphans || format('%s (%s rows)', client_table.table_name, without_client);
+    END IF;
+  END LOOP;
+  IF cardinality(orphans) > 0 THEN
+    RAISE EXCEPTION 'agent rows without a client: %', array_to_string(orphans, ', ')
       USING HINT = 'Give each its client (UPDATE agent.<table> SET client_id = ''<client>'' WHERE client_id IS NULL AND ...) or delete it, then run the migration again; nothing was changed.';
   END IF;
 END;
