@@ -123,6 +123,50 @@ CREATE UNIQUE INDEX CONCURRENTLY blocks_client_id_id_pkey ON agent.blocks (clien
 DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_client_id_id_pkey;
 CREATE UNIQUE INDEX CONCURRENTLY block_actions_client_id_id_pkey ON agent.block_actions (client_id, id);
 
+-- Lookups by id alone (the cross-client role, the service logins, agent.get_graph_neighbors,
+-- joins on an id) keep an index once the primary key leads with client_id; not unique, so no
+-- key across clients. Likewise graph_edges' outgoing edges, which the old unique key served.
+DROP INDEX CONCURRENTLY IF EXISTS agent.client_profiles_id_idx;
+CREATE INDEX CONCURRENTLY client_profiles_id_idx ON agent.client_profiles (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.memory_entries_id_idx;
+CREATE INDEX CONCURRENTLY memory_entries_id_idx ON agent.memory_entries (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.memory_facts_id_idx;
+CREATE INDEX CONCURRENTLY memory_facts_id_idx ON agent.memory_facts (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.working_state_id_idx;
+CREATE INDEX CONCURRENTLY working_state_id_idx ON agent.working_state (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.episodes_id_idx;
+CREATE INDEX CONCURRENTLY episodes_id_idx ON agent.episodes (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.webhook_executions_id_idx;
+CREATE INDEX CONCURRENTLY webhook_executions_id_idx ON agent.webhook_executions (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.plans_id_idx;
+CREATE INDEX CONCURRENTLY plans_id_idx ON agent.plans (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.scheduler_runs_id_idx;
+CREATE INDEX CONCURRENTLY scheduler_runs_id_idx ON agent.scheduler_runs (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.sessions_id_idx;
+CREATE INDEX CONCURRENTLY sessions_id_idx ON agent.sessions (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.events_id_idx;
+CREATE INDEX CONCURRENTLY events_id_idx ON agent.events (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.facts_id_idx;
+CREATE INDEX CONCURRENTLY facts_id_idx ON agent.facts (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.goals_id_idx;
+CREATE INDEX CONCURRENTLY goals_id_idx ON agent.goals (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.reflections_id_idx;
+CREATE INDEX CONCURRENTLY reflections_id_idx ON agent.reflections (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.step_evaluations_id_idx;
+CREATE INDEX CONCURRENTLY step_evaluations_id_idx ON agent.step_evaluations (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.artifacts_id_idx;
+CREATE INDEX CONCURRENTLY artifacts_id_idx ON agent.artifacts (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.graph_nodes_id_idx;
+CREATE INDEX CONCURRENTLY graph_nodes_id_idx ON agent.graph_nodes (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_id_idx;
+CREATE INDEX CONCURRENTLY graph_edges_id_idx ON agent.graph_edges (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.blocks_id_idx;
+CREATE INDEX CONCURRENTLY blocks_id_idx ON agent.blocks (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_id_idx;
+CREATE INDEX CONCURRENTLY block_actions_id_idx ON agent.block_actions (id);
+DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_from_node_id_idx;
+CREATE INDEX CONCURRENTLY graph_edges_from_node_id_idx ON agent.graph_edges (from_node_id);
+
 -- Text keys unique per client instead of across clients (constraints from 021 on).
 DROP INDEX CONCURRENTLY IF EXISTS agent.sessions_client_id_global_id_key;
 CREATE UNIQUE INDEX CONCURRENTLY sessions_client_id_global_id_key ON agent.sessions (client_id, global_id);

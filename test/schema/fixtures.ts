@@ -44,7 +44,10 @@ export async function insert(db: Queryable, table: string, values: Row): Promise
   return row;
 }
 
-/** Columns that identify a row: the primary key (profile_tools has a composite one). */
+/**
+ * Columns that identify a row: id (one sequence per table, so unique across clients although a
+ * client table's primary key is (client_id, id)), or profile_tools' composite key.
+ */
 export function keyOf(table: string, row: Row): Row {
   if (table === 'agent.profile_tools') return { profile_id: row.profile_id, tool_id: row.tool_id };
   return { id: row.id };
