@@ -16,8 +16,8 @@
 --   * refuses to start while a client table holds rows without a client (016 left existing rows
 --     so): an operator gives them their client first;
 --   * NOT NULL checks on client_id, NOT VALID (021 validates them, then SET NOT NULL uses them);
---   * the new unique indexes, built CONCURRENTLY (hence no transaction; every statement can run
---     again after a failure half-way);
+--   * the new indexes, built CONCURRENTLY (hence no transaction; every statement can run again
+--     after a failure half-way: unfinished builds are dropped first, finished ones kept);
 --   * the client-aware foreign keys of 016 (and 008) move onto the new (client_id, id) indexes
 --     (re-created NOT VALID, validated by 021), and the plain id-only twins go: with client_id NOT
 --     NULL the client-aware key checks every link alone;
@@ -53,6 +53,23 @@ BEGIN
 END;
 $$;
 
+-- A run that failed half-way may have left an index build unfinished: such an index is invalid
+-- and of no use, so it goes, and the builds below (IF NOT EXISTS) redo exactly what is missing.
+-- A finished one stays: once the foreign keys below stand on it, it could not be dropped anyway.
+DO $$
+DECLARE
+  unfinished record;
+BEGIN
+  FOR unfinished IN
+    SELECT i.indexrelid::regclass AS index_name
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE c.relnamespace = 'agent'::regnamespace AND NOT i.indisvalid
+  LOOP
+    EXECUTE format('DROP INDEX %s', unfinished.index_name);
+  END LOOP;
+END;
+$$;
+
 -- client_id may no longer be NULL: new rows are checked from here on, existing ones by 021.
 ALTER TABLE agent.webhook_executions DROP CONSTRAINT IF EXISTS webhook_executions_client_id_not_null, ADD CONSTRAINT webhook_executions_client_id_not_null CHECK (client_id IS NOT NULL) NOT VALID;
 COMMENT ON CONSTRAINT webhook_executions_client_id_not_null ON agent.webhook_executions IS 'Every row belongs to a client.';
@@ -84,108 +101,60 @@ ALTER TABLE agent.block_actions DROP CONSTRAINT IF EXISTS block_actions_client_i
 COMMENT ON CONSTRAINT block_actions_client_id_not_null ON agent.block_actions IS 'Every row belongs to a client.';
 
 -- The primary keys of 021: (client_id, id).
-DROP INDEX CONCURRENTLY IF EXISTS agent.client_profiles_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY client_profiles_client_id_id_pkey ON agent.client_profiles (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.memory_entries_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY memory_entries_client_id_id_pkey ON agent.memory_entries (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.memory_facts_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY memory_facts_client_id_id_pkey ON agent.memory_facts (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.working_state_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY working_state_client_id_id_pkey ON agent.working_state (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.episodes_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY episodes_client_id_id_pkey ON agent.episodes (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.webhook_executions_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY webhook_executions_client_id_id_pkey ON agent.webhook_executions (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.plans_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY plans_client_id_id_pkey ON agent.plans (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.scheduler_runs_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY scheduler_runs_client_id_id_pkey ON agent.scheduler_runs (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.sessions_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY sessions_client_id_id_pkey ON agent.sessions (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.events_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY events_client_id_id_pkey ON agent.events (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.facts_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY facts_client_id_id_pkey ON agent.facts (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.goals_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY goals_client_id_id_pkey ON agent.goals (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.reflections_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY reflections_client_id_id_pkey ON agent.reflections (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.step_evaluations_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY step_evaluations_client_id_id_pkey ON agent.step_evaluations (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.artifacts_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY artifacts_client_id_id_pkey ON agent.artifacts (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_nodes_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY graph_nodes_client_id_id_pkey ON agent.graph_nodes (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY graph_edges_client_id_id_pkey ON agent.graph_edges (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.blocks_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY blocks_client_id_id_pkey ON agent.blocks (client_id, id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_client_id_id_pkey;
-CREATE UNIQUE INDEX CONCURRENTLY block_actions_client_id_id_pkey ON agent.block_actions (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS client_profiles_client_id_id_pkey ON agent.client_profiles (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS memory_entries_client_id_id_pkey ON agent.memory_entries (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS memory_facts_client_id_id_pkey ON agent.memory_facts (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS working_state_client_id_id_pkey ON agent.working_state (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS episodes_client_id_id_pkey ON agent.episodes (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS webhook_executions_client_id_id_pkey ON agent.webhook_executions (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS plans_client_id_id_pkey ON agent.plans (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS scheduler_runs_client_id_id_pkey ON agent.scheduler_runs (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS sessions_client_id_id_pkey ON agent.sessions (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS events_client_id_id_pkey ON agent.events (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS facts_client_id_id_pkey ON agent.facts (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS goals_client_id_id_pkey ON agent.goals (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS reflections_client_id_id_pkey ON agent.reflections (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS step_evaluations_client_id_id_pkey ON agent.step_evaluations (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS artifacts_client_id_id_pkey ON agent.artifacts (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS graph_nodes_client_id_id_pkey ON agent.graph_nodes (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS graph_edges_client_id_id_pkey ON agent.graph_edges (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS blocks_client_id_id_pkey ON agent.blocks (client_id, id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS block_actions_client_id_id_pkey ON agent.block_actions (client_id, id);
 
 -- Lookups by id alone (the cross-client role, the service logins, agent.get_graph_neighbors,
 -- joins on an id) keep an index once the primary key leads with client_id; not unique, so no
 -- key across clients. Likewise graph_edges' outgoing edges, which the old unique key served.
-DROP INDEX CONCURRENTLY IF EXISTS agent.client_profiles_id_idx;
-CREATE INDEX CONCURRENTLY client_profiles_id_idx ON agent.client_profiles (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.memory_entries_id_idx;
-CREATE INDEX CONCURRENTLY memory_entries_id_idx ON agent.memory_entries (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.memory_facts_id_idx;
-CREATE INDEX CONCURRENTLY memory_facts_id_idx ON agent.memory_facts (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.working_state_id_idx;
-CREATE INDEX CONCURRENTLY working_state_id_idx ON agent.working_state (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.episodes_id_idx;
-CREATE INDEX CONCURRENTLY episodes_id_idx ON agent.episodes (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.webhook_executions_id_idx;
-CREATE INDEX CONCURRENTLY webhook_executions_id_idx ON agent.webhook_executions (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.plans_id_idx;
-CREATE INDEX CONCURRENTLY plans_id_idx ON agent.plans (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.scheduler_runs_id_idx;
-CREATE INDEX CONCURRENTLY scheduler_runs_id_idx ON agent.scheduler_runs (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.sessions_id_idx;
-CREATE INDEX CONCURRENTLY sessions_id_idx ON agent.sessions (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.events_id_idx;
-CREATE INDEX CONCURRENTLY events_id_idx ON agent.events (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.facts_id_idx;
-CREATE INDEX CONCURRENTLY facts_id_idx ON agent.facts (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.goals_id_idx;
-CREATE INDEX CONCURRENTLY goals_id_idx ON agent.goals (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.reflections_id_idx;
-CREATE INDEX CONCURRENTLY reflections_id_idx ON agent.reflections (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.step_evaluations_id_idx;
-CREATE INDEX CONCURRENTLY step_evaluations_id_idx ON agent.step_evaluations (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.artifacts_id_idx;
-CREATE INDEX CONCURRENTLY artifacts_id_idx ON agent.artifacts (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_nodes_id_idx;
-CREATE INDEX CONCURRENTLY graph_nodes_id_idx ON agent.graph_nodes (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_id_idx;
-CREATE INDEX CONCURRENTLY graph_edges_id_idx ON agent.graph_edges (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.blocks_id_idx;
-CREATE INDEX CONCURRENTLY blocks_id_idx ON agent.blocks (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_id_idx;
-CREATE INDEX CONCURRENTLY block_actions_id_idx ON agent.block_actions (id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_from_node_id_idx;
-CREATE INDEX CONCURRENTLY graph_edges_from_node_id_idx ON agent.graph_edges (from_node_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS client_profiles_id_idx ON agent.client_profiles (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS memory_entries_id_idx ON agent.memory_entries (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS memory_facts_id_idx ON agent.memory_facts (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS working_state_id_idx ON agent.working_state (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS episodes_id_idx ON agent.episodes (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS webhook_executions_id_idx ON agent.webhook_executions (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS plans_id_idx ON agent.plans (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS scheduler_runs_id_idx ON agent.scheduler_runs (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_id_idx ON agent.sessions (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_id_idx ON agent.events (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS facts_id_idx ON agent.facts (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS goals_id_idx ON agent.goals (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS reflections_id_idx ON agent.reflections (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS step_evaluations_id_idx ON agent.step_evaluations (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS artifacts_id_idx ON agent.artifacts (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS graph_nodes_id_idx ON agent.graph_nodes (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS graph_edges_id_idx ON agent.graph_edges (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS blocks_id_idx ON agent.blocks (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS block_actions_id_idx ON agent.block_actions (id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS graph_edges_from_node_id_idx ON agent.graph_edges (from_node_id);
 
 -- Text keys unique per client instead of across clients (constraints from 021 on).
-DROP INDEX CONCURRENTLY IF EXISTS agent.sessions_client_id_global_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY sessions_client_id_global_id_key ON agent.sessions (client_id, global_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.facts_client_id_global_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY facts_client_id_global_id_key ON agent.facts (client_id, global_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.goals_client_id_global_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY goals_client_id_global_id_key ON agent.goals (client_id, global_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.artifacts_client_id_global_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY artifacts_client_id_global_id_key ON agent.artifacts (client_id, global_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.artifacts_client_id_source_system_external_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY artifacts_client_id_source_system_external_id_key ON agent.artifacts (client_id, source_system, external_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.blocks_client_id_global_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY blocks_client_id_global_id_key ON agent.blocks (client_id, global_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_nodes_client_id_node_id_key;
-CREATE UNIQUE INDEX CONCURRENTLY graph_nodes_client_id_node_id_key ON agent.graph_nodes (client_id, node_id);
-DROP INDEX CONCURRENTLY IF EXISTS agent.graph_edges_client_id_from_node_id_to_node_id_edge_type_key;
-CREATE UNIQUE INDEX CONCURRENTLY graph_edges_client_id_from_node_id_to_node_id_edge_type_key ON agent.graph_edges (client_id, from_node_id, to_node_id, edge_type);
-DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_client_id_block_id_is_default_key;
-CREATE UNIQUE INDEX CONCURRENTLY block_actions_client_id_block_id_is_default_key ON agent.block_actions (client_id, block_id) WHERE is_default;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS sessions_client_id_global_id_key ON agent.sessions (client_id, global_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS facts_client_id_global_id_key ON agent.facts (client_id, global_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS goals_client_id_global_id_key ON agent.goals (client_id, global_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS artifacts_client_id_global_id_key ON agent.artifacts (client_id, global_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS artifacts_client_id_source_system_external_id_key ON agent.artifacts (client_id, source_system, external_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS blocks_client_id_global_id_key ON agent.blocks (client_id, global_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS graph_nodes_client_id_node_id_key ON agent.graph_nodes (client_id, node_id);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS graph_edges_client_id_from_node_id_to_node_id_edge_type_key ON agent.graph_edges (client_id, from_node_id, to_node_id, edge_type);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS block_actions_client_id_block_id_is_default_key ON agent.block_actions (client_id, block_id) WHERE is_default;
 COMMENT ON INDEX agent.block_actions_client_id_block_id_is_default_key IS 'At most one default action per block (is_default = true).';
 DROP INDEX CONCURRENTLY IF EXISTS agent.block_actions_block_id_is_default_key;
 
