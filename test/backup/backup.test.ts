@@ -12,7 +12,9 @@ import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPgTool } from '../../src/backup/pg-tools.ts';
 import { withClient } from '../../src/db/client.ts';
-import { erp } from '../support/cli.ts';
+import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
+import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
+import { erp, REPO_ROOT } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 const BUCKET = 'erp-backups';
@@ -204,5 +206,27 @@ describe('erp backup to an S3-compatible bucket', () => {
     );
     expect(restore.code, restore.stdout + restore.stderr).toBe(0);
     expect(await eventsIn(into)).toContain(EVENT);
+  }, 120_000);
+});
+
+describe('the backup a cutover takes', () => {
+  it('is verified and copied to BACKUP_TARGET after the cutover, keeping BACKUP_KEEP there', async () => {
+    const offsite = path.join(workDir, 'cutover-offsite');
+    await seed(offsite, OLD);
+    const snapshot = await snapshotOf(fixtureDoc, workDir);
+    const result = await erp(
+      ['cutover', '--snapshot', snapshot.dir, '--runs', path.join(workDir, 'runs')],
+      backupEnv({ BACKUP_TARGET: `dir:${offsite}`, BACKUP_KEEP: '1' }),
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('Cutover committed.');
+    const [copy, ...rest] = await backupsIn(offsite);
+    expect(rest).toEqual([]);
+    expect(copy).toMatch(/^portfolio-\d{8}T\d{6}Z-cutover\.dump$/);
+    expect(result.stdout).toContain(`Backup ${copy}: verified`);
+    const inRunFolder = /Backup \(pg_dump\): (\S+)/.exec(result.stdout)![1]!;
+    expect(await readFile(path.join(offsite, copy!))).toEqual(
+      await readFile(path.resolve(REPO_ROOT, inRunFolder)),
+    );
   }, 120_000);
 });
