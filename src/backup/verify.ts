@@ -47,6 +47,37 @@ export function databaseExists(serverUrl: string, database: string): Promise<boo
   });
 }
 
+/** The connected database's owner and privileges (its ACL, the defaults spelled out). */
+const OWNER_AND_PRIVILEGES = `
+  SELECT pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+         a.privilege_type,
+         CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee
+    FROM pg_catalog.pg_database d,
+         aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+   WHERE d.datname = current_database()`;
+const DATABASE_PRIVILEGES = new Set(['CREATE', 'CONNECT', 'TEMPORARY']);
+
+/**
+ * Creates `database` like the one the connection is to: the same owner, and the same privileges
+ * on the database itself (a migration revokes TEMPORARY from PUBLIC), which a dump without
+ * --create does not carry. The objects inside come from the dump.
+ */
+async function createLikeConnected(serverUrl: string, database: string): Promise<void> {
+  await withClient(serverUrl, async (client) => {
+    const { rows } = await client.query<{ owner: string; privilege_type: string; grantee: string | null }>(
+      OWNER_AND_PRIVILEGES,
+    );
+    const name = quoteIdent(database);
+    await client.query(`CREATE DATABASE ${name} OWNER ${quoteIdent(rows[0]!.owner)}`);
+    await client.query(`REVOKE ALL ON DATABASE ${name} FROM PUBLIC`);
+    for (const { privilege_type: privilege, grantee } of rows)
+      if (DATABASE_PRIVILEGES.has(privilege))
+        await client.query(
+          `GRANT ${privilege} ON DATABASE ${name} TO ${grantee === null ? 'PUBLIC' : quoteIdent(grantee)}`,
+        );
+  });
+}
+
 /**
  * Creates `database` (it must not exist) and restores the dump into it; the database is left in
  * place even when the restore fails, empty, for the caller to drop or inspect.
@@ -56,7 +87,7 @@ export async function restoreIntoNewDatabase(
   database: string,
   file: string,
 ): Promise<RestoredContents> {
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(database)}`));
+  await createLikeConnected(serverUrl, database);
   const url = databaseUrl(serverUrl, database);
   await runPgTool('pg_restore', url, ['--single-transaction', '--exit-on-error', file]);
   return withClient(url, async (client) => (await client.query<RestoredContents>(CONTENTS)).rows[0]!);
