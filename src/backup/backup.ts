@@ -16,7 +16,7 @@ import { type Verification, verifyBackup } from './verify.ts';
 export const DEFAULT_KEEP = 14;
 
 /** The suffix a dump gets when its trial restore failed: no `*.dump` glob (nor `erp doctor`) takes it for a backup. */
-export const UNVERIFIED_SUFFIX = '.unverified';
+const UNVERIFIED_SUFFIX = '.unverified';
 
 export type CopyOutcome =
   | { target: string; ok: true; pruned: string[] }

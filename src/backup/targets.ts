@@ -24,7 +24,7 @@ import {
 import { makePrivateDir } from '../shared/private-files.ts';
 
 /** portfolio-20250102T030405Z.dump, or with what took it: portfolio-20250102T030405Z-cutover.dump */
-export const BACKUP_NAME = /^portfolio-\d{8}T\d{6}Z(?:-[a-z0-9-]+)?\.dump$/;
+const BACKUP_NAME = /^portfolio-\d{8}T\d{6}Z(?:-[a-z0-9-]+)?\.dump$/;
 
 export interface StoredBackup {
   name: string;
@@ -95,7 +95,7 @@ function quietS3Client(config: S3ClientConfig): S3Client {
   }
 }
 
-export function s3Target(bucket: string, prefix: string, env: NodeJS.ProcessEnv = process.env): BackupTarget {
+function s3Target(bucket: string, prefix: string, env: NodeJS.ProcessEnv = process.env): BackupTarget {
   const endpoint = env.BACKUP_S3_ENDPOINT || undefined;
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
   const client = quietS3Client({

@@ -14,7 +14,7 @@ import { connectionUrl, type DatabaseTarget, withDatabase } from '../db/target.t
 import { renderBackup, renderRestore } from '../report/backup.ts';
 import { untilStopped } from './agent-commands.ts';
 
-export const BACKUP_DIR = 'backups';
+const BACKUP_DIR = 'backups';
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -30,12 +30,12 @@ function timeOfDay(value: string): { hour: number; minute: number } {
 }
 
 /** BACKUP_KEEP, else DEFAULT_KEEP: the number a cutover's copy keeps too. */
-export function keepFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+function keepFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
   return env.BACKUP_KEEP ? positiveInteger(env.BACKUP_KEEP) : DEFAULT_KEEP;
 }
 
 /** BACKUP_TARGET, when the operator set one. */
-export function targetFromEnvironment(env: NodeJS.ProcessEnv = process.env): BackupTarget | undefined {
+function targetFromEnvironment(env: NodeJS.ProcessEnv = process.env): BackupTarget | undefined {
   return env.BACKUP_TARGET ? parseTarget(env.BACKUP_TARGET, env) : undefined;
 }
 
@@ -43,7 +43,7 @@ export function targetFromEnvironment(env: NodeJS.ProcessEnv = process.env): Bac
  * A connection that may create and drop databases on the server: the owner's under compose (the
  * image makes it a superuser); the superuser's for the embedded database, whose owner may not.
  */
-export function serverUrlOf(target: DatabaseTarget): string {
+function serverUrlOf(target: DatabaseTarget): string {
   const server = target.embedded?.server;
   if (!server) return target.url;
   return connectionUrl({
