@@ -109,6 +109,8 @@ describe('erp backup to a folder', () => {
     expect(await backupsIn(local)).toEqual([OLD[1], name].sort());
     expect(await backupsIn(offsite)).toEqual([OLD[1], name, 'notes.txt'].sort());
     expect(await readFile(path.join(offsite, name!))).toEqual(await readFile(path.join(local, name!)));
+    const doctor = await erp(['doctor', '--backups', local], { DATABASE_URL: db.url });
+    expect(doctor.stdout).toContain(`Backup: newest is ${path.join(local, name!)}`);
 
     const into = `${db.name}_from_dir`;
     restored.push(into);
@@ -153,6 +155,9 @@ describe('erp backup to a folder', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/\.dump\.unverified$/);
     expect(await backupsIn(offsite)).toEqual([...OLD].sort());
+    // The doctor does not count it as a backup.
+    const doctor = await erp(['doctor', '--backups', local], { DATABASE_URL: db.url });
+    expect(doctor.stdout).toContain(`Backup: newest is ${local}/portfolio-2020`);
     // The scratch database is gone.
     const scratch = await withClient(
       db.superuserUrl,
