@@ -14,6 +14,11 @@ for name in postgres_password jwt_secret authenticator_password planner_api_pass
     echo "created secrets/$name"
   fi
 done
+# The off-site backup bucket's keys: empty until BACKUP_TARGET is a bucket, then the operator
+# writes them (docs/RUNBOOK.md, "Backups off the droplet"). compose needs the files either way.
+for name in backup_s3_access_key_id backup_s3_secret_access_key; do
+  [ -e "secrets/$name" ] || : >"secrets/$name"
+done
 printf 'postgresql://authenticator:%s@postgres-erp:5432/portfolio' "$(cat secrets/authenticator_password)" >secrets/postgrest_db_uri
 # The tool image's user (node) and PostgREST's run as uid 1000 and read these bind-mounted files;
 # the postgres image reads its file as root.

@@ -24,7 +24,7 @@ async function sweepAndReport(url: string, batchSize: number): Promise<void> {
 }
 
 /** Resolves on the first SIGINT or SIGTERM, so a sleeping sweeper stops at once. */
-function untilStopped(): { stopped: Promise<void>; isStopped: () => boolean } {
+export function untilStopped(): { stopped: Promise<void>; isStopped: () => boolean } {
   let stoppedFlag = false;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = () => {

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerAgentCommands } from './agent-commands.ts';
 import { registerApiCommands } from './api-commands.ts';
+import { registerBackupCommand } from './backup-command.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
 import { registerExtractCommands } from './extract-commands.ts';
@@ -28,6 +29,7 @@ registerMappingCommands(program);
 registerUndoCommand(program);
 registerAgentCommands(program);
 registerDoctorCommand(program);
+registerBackupCommand(program);
 
 program
   .hook('preAction', () => readSecretFiles())

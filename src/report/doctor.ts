@@ -80,7 +80,7 @@ function describe(finding: Finding): { found: string; fix?: string } {
       if (finding.code === 'none')
         return {
           found: `no backup (*.dump) in ${finding.folders.join(', ')}`,
-          fix: 'take one now (docs/RUNBOOK.md, "Backup and restore") and schedule them',
+          fix: 'take one now (docker compose run --rm backup backup) and check that the backup service runs (docs/RUNBOOK.md, "Backups off the droplet")',
         };
       {
         const { backup, ageHours } = finding;
@@ -93,7 +93,7 @@ function describe(finding: Finding): { found: string; fix?: string } {
           };
         return {
           found,
-          fix: 'take a backup now and check the backup schedule (docs/RUNBOOK.md, "Backup and restore")',
+          fix: 'take one now (docker compose run --rm backup backup); docker compose logs backup says why the nightly one is missing or FAILED (docs/RUNBOOK.md, "Backups off the droplet")',
         };
       }
     case 'disk': {

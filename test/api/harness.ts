@@ -105,53 +105,9 @@ export interface ApiUnderTest {
 export async function startApiUnderTest({ dbPool = 3 }: { dbPool?: number } = {}): Promise<ApiUnderTest> {
   const db = await createTestDatabase();
   try {
-    await ensureTestLoginPasswords(db);
-    const api = await startLocalApi(
-      { url: db.url, label: db.name, close: async () => {} },
-      {
-        dataDir: '/nonexistent', // every secret comes from env, as in production
-        env: {
-          JWT_SECRET: TEST_JWT_SECRET,
-          AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE],
-        },
-        dbPool,
-        proxyLimits: { ...PRODUCTION_PROXY_LIMITS, rateLimits: null },
-      },
-    );
-    const token = (role: string, { clientId }: { clientId?: string } = {}) =>
-      mintToken({
-        secret: TEST_JWT_SECRET,
-        role,
-        audience: DEFAULT_JWT_AUDIENCE,
-        expiresInSeconds: 600,
-        clientId,
-      }).token;
-    const request = async (path: string, options: RequestOptions = {}): Promise<ApiResponse> => {
-      const headers: Record<string, string> = { ...options.headers };
-      const bearer =
-        options.token ?? (options.role ? token(options.role, { clientId: options.clientId }) : undefined);
-      if (bearer) headers.authorization = `Bearer ${bearer}`;
-      if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-      const base = options.viaProxy ? api.proxy.url : api.postgrest.url;
-      const response = await fetch(`${base}${path}`, {
-        method: options.method ?? 'GET',
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      });
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, headers: response.headers, body };
-    };
+    const api = await startApiOn(db, { dbPool });
     return {
-      db,
-      api,
-      token,
-      request,
+      ...api,
       stop: async () => {
         await api.stop();
         await db.drop();
@@ -161,4 +117,54 @@ export async function startApiUnderTest({ dbPool = 3 }: { dbPool?: number } = {}
     await db.drop();
     throw error;
   }
+}
+
+/** PostgREST and the proxy on a database the caller owns; `stop` stops them and leaves the database. */
+export async function startApiOn(
+  db: TestDatabase,
+  { dbPool = 3 }: { dbPool?: number } = {},
+): Promise<ApiUnderTest> {
+  await ensureTestLoginPasswords(db);
+  const api = await startLocalApi(
+    { url: db.url, label: db.name, close: async () => {} },
+    {
+      dataDir: '/nonexistent', // every secret comes from env, as in production
+      env: {
+        JWT_SECRET: TEST_JWT_SECRET,
+        AUTHENTICATOR_PASSWORD: TEST_LOGIN_PASSWORDS[AUTHENTICATOR_ROLE],
+      },
+      dbPool,
+      proxyLimits: { ...PRODUCTION_PROXY_LIMITS, rateLimits: null },
+    },
+  );
+  const token = (role: string, { clientId }: { clientId?: string } = {}) =>
+    mintToken({
+      secret: TEST_JWT_SECRET,
+      role,
+      audience: DEFAULT_JWT_AUDIENCE,
+      expiresInSeconds: 600,
+      clientId,
+    }).token;
+  const request = async (path: string, options: RequestOptions = {}): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { ...options.headers };
+    const bearer =
+      options.token ?? (options.role ? token(options.role, { clientId: options.clientId }) : undefined);
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+    const base = options.viaProxy ? api.proxy.url : api.postgrest.url;
+    const response = await fetch(`${base}${path}`, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body };
+  };
+  return { db, api, token, request, stop: () => api.stop() };
 }

@@ -16,6 +16,7 @@ type Layer =
   | 'load'
   | 'report'
   | 'health'
+  | 'backup'
   | 'api'
   | 'docs'
   | 'cli'
@@ -37,6 +38,7 @@ const SRC_LAYERS: Layer[] = [
   'load',
   'report',
   'health',
+  'backup',
   'api',
   'docs',
   'cli',
@@ -49,9 +51,10 @@ const LAYERS: Record<Layer, Rule> = {
   extract: { imports: ['shared'] },
   transform: { imports: ['shared'], types: ['extract', 'catalog'] },
   draft: { imports: ['extract', 'catalog', 'transform', 'db', 'shared'] },
-  load: { imports: ['transform', 'catalog', 'db', 'extract', 'shared'] },
-  report: { imports: ['shared'], types: ['load', 'transform', 'extract', 'health'] },
+  load: { imports: ['transform', 'catalog', 'db', 'extract', 'backup', 'shared'] },
+  report: { imports: ['shared'], types: ['load', 'transform', 'extract', 'health', 'backup'] },
   health: { imports: ['db', 'shared'] },
+  backup: { imports: ['db', 'shared'] },
   api: { imports: ['db', 'shared'] },
   docs: { imports: ['db', 'api', 'catalog', 'shared'] },
   cli: { imports: SRC_LAYERS.filter((layer) => layer !== 'cli') },

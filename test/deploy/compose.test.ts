@@ -99,6 +99,7 @@ describe('the services', () => {
   it('are the database, the one-shot migration, the API and the tool jobs', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'agent-sweep',
+      'backup',
       'coda-migration',
       'erp-cli',
       'migrate',
@@ -236,6 +237,29 @@ describe("the stack's health", () => {
   });
 });
 
+describe('backups', () => {
+  const backup = service('backup');
+  it('are taken every night by the backup service into the folder the doctor reads, and copied where the cutover copies its own', () => {
+    expect(backup.command).toEqual(['backup', '--daily-at', expect.stringMatching(/^\d\d:\d\d$/)]);
+    expect(backup.restart).toBe('unless-stopped');
+    expect(backup.volumes).toContain('./backups:/app/backups');
+    expect(Object.keys(backup.depends_on ?? {})).toEqual(['postgres-erp']);
+    for (const name of ['BACKUP_TARGET', 'BACKUP_KEEP', 'BACKUP_S3_ENDPOINT', 'AWS_SECRET_ACCESS_KEY_FILE'])
+      expect(coda.environment?.[name], name).toBe(backup.environment?.[name]);
+    expect(coda.volumes).toEqual(
+      expect.arrayContaining(backup.volumes!.filter((volume) => volume.endsWith(':/app/offsite'))),
+    );
+    for (const name of [
+      'BACKUP_TARGET',
+      'BACKUP_KEEP',
+      'BACKUP_S3_ENDPOINT',
+      'BACKUP_S3_REGION',
+      'BACKUP_OFFSITE_DIR',
+    ])
+      expect(envExample.has(name), name).toBe(true);
+  });
+});
+
 describe('postgrest-erp', () => {
   it('is configured as src/api/config.ts configures the local API', () => {
     expect(postgrest.environment).toMatchObject(SHARED_POSTGREST_SETTINGS);
@@ -365,6 +389,8 @@ describe('the Coda migration', () => {
       './coda/runs:/app/runs',
       './coda/snapshots:/app/snapshots',
       MAPPINGS_VOLUME,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax, not a JavaScript template
+      '${BACKUP_OFFSITE_DIR:-./offsite}:/app/offsite',
     ]);
     // Migrations are the deploy's (`up`); every profile run would otherwise run migrate again.
     expect(coda.depends_on).toEqual({ 'postgres-erp': { condition: 'service_healthy' } });
@@ -430,6 +456,8 @@ describe("postgres-erp's password file", () => {
 });
 
 describe('the secrets', () => {
+  /** The backup bucket's keys: made empty, written by the operator only for a bucket target. */
+  const OPTIONAL_SECRETS = ['backup_s3_access_key_id', 'backup_s3_secret_access_key'];
   const secrets = (compose.secrets ?? {}) as Record<string, { file: string }>;
 
   it('are files in secrets/, never values in an environment or in .env', () => {
@@ -459,7 +487,8 @@ describe('the secrets', () => {
       const first = make();
       expect(first.status, first.stderr).toBe(0);
       const readSecret = (secret: string) => readFileSync(path.join(checkout, 'secrets', secret), 'utf8');
-      for (const secret of Object.keys(secrets)) expect(readSecret(secret), secret).toMatch(/^\S{32,}$/);
+      for (const secret of Object.keys(secrets))
+        expect(readSecret(secret), secret).toMatch(OPTIONAL_SECRETS.includes(secret) ? /^$/ : /^\S{32,}$/);
       const authenticator = readSecret('authenticator_password');
       expect(readSecret('postgrest_db_uri')).toBe(
         `postgresql://${AUTHENTICATOR_ROLE}:${authenticator}@postgres-erp:5432/${DATABASE_NAME}`,
@@ -492,7 +521,7 @@ describe('.env.example', () => {
   it('holds only placeholders that are obviously not real', () => {
     for (const [variable, value] of envExample) {
       // Settings rather than secrets: their example values are real ones.
-      if (variable === 'JWT_AUDIENCE' || variable === 'CODA_MAPPINGS') continue;
+      if (['JWT_AUDIENCE', 'CODA_MAPPINGS'].includes(variable) || variable.startsWith('BACKUP_')) continue;
       expect(value, variable).toContain(PLACEHOLDER_MARKER);
     }
   });

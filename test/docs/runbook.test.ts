@@ -32,11 +32,12 @@ import {
   loadCompose,
   parseComposeInvocation,
   parseEnvFile,
+  shellWords,
 } from '../support/runbook/compose.ts';
 
 const DOCS = ['docs/RUNBOOK.md', 'docs/MIGRATING_CODA.md', 'docs/SERVICE_INVENTORY.md'];
-/** Sections whose commands the tests of `erp undo` rehearse; here they are checked against compose.yaml. */
-const REHEARSED_ELSEWHERE = /undo/i;
+/** Sections whose commands other tests rehearse (erp undo; backups: test/backup, test/deploy/rollback.test.ts); here they are checked against compose.yaml. */
+const REHEARSED_ELSEWHERE = /undo|off the droplet|off-site copy|data after a migration/i;
 const CODA_TOKEN = 'tok_runbook-rehearsal-5e1f';
 const SHIM = fileURLToPath(new URL('../support/runbook/shim.ts', import.meta.url));
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
@@ -112,11 +113,6 @@ function fencedCommands(doc: string): DocCommand[] {
 function inlineComposeCommands(doc: string): string[] {
   const text = readFileSync(doc, 'utf8').replace(/```[\s\S]*?```/g, '');
   return [...text.matchAll(/`(docker compose [^`]+)`/g)].map((match) => match[1]!);
-}
-
-/** Shell words, quotes removed; enough for the docs' compose lines. */
-function shellWords(text: string): string[] {
-  return [...text.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3]!);
 }
 
 /** Each `docker compose ...` of a command line, up to the next pipe, redirection, && or closing ). */

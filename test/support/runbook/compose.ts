@@ -80,7 +80,16 @@ export interface ComposeInvocation {
 }
 
 /** Options that take a value, per subcommand: `kill -s SIGUSR1 postgrest-erp`. */
-const OPTIONS_WITH_VALUE: Record<string, string[]> = { kill: ['-s'], logs: ['--tail'], exec: ['-u'] };
+const OPTIONS_WITH_VALUE: Record<string, string[]> = {
+  kill: ['-s'],
+  logs: ['--tail', '--since'],
+  exec: ['-u'],
+};
+
+/** Shell words, quotes removed; enough for the docs' command lines. */
+export function shellWords(text: string): string[] {
+  return [...text.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3]!);
+}
 
 /** `docker compose [--profile P]... SUB [options] [service...] [command...]`, the arguments after `compose`. */
 export function parseComposeInvocation(args: string[]): ComposeInvocation {
