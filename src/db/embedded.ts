@@ -27,7 +27,16 @@ export interface EmbeddedOptions {
   persistent: boolean;
   /** Port tried first; any free port is used when it is taken. */
   preferredPort?: number;
+  /**
+   * false: nothing is flushed to disk (initdb --no-sync; fsync, full-page writes and synchronous
+   * commits off), for a throwaway cluster whose data a crash may lose (the tests', the one a draft
+   * reads the schema from): creating and dropping databases then costs no flush. Default true.
+   */
+  durable?: boolean;
 }
+
+/** Postgres settings that trade crash safety for speed, for a cluster nobody keeps. */
+const NOT_DURABLE = ['fsync=off', 'full_page_writes=off', 'synchronous_commit=off'];
 
 export interface RunningPostgres {
   host: string;
@@ -96,9 +105,15 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: runningAsRoot(),
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', ...(options.durable === false ? ['--no-sync'] : [])],
     // Loopback only, no Unix socket: several clusters (tests, a dev server) never collide.
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${HOST}`,
+      '-c',
+      'unix_socket_directories=',
+      ...(options.durable === false ? NOT_DURABLE.flatMap((setting) => ['-c', setting]) : []),
+    ],
     onLog: remember,
     onError: remember,
   });

@@ -33,7 +33,8 @@ export function readSchema(url: string): Promise<TargetTable[]> {
 export async function readMigratedSchema(): Promise<TargetTable[]> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-draft-schema-'));
   try {
-    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+    // Thrown away once read: nothing of it needs to reach the disk.
+    const server = await startEmbeddedPostgres({ dataDir, persistent: false, durable: false });
     try {
       const ownerPassword = randomBytes(24).toString('base64url');
       const at = (user: string, password: string, database: string) =>

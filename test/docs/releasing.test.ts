@@ -7,7 +7,7 @@
  * several, and they must catch a release made half-way.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,9 @@ import { REPO_ROOT } from '../support/cli.ts';
 import { releaseProblems, releaseTags } from '../support/releases.ts';
 
 const RELEASE_FILES = ['CHANGELOG.md', 'package.json', 'package-lock.json', 'docs/RELEASING.md'];
+/** Outside a git checkout (an unpacked archive) there is no history to clone. */
+const gitCheckout =
+  spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: REPO_ROOT, stdio: 'ignore' }).status === 0;
 
 /** `npm version X --no-git-tag-version`, without npm: the version in package.json and package-lock.json. */
 const NPM_VERSION = `
@@ -89,14 +92,21 @@ beforeAll(() => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'erp-releasing-'));
   clone = path.join(scratch, 'clone');
   bin = path.join(scratch, 'bin');
-  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  execFileSync('git', ['clone', '--quiet', '--shared', '--no-checkout', REPO_ROOT, clone], { env });
-  git('checkout', '--quiet', '-B', 'main', head);
-  git('remote', 'remove', 'origin');
-  for (const tag of releaseTags(clone)) git('tag', '-d', tag);
+  if (gitCheckout) {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    execFileSync('git', ['clone', '--quiet', '--shared', '--no-checkout', REPO_ROOT, clone], { env });
+    git('checkout', '--quiet', '-B', 'main', head);
+    git('remote', 'remove', 'origin');
+    for (const tag of releaseTags(clone)) git('tag', '-d', tag);
+  } else {
+    // A copy without history (an unpacked archive): a new repository holding its release files.
+    mkdirSync(path.join(clone, 'docs'), { recursive: true });
+    git('init', '--quiet', '--initial-branch=main');
+  }
   // What is being worked on, committed: the rehearsal starts from this checkout's files.
   for (const file of RELEASE_FILES) cpSync(path.join(REPO_ROOT, file), path.join(clone, file));
-  if (git('status', '--porcelain')) git('commit', '--quiet', '-am', 'Work in progress');
+  git('add', ...RELEASE_FILES);
+  if (git('status', '--porcelain')) git('commit', '--quiet', '-m', 'Work in progress');
   execFileSync('mkdir', [bin]);
   writeFileSync(path.join(scratch, 'npm-version.mjs'), NPM_VERSION);
   writeFileSync(

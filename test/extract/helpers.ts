@@ -57,18 +57,6 @@ export function testClient(server: CodaServer, options: Partial<CodaClientOption
   });
 }
 
-/** The most requests that arrived within any window of `windowMs`. */
-export function busiestWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end += 1) {
-    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start += 1;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
-
 /** Starts `erp` as users run it, with only the Coda settings given here in its environment. */
 export function startCli(args: string[], env: Record<string, string>): ReturnType<typeof startErp> {
   const inheritedCoda = Object.keys(process.env).filter((name) => name.startsWith('CODA_'));

@@ -1,6 +1,6 @@
 /**
- * The pure pieces of a load, without Postgres: COPY text (escaping, pieces), cursor batches
- * against a stand-in client, and the chunk read ahead while the current one is loaded.
+ * The pure pieces of a load, without Postgres: COPY text (escaping, a round trip, pieces), cursor
+ * batches against a stand-in client, and the chunk read ahead while the current one is loaded.
  */
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,60 @@ describe('COPY text', () => {
     expect(encodeCopyField(['a', 'b'], 'jsonb')).toBe('["a","b"]');
     expect(encodeCopyRow(['1', '\\N'])).toBe('1\t\\N\n');
     expect(() => encodeCopyField('a\u0000b', 'text')).toThrow(/NUL/);
+  });
+
+  it('reads back as the values it was given, whatever characters they hold', () => {
+    /** COPY's text format as Postgres reads it: fields split on tabs, \\N a NULL, escapes undone. */
+    const decode = (line: string): (string | null)[] =>
+      line
+        .replace(/\n$/, '')
+        .split('\t')
+        .map((field) =>
+          field === '\\N'
+            ? null
+            : field.replace(
+                /\\(.)/g,
+                (_, escaped: string) => ({ n: '\n', r: '\r', t: '\t' })[escaped] ?? escaped,
+              ),
+        );
+    const pieces = [
+      'a',
+      '\\',
+      '\n',
+      '\r',
+      '\t',
+      '\\N',
+      'N',
+      '"',
+      ',',
+      '{',
+      '}',
+      'é',
+      '名',
+      '🚀',
+      '\u2028',
+      ' ',
+      '',
+    ];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    for (let round = 0; round < 500; round += 1) {
+      const values = Array.from({ length: 1 + Math.floor(next() * 4) }, () =>
+        next() < 0.1
+          ? null
+          : Array.from(
+              { length: Math.floor(next() * 8) },
+              () => pieces[Math.floor(next() * pieces.length)],
+            ).join(''),
+      );
+      const line = encodeCopyRow(values.map((value) => encodeCopyField(value, 'text')));
+      // One line per row: no raw newline or tab inside a field.
+      expect(line.indexOf('\n'), JSON.stringify(values)).toBe(line.length - 1);
+      expect(decode(line), JSON.stringify(values)).toEqual(values);
+    }
   });
 
   it('gathers lines into pieces of about 64 k characters, in order, none lost', async () => {
@@ -68,6 +122,46 @@ describe('cursor batches', () => {
       'FETCH 5000 FROM "my cursor"',
       'CLOSE "my cursor"',
     ]);
+  });
+  it('fetches once more after a full last batch, finds it empty, and hands on no empty batch', async () => {
+    const statements: { text: string; values?: unknown[] }[] = [];
+    const remaining = [5_000, 5_000];
+    const client = {
+      query: (text: string, values?: unknown[]) => {
+        statements.push({ text: text.replace(/\s+/g, ' '), values });
+        const size = text.startsWith('FETCH') ? (remaining.shift() ?? 0) : 0;
+        return Promise.resolve({ rows: Array.from({ length: size }, (_, index) => ({ index })) });
+      },
+    } as unknown as pg.ClientBase;
+    const batches: number[] = [];
+    await forEachBatch(client, 'rows', { text: 'SELECT * FROM t WHERE run = $1', values: [42] }, (rows) => {
+      batches.push(rows.length);
+    });
+    expect(batches).toEqual([5_000, 5_000]);
+    expect(statements.map((statement) => statement.text)).toEqual([
+      'DECLARE "rows" NO SCROLL CURSOR FOR SELECT * FROM t WHERE run = $1',
+      'FETCH 5000 FROM "rows"',
+      'FETCH 5000 FROM "rows"',
+      'FETCH 5000 FROM "rows"',
+      'CLOSE "rows"',
+    ]);
+    expect(statements[0]?.values).toEqual([42]);
+  });
+
+  it('stops at the first batch its handler refuses, leaving the cursor to the transaction', async () => {
+    const fetched: string[] = [];
+    const client = {
+      query: (text: string) => {
+        fetched.push(text.split(' ')[0]!);
+        return Promise.resolve({
+          rows: text.startsWith('FETCH') ? Array.from({ length: 5_000 }, () => ({})) : [],
+        });
+      },
+    } as unknown as pg.ClientBase;
+    await expect(
+      forEachBatch(client, 'c', { text: 'SELECT 1' }, () => Promise.reject(new Error('row 3 is bad'))),
+    ).rejects.toThrow('row 3 is bad');
+    expect(fetched).toEqual(['DECLARE', 'FETCH']);
   });
 });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { erpInRunFolders, RENAMED_PROJECT, renamedProjectSnapshot } from '../support/cutover-cli.ts';
 import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { copyOfDatabase, createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { snapshotOf } from '../../bench/coda-server/fixture-snapshot.ts';
 
 const EDITED = 'Owner\'s "edit"\nשלום 🚀 ';
@@ -21,13 +21,20 @@ const EDITED_AGAIN = '  second edit ✎  ';
 let workDir: string;
 let original: Snapshot;
 let renamed: Snapshot;
+/** The fixture doc cut over once through the CLI; each sequence starts from a copy of it. */
+let cutOver: TestDatabase;
 const databases: TestDatabase[] = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-edit-sequences-'));
   original = await snapshotOf(fixtureDoc, workDir);
   renamed = await renamedProjectSnapshot(workDir);
-});
+  cutOver = await createTestDatabase();
+  databases.push(cutOver);
+  const cutover = erpInRunFolders(() => ({ databaseUrl: cutOver.url, root: workDir }));
+  const first = await cutover(['cutover', '--snapshot', original.dir]);
+  expect(first.code, first.output).toBe(0);
+}, 120_000);
 afterAll(async () => {
   for (const db of databases) await db.drop();
   await rm(workDir, { recursive: true, force: true });
@@ -35,12 +42,10 @@ afterAll(async () => {
 
 /** A database with the fixture doc cut over once, and the CLI pointed at it. */
 async function loadedDatabase() {
-  const db = await createTestDatabase();
+  const db = await copyOfDatabase(cutOver);
   databases.push(db);
   const root = await mkdtemp(path.join(workDir, 'sequence-'));
   const erp = erpInRunFolders(() => ({ databaseUrl: db.url, root }));
-  const first = await erp(['cutover', '--snapshot', original.dir]);
-  expect(first.code, first.output).toBe(0);
   const task = (
     await db.query<{ row_id: string; title: string }>(
       `SELECT l.coda_row_id AS row_id, t.title FROM pipeline.coda_lineage l JOIN erp.tasks t ON t.id = l.target_id

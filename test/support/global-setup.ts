@@ -33,7 +33,9 @@ async function withoutExitHook<T>(start: () => Promise<T>): Promise<T> {
 export default async function setup(project: TestProject) {
   buildCli();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
-  const server = await withoutExitHook(() => startEmbeddedPostgres({ dataDir, persistent: false }));
+  const server = await withoutExitHook(() =>
+    startEmbeddedPostgres({ dataDir, persistent: false, durable: false }),
+  );
   const ownerPassword = 'test-owner-password';
   const at = (user: string, password: string, database: string) =>
     connectionUrl({ user, password, host: server.host, port: server.port, database });

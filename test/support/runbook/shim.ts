@@ -14,7 +14,7 @@
  * `build` checks the tool image's tag against the checkout's version, as the Dockerfile does;
  * the other lifecycle commands (ps, restart, stop, kill, down) are checked against compose.yaml
  * only. A service's /run/secrets/NAME is the checkout's file of that secret (secrets/NAME).
- * `npm run erp -- ...` runs the CLI as a developer would, against the test database.
+ * `npm run erp -- ...` runs package.json's erp script as a developer would, against the test database.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import {
@@ -94,8 +94,12 @@ function containerEnvironment(compose: ComposeFile, service: ComposeService): No
     ...withSecretFiles(compose, service),
   };
   if (env.DATABASE_URL) env.DATABASE_URL = toTestDatabase(env.DATABASE_URL);
-  // compose leaves the Coda API at its real address; the rehearsal's doc is served locally.
-  if ('CODA_API_TOKEN' in env) env.CODA_API_BASE_URL = CODA_API_BASE_URL;
+  // compose leaves the Coda API at its real address; the rehearsal's doc is served locally, with
+  // the developer shell's rate limit (the local server has none to respect).
+  if ('CODA_API_TOKEN' in env) {
+    env.CODA_API_BASE_URL = CODA_API_BASE_URL;
+    if (process.env.CODA_RATE_LIMIT) env.CODA_RATE_LIMIT = process.env.CODA_RATE_LIMIT;
+  }
   return env;
 }
 
@@ -279,12 +283,21 @@ function docker(args: string[]): number {
   }
 }
 
-/** `npm run erp -- ARGS` on the developer's computer: the CLI in the checkout, on the test database. */
+/**
+ * `npm run erp -- ARGS` on the developer's computer: the checkout's `erp` script from
+ * package.json (the CLI compiled into dist/, which the test run builds first), on the test database.
+ */
 function npm(args: string[]): number {
   const [verb, script, separator, ...rest] = args;
   if (verb !== 'run' || script !== 'erp') fail(`npm ${args.join(' ')}: the docs use only npm run erp`);
   const erpArgs = separator === '--' ? rest : [separator!, ...rest].filter(Boolean);
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...erpArgs], {
+  const { scripts } = JSON.parse(readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const [command, ...scriptArgs] = (scripts.erp ?? fail('package.json has no erp script')).split(' ');
+  if (!command || scriptArgs.some((word) => /['"$\\]/.test(word)))
+    fail(`the erp script "${scripts.erp}" is not a plain command the rehearsal can run`);
+  return spawn(command, [...scriptArgs, ...erpArgs], {
     cwd: CHECKOUT,
     env: {
       ...process.env,
