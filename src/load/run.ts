@@ -13,7 +13,6 @@ import type pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping, type SkippedTable } from '../transform/mapping-spec.ts';
 import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverage.ts';
-import { visible } from '../shared/visible.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { vocabularyOf, type Vocabulary } from '../transform/vocabulary.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
@@ -23,6 +22,7 @@ import {
   type ChunkRows,
   type LoadContext,
 } from './core/context.ts';
+import { jsonbText } from './core/jsonb-text.ts';
 import { prepareLoads } from './core/load-plan.ts';
 import type { ConflictChoices, TableLoadReport } from './core/reports.ts';
 import { recordRowHistoryAs } from './lifecycle/connection.ts';
@@ -172,10 +172,9 @@ async function recordRejects(
         reject.source.browserLink,
         problem.column,
         problem.codaColumn,
-        // jsonb cannot hold U+0000 either: the rejected value shows it as the visible symbol ␀.
-        JSON.stringify(problem.value ?? null).replace(/\\u0000/g, '\u2400'),
-        // A reason can quote a row name (a rejected parent's) that holds one.
-        visible(problem.reason),
+        jsonbText(problem.value),
+        // As its code and data (src/report/reasons.ts words it); it can quote a rejected parent's name.
+        jsonbText(problem.reason),
       ]),
     ),
   );

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD_LOCK_KEY, LoadRefusedError } from '../../src/load/lifecycle/with-run.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
+import { reasonText } from '../../src/report/reasons.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { executionRunsTable, fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -121,7 +122,9 @@ describe('a failed cutover', () => {
     expect(await databaseState()).toEqual(before);
     const allowed = await load({ source, mode: 'plan', maxRejects: 1 });
     expect(
-      allowed.tables.find((table) => table.target === 'erp.projects')?.rejects[0]?.problems[0]?.reason,
+      reasonText(
+        allowed.tables.find((table) => table.target === 'erp.projects')!.rejects[0]!.problems[0]!.reason,
+      ),
     ).toMatch(/"Someday" is not one of the known choices/);
   });
 });

@@ -1,0 +1,130 @@
+/**
+ * Why a row was not loaded, or a link left empty, in the owner's words: every reason code of the
+ * transform (src/transform/reasons.ts) and of the load (src/load/core/reasons.ts) worded once,
+ * here, by the Coda column's label and the linked row's name and link; every report form quotes
+ * these sentences.
+ */
+import type { Reason } from '../load/core/reasons.ts';
+import { hasName, namedRow, personTitle } from '../shared/names.ts';
+import type { CellShape, Expected, PersonRef } from '../transform/reasons.ts';
+
+/** What a cell should have held, after "not". */
+const EXPECTED: Record<Expected, string> = {
+  text: 'text',
+  number: 'a number',
+  amount: 'an amount of money (expected e.g. 1500 or "$1,500.00")',
+  percentage: 'a percentage',
+  date: 'a date (expected e.g. 2024-03-01)',
+  datetime: 'a date and time with a time zone (expected e.g. 2024-03-01T09:30:00-05:00)',
+  checkbox: 'a checkbox (true or false)',
+  person: 'a person',
+  row_link: 'a link to a row (the Coda column must be a relation/lookup column)',
+};
+
+/** What a column keeps one of, after "keeps one". */
+const ONE: Record<Expected, string> = {
+  text: 'text',
+  number: 'number',
+  amount: 'amount',
+  percentage: 'percentage',
+  date: 'date',
+  datetime: 'date and time',
+  checkbox: 'checkbox',
+  person: 'person',
+  row_link: 'linked row',
+};
+
+const KINDS = {
+  row_link: 'a link to a row',
+  person: 'a person',
+  money: 'an amount of money',
+  object: 'an object',
+} as const;
+
+/** A cell as a reason quotes it: text in quotes, a number as is, anything else by its kind and name. */
+function cellText(cell: CellShape): string {
+  switch (cell.kind) {
+    case 'text':
+      return `"${cell.text}"`;
+    case 'value':
+      return cell.text;
+    case 'list':
+      return `a list of ${cell.count} values`;
+    default:
+      return cell.name ? `${KINDS[cell.kind]} ("${cell.name}")` : KINDS[cell.kind];
+  }
+}
+
+/** A value a rule was checked on, as the stage held it. */
+function ruleValue(value: unknown): string {
+  if (value === null || value === undefined) return '(empty)';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** A person with their email when both are known, as the owner finds them in Coda. */
+function personText(person: PersonRef): string {
+  return `${personTitle(person)}${person.email && hasName(person.name) ? ` <${person.email}>` : ''}`;
+}
+
+/** One reason, as a sentence that starts with the Coda column it is about. */
+export function reasonText(reason: Reason): string {
+  switch (reason.code) {
+    case 'duplicate_row':
+      return 'the row appears more than once in the Coda table (the same row id twice); only its first copy is loaded';
+    case 'breaks_rule': {
+      const cells = reason.cells.map((cell) => `${cell.column.label} is ${ruleValue(cell.value)}`).join(', ');
+      const rule = reason.rule.comment
+        ? `the rule "${reason.rule.comment}"`
+        : `the database rule ${reason.rule.name}`;
+      return `${cells}, which breaks ${rule}; fix the value in Coda or the mapping's values`;
+    }
+  }
+  const label = reason.column.label;
+  switch (reason.code) {
+    case 'several_values':
+      return `${label} holds ${reason.count} values, but the target keeps one ${ONE[reason.expected]}`;
+    case 'several_people':
+      return `${label} holds ${reason.count} values, but the target keeps one person; to load the first and list the others, set multiple: first on the column`;
+    case 'not_convertible':
+      return `${label} is ${cellText(reason.value)}, not ${EXPECTED[reason.expected]}`;
+    case 'no_such_day':
+      return `${label} is ${cellText(reason.value)}, a day that does not exist in the calendar`;
+    case 'no_such_time':
+      return `${label} is ${cellText(reason.value)}, a time that does not exist`;
+    case 'other_currency':
+      return `${label} is in ${reason.currency}, but this column holds ${reason.columnCurrency}; convert it in Coda or map it to another column`;
+    case 'currency_unrecorded':
+      return `${label} is in ${reason.currency}, but the mapping records no currency for it, so its currency would be lost; map the currency code beside it (part: code) or say which currency the column holds (currency: ${reason.currency})`;
+    case 'unknown_choice':
+      return `${label} "${reason.value}" is not one of the known choices (${reason.known.map((known) => `"${known}"`).join(', ')}); add it to the mapping's values`;
+    case 'unknown_tag':
+      return `${label} "${reason.value}" is not one of the known tags; add it to the mapping's values`;
+    case 'not_a_number_column':
+      return `${label} is not a number column`;
+    case 'wrong_table':
+      return `${label} links to a row of table ${reason.tableId}, but the mapping expects table ${reason.expectedTableId}`;
+    case 'contains_nul':
+      return `${label} contains an invisible NUL character, which the database cannot store; remove it in Coda`;
+    case 'required_empty':
+      return `${label} is empty, but a value is required`;
+    case 'people_left_out':
+      return `${label} names ${reason.leftOut.length + 1} people; the column keeps one, so ${personTitle(reason.kept)} was loaded and ${reason.leftOut.map(personTitle).join(', ')} not (the mapping says multiple: first)`;
+    case 'parent_rejected': {
+      const { parent } = reason;
+      const link = parent.browserLink ? ` (${parent.browserLink})` : '';
+      const without = reason.loadedWithoutLink
+        ? '; loaded without the link, as the mapping says (links.rejected_parent)'
+        : '';
+      return `${label} links to ${namedRow(parent.rowName, parent.table)}${link}, which was rejected in this run (${reasonsText(reason.parentReasons)})${without}`;
+    }
+    case 'link_not_found':
+      return `${label} links to ${hasName(reason.rowName) ? `"${reason.rowName}"` : 'a row with no name'}, which is not in the database: that row is missing from Coda or was never loaded`;
+    case 'person_not_found':
+      return `${label} names ${personText(reason.person)}, who is not among the people in Postgres${reason.person.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${reason.mappingFile}`;
+  }
+}
+
+/** A row's reasons, in one line. */
+export function reasonsText(reasons: readonly Reason[]): string {
+  return reasons.map(reasonText).join('; ');
+}
