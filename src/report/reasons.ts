@@ -6,6 +6,7 @@
  */
 import type { Reason } from '../load/core/reasons.ts';
 import { hasName, namedRow, personTitle } from '../shared/names.ts';
+import { visible } from '../shared/visible.ts';
 import type { CellShape, Expected, PersonRef } from '../transform/reasons.ts';
 
 /** What a cell should have held, after "not". */
@@ -66,8 +67,15 @@ function personText(person: PersonRef): string {
   return `${personTitle(person)}${person.email && hasName(person.name) ? ` <${person.email}>` : ''}`;
 }
 
-/** One reason, as a sentence that starts with the Coda column it is about. */
+/**
+ * One reason, as one line that starts with the Coda column it is about; a control character in a
+ * quoted Coda value shows as its picture (␀), so the line is safe wherever it is quoted.
+ */
 export function reasonText(reason: Reason): string {
+  return visible(sentence(reason));
+}
+
+function sentence(reason: Reason): string {
   switch (reason.code) {
     case 'duplicate_row':
       return 'the row appears more than once in the Coda table (the same row id twice); only its first copy is loaded';
