@@ -53,7 +53,7 @@ import {
   describeDifference,
   totalName,
 } from './differences.ts';
-import { reasonsText, reasonText } from './reasons.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import {
@@ -224,7 +224,7 @@ function lead(body: ReportBody, header: ReportHeader): string {
     ? `<p class="next">Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>`
     : '';
   return `<div class="outcome ${verdict.tone}"><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(headline(body))}</p>${
-    body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''
+    body.outcomeNote ? `<p>Why: ${escapeHtml(outcomeNoteText(body.outcomeNote))}</p>` : ''
   }${decisions}${next}${abandonedRunLines(header)
     .map((line) => `<p>${escapeHtml(line)}</p>`)
     .join('')}</div>`;

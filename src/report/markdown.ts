@@ -55,7 +55,7 @@ import {
   differenceName,
   totalName,
 } from './differences.ts';
-import { reasonsText, reasonText } from './reasons.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import { signOff } from './sign-off.ts';
@@ -224,7 +224,7 @@ function leadLines(body: ReportBody): string[] {
     '',
     markdownText(headline(body)),
     '',
-    ...(body.outcomeNote ? [`Why: ${markdownText(body.outcomeNote)}`, ''] : []),
+    ...(body.outcomeNote ? [`Why: ${markdownText(outcomeNoteText(body.outcomeNote))}`, ''] : []),
     ...(verdict.decisions.length ? [...verdict.decisions.map((line) => `- ${markdownText(line)}`), ''] : []),
     ...(verdict.next ? [`Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`, ''] : []),
   ];

@@ -1,9 +1,10 @@
 /**
- * Why a row was not loaded, or a link left empty, in the owner's words: every reason code of the
- * transform (src/transform/reasons.ts) and of the load (src/load/core/reasons.ts) worded once,
- * here, by the Coda column's label and the linked row's name and link; every report form quotes
- * these sentences.
+ * Why a row was not loaded, a link left empty, or a run not committed, in the owner's words:
+ * every reason code of the transform (src/transform/reasons.ts) and of the load
+ * (src/load/core/reasons.ts, core/outcomes.ts) worded once, here, by the Coda column's label and
+ * the linked row's name and link; every report form quotes these sentences.
  */
+import type { OutcomeNote } from '../load/core/outcomes.ts';
 import type { Reason } from '../load/core/reasons.ts';
 import { hasName, namedRow, personTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
@@ -135,4 +136,22 @@ function sentence(reason: Reason): string {
 /** A row's reasons, in one line. */
 export function reasonsText(reasons: readonly Reason[]): string {
   return reasons.map(reasonText).join('; ');
+}
+
+/** Why a cutover or an undo did not commit, or a reconcile found differences, and what to do. */
+export function outcomeNoteText(note: OutcomeNote): string {
+  switch (note.code) {
+    case 'data_left_behind':
+      return `${note.count} Coda column(s) or table(s) hold data that no mapping loads; map them, declare them skipped in their mapping (skip:), or run the cutover again with --accept-unmapped to leave them behind on purpose`;
+    case 'too_many_rejects':
+      return `${note.rejected} row(s) were rejected and at most ${note.maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
+    case 'unsettled_conflicts':
+      return `${note.count} row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
+    case 'differences_remain':
+      return `reconciliation failed: ${note.count} difference(s) with Coda remain after loading`;
+    case 'new_differences':
+      return `${note.count} difference(s) with Coda that no cutover accepted`;
+    case 'undo_blocked':
+      return `${note.rows} row(s) changed in Postgres or depended on since cutover ${note.cutover}; nothing was undone. Run again with --keep-changed to undo the rest and keep those rows as they are now`;
+  }
 }

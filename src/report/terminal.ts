@@ -38,7 +38,7 @@ import {
   differenceName,
   totalName,
 } from './differences.ts';
-import { reasonsText, reasonText } from './reasons.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { signOff } from './sign-off.ts';
 import { wordsOf } from './words.ts';
@@ -92,7 +92,7 @@ function formatOutcome(report: RunReport): string {
   return [
     headline(report),
     ...abandonedRunLines(report),
-    report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
+    report.outcomeNote ? `Why: ${outcomeNoteText(report.outcomeNote)}` : '',
     codaRequestsLine(report) ?? '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
     '',

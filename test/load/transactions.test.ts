@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOAD_LOCK_KEY, LoadRefusedError } from '../../src/load/lifecycle/with-run.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
-import { reasonText } from '../../src/report/reasons.ts';
+import { outcomeNoteText, reasonText } from '../../src/report/reasons.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { executionRunsTable, fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -80,7 +80,10 @@ describe('a failed cutover', () => {
     const { rows } = await db.query(
       `SELECT outcome, outcome_note FROM pipeline.runs ORDER BY id DESC LIMIT 1`,
     );
-    expect(rows[0]).toEqual({ outcome: 'failed', outcome_note: expect.stringMatching(/run_identifier/) });
+    expect(rows[0]).toEqual({
+      outcome: 'failed',
+      outcome_note: expect.stringMatching(/"failed".*run_identifier/),
+    });
   });
 
   it('rolls back everything when its connection is killed half way', async () => {
@@ -118,7 +121,7 @@ describe('a failed cutover', () => {
     });
     const report = await load({ source });
     expect(report.outcome).toBe('rolled_back');
-    expect(report.outcomeNote).toMatch(/1 row\(s\) were rejected and at most 0 may be/);
+    expect(outcomeNoteText(report.outcomeNote!)).toMatch(/1 row\(s\) were rejected and at most 0 may be/);
     expect(await databaseState()).toEqual(before);
     const allowed = await load({ source, mode: 'plan', maxRejects: 1 });
     expect(

@@ -107,7 +107,7 @@ beforeAll(async () => {
     mode: 'cutover',
     runDir: path.join(workDir, 'cutover'),
   });
-  expect(baseline.outcome, baseline.outcomeNote ?? '').toBe('committed');
+  expect(baseline.outcome, JSON.stringify(baseline.outcomeNote)).toBe('committed');
   before = await contents();
   source = await snapshotOf(changedDoc(), workDir, (server) => {
     server.editRow(projectsTable.id, EDITED_PROJECT, {

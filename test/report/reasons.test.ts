@@ -4,8 +4,9 @@
  * and a blank row or person name read as words.
  */
 import { describe, expect, it } from 'vitest';
+import type { OutcomeNote } from '../../src/load/core/outcomes.ts';
 import type { Reason } from '../../src/load/core/reasons.ts';
-import { reasonsText, reasonText } from '../../src/report/reasons.ts';
+import { outcomeNoteText, reasonsText, reasonText } from '../../src/report/reasons.ts';
 
 /** Named unlike the erp columns they fill, with a character the database cannot store. */
 const OWNER = { column: 'owner_person_id', label: 'Who’s on it 👤' };
@@ -133,6 +134,36 @@ describe('reason words', () => {
   it('joins a row’s reasons in one line, in their order', () => {
     expect(reasonsText([EVERY_CODE.required_empty, EVERY_CODE.duplicate_row])).toBe(
       'Who’s on it 👤 is empty, but a value is required; the row appears more than once in the Coda table (the same row id twice); only its first copy is loaded',
+    );
+  });
+});
+
+/** One note of every code: a code missing here does not compile. */
+const EVERY_NOTE: { [C in OutcomeNote['code']]: Extract<OutcomeNote, { code: C }> } = {
+  data_left_behind: { code: 'data_left_behind', count: 2 },
+  too_many_rejects: { code: 'too_many_rejects', rejected: 3, maxRejects: 1 },
+  unsettled_conflicts: { code: 'unsettled_conflicts', count: 1 },
+  differences_remain: { code: 'differences_remain', count: 4 },
+  new_differences: { code: 'new_differences', count: 5 },
+  undo_blocked: { code: 'undo_blocked', rows: 6, cutover: '20261207235912345' },
+};
+
+describe('outcome note words', () => {
+  it.each(Object.values(EVERY_NOTE).map((note) => [note.code, note] as const))(
+    '%s says why, with its count',
+    (_code, note) => {
+      const text = outcomeNoteText(note);
+      expect(text).not.toMatch(/undefined|null|\[object Object\]|_/);
+      expect(text).toContain(String(Object.values(note).find((value) => typeof value === 'number')));
+    },
+  );
+
+  it('says what to do where the owner decides', () => {
+    expect(outcomeNoteText(EVERY_NOTE.too_many_rejects)).toBe(
+      '3 row(s) were rejected and at most 1 may be (--max-rejects); fix them in Coda or the mappings, then run again',
+    );
+    expect(outcomeNoteText(EVERY_NOTE.undo_blocked)).toMatch(
+      /since cutover 20261207235912345; .*--keep-changed/,
     );
   });
 });

@@ -6,6 +6,8 @@
  */
 import type pg from 'pg';
 import { readPackageVersion } from '../../shared/version.ts';
+import { jsonbText } from '../core/jsonb-text.ts';
+import type { OutcomeNote, RunNote } from '../core/outcomes.ts';
 import { connect, isConnectionLoss } from './connection.ts';
 
 export type RunKind = 'plan' | 'cutover' | 'reconcile' | 'undo';
@@ -68,8 +70,8 @@ export interface Run {
   begin(docId: string, source: string): Promise<string>;
   /** Sends COMMIT (or ROLLBACK): once COMMIT is on its way, a signal no longer interrupts the run. */
   end(commit: boolean): Promise<void>;
-  /** Records how the run ended, and what it counted. */
-  finish(outcome: string, note: string | null, counts: object): Promise<void>;
+  /** Records how the run ended, why when it did not go through, and what it counted. */
+  finish(outcome: string, note: OutcomeNote | null, counts: object): Promise<void>;
 }
 
 export async function withRun<T>(
@@ -122,7 +124,8 @@ export async function withRun<T>(
     if (committed) {
       // Recording the run failed after the commit: the data is in, and the error must say so.
       const error = new CommittedRunError(runId!, (caught as Error).message);
-      await recordFinish(bookkeeping, runId!, 'committed_report_failed', error.message, {}).catch(() => {});
+      const note: RunNote = { code: 'committed_then_failed', error: (caught as Error).message };
+      await recordFinish(bookkeeping, runId!, 'committed_report_failed', note, {}).catch(() => {});
       throw error;
     }
     const error = interrupted
@@ -133,8 +136,10 @@ export async function withRun<T>(
             { cause: caught },
           )
         : caught;
-    const outcome = error instanceof RunInterruptedError ? 'interrupted' : 'failed';
-    if (runId) await recordFinish(bookkeeping, runId, outcome, (error as Error).message, {}).catch(() => {});
+    const note: RunNote = interrupted
+      ? { code: 'interrupted', signal: interrupted }
+      : { code: 'failed', error: (error as Error).message };
+    if (runId) await recordFinish(bookkeeping, runId, note.code, note, {}).catch(() => {});
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -171,10 +176,8 @@ async function markAbandonedRuns(bookkeeping: pg.Client): Promise<AbandonedRun[]
     committed: boolean;
   }>(
     `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
-            outcome_note = CASE
-              WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
-                THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
-              ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
+            outcome_note = jsonb_build_object('code', 'abandoned', 'committed',
+              EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id))::text
       WHERE r.outcome = 'running'
       RETURNING r.id::text AS id, r.mode, r.started_at,
                 EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id) AS committed`,
@@ -193,12 +196,12 @@ async function recordFinish(
   bookkeeping: pg.Client,
   runId: string,
   outcome: string,
-  note: string | null,
+  note: RunNote | null,
   counts: object,
 ): Promise<void> {
   await bookkeeping.query(
     `UPDATE pipeline.runs SET finished_at = clock_timestamp(), outcome = $2, outcome_note = $3, counts = $4 WHERE id = $1`,
-    [runId, outcome, note, JSON.stringify(counts)],
+    [runId, outcome, note && jsonbText(note), JSON.stringify(counts)],
   );
 }
 
@@ -212,7 +215,7 @@ export async function recordReportFailure(
   try {
     await client.query(
       `UPDATE pipeline.runs SET outcome = 'committed_report_failed', outcome_note = $2 WHERE id = $1 AND outcome = 'committed'`,
-      [runId, `COMMITTED; writing the reports failed afterwards: ${message}`],
+      [runId, jsonbText({ code: 'committed_then_failed', error: message } satisfies RunNote)],
     );
   } finally {
     await client.end();

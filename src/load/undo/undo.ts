@@ -225,7 +225,7 @@ export function runUndo(options: UndoOptions): Promise<UndoReport> {
         finishedAt: new Date().toISOString(),
         outcome: refused ? 'rolled_back' : commit ? 'undone' : 'planned',
         outcomeNote: refused
-          ? `${summary.blockers.length} row(s) changed in Postgres or depended on since cutover ${cutover.id}; nothing was undone. Run again with --keep-changed to undo the rest and keep those rows as they are now`
+          ? { code: 'undo_blocked', rows: summary.blockers.length, cutover: cutover.id }
           : null,
         tables: summary.tables,
         codaTables: Object.fromEntries(

@@ -1,0 +1,28 @@
+/**
+ * Why a run ended as it did, as a code and its data: the reports word the owner's part
+ * (src/report/reasons.ts), and pipeline.runs.outcome_note keeps the whole as JSON.
+ */
+
+/** Why a cutover or an undo did not commit, or a reconcile found Postgres unlike Coda. */
+export type OutcomeNote =
+  /** Coda columns or tables hold data no mapping loads or skips, and --accept-unmapped was not given. */
+  | { code: 'data_left_behind'; count: number }
+  | { code: 'too_many_rejects'; rejected: number; maxRejects: number }
+  /** Rows edited or deleted in Postgres that Coda would change, and nobody said which side wins. */
+  | { code: 'unsettled_conflicts'; count: number }
+  /** The cutover's own reconciliation found differences no cutover may accept. */
+  | { code: 'differences_remain'; count: number }
+  | { code: 'new_differences'; count: number }
+  /** Rows changed in Postgres or depended on since the cutover an undo would revert. */
+  | { code: 'undo_blocked'; rows: number; cutover: string };
+
+/** What pipeline.runs.outcome_note holds: the outcome's note, or how a run ended early. */
+export type RunNote =
+  | OutcomeNote
+  /** An error stopped the run before it committed; `error` is its message. */
+  | { code: 'failed'; error: string }
+  | { code: 'interrupted'; signal: string }
+  /** Its process died (killed, crashed) while it ran; found and marked by a later run. */
+  | { code: 'abandoned'; committed: boolean }
+  /** The run committed, then recording it or writing its reports failed. */
+  | { code: 'committed_then_failed'; error: string };
