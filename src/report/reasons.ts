@@ -4,7 +4,7 @@
  * (src/load/core/reasons.ts, core/outcomes.ts) worded once, here, by the Coda column's label and
  * the linked row's name and link; every report form quotes these sentences.
  */
-import type { OutcomeNote } from '../load/core/outcomes.ts';
+import type { OutcomeNote, Refusal } from '../load/core/outcomes.ts';
 import type { Reason } from '../load/core/reasons.ts';
 import { hasName, namedRow, personTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
@@ -153,5 +153,37 @@ export function outcomeNoteText(note: OutcomeNote): string {
       return `${note.count} difference(s) with Coda that no cutover accepted`;
     case 'undo_blocked':
       return `${note.rows} row(s) changed in Postgres or depended on since cutover ${note.cutover}; nothing was undone. Run again with --keep-changed to undo the rest and keep those rows as they are now`;
+  }
+}
+
+/** Why a run would not start, or an undo would not take a cutover back, and what to do. */
+export function refusalText(refusal: Refusal): string {
+  // A run id given on the command line is quoted as typed.
+  return visible(refusalSentence(refusal));
+}
+
+function refusalSentence(refusal: Refusal): string {
+  switch (refusal.code) {
+    case 'run_in_progress': {
+      const { other } = refusal;
+      const which = other ? ` (run ${other.runId}, ${other.mode}, started ${other.startedAt})` : '';
+      return `another run (a plan, cutover, reconcile or undo) is in progress${which}; wait for it to finish, then try again`;
+    }
+    case 'nothing_to_undo':
+      return refusal.unchanged
+        ? `no committed cutover to undo changed anything: the last ${refusal.unchanged} changed no row`
+        : 'no committed cutover to undo';
+    case 'not_a_run_id':
+      return `"${refusal.given}" is no run id; give the number the cutover's report shows after "Run"`;
+    case 'no_such_run':
+      return `there is no run ${refusal.runId}`;
+    case 'not_a_committed_cutover':
+      return `run ${refusal.runId} is a ${refusal.mode} that ended ${refusal.outcome.replaceAll('_', ' ')}; only a committed cutover can be undone`;
+    case 'already_undone':
+      return `cutover ${refusal.runId} was already undone (by run ${refusal.undoneBy})`;
+    case 'later_cutovers':
+      return `cutover ${refusal.runId} was followed by cutover ${refusal.later.join(', ')}, which may have changed the same rows; undo ${refusal.later.length > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest that changed something)`;
+    case 'before_row_history':
+      return `cutover ${refusal.runId} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`;
   }
 }

@@ -4,9 +4,9 @@
  * and a blank row or person name read as words.
  */
 import { describe, expect, it } from 'vitest';
-import type { OutcomeNote } from '../../src/load/core/outcomes.ts';
+import type { OutcomeNote, Refusal } from '../../src/load/core/outcomes.ts';
 import type { Reason } from '../../src/load/core/reasons.ts';
-import { outcomeNoteText, reasonsText, reasonText } from '../../src/report/reasons.ts';
+import { outcomeNoteText, reasonsText, reasonText, refusalText } from '../../src/report/reasons.ts';
 
 /** Named unlike the erp columns they fill, with a character the database cannot store. */
 const OWNER = { column: 'owner_person_id', label: 'Who’s on it 👤' };
@@ -164,6 +164,47 @@ describe('outcome note words', () => {
     );
     expect(outcomeNoteText(EVERY_NOTE.undo_blocked)).toMatch(
       /since cutover 20261207235912345; .*--keep-changed/,
+    );
+  });
+});
+
+/** One refusal of every code: a code missing here does not compile. */
+const EVERY_REFUSAL: { [C in Refusal['code']]: Extract<Refusal, { code: C }> } = {
+  run_in_progress: {
+    code: 'run_in_progress',
+    other: { runId: '20261207235912345', mode: 'cutover', startedAt: '2026-12-07T23:59:12.345Z' },
+  },
+  nothing_to_undo: { code: 'nothing_to_undo', unchanged: 0 },
+  not_a_run_id: { code: 'not_a_run_id', given: 'last\u0007' },
+  no_such_run: { code: 'no_such_run', runId: '42' },
+  not_a_committed_cutover: {
+    code: 'not_a_committed_cutover',
+    runId: '42',
+    mode: 'cutover',
+    outcome: 'committed_report_failed',
+  },
+  already_undone: { code: 'already_undone', runId: '42', undoneBy: '43' },
+  later_cutovers: { code: 'later_cutovers', runId: '42', later: ['44', '45'] },
+  before_row_history: { code: 'before_row_history', runId: '42' },
+};
+
+describe('refusal words', () => {
+  it.each(Object.values(EVERY_REFUSAL).map((refusal) => [refusal.code, refusal] as const))(
+    '%s reads as one line in words',
+    (_code, refusal) => {
+      const text = refusalText(refusal);
+      expect(text).not.toMatch(/undefined|null|\[object Object\]|_/);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may get through
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f]/);
+    },
+  );
+
+  it('names the runs in the way and what to do', () => {
+    expect(refusalText(EVERY_REFUSAL.later_cutovers)).toBe(
+      'cutover 42 was followed by cutover 44, 45, which may have changed the same rows; undo those first (`erp undo` undoes the latest that changed something)',
+    );
+    expect(refusalText({ ...EVERY_REFUSAL.nothing_to_undo, unchanged: 2 })).toBe(
+      'no committed cutover to undo changed anything: the last 2 changed no row',
     );
   });
 });

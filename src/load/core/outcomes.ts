@@ -26,3 +26,18 @@ export type RunNote =
   | { code: 'abandoned'; committed: boolean }
   /** The run committed, then recording it or writing its reports failed. */
   | { code: 'committed_then_failed'; error: string };
+
+/** Why a run would not start, or an undo would not take a cutover back; nothing was changed. */
+export type Refusal =
+  /** Another run holds the lock; which one, when it is on record. */
+  | { code: 'run_in_progress'; other: { runId: string; mode: string; startedAt: string } | null }
+  /** No committed cutover is left to undo, or the last `unchanged` of them changed no row. */
+  | { code: 'nothing_to_undo'; unchanged: number }
+  | { code: 'not_a_run_id'; given: string }
+  | { code: 'no_such_run'; runId: string }
+  | { code: 'not_a_committed_cutover'; runId: string; mode: string; outcome: string }
+  | { code: 'already_undone'; runId: string; undoneBy: string }
+  /** Later cutovers changed rows too: they are undone first, latest first. */
+  | { code: 'later_cutovers'; runId: string; later: string[] }
+  /** The cutover ran before row history (migration 007): only its backup takes it back. */
+  | { code: 'before_row_history'; runId: string };

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { readPackageVersion } from '../../shared/version.ts';
 import { jsonbText } from '../core/jsonb-text.ts';
-import type { OutcomeNote, RunNote } from '../core/outcomes.ts';
+import type { OutcomeNote, Refusal, RunNote } from '../core/outcomes.ts';
 import { connect, isConnectionLoss } from './connection.ts';
 
 export type RunKind = 'plan' | 'cutover' | 'reconcile' | 'undo';
@@ -25,8 +25,12 @@ export const LOAD_LOCK_KEY = 7_301_452_907;
  */
 const NEXT_RUN_ID = `greatest(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSMS')::bigint, coalesce(max(id), 0) + 1)`;
 
-/** The run cannot start, or cannot do what it was asked; nothing was changed. */
-export class LoadRefusedError extends Error {}
+/** The run cannot start, or cannot do what it was asked; nothing was changed. src/report words why. */
+export class LoadRefusedError extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(`refused: ${JSON.stringify(refusal)}`);
+  }
+}
 
 /** The run committed, and something after the commit failed. */
 export class CommittedRunError extends Error {
@@ -159,9 +163,10 @@ async function takeTheLock(client: pg.Client, bookkeeping: pg.Client): Promise<v
     `SELECT id, mode, started_at FROM pipeline.runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1`,
   );
   const other = running.rows[0];
-  throw new LoadRefusedError(
-    `another run (a plan, cutover, reconcile or undo) is in progress${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
-  );
+  throw new LoadRefusedError({
+    code: 'run_in_progress',
+    other: other ? { runId: other.id, mode: other.mode, startedAt: other.started_at.toISOString() } : null,
+  });
 }
 
 /**
