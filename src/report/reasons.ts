@@ -4,7 +4,7 @@
  * (src/load/core/reasons.ts, core/outcomes.ts) worded once, here, by the Coda column's label and
  * the linked row's name and link; every report form quotes these sentences.
  */
-import type { OutcomeNote, Refusal } from '../load/core/outcomes.ts';
+import type { OutcomeNote, Refusal, StopNote } from '../load/core/outcomes.ts';
 import type { Reason } from '../load/core/reasons.ts';
 import { hasName, namedRow, personTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
@@ -185,5 +185,22 @@ function refusalSentence(refusal: Refusal): string {
       return `cutover ${refusal.runId} was followed by cutover ${refusal.later.join(', ')}, which may have changed the same rows; undo ${refusal.later.length > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest that changed something)`;
     case 'before_row_history':
       return `cutover ${refusal.runId} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`;
+  }
+}
+
+/** A run that committed, and then failed at `failure`: the commit stands, and is said first. */
+export function committedThenFailedText(runId: string, failure: string): string {
+  return visible(`COMMITTED (run ${runId}); then this failed: ${failure}`);
+}
+
+/** Why a run stopped before it committed, and that nothing was. */
+export function stoppedText(note: StopNote): string {
+  switch (note.code) {
+    case 'interrupted':
+      return `interrupted (${note.signal}): nothing was committed, the database is as it was`;
+    case 'connection_lost':
+      return visible(
+        `the connection to the database was lost during the ${note.mode} (${note.error}); nothing was committed, so the database is as it was`,
+      );
   }
 }

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOAD_LOCK_KEY, LoadRefusedError } from '../../src/load/lifecycle/with-run.ts';
+import { LOAD_LOCK_KEY, LoadRefusedError, RunStoppedError } from '../../src/load/lifecycle/with-run.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
-import { outcomeNoteText, reasonText, refusalText } from '../../src/report/reasons.ts';
+import { outcomeNoteText, reasonText, refusalText, stoppedText } from '../../src/report/reasons.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { executionRunsTable, fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -93,19 +93,21 @@ describe('a failed cutover', () => {
     const killer = new pg.Client({ connectionString: db.url });
     await killer.connect();
     try {
-      await expect(
-        load({
-          source,
-          onTableLoaded: async () => {
-            tablesLoaded += 1;
-            if (tablesLoaded === 5) {
-              await killer.query(
-                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'erp cutover' AND datname = current_database()`,
-              );
-            }
-          },
-        }),
-      ).rejects.toThrow(/connection to the database was lost during the cutover .*; nothing was committed/);
+      const stopped = await load({
+        source,
+        onTableLoaded: async () => {
+          tablesLoaded += 1;
+          if (tablesLoaded === 5) {
+            await killer.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'erp cutover' AND datname = current_database()`,
+            );
+          }
+        },
+      }).catch((error: unknown) => error);
+      expect(stopped).toBeInstanceOf(RunStoppedError);
+      expect(stoppedText((stopped as RunStoppedError).note)).toMatch(
+        /connection to the database was lost during the cutover .*; nothing was committed/,
+      );
     } finally {
       await killer.end();
     }

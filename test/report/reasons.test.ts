@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type { OutcomeNote, Refusal } from '../../src/load/core/outcomes.ts';
 import type { Reason } from '../../src/load/core/reasons.ts';
-import { outcomeNoteText, reasonsText, reasonText, refusalText } from '../../src/report/reasons.ts';
+import {
+  committedThenFailedText,
+  outcomeNoteText,
+  reasonsText,
+  reasonText,
+  refusalText,
+  stoppedText,
+} from '../../src/report/reasons.ts';
 
 /** Named unlike the erp columns they fill, with a character the database cannot store. */
 const OWNER = { column: 'owner_person_id', label: 'Who’s on it 👤' };
@@ -205,6 +212,20 @@ describe('refusal words', () => {
     );
     expect(refusalText({ ...EVERY_REFUSAL.nothing_to_undo, unchanged: 2 })).toBe(
       'no committed cutover to undo changed anything: the last 2 changed no row',
+    );
+  });
+});
+
+describe('how a run stopped', () => {
+  it('says that nothing was committed, or that the commit stands, first', () => {
+    expect(stoppedText({ code: 'interrupted', signal: 'SIGTERM' })).toBe(
+      'interrupted (SIGTERM): nothing was committed, the database is as it was',
+    );
+    expect(stoppedText({ code: 'connection_lost', mode: 'undo', error: 'terminated\u0000' })).toBe(
+      'the connection to the database was lost during the undo (terminated␀); nothing was committed, so the database is as it was',
+    );
+    expect(committedThenFailedText('42', 'disk full')).toBe(
+      'COMMITTED (run 42); then this failed: disk full',
     );
   });
 });

@@ -21,11 +21,17 @@ export type RunNote =
   | OutcomeNote
   /** An error stopped the run before it committed; `error` is its message. */
   | { code: 'failed'; error: string }
-  | { code: 'interrupted'; signal: string }
+  | StopNote
   /** Its process died (killed, crashed) while it ran; found and marked by a later run. */
   | { code: 'abandoned'; committed: boolean }
   /** The run committed, then recording it or writing its reports failed. */
   | { code: 'committed_then_failed'; error: string };
+
+/** Why a run stopped before it committed, though nothing in it went wrong: nothing was committed. */
+export type StopNote =
+  | { code: 'interrupted'; signal: string }
+  /** The database connection went away mid-run; `error` is the driver's message. */
+  | { code: 'connection_lost'; mode: string; error: string };
 
 /** Why a run would not start, or an undo would not take a cutover back; nothing was changed. */
 export type Refusal =

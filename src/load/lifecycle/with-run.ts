@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { readPackageVersion } from '../../shared/version.ts';
 import { jsonbText } from '../core/jsonb-text.ts';
-import type { OutcomeNote, Refusal, RunNote } from '../core/outcomes.ts';
+import type { OutcomeNote, Refusal, RunNote, StopNote } from '../core/outcomes.ts';
 import { connect, isConnectionLoss } from './connection.ts';
 
 export type RunKind = 'plan' | 'cutover' | 'reconcile' | 'undo';
@@ -32,20 +32,30 @@ export class LoadRefusedError extends Error {
   }
 }
 
-/** The run committed, and something after the commit failed. */
+/** The run committed, and something after the commit failed: the message is that failure's. */
 export class CommittedRunError extends Error {
   constructor(
     readonly runId: string,
     failure: string,
   ) {
-    super(`COMMITTED; then this failed: ${failure}`);
+    super(failure);
+  }
+}
+
+/** The run stopped before anything was committed (src/report words why). */
+export class RunStoppedError extends Error {
+  constructor(
+    readonly note: StopNote,
+    options?: ErrorOptions,
+  ) {
+    super(`stopped: ${JSON.stringify(note)}`, options);
   }
 }
 
 /** The process was stopped by a signal before anything was committed. */
-export class RunInterruptedError extends Error {
+export class RunInterruptedError extends RunStoppedError {
   constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted (${signal}): nothing was committed, the database is as it was`);
+    super({ code: 'interrupted', signal });
   }
 }
 
@@ -135,15 +145,17 @@ export async function withRun<T>(
     const error = interrupted
       ? new RunInterruptedError(interrupted)
       : isConnectionLoss(caught, client)
-        ? new Error(
-            `the connection to the database was lost during the ${mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
+        ? new RunStoppedError(
+            { code: 'connection_lost', mode, error: (caught as Error).message },
             { cause: caught },
           )
         : caught;
-    const note: RunNote = interrupted
-      ? { code: 'interrupted', signal: interrupted }
-      : { code: 'failed', error: (error as Error).message };
-    if (runId) await recordFinish(bookkeeping, runId, note.code, note, {}).catch(() => {});
+    const note: RunNote =
+      error instanceof RunStoppedError ? error.note : { code: 'failed', error: (error as Error).message };
+    if (runId)
+      await recordFinish(bookkeeping, runId, interrupted ? 'interrupted' : 'failed', note, {}).catch(
+        () => {},
+      );
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
