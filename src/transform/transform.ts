@@ -30,6 +30,7 @@ import {
   type RowRef,
 } from './convert.ts';
 import { didYouMean } from '../shared/names.ts';
+import { codaColumnLabel } from './column-labels.ts';
 import type { CellFailure, ColumnRef, PeopleLeftOut, PersonRef, TransformReason } from './reasons.ts';
 import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
 
@@ -181,10 +182,6 @@ function describeColumns(columns: PublicApiColumn[]): string {
   return columns.map((column) => `"${column.name}" (${column.id})`).join(', ');
 }
 
-function codaColumnLabel(spec: CodaColumnSpec, columns: Map<string, PublicApiColumn>): string {
-  return columns.get(spec.from)?.name ?? spec.label ?? spec.from;
-}
-
 type ConvertedCell = { ok: true; value: PgValue | ReferenceTarget } | { ok: false; reason: CellFailure };
 
 function convertCell(
@@ -309,13 +306,12 @@ function sourceOf(context: TableContext, row: CodaRow): SourceRow {
  */
 function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
   const { spec } = context.mapping;
-  const columnsById = new Map(context.table.columns.map((column) => [column.id, column]));
   const targets = Object.entries(spec.columns).map(([target, column]) => ({
     target,
     column,
     ref: {
       column: target,
-      label: column.as === 'constant' ? target : codaColumnLabel(column, columnsById),
+      label: codaColumnLabel(context.mapping, target, context.table.columns),
     } satisfies ColumnRef,
     currency: currencyHeld(column, Object.values(spec.columns)),
   }));

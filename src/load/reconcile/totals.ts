@@ -11,7 +11,7 @@ import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
 import { textDefault } from '../../catalog/target-tables.ts';
 import { numberInCell } from '../../transform/transform.ts';
 import type { RunReject } from '../core/reasons.ts';
-import { codaColumnLabel } from '../core/column-labels.ts';
+import { codaColumnLabel } from '../../transform/column-labels.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import { stageName } from '../core/temp-tables.ts';
 import businessTotals from './totals.json' with { type: 'json' };

@@ -18,7 +18,7 @@
  */
 import type pg from 'pg';
 import type { LoadedMapping } from '../../transform/mapping-spec.ts';
-import { codaColumnLabel } from '../core/column-labels.ts';
+import { codaColumnLabel } from '../../transform/column-labels.ts';
 import { recordRowHistoryAs } from '../lifecycle/connection.ts';
 import { LoadRefusedError, withRun } from '../lifecycle/with-run.ts';
 import {
