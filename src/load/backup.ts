@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openNewPrivateFile, makePrivateDir } from '../shared/private-files.ts';
+import { LoadRefusedError } from './lifecycle/with-run.ts';
 
 const run = promisify(execFile);
 
@@ -23,8 +24,6 @@ export interface BackupResult {
   kind: 'pg_dump';
   path: string;
 }
-
-class BackupUnavailableError extends Error {}
 
 async function findPgDump(): Promise<string> {
   const candidates = process.env.PG_DUMP
@@ -39,9 +38,7 @@ async function findPgDump(): Promise<string> {
       // Not this one; try the next.
     }
   }
-  throw new BackupUnavailableError(
-    'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed',
-  );
+  throw new LoadRefusedError({ code: 'no_pg_dump' });
 }
 
 export async function backupDatabase(databaseUrl: string, dir: string): Promise<BackupResult> {

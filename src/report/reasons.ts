@@ -183,6 +183,8 @@ function refusalSentence(refusal: Refusal): string {
       return `cutover ${refusal.runId} was already undone (by run ${refusal.undoneBy})`;
     case 'later_cutovers':
       return `cutover ${refusal.runId} was followed by cutover ${refusal.later.join(', ')}, which may have changed the same rows; undo ${refusal.later.length > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest that changed something)`;
+    case 'no_pg_dump':
+      return 'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed';
     case 'before_row_history':
       return `cutover ${refusal.runId} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`;
   }

@@ -45,5 +45,7 @@ export type Refusal =
   | { code: 'already_undone'; runId: string; undoneBy: string }
   /** Later cutovers changed rows too: they are undone first, latest first. */
   | { code: 'later_cutovers'; runId: string; later: string[] }
+  /** A cutover backs up the database first, and no pg_dump was found (PATH, PG_DUMP). */
+  | { code: 'no_pg_dump' }
   /** The cutover ran before row history (migration 007): only its backup takes it back. */
   | { code: 'before_row_history'; runId: string };
