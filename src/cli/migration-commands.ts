@@ -11,6 +11,7 @@ import { secureCutoverBackup } from './backup-command.ts';
 import type { TableLoadReport } from '../load/core/reports.ts';
 import type { Side } from '../load/core/reports.ts';
 import { readConflictDecisions } from './conflict-decisions.ts';
+import { errorText } from './error-text.ts';
 import { CommittedRunError, recordReportFailure, RunInterruptedError } from '../load/lifecycle/with-run.ts';
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
@@ -196,7 +197,7 @@ async function runAndReport(
       return null;
     }
     if (!(error instanceof RunInterruptedError)) throw error;
-    console.error(`erp: ${error.message}`);
+    console.error(`erp: ${errorText(error)}`);
     process.exitCode = SIGNAL_EXIT[error.signal] ?? EXIT.nothingChanged;
     return null;
   }

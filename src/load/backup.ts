@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { dumpDatabase } from '../backup/dump.ts';
 import { findPgTool, PgToolMissingError } from '../backup/pg-tools.ts';
+import { LoadRefusedError } from './lifecycle/with-run.ts';
 
 export const BACKUP_FILE = 'portfolio-backup.dump';
 
@@ -20,9 +21,7 @@ export async function backupDatabase(databaseUrl: string, dir: string): Promise<
     await findPgTool('pg_dump');
   } catch (error) {
     if (!(error instanceof PgToolMissingError)) throw error;
-    throw new Error(
-      'a cutover backs up the database first and needs pg_dump, which is not installed; install the Postgres 15 client (Debian: apt-get install postgresql-client-15) or set PG_DUMP to its path. Nothing was changed',
-    );
+    throw new LoadRefusedError({ code: 'no_pg_dump' });
   }
   const file = path.join(dir, BACKUP_FILE);
   await dumpDatabase(databaseUrl, file);

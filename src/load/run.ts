@@ -13,7 +13,6 @@ import type pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
 import { MappingError, type LoadedMapping, type SkippedTable } from '../transform/mapping-spec.ts';
 import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverage.ts';
-import { visible } from '../shared/visible.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { vocabularyOf, type Vocabulary } from '../transform/vocabulary.ts';
 import { backupDatabase, type BackupResult } from './backup.ts';
@@ -23,7 +22,9 @@ import {
   type ChunkRows,
   type LoadContext,
 } from './core/context.ts';
+import { jsonbText } from './core/jsonb-text.ts';
 import { prepareLoads } from './core/load-plan.ts';
+import type { OutcomeNote } from './core/outcomes.ts';
 import type { ConflictChoices, TableLoadReport } from './core/reports.ts';
 import { recordRowHistoryAs } from './lifecycle/connection.ts';
 import { withRun, type AbandonedRun } from './lifecycle/with-run.ts';
@@ -85,8 +86,8 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   outcome: 'planned' | 'committed' | 'rolled_back' | 'reconciled' | 'differences';
-  /** Why a cutover rolled back, or where a reconcile found differences, in words for the owner. */
-  outcomeNote: string | null;
+  /** Why a cutover rolled back, or that a reconcile found differences (src/report words it). */
+  outcomeNote: OutcomeNote | null;
   /**
    * Everything that keeps Postgres from being exactly Coda, accepted or not; for a plan, only the
    * Coda data no mapping loads (which a cutover would refuse unless accepted).
@@ -128,11 +129,9 @@ function tableCounts(
 }
 
 /** Why a cutover refuses to leave Coda data behind; null when nothing is, or the owner accepted it. */
-function leftBehindRefusal(found: Difference[], acceptUnmapped: boolean): string | null {
+function leftBehindRefusal(found: Difference[], acceptUnmapped: boolean): OutcomeNote | null {
   const fresh = found.filter((item) => isLeftBehind(item.kind) && item.acceptedByRun === null).length;
-  return fresh && !acceptUnmapped
-    ? `${fresh} Coda column(s) or table(s) hold data that no mapping loads; map them, declare them skipped in their mapping (skip:), or run the cutover again with --accept-unmapped to leave them behind on purpose`
-    : null;
+  return fresh && !acceptUnmapped ? { code: 'data_left_behind', count: fresh } : null;
 }
 
 function rollbackReason(
@@ -140,22 +139,18 @@ function rollbackReason(
   maxRejects: number,
   found: Difference[],
   acceptUnmapped: boolean,
-): string | null {
+): OutcomeNote | null {
   const refusal = leftBehindRefusal(found, acceptUnmapped);
   if (refusal) return refusal;
   const rejected = tables.reduce((sum, table) => sum + table.rejects.length, 0);
-  if (rejected > maxRejects) {
-    return `${rejected} row(s) were rejected and at most ${maxRejects} may be (--max-rejects); fix them in Coda or the mappings, then run again`;
-  }
+  if (rejected > maxRejects) return { code: 'too_many_rejects', rejected, maxRejects };
   const unsettled = tables.reduce(
     (sum, table) => sum + table.conflicts.filter((conflict) => conflict.winner === null).length,
     0,
   );
-  if (unsettled) {
-    return `${unsettled} row(s) were edited or deleted in Postgres since the last load and Coda would change them; say which side wins with --prefer coda|postgres, or per row with --decisions FILE, then run again`;
-  }
+  if (unsettled) return { code: 'unsettled_conflicts', count: unsettled };
   const blocking = found.filter((item) => !isAcceptable(item.kind)).length;
-  return blocking ? `reconciliation failed: ${blocking} difference(s) with Coda remain after loading` : null;
+  return blocking ? { code: 'differences_remain', count: blocking } : null;
 }
 
 async function recordRejects(
@@ -172,10 +167,9 @@ async function recordRejects(
         reject.source.browserLink,
         problem.column,
         problem.codaColumn,
-        // jsonb cannot hold U+0000 either: the rejected value shows it as the visible symbol ␀.
-        JSON.stringify(problem.value ?? null).replace(/\\u0000/g, '\u2400'),
-        // A reason can quote a row name (a rejected parent's) that holds one.
-        visible(problem.reason),
+        jsonbText(problem.value),
+        // As its code and data (src/report/reasons.ts words it); it can quote a rejected parent's name.
+        jsonbText(problem.reason),
       ]),
     ),
   );
@@ -213,7 +207,7 @@ export function runLoad(options: RunOptions): Promise<RunReport> {
     const leftBehindNow = () => leftBehindDifferences(leftBehind(coverage.result()), accepted);
     // The snapshot is complete: a cutover that would leave data behind refuses before the backup.
     // Only tables with a column neither loaded nor skipped are read ahead; the load counts the rest.
-    let refusal: string | null = null;
+    let refusal: OutcomeNote | null = null;
     if (options.mode === 'cutover' && !options.acceptUnmapped) {
       for (const tableId of coverage.tablesWithUndeclaredColumns()) {
         const countCells = coverage.rowCounter(tableId)!;
@@ -229,7 +223,7 @@ export function runLoad(options: RunOptions): Promise<RunReport> {
     const runId = await run.begin(manifest.doc.id, options.source.dir);
     const reportOf = (
       outcome: RunReport['outcome'],
-      outcomeNote: string | null,
+      outcomeNote: OutcomeNote | null,
       found: { tables: TimedTableReport[]; reconciliation: Reconciliation | null; differences: Difference[] },
     ): RunReport => ({
       runId,
@@ -314,8 +308,8 @@ export function runLoad(options: RunOptions): Promise<RunReport> {
     const notes = {
       plan: () => null,
       cutover: () => rollbackReason(tables, options.maxRejects ?? 0, found, options.acceptUnmapped ?? false),
-      reconcile: () =>
-        newDifferences ? `${newDifferences} difference(s) with Coda that no cutover accepted` : null,
+      reconcile: (): OutcomeNote | null =>
+        newDifferences ? { code: 'new_differences', count: newDifferences } : null,
     };
     const note = notes[options.mode]();
     const commit = options.mode === 'cutover' && note === null;

@@ -8,6 +8,7 @@ import { hasName, rowTitle } from '../shared/names.ts';
 import { figureText } from './bridge-words.ts';
 import { leftBehindAmount } from './coverage-words.ts';
 import { acceptedBy, groupBy, plural, type RowGroup } from './lists.ts';
+import { reasonsText } from './reasons.ts';
 import type { Words } from './words.ts';
 
 /** How a difference is named: its row, or for a total its label and group. */
@@ -29,9 +30,9 @@ export function describeDifference(item: Difference, words: Words): string {
     case 'differs':
       return 'its fields in Postgres differ from Coda (listed under the rows whose fields differ)';
     case 'rejected':
-      return `rejected: ${item.reasons.join('; ')}`;
+      return `rejected: ${reasonsText(item.reasons)}`;
     case 'link_left_empty':
-      return `link left empty: ${item.reasons.join('; ')}`;
+      return `link left empty: ${reasonsText(item.reasons)}`;
     case 'extra':
       return item.row.rowId
         ? 'in Postgres, but its Coda row is gone (kept, never deleted)'
@@ -120,7 +121,7 @@ function rowsDescription(item: Difference, words: Words): string {
     case 'differs':
       return 'whose fields in Postgres differ from Coda (listed under the rows whose fields differ)';
     case 'link_left_empty':
-      return `with a link left empty: ${item.reasons.join('; ')}`;
+      return `with a link left empty: ${reasonsText(item.reasons)}`;
     case 'kept_in_postgres':
       return 'edited or deleted in Postgres, kept as the owner chose';
     default:

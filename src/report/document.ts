@@ -210,7 +210,7 @@ export function listedDifferences(body: Pick<ReportBody, 'mode' | 'differences'>
 function acceptedWithCutover(differences: readonly Difference[], tables: readonly ReportTable[]): string {
   const count = (kind: Difference['kind']) => differences.filter((item) => item.kind === kind).length;
   const parents = tables.reduce(
-    (sum, table) => sum + table.unresolved.filter((link) => link.parentRejected).length,
+    (sum, table) => sum + table.unresolved.filter((link) => link.reason.code === 'parent_rejected').length,
     0,
   );
   const links = count('link_left_empty');

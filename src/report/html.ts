@@ -6,7 +6,7 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile/types.ts';
-import type { Reject } from '../transform/transform.ts';
+import type { RunReject } from '../load/core/reasons.ts';
 import type { ListedRows } from '../shared/spooled-list.ts';
 import {
   conflictField,
@@ -53,6 +53,7 @@ import {
   describeDifference,
   totalName,
 } from './differences.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import {
@@ -185,12 +186,12 @@ function bridge(body: ReportBody): string {
       `<li>Coda: ${escapeHtml(figureText(total, total.coda))}</li>`,
       ...rejected.shown.map(
         (row) =>
-          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} rejected: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} rejected: ${escapeHtml(reasonsText(row.reasons))}</li>`,
       ),
       ...(rejected.more ? [`<li>${escapeHtml(moreSharesLine(rejected.more, rejected.rest))}</li>`] : []),
       ...unconverted.shown.map(
         (row) =>
-          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} not converted ${value(row.value)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>${escapeHtml(minus(row.share))} ${rowLink(row.rowName, row.browserLink)} not converted ${value(row.value)}: ${escapeHtml(reasonsText(row.reasons))}</li>`,
       ),
       ...(unconverted.more
         ? [`<li>${escapeHtml(moreSharesLine(unconverted.more, unconverted.rest))}</li>`]
@@ -204,7 +205,7 @@ function bridge(body: ReportBody): string {
       `<li>= Postgres: ${escapeHtml(figureText(total, total.postgres))}</li>`,
       ...text.shown.map(
         (row) =>
-          `<li>Not a number, on neither side: ${value(row.value)} in ${rowLink(row.rowName, row.browserLink)}: ${escapeHtml(row.reasons.join('; '))}</li>`,
+          `<li>Not a number, on neither side: ${value(row.value)} in ${rowLink(row.rowName, row.browserLink)}: ${escapeHtml(reasonsText(row.reasons))}</li>`,
       ),
       ...(text.more ? [`<li>${escapeHtml(moreLine(text.more))}</li>`] : []),
     ];
@@ -223,7 +224,7 @@ function lead(body: ReportBody, header: ReportHeader): string {
     ? `<p class="next">Next: <code>${escapeHtml(verdict.next.command)}</code> (${escapeHtml(verdict.next.why)})</p>`
     : '';
   return `<div class="outcome ${verdict.tone}"><h1>${escapeHtml(verdict.sentence)}</h1><p>${escapeHtml(headline(body))}</p>${
-    body.outcomeNote ? `<p>Why: ${escapeHtml(body.outcomeNote)}</p>` : ''
+    body.outcomeNote ? `<p>Why: ${escapeHtml(outcomeNoteText(body.outcomeNote))}</p>` : ''
   }${decisions}${next}${abandonedRunLines(header)
     .map((line) => `<p>${escapeHtml(line)}</p>`)
     .join('')}</div>`;
@@ -294,8 +295,8 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       )}${bridge(body)}</section>`
     : '';
 
-  const rejectRow = ({ source, problems }: Reject) =>
-    `${rowLink(source.rowName, source.browserLink)}: ${escapeHtml(problems.map((problem) => problem.reason).join('; '))}`;
+  const rejectRow = ({ source, problems }: RunReject) =>
+    `${rowLink(source.rowName, source.browserLink)}: ${escapeHtml(reasonsText(problems.map((problem) => problem.reason)))}`;
   const rejects = listSection(
     titles.rejects,
     body,
@@ -340,7 +341,7 @@ function htmlPage(body: ReportBody, header: ReportHeader): string {
       titles.unresolved,
       body,
       (entry) => entry.unresolved,
-      (link) => `<li>${rowLink(link.rowName, link.browserLink)}: ${escapeHtml(link.reason)}</li>`,
+      (link) => `<li>${rowLink(link.rowName, link.browserLink)}: ${escapeHtml(reasonText(link.reason))}</li>`,
     ),
     listSection(
       titles.goneFromCoda,

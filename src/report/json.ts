@@ -6,7 +6,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { RunReport } from '../load/run.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
-import { splitReport } from './document.ts';
+import { splitReport, type ReportTable } from './document.ts';
+import { reasonText } from './reasons.ts';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,10 +62,22 @@ async function* spooledPieces({ list, depth }: SpooledPiece): AsyncGenerator<str
   yield `${'  '.repeat(depth)}]`;
 }
 
+/** Each reason as its code and data, and as the sentence the other reports show (`text`). */
+function withReasonTexts(table: ReportTable) {
+  return {
+    ...table,
+    rejects: table.rejects.map((reject) => ({
+      ...reject,
+      problems: reject.problems.map((problem) => ({ ...problem, text: reasonText(problem.reason) })),
+    })),
+    unresolved: table.unresolved.map((link) => ({ ...link, text: reasonText(link.reason) })),
+  };
+}
+
 /** The JSON report's content: the header under its own key, the body's fields at the top level. */
 function jsonDocument(report: RunReport): Record<string, unknown> {
   const { header, body } = splitReport(report);
-  return { header, ...body };
+  return { header, ...body, tables: body.tables.map(withReasonTexts) };
 }
 
 /** About 64 k characters per write. */

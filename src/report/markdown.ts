@@ -7,7 +7,7 @@
  */
 import type { RunReport } from '../load/run.ts';
 import type { Difference } from '../load/reconcile/types.ts';
-import type { Reject } from '../transform/transform.ts';
+import type { RunReject } from '../load/core/reasons.ts';
 import { rowTitle } from '../shared/names.ts';
 import { visible } from '../shared/visible.ts';
 import {
@@ -55,6 +55,7 @@ import {
   differenceName,
   totalName,
 } from './differences.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { REPORT_GLOSSARY } from './glossary.ts';
 import { signOff } from './sign-off.ts';
@@ -175,13 +176,13 @@ function bridgeLines(body: ReportBody): string[] {
     const rejected = listedShares(total.rejected);
     for (const row of rejected.shown)
       lines.push(
-        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, rejected: ${markdownText(row.reasons.join('; '))}`,
+        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, rejected: ${markdownText(reasonsText(row.reasons))}`,
       );
     if (rejected.more) lines.push(`- ${moreSharesLine(rejected.more, rejected.rest)}`);
     const unconverted = listedShares(total.notConverted);
     for (const row of unconverted.shown)
       lines.push(
-        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, not converted (${markdownText(showValue(row.value))}): ${markdownText(row.reasons.join('; '))}`,
+        `- ${minus(row.share)} ${rowLink(row.rowName, row.browserLink)}, not converted (${markdownText(showValue(row.value))}): ${markdownText(reasonsText(row.reasons))}`,
       );
     if (unconverted.more) lines.push(`- ${moreSharesLine(unconverted.more, unconverted.rest)}`);
     if (total.extra.rows)
@@ -191,7 +192,7 @@ function bridgeLines(body: ReportBody): string[] {
     const text = capped(total.notANumber);
     for (const row of text.shown)
       lines.push(
-        `- Not a number, on neither side: ${markdownText(showValue(row.value))} in ${rowLink(row.rowName, row.browserLink)}: ${markdownText(row.reasons.join('; '))}`,
+        `- Not a number, on neither side: ${markdownText(showValue(row.value))} in ${rowLink(row.rowName, row.browserLink)}: ${markdownText(reasonsText(row.reasons))}`,
       );
     if (text.more) lines.push(`- ${moreLine(text.more)}`);
     lines.push('');
@@ -223,7 +224,7 @@ function leadLines(body: ReportBody): string[] {
     '',
     markdownText(headline(body)),
     '',
-    ...(body.outcomeNote ? [`Why: ${markdownText(body.outcomeNote)}`, ''] : []),
+    ...(body.outcomeNote ? [`Why: ${markdownText(outcomeNoteText(body.outcomeNote))}`, ''] : []),
     ...(verdict.decisions.length ? [...verdict.decisions.map((line) => `- ${markdownText(line)}`), ''] : []),
     ...(verdict.next ? [`Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`, ''] : []),
   ];
@@ -281,13 +282,13 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
     }
   }
 
-  const rejectRow = (reject: Reject) => rowLink(reject.source.rowName, reject.source.browserLink);
+  const rejectRow = (reject: RunReject) => rowLink(reject.source.rowName, reject.source.browserLink);
   const rejected = perTable(
     body,
     (table) => rejectGroups(table),
     (group) =>
       groupLines(group, rejectRow, (reject) => [
-        `- ${rejectRow(reject)}: ${markdownText(reject.problems.map((problem) => problem.reason).join('; '))}`,
+        `- ${rejectRow(reject)}: ${markdownText(reasonsText(reject.problems.map((problem) => problem.reason)))}`,
         ...(group.advice ? [`  - ${markdownText(group.advice)}`] : []),
       ]),
   );
@@ -325,7 +326,7 @@ export function markdownBody(body: ReportBody, header?: Pick<ReportHeader, 'aban
   const unresolved = perTable(
     body,
     (table) => table.unresolved,
-    (link) => [`- ${rowLink(link.rowName, link.browserLink)}: ${markdownText(link.reason)}`],
+    (link) => [`- ${rowLink(link.rowName, link.browserLink)}: ${markdownText(reasonText(link.reason))}`],
   );
   const gone = perTable(
     body,

@@ -2,26 +2,25 @@
  * A table's rejects grouped: the rows a rejected parent took along under it, and rows rejected
  * for the same reasons together, each group told once what to do.
  */
+import type { LinkedRow, ParentRejected, RunReject } from '../load/core/reasons.ts';
 import type { TimedTableReport } from '../load/reconcile/types.ts';
 import { namedRow } from '../shared/names.ts';
-import type { Reject, RejectedParent } from '../transform/transform.ts';
 import { groupBy, plural, safeLink, type RowGroup } from './lists.ts';
+import { reasonsText } from './reasons.ts';
 
 /** Rows of one table rejected because the row they link to was: grouped under it, told once what to do. */
 interface ParentGroup {
-  parent: RejectedParent;
-  /** The children's link column, as Coda names it. */
-  column: string;
-  children: Reject[];
+  reason: ParentRejected;
+  children: RunReject[];
 }
 
-/** The rejected row a reject is only about, with the link column that names it. */
-function rejectedParentOf(reject: Reject): { parent: RejectedParent; column: string } | null {
-  const only = reject.problems.length === 1 ? reject.problems[0] : undefined;
-  return only?.rejectedParent ? { parent: only.rejectedParent, column: only.codaColumn } : null;
+/** The rejected parent a reject is only about. */
+function rejectedParentOf(reject: RunReject): ParentRejected | null {
+  const only = reject.problems.length === 1 ? reject.problems[0]!.reason : undefined;
+  return only?.code === 'parent_rejected' ? only : null;
 }
 
-const rejectReasons = (reject: Reject) => reject.problems.map((problem) => problem.reason).join('; ');
+const rejectReasons = (reject: RunReject) => reasonsText(reject.problems.map((problem) => problem.reason));
 
 /**
  * A table's rejects grouped: the rows one rejected parent took along under it, and rows rejected
@@ -29,19 +28,19 @@ const rejectReasons = (reject: Reject) => reject.problems.map((problem) => probl
  */
 export function rejectGroups(
   table: Pick<TimedTableReport, 'rejects' | 'codaTable' | 'mappingFile'>,
-): RowGroup<Reject>[] {
+): RowGroup<RunReject>[] {
   return groupBy(
     table.rejects,
     (reject) => {
       const found = rejectedParentOf(reject);
       return found
-        ? `parent\u0000${found.parent.table}/${found.parent.rowId}/${found.column}`
+        ? `parent\u0000${found.parent.table}/${found.parent.rowId}/${found.column.column}`
         : `reasons\u0000${rejectReasons(reject)}`;
     },
     (rows) => {
       const found = rejectedParentOf(rows[0]!);
       if (found) {
-        const group = { ...found, children: rows };
+        const group = { reason: found, children: rows };
         return {
           headline: parentGroupHeadline(group, table),
           advice: parentGroupAdvice(group, table),
@@ -59,21 +58,23 @@ export function rejectGroups(
 
 /** What the group is, in one sentence: how many rows, the parent as the owner finds it in Coda, and why it was rejected. */
 function parentGroupHeadline(group: ParentGroup, table: Pick<TimedTableReport, 'codaTable'>): string {
-  const { parent, column, children } = group;
-  return `${plural(children.length, `${table.codaTable.name} row`)} rejected because ${column} links to ${namedRow(parent.rowName, parent.table)}, which was rejected: ${parent.reasons.join('; ')}`;
+  const { reason, children } = group;
+  return `${plural(children.length, `${table.codaTable.name} row`)} rejected because ${reason.column.label} links to ${namedRow(reason.parent.rowName, reason.parent.table)}, which was rejected: ${reasonsText(reason.parentReasons)}`;
 }
 
 /** What to do about it, once for the group. */
 function parentGroupAdvice(group: ParentGroup, table: Pick<TimedTableReport, 'mappingFile'>): string {
-  const fix = `fix that ${group.parent.table} row in Coda`;
-  return group.parent.linkRequired
-    ? `To load them, ${fix} (${group.column} is required, so they cannot load without it).`
-    : `To load them, ${fix}, or set \`links.rejected_parent: load_without_link\` in ${table.mappingFile} to load them with ${group.column} left empty.`;
+  const { parent, column, linkRequired } = group.reason;
+  const fix = `fix that ${parent.table} row in Coda`;
+  return linkRequired
+    ? `To load them, ${fix} (${column.label} is required, so they cannot load without it).`
+    : `To load them, ${fix}, or set \`links.rejected_parent: load_without_link\` in ${table.mappingFile} to load them with ${column.label} left empty.`;
 }
 
 /** The groups as report.json keeps them, beside the full list of rejects. */
 export interface ParentGroupSummary {
-  parent: RejectedParent;
+  parent: LinkedRow & { linkRequired: boolean };
+  /** The children's link column, as Coda names it. */
   column: string;
   children: { rowId: string; rowName: string; browserLink: string }[];
   why: string;
@@ -86,8 +87,8 @@ export function summarizeParentGroups(table: Omit<TimedTableReport, 'seconds'>):
     return found
       ? [
           {
-            parent: found.parent,
-            column: found.column,
+            parent: { ...found.parent, linkRequired: found.linkRequired },
+            column: found.column.label,
             children: group.items.map(({ source }) => ({
               rowId: source.rowId,
               rowName: source.rowName,

@@ -38,6 +38,7 @@ import {
   differenceName,
   totalName,
 } from './differences.ts';
+import { outcomeNoteText, reasonsText, reasonText } from './reasons.ts';
 import { rejectGroups } from './reject-groups.ts';
 import { signOff } from './sign-off.ts';
 import { wordsOf } from './words.ts';
@@ -91,7 +92,7 @@ function formatOutcome(report: RunReport): string {
   return [
     headline(report),
     ...abandonedRunLines(report),
-    report.outcomeNote ? `Why: ${report.outcomeNote}` : '',
+    report.outcomeNote ? `Why: ${outcomeNoteText(report.outcomeNote)}` : '',
     codaRequestsLine(report) ?? '',
     report.backup ? `Backup (${report.backup.kind}): ${report.backup.path}` : '',
     '',
@@ -145,7 +146,7 @@ function rejectLines(tables: readonly ReportTable[], title: string): string[] {
         group,
         ({ source }) => rowTitle(source.rowName),
         ({ source, problems }) => [
-          `  ${table.codaTable.name} / ${rowTitle(source.rowName)}: ${problems.map((problem) => problem.reason).join('; ')}`,
+          `  ${table.codaTable.name} / ${rowTitle(source.rowName)}: ${reasonsText(problems.map((problem) => problem.reason))}`,
           `    ${source.browserLink}`,
           ...(group.advice ? [`    ${group.advice}`] : []),
         ],
@@ -292,7 +293,7 @@ export function formatTerminalReport(report: RunReport, source: string): string 
       titles.unresolved,
       everyTable((table) => table.unresolved),
       (link) => [
-        `  ${words.table(link.target)} / ${rowTitle(link.rowName)}: ${link.reason}`,
+        `  ${words.table(link.target)} / ${rowTitle(link.rowName)}: ${reasonText(link.reason)}`,
         `    ${link.browserLink}`,
       ],
     ),

@@ -8,6 +8,7 @@ import { abandonedRunLines, TECHNICAL_DETAILS } from './document.ts';
 import { plural, safeLink } from './lists.ts';
 import { escapeHtml } from './html-elements.ts';
 import { markdownText } from './markdown.ts';
+import { outcomeNoteText } from './reasons.ts';
 import { erpCommand, type SignOff } from './sign-off.ts';
 import { showValue } from './words.ts';
 import { writeReportFiles, type REPORT_FILES } from './write.ts';
@@ -165,7 +166,7 @@ export function formatUndoTerminal(report: UndoReport): string {
       lines.push(`  … and ${report.blockers.length - ROWS_SHOWN_ON_TERMINAL} more in the report`);
   }
   lines.push('', ...noticeLines(report), undoHeadline(report));
-  if (report.outcomeNote) lines.push(`Why: ${report.outcomeNote}`);
+  if (report.outcomeNote) lines.push(`Why: ${outcomeNoteText(report.outcomeNote)}`);
   lines.push('', ...technicalLines(report), '', ...signOffLines(undoSignOff(report)));
   return `${lines.join('\n')}\n`;
 }
@@ -191,7 +192,7 @@ function markdownUndo(report: UndoReport): string {
     ...verdict.decisions.map((line) => `- ${markdownText(line)}`),
     ...(verdict.next ? ['', `Next: \`${verdict.next.command}\` (${markdownText(verdict.next.why)})`] : []),
     '',
-    ...(report.outcomeNote ? [`Why: ${markdownText(report.outcomeNote)}`, ''] : []),
+    ...(report.outcomeNote ? [`Why: ${markdownText(outcomeNoteText(report.outcomeNote))}`, ''] : []),
     '| table | removed | restored |',
     '| --- | ---: | ---: |',
     ...report.tables.map(
@@ -272,7 +273,7 @@ function htmlUndo(report: UndoReport): string {
     .map((line) => `<p><strong>${escapeHtml(line)}</strong></p>`)
     .join(
       '',
-    )}<p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(report.outcomeNote)}</p>` : ''}${
+    )}<p>${escapeHtml(undoHeadline(report))}</p>${report.outcomeNote ? `<p>Why: ${escapeHtml(outcomeNoteText(report.outcomeNote))}</p>` : ''}${
     verdict.decisions.length
       ? `<ul>${verdict.decisions.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
       : ''

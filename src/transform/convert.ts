@@ -8,9 +8,10 @@
  * list of strings (a `text[]` or a JSON array, whichever the target column is). References
  * (people, rows of other tables) are returned unresolved; the load stage resolves them.
  *
- * A value that cannot be converted yields a reason written for the business owner, not for a
- * programmer: it says what was found and what was expected.
+ * A value that cannot be converted yields a reason as a code and its data (./reasons.ts): what
+ * was found and what was expected, which src/report words for the business owner.
  */
+import type { CellShape, ConversionFailure, Expected, PersonRef } from './reasons.ts';
 
 export type PgValue = null | string | boolean | string[];
 
@@ -20,21 +21,18 @@ export type PgValue = null | string | boolean | string[];
  */
 export const CONVERSION_VERSION = 1;
 
-export interface PersonRef {
-  name: string;
-  email: string | null;
-}
-
 export interface RowRef {
   tableId: string;
   rowId: string;
   name: string;
 }
 
-export type Converted<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Converted<T> = { ok: true; value: T } | { ok: false; reason: ConversionFailure };
 
 const ok = <T>(value: T): Converted<T> => ({ ok: true, value });
-const fail = (reason: string): Converted<never> => ({ ok: false, reason });
+const fail = (reason: ConversionFailure): Converted<never> => ({ ok: false, reason });
+const notA = (cell: unknown, expected: Expected): Converted<never> =>
+  fail({ code: 'not_convertible', value: cellShape(cell), expected });
 
 type JsonObject = Record<string, unknown>;
 
@@ -56,22 +54,25 @@ export function isEmptyCell(value: unknown): boolean {
   return Array.isArray(value) && value.every(isEmptyCell);
 }
 
-/** How a value is named in a reason: short, recognisable, and never a wall of JSON. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return value.length > 60 ? `"${value.slice(0, 57)}…"` : `"${value}"`;
-  if (Array.isArray(value)) return `a list of ${value.length} values`;
+/** Longer text is cut: a reason shows enough of a cell to find it, never a wall of text. */
+const SHOWN_TEXT = 60;
+
+/** What a reason shows of a cell: its text, or its kind and name; never a wall of JSON. */
+function cellShape(value: unknown): CellShape {
+  if (Array.isArray(value)) return { kind: 'list', count: value.length };
   if (isObject(value)) {
     const kind =
       value['@type'] === 'StructuredValue' && value.additionalType === 'row'
-        ? 'a link to a row'
+        ? 'row_link'
         : value['@type'] === 'Person'
-          ? 'a person'
+          ? 'person'
           : value['@type'] === 'MonetaryAmount'
-            ? 'an amount of money'
-            : 'an object';
-    return typeof value.name === 'string' && value.name ? `${kind} ("${value.name}")` : kind;
+            ? 'money'
+            : 'object';
+    return { kind, name: typeof value.name === 'string' && value.name ? value.name : null };
   }
-  return String(value);
+  if (typeof value !== 'string') return { kind: 'value', text: String(value) };
+  return { kind: 'text', text: value.length > SHOWN_TEXT ? `${value.slice(0, SHOWN_TEXT - 3)}…` : value };
 }
 
 const CODE_FENCE = /^\s*```(?:[^\n`]*\n)?([\s\S]*?)\n?```\s*$/;
@@ -81,11 +82,11 @@ export function stripCodeFence(text: string): string {
   return CODE_FENCE.exec(text)?.[1] ?? text;
 }
 
-function single(value: unknown, what: string): Converted<unknown> {
+function single(value: unknown, expected: Expected): Converted<unknown> {
   if (!Array.isArray(value)) return ok(value);
   const present = value.filter((item) => !isEmptyCell(item));
   if (present.length <= 1) return ok(present[0] ?? '');
-  return fail(`holds ${present.length} values, but the target keeps one ${what}`);
+  return fail({ code: 'several_values', count: present.length, expected });
 }
 
 export function toText(value: unknown): Converted<string | null> {
@@ -97,7 +98,7 @@ export function toText(value: unknown): Converted<string | null> {
   if (typeof cell === 'string') text = stripCodeFence(cell);
   else if (typeof cell === 'number' || typeof cell === 'boolean') text = String(cell);
   else if (isObject(cell) && cell['@type'] === 'WebPage' && typeof cell.url === 'string') text = cell.url;
-  else return fail(`is ${describeValue(cell)}, not text`);
+  else return notA(cell, 'text');
   return ok(text);
 }
 
@@ -119,7 +120,7 @@ export function toNumber(value: unknown): Converted<string | null> {
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
   const decimal = typeof cell === 'number' || typeof cell === 'string' ? decimalFrom(cell) : undefined;
-  return decimal === undefined ? fail(`is ${describeValue(cell)}, not a number`) : ok(decimal);
+  return decimal === undefined ? notA(cell, 'number') : ok(decimal);
 }
 
 const CURRENCY_SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY' };
@@ -141,13 +142,8 @@ export function toCurrency(value: unknown, held: CurrencyHeld): Converted<string
   if (money.value === null) return ok(null);
   const { amount, code } = money.value;
   if (code && held.kind === 'fixed' && code !== held.code)
-    return fail(
-      `is in ${code}, but this column holds ${held.code}; convert it in Coda or map it to another column`,
-    );
-  if (code && held.kind === 'unrecorded')
-    return fail(
-      `is in ${code}, but the mapping records no currency for it, so its currency would be lost; map the currency code beside it (part: code) or say which currency the column holds (currency: ${code})`,
-    );
+    return fail({ code: 'other_currency', currency: code, columnCurrency: held.code });
+  if (code && held.kind === 'unrecorded') return fail({ code: 'currency_unrecorded', currency: code });
   return ok(amount);
 }
 
@@ -185,8 +181,7 @@ function parseMoney(value: unknown): Converted<{ amount: string; code: string | 
     }
   }
   const decimal = typeof amount === 'number' || typeof amount === 'string' ? decimalFrom(amount) : undefined;
-  if (decimal === undefined)
-    return fail(`is ${describeValue(cell)}, not an amount of money (expected e.g. 1500 or "$1,500.00")`);
+  if (decimal === undefined) return notA(cell, 'amount');
   return ok({ amount: decimal, code });
 }
 
@@ -203,7 +198,7 @@ export function toPercent(value: unknown, scale: 'fraction' | 'percent'): Conver
     if (match) fraction = Number(match[1]) / 100;
     else if (PLAIN_NUMBER.test(cell.trim())) fraction = Number(cell);
   }
-  if (fraction === undefined) return fail(`is ${describeValue(cell)}, not a percentage`);
+  if (fraction === undefined) return notA(cell, 'percentage');
   // Rounded to drop binary noise such as 0.07 * 100 = 7.000000000000001.
   return ok(String(scale === 'percent' ? Number((fraction * 100).toPrecision(12)) : fraction));
 }
@@ -217,7 +212,7 @@ export function toDate(value: unknown): Converted<string | null> {
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
   const match = typeof cell === 'string' ? ISO_DATE.exec(cell.trim()) : null;
-  if (!match) return fail(`is ${describeValue(cell)}, not a date (expected e.g. 2024-03-01)`);
+  if (!match) return notA(cell, 'date');
   const [, year, month, day] = match.map(Number) as [number, number, number, number];
   const calendar = new Date(Date.UTC(year, month - 1, day));
   if (
@@ -225,7 +220,7 @@ export function toDate(value: unknown): Converted<string | null> {
     calendar.getUTCMonth() !== month - 1 ||
     calendar.getUTCDate() !== day
   ) {
-    return fail(`is ${describeValue(cell)}, a day that does not exist in the calendar`);
+    return fail({ code: 'no_such_day', value: cellShape(cell) });
   }
   return ok(match[0].replace(/T$/, ''));
 }
@@ -234,20 +229,18 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 
 /** A moment in time as `timestamptz`; Coda always sends an offset, and one is required. */
 export function toDateTime(value: unknown): Converted<string | null> {
-  const one = single(value, 'date and time');
+  const one = single(value, 'datetime');
   if (!one.ok) return one;
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
   if (typeof cell !== 'string' || !ISO_DATE_TIME.test(cell.trim())) {
-    return fail(
-      `is ${describeValue(cell)}, not a date and time with a time zone (expected e.g. 2024-03-01T09:30:00-05:00)`,
-    );
+    return notA(cell, 'datetime');
   }
   const day = toDate(cell);
   if (!day.ok) return day;
   const instant = new Date(cell.trim());
   return Number.isNaN(instant.getTime())
-    ? fail(`is ${describeValue(cell)}, a time that does not exist`)
+    ? fail({ code: 'no_such_time', value: cellShape(cell) })
     : ok(instant.toISOString());
 }
 
@@ -260,7 +253,7 @@ export function toCheckbox(value: unknown): Converted<boolean> {
   if (typeof cell === 'boolean') return ok(cell);
   if (typeof cell === 'string' && /^(true|false)$/i.test(cell.trim()))
     return ok(cell.trim().toLowerCase() === 'true');
-  return fail(`is ${describeValue(cell)}, not a checkbox (true or false)`);
+  return notA(cell, 'checkbox');
 }
 
 function selectKey(text: string): string {
@@ -280,10 +273,7 @@ export function toSelect(value: unknown, values: Record<string, string>): Conver
   if (!text.ok || text.value === null) return text;
   const mapped = mapOption(text.value, values);
   if (mapped !== undefined) return ok(mapped);
-  const known = Object.keys(values)
-    .map((key) => `"${key}"`)
-    .join(', ');
-  return fail(`"${text.value}" is not one of the known choices (${known}); add it to the mapping's values`);
+  return fail({ code: 'unknown_choice', value: text.value, known: Object.keys(values) });
 }
 
 /** Multi-select and multi-value cells as a list; Coda's simple format joins them with commas. */
@@ -313,8 +303,7 @@ export function toTags(value: unknown, values?: Record<string, string>): Convert
   const tags: string[] = [];
   for (const item of items.value.map((tag) => tag.trim()).filter(Boolean)) {
     const tag = values ? mapOption(item, values) : item;
-    if (tag === undefined)
-      return fail(`"${item}" is not one of the known tags; add it to the mapping's values`);
+    if (tag === undefined) return fail({ code: 'unknown_tag', value: item });
     if (!tags.includes(tag)) tags.push(tag);
   }
   return ok(tags);
@@ -357,11 +346,11 @@ function personFrom(cell: unknown): Converted<PersonRef | null> {
     return ok({ name: cell.name.trim(), email });
   }
   if (typeof cell === 'string') return ok({ name: stripCodeFence(cell).trim(), email: null });
-  return fail(`is ${describeValue(cell)}, not a person`);
+  return notA(cell, 'person');
 }
 
 export function toRowRef(value: unknown): Converted<RowRef | null> {
-  const one = single(value, 'linked row');
+  const one = single(value, 'row_link');
   if (!one.ok) return one;
   const cell = one.value;
   if (isEmptyCell(cell)) return ok(null);
@@ -377,7 +366,5 @@ export function toRowRef(value: unknown): Converted<RowRef | null> {
       name: typeof cell.name === 'string' ? cell.name : cell.rowId,
     });
   }
-  return fail(
-    `is ${describeValue(cell)}, not a link to a row (the Coda column must be a relation/lookup column)`,
-  );
+  return notA(cell, 'row_link');
 }

@@ -26,11 +26,12 @@ import {
   toText,
   type Converted,
   type CurrencyHeld,
-  type PersonRef,
   type PgValue,
   type RowRef,
 } from './convert.ts';
-import { didYouMean, personTitle } from '../shared/names.ts';
+import { didYouMean } from '../shared/names.ts';
+import { codaColumnLabel } from './column-labels.ts';
+import type { CellFailure, ColumnRef, PeopleLeftOut, PersonRef, TransformReason } from './reasons.ts';
 import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
 
 /** Where a row came from, carried into staging, lineage, rejects and reports. */
@@ -71,34 +72,24 @@ export interface TargetRow {
   /** Of values and references: changes when the Coda content that we load changes. */
   contentHash: string;
   /** Cells loaded in part, as the mapping allows (multiple: first), each saying what was left out. */
-  notes: Problem[];
+  notes: PeopleLeftOut[];
 }
 
-export interface Problem {
+/**
+ * One reason a row is not loaded. `R`: the reasons its producer gives, the transform's by default;
+ * the load rejects rows for reasons of its own too (src/load/core/reasons.ts).
+ */
+export interface Problem<R = TransformReason> {
   /** Target column, and the Coda column it reads, as a person sees them. */
   column: string;
   codaColumn: string;
   value: unknown;
-  reason: string;
-  /** Set when the row was rejected because the row it links to was: the report groups such rows under it. */
-  rejectedParent?: RejectedParent;
+  reason: R;
 }
 
-/** A linked row rejected earlier in the run, which took the rows linking to it along. */
-export interface RejectedParent {
-  /** The Coda table of the linked row, and the row as the owner finds it there. */
-  table: string;
-  rowId: string;
-  rowName: string;
-  browserLink: string;
-  reasons: string[];
-  /** Whether the link column is required: then `links.rejected_parent: load_without_link` cannot help. */
-  linkRequired: boolean;
-}
-
-export interface Reject {
+export interface Reject<R = TransformReason> {
   source: SourceRow;
-  problems: Problem[];
+  problems: Problem<R>[];
   /**
    * The cells that did convert, by target column, and the names of the rows or people its links
    * name: a rejected row's share of Coda's totals is taken from these.
@@ -191,16 +182,14 @@ function describeColumns(columns: PublicApiColumn[]): string {
   return columns.map((column) => `"${column.name}" (${column.id})`).join(', ');
 }
 
-function codaColumnLabel(spec: CodaColumnSpec, columns: Map<string, PublicApiColumn>): string {
-  return columns.get(spec.from)?.name ?? spec.label ?? spec.from;
-}
+type ConvertedCell = { ok: true; value: PgValue | ReferenceTarget } | { ok: false; reason: CellFailure };
 
 function convertCell(
   spec: CodaColumnSpec,
   cell: unknown,
   defaultPersonPolicy: 'create' | 'reject',
   currencyHeld: CurrencyHeld,
-): Converted<PgValue | ReferenceTarget> {
+): ConvertedCell {
   switch (spec.as) {
     case 'text':
       return toText(cell);
@@ -232,11 +221,8 @@ function convertCell(
       }
       const person = toPerson(cell);
       if (!person.ok)
-        return Array.isArray(cell)
-          ? {
-              ok: false,
-              reason: `${person.reason}; to load the first and list the others, set multiple: first on the column`,
-            }
+        return person.reason.code === 'several_values'
+          ? { ok: false, reason: { code: 'several_people', count: person.reason.count } }
           : person;
       return { ok: true, value: person.value ? { kind: 'person', ref: person.value, unknown } : null };
     }
@@ -246,7 +232,7 @@ function convertCell(
       if (row.value.tableId !== spec.table) {
         return {
           ok: false,
-          reason: `links to a row of table ${row.value.tableId}, but the mapping expects table ${spec.table}`,
+          reason: { code: 'wrong_table', tableId: row.value.tableId, expectedTableId: spec.table },
         };
       }
       return { ok: true, value: { kind: 'row', ref: row.value } };
@@ -269,7 +255,7 @@ export function numberInCell(column: ColumnSpec, cell: unknown): Converted<strin
     case 'percent':
       return toPercent(cell, column.scale);
     default:
-      return { ok: false, reason: 'is not a number column' };
+      return { ok: false, reason: { code: 'not_a_number_column' } };
   }
 }
 
@@ -302,10 +288,6 @@ function currencyHeld(column: ColumnSpec, columns: ColumnSpec[]): CurrencyHeld {
   return codeBeside ? { kind: 'per-cell' } : { kind: 'unrecorded' };
 }
 
-/**
- * The transform of one table's rows, prepared once per table: which cells to read, and the name
- * each Coda column goes by in a reason.
- */
 /** Where a row came from, as every loaded row and every reject names it. */
 function sourceOf(context: TableContext, row: CodaRow): SourceRow {
   return {
@@ -318,13 +300,19 @@ function sourceOf(context: TableContext, row: CodaRow): SourceRow {
   };
 }
 
+/**
+ * The transform of one table's rows, prepared once per table: which cells to read, and the name
+ * each Coda column goes by in a reason.
+ */
 function rowTransformer(context: TableContext): (row: CodaRow) => TransformResult {
   const { spec } = context.mapping;
-  const columnsById = new Map(context.table.columns.map((column) => [column.id, column]));
   const targets = Object.entries(spec.columns).map(([target, column]) => ({
     target,
     column,
-    label: column.as === 'constant' ? target : codaColumnLabel(column, columnsById),
+    ref: {
+      column: target,
+      label: codaColumnLabel(context.mapping, target, context.table.columns),
+    } satisfies ColumnRef,
     currency: currencyHeld(column, Object.values(spec.columns)),
   }));
 
@@ -333,38 +321,31 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
     const values: Record<string, PgValue> = {};
     const references: Reference[] = [];
     const problems: Problem[] = [];
-    const notes: Problem[] = [];
+    const notes: PeopleLeftOut[] = [];
 
-    for (const { target, column, label, currency } of targets) {
+    for (const { target, column, ref, currency } of targets) {
+      const { label } = ref;
       if (column.as === 'constant') {
         values[target] = emptyResult(column);
         continue;
       }
       const cell = row.values[column.from];
-      const converted: ReturnType<typeof convertCell> = containsNul(cell)
-        ? {
-            ok: false,
-            reason: 'contains an invisible NUL character, which the database cannot store; remove it in Coda',
-          }
+      const converted: ConvertedCell = containsNul(cell)
+        ? { ok: false, reason: { code: 'contains_nul' } }
         : convertCell(column, cell ?? '', spec.people.unknown, currency);
       if (!converted.ok) {
         problems.push({
           column: target,
           codaColumn: label,
           value: cell,
-          reason: `${label} ${converted.reason}`,
+          reason: { ...converted.reason, column: ref },
         });
         continue;
       }
       const value = converted.value;
       if (isReference(value)) {
         if (value.kind === 'person' && value.leftOut?.length)
-          notes.push({
-            column: target,
-            codaColumn: label,
-            value: cell,
-            reason: `${label} names ${value.leftOut.length + 1} people; ${spec.target} keeps one, so ${personTitle(value.ref)} was loaded and ${value.leftOut.map(personTitle).join(', ')} not (the mapping says multiple: first)`,
-          });
+          notes.push({ code: 'people_left_out', column: ref, kept: value.ref, leftOut: value.leftOut });
         // Spelled out: spreading two shapes of target is V8's slow generic copy, a fifth of the transform.
         references.push(
           value.kind === 'row'
@@ -386,7 +367,7 @@ function rowTransformer(context: TableContext): (row: CodaRow) => TransformResul
           column: target,
           codaColumn: label,
           value: cell ?? '',
-          reason: `${label} is empty, but a value is required`,
+          reason: { code: 'required_empty', column: ref },
         });
         continue;
       }
@@ -422,7 +403,7 @@ export async function* transformTable(
               column: '(row)',
               codaColumn: '(row id)',
               value: row.id,
-              reason: `row ${row.id} appears more than once in the table; only its first copy is loaded`,
+              reason: { code: 'duplicate_row' },
             },
           ],
         },

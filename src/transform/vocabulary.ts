@@ -4,6 +4,7 @@
  * everything this way; the load works in erp names. Pure: built from the mappings and the doc.
  */
 import type { SnapshotTable } from '../extract/index.ts';
+import { codaColumnLabel } from './column-labels.ts';
 import type { LoadedMapping } from './mapping-spec.ts';
 
 export interface ColumnWords {
@@ -39,15 +40,13 @@ export function vocabularyOf(
 ): Vocabulary {
   return {
     mappingsFolder: mappings[0] ? folderOf(mappings[0].file) : null,
-    tables: mappings.map(({ file, spec }) => {
+    tables: mappings.map((mapping) => {
+      const { file, spec } = mapping;
       const table = docTables.find((candidate) => candidate.id === spec.coda.table);
       const columns: Record<string, ColumnWords> = {};
       for (const [column, columnSpec] of Object.entries(spec.columns)) {
         if (columnSpec.as === 'constant') continue;
-        const label =
-          table?.columns.find((candidate) => candidate.id === columnSpec.from)?.name ??
-          columnSpec.label ??
-          columnSpec.from;
+        const label = codaColumnLabel(mapping, column, table?.columns);
         const values = 'values' in columnSpec ? columnSpec.values : undefined;
         const choices: Record<string, string[]> = {};
         for (const [codaLabel, value] of Object.entries(values ?? {}))

@@ -162,7 +162,7 @@ describe('a project with a blank name, and its tasks', () => {
       }),
     ]);
     // Each child's own reason names the parent the same way, with its link, wherever it is quoted.
-    expect(taskReport.rejects[0].problems[0].reason).toBe(
+    expect(taskReport.rejects[0].problems[0].text).toBe(
       `For engagement links to a Client Work row with no name (${PARENT_LINK}), which was rejected in this run (Engagement is empty, but a value is required)`,
     );
     const markdown = reports['report.md']!;

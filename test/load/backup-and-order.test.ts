@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencyOrder, type TableLoad } from '../../src/load/core/load-plan.ts';
+import { LoadRefusedError } from '../../src/load/lifecycle/with-run.ts';
 import { runLoad } from '../../src/load/run.ts';
+import { refusalText } from '../../src/report/reasons.ts';
 import { loadMappings } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -37,15 +39,15 @@ describe('the backup before a cutover', () => {
     const before = await db.query('SELECT count(*)::int AS n FROM erp.projects');
     process.env.PG_DUMP = path.join(workDir, 'no-such-pg_dump');
     try {
-      await expect(
-        runLoad({
-          databaseUrl: db.url,
-          source: await snapshotOf(fixtureDoc, workDir),
-          mappings: await loadMappings(),
-          mode: 'cutover',
-          runDir: path.join(workDir, 'no-pg-dump'),
-        }),
-      ).rejects.toThrow(
+      const refused = await runLoad({
+        databaseUrl: db.url,
+        source: await snapshotOf(fixtureDoc, workDir),
+        mappings: await loadMappings(),
+        mode: 'cutover',
+        runDir: path.join(workDir, 'no-pg-dump'),
+      }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(LoadRefusedError);
+      expect(refusalText((refused as LoadRefusedError).refusal)).toMatch(
         /needs pg_dump, which is not installed; install the Postgres 15 client .* Nothing was changed/,
       );
     } finally {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
+import { reasonText } from '../../src/report/reasons.ts';
 import { parseMappingSpec } from '../../src/transform/mapping-spec.ts';
 import type { FixtureCellValue, FixtureColumn, FixtureDoc } from '../../bench/coda-server/fixture-types.ts';
 import { money, person } from '../../bench/coda-server/rich-values.ts';
@@ -257,12 +258,12 @@ const CASES: Case[] = [
   {
     name: 'unknown person, mapping rejects',
     values: { title: 'unknown', assignee: person('Nobody Known', 'nobody@example.com') },
-    expect: /names Nobody Known <nobody@example.com>, who is not in erp.people/,
+    expect: /names Nobody Known <nobody@example.com>, who is not among the people in Postgres/,
   },
   {
     name: 'ambiguous name',
     values: { title: 'ambiguous', assignee: person('Grace Hopper') },
-    expect: /names Grace Hopper, who is not in erp.people \(or shares the name/,
+    expect: /names Grace Hopper, who is not among the people in Postgres \(or shares the name/,
   },
   { name: 'tags', values: { title: 'tags', tags: ['a', 'b', 'a'] }, expect: { tags: ['a', 'b'] } },
   {
@@ -417,7 +418,7 @@ describe('the bad-input corpus', () => {
       testCase.rowId !== undefined && CASES.findIndex((other) => other.rowId === testCase.rowId) !== index;
     if (testCase.expect instanceof RegExp) {
       expect(
-        rejects.flatMap((reject) => reject.problems.map((problem) => problem.reason)).join('\n'),
+        rejects.flatMap((reject) => reject.problems.map((problem) => reasonText(problem.reason))).join('\n'),
       ).toMatch(testCase.expect);
       if (!isSecondCopy) {
         const loaded = await db.query(`SELECT 1 FROM pipeline.coda_lineage WHERE coda_row_id = $1`, [rowId]);
@@ -444,7 +445,7 @@ describe('the bad-input corpus', () => {
   });
 
   it('lists the optional links it could not resolve', () => {
-    const unresolved = tableReport('erp.tasks').unresolved.map((reference) => reference.reason);
+    const unresolved = tableReport('erp.tasks').unresolved.map((reference) => reasonText(reference.reason));
     expect(unresolved).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/links to "Deleted project", which is not in the database/),
@@ -462,7 +463,7 @@ describe('the bad-input corpus', () => {
       { name: 'symbol text', list_price: '2750.50' },
     ]);
     const reasons = tableReport('erp.offers').rejects.flatMap((reject) =>
-      reject.problems.map((problem) => problem.reason),
+      reject.problems.map((problem) => reasonText(problem.reason)),
     );
     expect(reasons).toEqual([
       expect.stringMatching(/is in EUR, but this column holds USD/),
@@ -473,7 +474,7 @@ describe('the bad-input corpus', () => {
   it('rejects project rows the schema refuses and creates unknown owners when the mapping says so', async () => {
     const reasons = tableReport('erp.projects').rejects.map((reject) => [
       reject.source.rowId,
-      reject.problems[0]?.reason,
+      reasonText(reject.problems[0]!.reason),
     ]);
     expect(reasons).toEqual([
       ['i-bjBackwards', expect.stringMatching(/breaks the rule "A project cannot end before it starts\."/)],
@@ -486,9 +487,9 @@ describe('the bad-input corpus', () => {
     expect(rows).toEqual([{ full_name: 'Katherine Johnson', email: 'kj@example.com' }]);
   });
 
-  it('keeps every reject of the run, with its reason and Coda link, in pipeline.rejects', async () => {
+  it('keeps every reject of the run, with its reason as code and data and its Coda link, in pipeline.rejects', async () => {
     const { rows } = await db.query(
-      `SELECT count(DISTINCT (coda_table_id, coda_row_id))::int AS rows, bool_and(reason <> '') AS reasons, bool_and(browser_link LIKE 'https://coda.io/%') AS links FROM pipeline.rejects WHERE run_id = $1`,
+      `SELECT count(DISTINCT (coda_table_id, coda_row_id))::int AS rows, bool_and(reason::jsonb ->> 'code' <> '') AS reasons, bool_and(browser_link LIKE 'https://coda.io/%') AS links FROM pipeline.rejects WHERE run_id = $1`,
       [report.runId],
     );
     expect(rows[0]).toEqual({

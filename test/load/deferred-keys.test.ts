@@ -58,7 +58,7 @@ describe('a first load into empty tables', () => {
       mode: 'cutover',
       runDir: path.join(workDir, 'cutover'),
     });
-    expect(report.outcome, report.outcomeNote ?? '').toBe('committed');
+    expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('committed');
     expect(await catalog()).toEqual(before);
   });
 
@@ -104,7 +104,7 @@ describe('a first load into empty tables', () => {
         mode: 'plan',
         runDir: path.join(workDir, 'plan-while-held'),
       });
-      expect(report.outcome, report.outcomeNote ?? '').toBe('planned');
+      expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('planned');
       expect(report.tables.reduce((sum, table) => sum + table.inserted.length, 0)).toBeGreaterThan(0);
     } finally {
       await holder.query('ROLLBACK');

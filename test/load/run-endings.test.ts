@@ -58,8 +58,13 @@ async function startCutover() {
   }
 }
 
+/** The run's outcome, and its note as the code and data it is kept as. */
 const outcomeOf = async (runId: string) =>
-  (await db.query(`SELECT outcome, outcome_note FROM pipeline.runs WHERE id = $1`, [runId])).rows[0];
+  (
+    await db.query(`SELECT outcome, outcome_note::jsonb AS outcome_note FROM pipeline.runs WHERE id = $1`, [
+      runId,
+    ])
+  ).rows[0];
 
 describe('a run stopped from outside', () => {
   it('says "interrupted: nothing was committed" on SIGINT, exits 130 and records the run as interrupted', async () => {
@@ -68,7 +73,10 @@ describe('a run stopped from outside', () => {
     const [code] = await run.exited;
     expect(code).toBe(130);
     expect(run.stderr()).toContain('interrupted (SIGINT): nothing was committed, the database is as it was');
-    expect(await outcomeOf(run.runId)).toMatchObject({ outcome: 'interrupted' });
+    expect(await outcomeOf(run.runId)).toMatchObject({
+      outcome: 'interrupted',
+      outcome_note: { code: 'interrupted', signal: expect.stringMatching(/^SIG/) },
+    });
     expect((await db.query(`SELECT count(*)::int AS n FROM erp.tasks`)).rows[0]?.n).toBe(0);
   }, 120_000);
 
@@ -78,7 +86,10 @@ describe('a run stopped from outside', () => {
     const [code] = await run.exited;
     expect(code).toBe(143);
     expect(run.stderr()).toContain('interrupted (SIGTERM): nothing was committed');
-    expect(await outcomeOf(run.runId)).toMatchObject({ outcome: 'interrupted' });
+    expect(await outcomeOf(run.runId)).toMatchObject({
+      outcome: 'interrupted',
+      outcome_note: { code: 'interrupted', signal: expect.stringMatching(/^SIG/) },
+    });
   }, 120_000);
 
   it('marks a run whose process was killed as abandoned at the next run', async () => {
@@ -92,7 +103,8 @@ describe('a run stopped from outside', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(await outcomeOf(run.runId)).toEqual({
       outcome: 'abandoned',
-      outcome_note: 'its process ended before finishing (killed or crashed); nothing of it was committed',
+      // As a code and its data; the reports word it (below).
+      outcome_note: { code: 'abandoned', committed: false },
     });
     // Said where the owner looks, not only in the database.
     const said = new RegExp(
@@ -132,9 +144,10 @@ describe('a cutover whose reports cannot be written', () => {
         `SELECT outcome, outcome_note FROM pipeline.runs WHERE mode = 'cutover' ORDER BY id DESC LIMIT 1`,
       );
       expect(rows[0]).toMatchObject({ outcome: 'committed_report_failed' });
-      expect(rows[0]?.outcome_note).toMatch(
-        /^COMMITTED; writing the reports failed afterwards: could not write report\.json/,
-      );
+      expect(JSON.parse(rows[0]?.outcome_note)).toEqual({
+        code: 'committed_then_failed',
+        error: expect.stringMatching(/^could not write report\.json/),
+      });
       expect((await db.query(`SELECT count(*)::int AS n FROM erp.projects`)).rows[0]?.n).toBeGreaterThan(0);
     },
     REPORTS_BLOCKED_TIMEOUT_MS,

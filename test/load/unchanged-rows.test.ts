@@ -64,7 +64,7 @@ beforeAll(async () => {
   snapshot = await snapshotOf(fixtureDoc, workDir);
   mappings = await loadMappings();
   const cutover = await load({ mode: 'cutover' });
-  expect(cutover.outcome, cutover.outcomeNote ?? '').toBe('committed');
+  expect(cutover.outcome, JSON.stringify(cutover.outcomeNote)).toBe('committed');
 });
 afterAll(async () => {
   await db.drop();

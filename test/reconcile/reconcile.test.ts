@@ -64,7 +64,7 @@ beforeAll(async () => {
     mode: 'cutover',
     runDir: path.join(workDir, 'cutover'),
   });
-  expect(cutover.outcome, cutover.outcomeNote ?? '').toBe('committed');
+  expect(cutover.outcome, JSON.stringify(cutover.outcomeNote)).toBe('committed');
 });
 afterAll(async () => {
   await db.drop();

@@ -14,7 +14,7 @@ const leftBehind: Difference = {
   target: '',
   rowKey: table.id,
   row: { rowId: '', rowName: table.name, browserLink: table.browserLink },
-  reasons: ['2 row(s) that no mapping loads'],
+  reasons: [],
   acceptedByRun: null,
   leftBehind: { kind: 'table', table, rows: 2 },
 };

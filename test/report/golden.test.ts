@@ -72,7 +72,7 @@ describe('the reports of the fixture doc', () => {
 
   it('keep the run id, times, source and backup out of the body, in the technical details at the end', async () => {
     const report = await run('cutover');
-    expect(report.outcome, report.outcomeNote ?? '').toBe('committed');
+    expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('committed');
     expect(
       report.reconciliation!.totals.filter((total) => total.coda.amount !== total.postgres.amount),
     ).toEqual([]);
@@ -104,7 +104,7 @@ describe('the reports of the fixture doc', () => {
 
   it('match the golden reconciliation after the cutover', async () => {
     const report = await run('reconcile');
-    expect(report.outcome, report.outcomeNote ?? '').toBe('reconciled');
+    expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('reconciled');
     await expect(markdownBody(splitReport(report).body)).toMatchFileSnapshot('golden/reconcile.md');
     await expect(bodyJson(report)).toMatchFileSnapshot('golden/reconcile.json');
     const chunked = await run('reconcile', TINY_CHUNKS);

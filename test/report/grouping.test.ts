@@ -3,12 +3,12 @@
  * count, what to do said once, and the rows behind it; different causes stay apart.
  */
 import { describe, expect, it } from 'vitest';
+import type { Reason, RejectReason, RunReject } from '../../src/load/core/reasons.ts';
 import type { Difference } from '../../src/load/reconcile/types.ts';
 import { differenceDetail, differenceGroups } from '../../src/report/differences.ts';
 import { isGroup } from '../../src/report/lists.ts';
 import { rejectGroups } from '../../src/report/reject-groups.ts';
 import { wordsOf } from '../../src/report/words.ts';
-import type { Reject } from '../../src/transform/transform.ts';
 import type { Vocabulary } from '../../src/transform/vocabulary.ts';
 
 const vocabulary: Vocabulary = {
@@ -24,6 +24,21 @@ const vocabulary: Vocabulary = {
 };
 const words = wordsOf(vocabulary);
 
+const NOT_TEXT: RejectReason = {
+  code: 'not_convertible',
+  column: { column: 'email', label: 'Email' },
+  value: { kind: 'value', text: '42' },
+  expected: 'text',
+};
+const NO_NAME: RejectReason = { code: 'required_empty', column: { column: 'name', label: 'Name' } };
+const NO_MANAGER: Reason = {
+  code: 'link_not_found',
+  column: { column: 'manager_id', label: 'Manager' },
+  rowName: 'Ada',
+};
+const MANAGER_TEXT =
+  'Manager links to "Ada", which is not in the database: that row is missing from Coda or was never loaded';
+
 const row = (index: number, name = `Person ${index}`) => ({
   rowId: `i-${index}`,
   rowName: name,
@@ -32,7 +47,7 @@ const row = (index: number, name = `Person ${index}`) => ({
 const difference = (
   index: number,
   kind: Difference['kind'],
-  reasons: string[],
+  reasons: Reason[],
   acceptedByRun: string | null = null,
 ) =>
   ({
@@ -46,12 +61,10 @@ const difference = (
 
 describe('difference groups', () => {
   it('put 35 rows with one reason on one line with a count, and what to do once', () => {
-    const items = Array.from({ length: 35 }, (_, index) =>
-      difference(index, 'rejected', ['Email is not an email']),
-    );
+    const items = Array.from({ length: 35 }, (_, index) => difference(index, 'rejected', [NOT_TEXT]));
     const groups = differenceGroups(items, { vocabulary }, words);
     expect(groups).toHaveLength(1);
-    expect(groups[0]!.headline).toBe('35 Team rows rejected: Email is not an email');
+    expect(groups[0]!.headline).toBe('35 Team rows rejected: Email is 42, not text');
     expect(groups[0]!.advice).toBe(
       'Fix them in Coda, or change the mapping mappings/team.yaml; then run a plan.',
     );
@@ -62,20 +75,20 @@ describe('difference groups', () => {
   it('keep other reasons, other kinds and what a cutover accepted apart, in the order they come', () => {
     const groups = differenceGroups(
       [
-        difference(1, 'rejected', ['Email is not an email']),
-        difference(2, 'link_left_empty', ['Manager is not in Postgres']),
-        difference(3, 'rejected', ['Name is empty']),
-        difference(4, 'rejected', ['Email is not an email'], '7'),
-        difference(5, 'link_left_empty', ['Manager is not in Postgres']),
+        difference(1, 'rejected', [NOT_TEXT]),
+        difference(2, 'link_left_empty', [NO_MANAGER]),
+        difference(3, 'rejected', [NO_NAME]),
+        difference(4, 'rejected', [NOT_TEXT], '7'),
+        difference(5, 'link_left_empty', [NO_MANAGER]),
       ],
       { vocabulary },
       words,
     );
     expect(groups.map((group) => [group.headline, group.items.map((item) => item.row.rowId)])).toEqual([
-      ['1 Team row rejected: Email is not an email', ['i-1']],
-      ['2 Team rows with a link left empty: Manager is not in Postgres', ['i-2', 'i-5']],
-      ['1 Team row rejected: Name is empty', ['i-3']],
-      ['1 Team row rejected: Email is not an email (accepted by cutover run 7)', ['i-4']],
+      ['1 Team row rejected: Email is 42, not text', ['i-1']],
+      [`2 Team rows with a link left empty: ${MANAGER_TEXT}`, ['i-2', 'i-5']],
+      ['1 Team row rejected: Name is empty, but a value is required', ['i-3']],
+      ['1 Team row rejected: Email is 42, not text (accepted by cutover run 7)', ['i-4']],
     ]);
     // An accepted group has nothing left to do; a lone row is shown as its own line.
     expect(groups[3]!.advice).toBeNull();
@@ -104,8 +117,8 @@ describe('difference groups', () => {
 });
 
 describe('reject groups', () => {
-  const reject = (index: number, reason: string, name?: string): Reject => ({
-    source: { ...row(index, name), tableId: 'grid-Team' } as Reject['source'],
+  const reject = (index: number, reason: RejectReason, name?: string): RunReject => ({
+    source: { ...row(index, name), tableId: 'grid-Team' } as RunReject['source'],
     problems: [{ column: 'email', codaColumn: 'Email', value: 'x', reason }],
   });
   const table = { codaTable: { id: 'grid-Team', name: 'Team' }, mappingFile: 'mappings/team.yaml' };
@@ -113,20 +126,16 @@ describe('reject groups', () => {
   it('put rows rejected for the same reason together, a blank name and all, with what to do once', () => {
     const groups = rejectGroups({
       ...table,
-      rejects: [
-        reject(1, 'Email is not an email'),
-        reject(2, 'Name is empty', '  '),
-        reject(3, 'Email is not an email', ''),
-      ],
+      rejects: [reject(1, NOT_TEXT), reject(2, NO_NAME, '  '), reject(3, NOT_TEXT, '')],
     });
     expect(groups.map((group) => [group.headline, group.items.length, group.advice])).toEqual([
       [
-        '2 Team rows rejected: Email is not an email',
+        '2 Team rows rejected: Email is 42, not text',
         2,
         'To load them, fix them in Coda, or change the mapping mappings/team.yaml.',
       ],
       [
-        '1 Team row rejected: Name is empty',
+        '1 Team row rejected: Name is empty, but a value is required',
         1,
         'To load it, fix it in Coda, or change the mapping mappings/team.yaml.',
       ],

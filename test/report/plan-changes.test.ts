@@ -13,6 +13,7 @@ import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunReport } from '../../src/load/run.ts';
 import { splitReport } from '../../src/report/document.ts';
 import { markdownBody } from '../../src/report/markdown.ts';
+import { reasonText } from '../../src/report/reasons.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, offersTable, projectsTable, tasksTable } from '../../bench/coda-server/fixture-doc.ts';
 import type {
@@ -106,7 +107,7 @@ beforeAll(async () => {
     mode: 'cutover',
     runDir: path.join(workDir, 'cutover'),
   });
-  expect(baseline.outcome, baseline.outcomeNote ?? '').toBe('committed');
+  expect(baseline.outcome, JSON.stringify(baseline.outcomeNote)).toBe('committed');
   before = await contents();
   source = await snapshotOf(changedDoc(), workDir, (server) => {
     server.editRow(projectsTable.id, EDITED_PROJECT, {
@@ -157,7 +158,7 @@ describe('a plan after the doc changed', () => {
     expect(
       table('erp.offers').rejects.map((reject) => [
         reject.source.rowId,
-        reject.problems.map((problem) => problem.reason),
+        reject.problems.map((problem) => reasonText(problem.reason)),
       ]),
     ).toEqual([[REJECTED_OFFER, [expect.stringMatching(/"Paused" is not one of the known choices/)]]]);
   });

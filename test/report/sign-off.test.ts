@@ -158,7 +158,7 @@ describe('the sign-off line', () => {
 
   it('of a committed cutover is green: safe to sign off, and says how to check again', async () => {
     const report = await run('cutover', withRejects, { maxRejects: 2 });
-    expect(report.outcome, report.outcomeNote ?? '').toBe('committed');
+    expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('committed');
     const { markdown, html } = rendered(report);
     const { tone, sentence, text } = lead(html);
     expect([tone, sentence]).toEqual(['good', SAFE_TO_SIGN]);
@@ -168,7 +168,7 @@ describe('the sign-off line', () => {
 
   it("of a reconcile that matches apart from accepted differences is green, and groups the two rejects with Coda's names", async () => {
     const report = await run('reconcile', withRejects);
-    expect(report.outcome, report.outcomeNote ?? '').toBe('reconciled');
+    expect(report.outcome, JSON.stringify(report.outcomeNote)).toBe('reconciled');
     const { markdown, html, terminal } = rendered(report);
     const { tone, sentence, text } = lead(html);
     expect([tone, sentence]).toEqual(['good', SAFE_TO_SIGN]);

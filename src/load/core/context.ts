@@ -4,11 +4,11 @@
  */
 import type pg from 'pg';
 import type { CoverageCounter } from '../../transform/coverage.ts';
-import type { RejectedParent } from '../../transform/transform.ts';
+import type { LinkedRow, RejectReason } from './reasons.ts';
 import type { ConflictChoices } from './reports.ts';
 
 /** A row rejected earlier in the run, by `codaTableId/rowId`: its children name it, link to it and give its reasons. */
-export type RejectedRows = Map<string, Omit<RejectedParent, 'linkRequired'>>;
+export type RejectedRows = Map<string, { row: LinkedRow; reasons: RejectReason[] }>;
 
 export interface LoadContext {
   client: pg.ClientBase;

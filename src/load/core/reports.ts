@@ -3,8 +3,8 @@
  * fills it, so the table steps, the conflicts, the reconcile and the report all read one shape
  * without importing each other.
  */
-import type { Reject } from '../../transform/transform.ts';
 import type { SpooledList } from '../../shared/spooled-list.ts';
+import type { LinkReason, RunReject } from './reasons.ts';
 
 export interface FieldChange {
   column: string;
@@ -23,9 +23,7 @@ export interface RowSummary {
 export interface UnresolvedReference extends RowSummary {
   column: string;
   label: string;
-  reason: string;
-  /** Left empty because the linked row was rejected in this run (links.rejected_parent: load_without_link). */
-  parentRejected: boolean;
+  reason: LinkReason;
 }
 
 export type UpdatedRow = RowSummary & { changes: FieldChange[] };
@@ -72,7 +70,7 @@ export interface TableLoadReport {
   inserted: SpooledList<RowSummary>;
   updated: SpooledList<UpdatedRow>;
   unchanged: number;
-  rejects: Reject[];
+  rejects: RunReject[];
   /**
    * Optional links that could not be resolved and were loaded as NULL, and the people a column
    * that keeps one left out of a cell naming several (multiple: first).

@@ -6,6 +6,8 @@
  */
 import type pg from 'pg';
 import { readPackageVersion } from '../../shared/version.ts';
+import { jsonbText } from '../core/jsonb-text.ts';
+import type { OutcomeNote, Refusal, RunNote, StopNote } from '../core/outcomes.ts';
 import { connect, isConnectionLoss } from './connection.ts';
 
 export type RunKind = 'plan' | 'cutover' | 'reconcile' | 'undo';
@@ -23,23 +25,37 @@ export const LOAD_LOCK_KEY = 7_301_452_907;
  */
 const NEXT_RUN_ID = `greatest(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSMS')::bigint, coalesce(max(id), 0) + 1)`;
 
-/** The run cannot start, or cannot do what it was asked; nothing was changed. */
-export class LoadRefusedError extends Error {}
+/** The run cannot start, or cannot do what it was asked; nothing was changed. src/report words why. */
+export class LoadRefusedError extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(`refused: ${JSON.stringify(refusal)}`);
+  }
+}
 
-/** The run committed, and something after the commit failed. */
+/** The run committed, and something after the commit failed: the message is that failure's. */
 export class CommittedRunError extends Error {
   constructor(
     readonly runId: string,
     failure: string,
   ) {
-    super(`COMMITTED; then this failed: ${failure}`);
+    super(failure);
+  }
+}
+
+/** The run stopped before anything was committed (src/report words why). */
+export class RunStoppedError extends Error {
+  constructor(
+    readonly note: StopNote,
+    options?: ErrorOptions,
+  ) {
+    super(`stopped: ${JSON.stringify(note)}`, options);
   }
 }
 
 /** The process was stopped by a signal before anything was committed. */
-export class RunInterruptedError extends Error {
+export class RunInterruptedError extends RunStoppedError {
   constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted (${signal}): nothing was committed, the database is as it was`);
+    super({ code: 'interrupted', signal });
   }
 }
 
@@ -68,8 +84,8 @@ export interface Run {
   begin(docId: string, source: string): Promise<string>;
   /** Sends COMMIT (or ROLLBACK): once COMMIT is on its way, a signal no longer interrupts the run. */
   end(commit: boolean): Promise<void>;
-  /** Records how the run ended, and what it counted. */
-  finish(outcome: string, note: string | null, counts: object): Promise<void>;
+  /** Records how the run ended, why when it did not go through, and what it counted. */
+  finish(outcome: string, note: OutcomeNote | null, counts: object): Promise<void>;
 }
 
 export async function withRun<T>(
@@ -122,19 +138,24 @@ export async function withRun<T>(
     if (committed) {
       // Recording the run failed after the commit: the data is in, and the error must say so.
       const error = new CommittedRunError(runId!, (caught as Error).message);
-      await recordFinish(bookkeeping, runId!, 'committed_report_failed', error.message, {}).catch(() => {});
+      const note: RunNote = { code: 'committed_then_failed', error: (caught as Error).message };
+      await recordFinish(bookkeeping, runId!, 'committed_report_failed', note, {}).catch(() => {});
       throw error;
     }
     const error = interrupted
       ? new RunInterruptedError(interrupted)
       : isConnectionLoss(caught, client)
-        ? new Error(
-            `the connection to the database was lost during the ${mode} (${(caught as Error).message}); nothing was committed, so the database is as it was`,
+        ? new RunStoppedError(
+            { code: 'connection_lost', mode, error: (caught as Error).message },
             { cause: caught },
           )
         : caught;
-    const outcome = error instanceof RunInterruptedError ? 'interrupted' : 'failed';
-    if (runId) await recordFinish(bookkeeping, runId, outcome, (error as Error).message, {}).catch(() => {});
+    const note: RunNote =
+      error instanceof RunStoppedError ? error.note : { code: 'failed', error: (error as Error).message };
+    if (runId)
+      await recordFinish(bookkeeping, runId, interrupted ? 'interrupted' : 'failed', note, {}).catch(
+        () => {},
+      );
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -154,9 +175,10 @@ async function takeTheLock(client: pg.Client, bookkeeping: pg.Client): Promise<v
     `SELECT id, mode, started_at FROM pipeline.runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1`,
   );
   const other = running.rows[0];
-  throw new LoadRefusedError(
-    `another run (a plan, cutover, reconcile or undo) is in progress${other ? ` (run ${other.id}, ${other.mode}, started ${other.started_at.toISOString()})` : ''}; wait for it to finish, then try again`,
-  );
+  throw new LoadRefusedError({
+    code: 'run_in_progress',
+    other: other ? { runId: other.id, mode: other.mode, startedAt: other.started_at.toISOString() } : null,
+  });
 }
 
 /**
@@ -171,10 +193,8 @@ async function markAbandonedRuns(bookkeeping: pg.Client): Promise<AbandonedRun[]
     committed: boolean;
   }>(
     `UPDATE pipeline.runs r SET outcome = 'abandoned', finished_at = greatest(clock_timestamp(), r.started_at),
-            outcome_note = CASE
-              WHEN EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id)
-                THEN 'its process ended after the load was COMMITTED, before the run was recorded as finished'
-              ELSE 'its process ended before finishing (killed or crashed); nothing of it was committed' END
+            outcome_note = jsonb_build_object('code', 'abandoned', 'committed',
+              EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id))::text
       WHERE r.outcome = 'running'
       RETURNING r.id::text AS id, r.mode, r.started_at,
                 EXISTS (SELECT FROM pipeline.coda_lineage l WHERE l.last_run_id = r.id) AS committed`,
@@ -193,12 +213,12 @@ async function recordFinish(
   bookkeeping: pg.Client,
   runId: string,
   outcome: string,
-  note: string | null,
+  note: RunNote | null,
   counts: object,
 ): Promise<void> {
   await bookkeeping.query(
     `UPDATE pipeline.runs SET finished_at = clock_timestamp(), outcome = $2, outcome_note = $3, counts = $4 WHERE id = $1`,
-    [runId, outcome, note, JSON.stringify(counts)],
+    [runId, outcome, note && jsonbText(note), JSON.stringify(counts)],
   );
 }
 
@@ -212,7 +232,7 @@ export async function recordReportFailure(
   try {
     await client.query(
       `UPDATE pipeline.runs SET outcome = 'committed_report_failed', outcome_note = $2 WHERE id = $1 AND outcome = 'committed'`,
-      [runId, `COMMITTED; writing the reports failed afterwards: ${message}`],
+      [runId, jsonbText({ code: 'committed_then_failed', error: message } satisfies RunNote)],
     );
   } finally {
     await client.end();

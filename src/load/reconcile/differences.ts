@@ -5,6 +5,8 @@
 import type pg from 'pg';
 import { visible } from '../../shared/visible.ts';
 import { leftBehindKey, type LeftBehind } from '../../transform/coverage.ts';
+import { jsonbText } from '../core/jsonb-text.ts';
+import type { Reason } from '../core/reasons.ts';
 import type { RowSummary, TableLoadReport } from '../core/reports.ts';
 import { keptOf } from '../table/conflicts.ts';
 import type {
@@ -52,7 +54,7 @@ export async function classifyDifferences(
     reconciliation.accepted.map((item) => [`${item.target}|${item.rowKey}|${item.kind}`, item.runId]),
   );
   const found: Difference[] = [];
-  const add = (kind: DifferenceKind, target: string, rowKey: string, row: RowSummary, reasons: string[]) =>
+  const add = (kind: DifferenceKind, target: string, rowKey: string, row: RowSummary, reasons: Reason[]) =>
     found.push({
       kind,
       target,
@@ -152,11 +154,7 @@ export function leftBehindDifferences(
         rowName: item.kind === 'column' ? item.column.label : item.table.name,
         browserLink: item.table.browserLink,
       },
-      reasons: [
-        item.kind === 'column'
-          ? `${item.column.cells} cell(s) of Coda table "${item.table.name}" hold data that no mapping loads`
-          : `${item.rows} row(s) that no mapping loads`,
-      ],
+      reasons: [],
       acceptedByRun: acceptedBy.get(`${kind}|${rowKey}`) ?? null,
       leftBehind: item,
     };
@@ -185,22 +183,13 @@ export async function recordAcceptedDifferences(
       column((item) => item.target),
       column((item) => item.rowKey),
       column((item) => item.kind),
-      // Text columns cannot hold U+0000: a name or reason shows it as the visible symbol.
+      // Text columns cannot hold U+0000: a name shows it as the visible symbol.
       column((item) => visible(item.row.rowName)),
       column((item) => item.row.browserLink),
-      column((item) => visible(item.reasons.join('; ') || reasonOf(item))),
-      // jsonb cannot hold U+0000 either; the values are only compared with later ones read alike.
-      column((item) =>
-        item.conflict ? JSON.stringify(keptOf(item.conflict)).replace(/\\u0000/g, '\u2400') : null,
-      ),
+      // The reasons as codes and data (src/report/reasons.ts words them); the other kinds are their own reason.
+      column((item) => jsonbText(item.reasons)),
+      // The kept values are only compared with later ones read alike.
+      column((item) => (item.conflict ? jsonbText(keptOf(item.conflict)) : null)),
     ],
   );
-}
-
-/** The reason kept on record for a difference whose reasons are its kind (the reports word it from the data). */
-function reasonOf(item: Difference): string {
-  if (!item.conflict) return 'in Postgres, not in Coda';
-  return item.conflict.deletedInPostgres
-    ? "deleted in Postgres, kept deleted by the owner's choice"
-    : `edited in Postgres, kept by the owner's choice: ${item.conflict.fields.map((field) => field.label).join(', ')}`;
 }

@@ -9,8 +9,9 @@ import { compareCodeUnits } from '../../shared/compare.ts';
 import { rowTitle } from '../../shared/names.ts';
 import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
 import { textDefault } from '../../catalog/target-tables.ts';
-import { numberInCell, type Reject } from '../../transform/transform.ts';
-import { codaColumnLabel } from '../core/column-labels.ts';
+import { numberInCell } from '../../transform/transform.ts';
+import type { RunReject } from '../core/reasons.ts';
+import { codaColumnLabel } from '../../transform/column-labels.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import { stageName } from '../core/temp-tables.ts';
 import businessTotals from './totals.json' with { type: 'json' };
@@ -143,7 +144,7 @@ function listIn<T>(lists: Map<string, T[]>, key: string): T[] {
   return list;
 }
 
-function cellOf(reject: Reject, column: string) {
+function cellOf(reject: RunReject, column: string) {
   const problem = reject.problems.find((candidate) => candidate.column === column);
   return problem
     ? { converted: false as const, raw: problem.value }
@@ -158,7 +159,7 @@ function cellOf(reject: Reject, column: string) {
 function rejectedNumber(
   load: TableLoad,
   column: string,
-  reject: Reject,
+  reject: RunReject,
 ):
   | { kind: 'converted'; share: string }
   | { kind: 'notConverted'; share: string; value: unknown }
@@ -175,7 +176,7 @@ function rejectedNumber(
 }
 
 /** A rejected row's group: the link's name, the select's Coda label, or the raw Coda value when it did not convert. */
-function rejectGroup(measure: Measure, labels: Map<string, string>, reject: Reject): string {
+function rejectGroup(measure: Measure, labels: Map<string, string>, reject: RunReject): string {
   if (!measure.groupBy) return '';
   if (measure.groupName) return reject.links?.[measure.groupBy] || EMPTY_GROUP;
   const cell = cellOf(reject, measure.groupBy);
@@ -196,7 +197,7 @@ export async function bridgeMeasure(
   measure: Measure,
   codaTable: CodaTableNames,
   before: string,
-  rejects: Reject[],
+  rejects: RunReject[],
 ): Promise<BusinessTotal[]> {
   const stage = `pg_temp.${q(stageName(load))}`;
   const loaded = await takeMeasure(client, load, measure, stage, { codaSide: true });

@@ -3,25 +3,26 @@
  * bridged from Coda to Postgres, and every difference with the cutover that accepted it.
  */
 import type { LeftBehind } from '../../transform/coverage.ts';
+import type { Reason, RejectReason } from '../core/reasons.ts';
 import type { Conflict, RowSummary, TableLoadReport } from '../core/reports.ts';
 
 /** A rejected row's part of a Coda total. */
 export interface RejectedShare extends RowSummary {
   share: string;
-  reasons: string[];
+  reasons: RejectReason[];
 }
 
 /** A rejected row whose own cell for the total did not convert, though it holds a number (an amount in another currency). */
 export interface UnconvertedShare extends RowSummary {
   value: unknown;
   share: string;
-  reasons: string[];
+  reasons: RejectReason[];
 }
 
 /** A cell of a number column that holds text: a number on neither side. */
 export interface TextCell extends RowSummary {
   value: unknown;
-  reasons: string[];
+  reasons: RejectReason[];
 }
 
 /** One figure of a bridge, in the total's unit, and how many rows are behind it. */
@@ -102,7 +103,8 @@ export interface Difference {
   /** The Coda row id, `id:<erp id>` for a row no Coda row produced, or the total's label and group. */
   rowKey: string;
   row: RowSummary;
-  reasons: string[];
+  /** Why a row was rejected or a link left empty; the other kinds say it in their own data. */
+  reasons: Reason[];
   acceptedByRun: string | null;
   total?: BusinessTotal;
   /** For kept_in_postgres: the row's conflict, whose Postgres side the owner chose to keep. */

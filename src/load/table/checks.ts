@@ -12,14 +12,6 @@ import { labelOf } from './shape.ts';
 
 const { escapeIdentifier: q } = pg;
 
-function showStaged(value: unknown): string {
-  return value === null || value === undefined
-    ? '(empty)'
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
-}
-
 /**
  * Step 3: CHECK constraints evaluated on the stage, with the constraint's own expression, all in
  * one pass; a row is told every rule it breaks.
@@ -47,18 +39,18 @@ export async function rejectConstraintBreaks(
   for (const { staged, broken } of rows) {
     for (const [index, { check }] of checks.entries()) {
       if (!broken[index]) continue;
-      const rule = check.comment ? `the rule "${check.comment}"` : `the database rule ${check.name}`;
-      const shown = check.columns
-        .map((column) => `${labelOf(load, table, column)} is ${showStaged(staged[column])}`)
-        .join(', ');
+      const cells = check.columns.map((column) => ({
+        column: { column, label: labelOf(load, table, column) },
+        value: staged[column] ?? null,
+      }));
       problems.push({
         rowId: String(staged._coda_row_id),
         rowName: String(staged._row_name ?? ''),
         browserLink: String(staged._browser_link ?? ''),
         column: check.columns.join(', '),
-        label: check.columns.map((column) => labelOf(load, table, column)).join(', '),
+        label: cells.map((cell) => cell.column.label).join(', '),
         value: Object.fromEntries(check.columns.map((column) => [column, staged[column]])),
-        reason: `${shown}, which breaks ${rule}; fix the value in Coda or the mapping's values`,
+        reason: { code: 'breaks_rule', cells, rule: { comment: check.comment ?? null, name: check.name } },
         staged,
       });
     }

@@ -115,10 +115,9 @@ export async function* transformedChunks(
           rowId: row.rowId,
           rowName: row.rowName,
           browserLink: row.browserLink,
-          column: note.column,
-          label: note.codaColumn,
-          reason: note.reason,
-          parentRejected: false,
+          column: note.column.column,
+          label: note.column.label,
+          reason: note,
         });
     }
     if (chunk.read >= Math.min(context.chunkRows.largest, context.chunkRows.first * 2 ** chunksYielded)) {

@@ -3,9 +3,9 @@
  */
 import pg from 'pg';
 import type { TableContext } from '../../transform/transform.ts';
-import { hasName, namedRow, personTitle } from '../../shared/names.ts';
 import type { LoadContext } from '../core/context.ts';
 import type { ReferenceColumn, TableLoad } from '../core/load-plan.ts';
+import type { LinkReason } from '../core/reasons.ts';
 import type { UnresolvedReference } from '../core/reports.ts';
 import { stageName } from '../core/temp-tables.ts';
 import type { StagedRowProblem } from './rejects.ts';
@@ -45,8 +45,9 @@ export async function settleUnresolved(
   const rejectedRows = new Set<string>();
   for (const [index, reference] of references.entries()) {
     const label = labelOf(load, table, reference.column);
-    const loadWithoutLink =
-      !isRequired(load, reference.column) && load.mapping.spec.links.rejected_parent === 'load_without_link';
+    const column = { column: reference.column, label };
+    const linkRequired = isRequired(load, reference.column);
+    const loadWithoutLink = !linkRequired && load.mapping.spec.links.rejected_parent === 'load_without_link';
     for (const row of rows) {
       const ref = row.refs[index];
       if (!ref || rejectedRows.has(row.row_id)) continue;
@@ -55,11 +56,23 @@ export async function settleUnresolved(
           ? context.rejectedRows.get(`${reference.codaTable}/${ref.rowId}`)
           : undefined;
       const summary = { rowId: row.row_id, rowName: row.row_name, browserLink: row.browser_link };
-      const reason = parent
-        ? `${label} links to ${namedRow(parent.rowName, parent.table)}${parent.browserLink ? ` (${parent.browserLink})` : ''}, which was rejected in this run (${parent.reasons.join('; ')})${loadWithoutLink ? '; loaded without the link, as the mapping says (links.rejected_parent)' : ''}`
+      const reason: LinkReason = parent
+        ? {
+            code: 'parent_rejected',
+            column,
+            parent: parent.row,
+            parentReasons: parent.reasons,
+            linkRequired,
+            loadedWithoutLink: loadWithoutLink,
+          }
         : reference.kind === 'row'
-          ? `${label} links to "${ref.name}", which is not in the database: that row is missing from Coda or was never loaded`
-          : `${label} names ${personTitle(ref)}${ref.email && hasName(ref.name) ? ` <${ref.email}>` : ''}, who is not in erp.people${ref.email ? '' : ' (or shares the name with someone else)'}; add them, give them an email in Coda, or set "unknown: create" in ${load.mapping.file}`;
+          ? { code: 'link_not_found', column, rowName: ref.name }
+          : {
+              code: 'person_not_found',
+              column,
+              person: { name: ref.name, email: ref.email ?? null },
+              mappingFile: load.mapping.file,
+            };
       if (parent ? !loadWithoutLink : rejectsUnresolved.get(reference)) {
         rejectedRows.add(row.row_id);
         rejected.push({
@@ -68,19 +81,10 @@ export async function settleUnresolved(
           label,
           value: ref,
           reason,
-          ...(parent
-            ? { rejectedParent: { ...parent, linkRequired: isRequired(load, reference.column) } }
-            : {}),
           staged: row.staged,
         });
       } else {
-        leftEmpty.push({
-          ...summary,
-          column: reference.column,
-          label,
-          reason,
-          parentRejected: parent !== undefined,
-        });
+        leftEmpty.push({ ...summary, column: reference.column, label, reason });
       }
     }
   }

@@ -22,12 +22,13 @@
  */
 import pg from 'pg';
 import type { CodaSource } from '../../extract/index.ts';
-import type { Reject, TableContext } from '../../transform/transform.ts';
+import type { TableContext } from '../../transform/transform.ts';
 import { appendAll } from '../../shared/append.ts';
 import { collectGarbage } from '../../shared/collect-garbage.ts';
 import { SpooledList } from '../../shared/spooled-list.ts';
 import type { LoadContext } from '../core/context.ts';
 import type { ReferenceColumn, TableLoad } from '../core/load-plan.ts';
+import type { RunReject } from '../core/reasons.ts';
 import type { Conflict, GoneRow, TableLoadReport, UnresolvedReference } from '../core/reports.ts';
 import { arrivalName, changedRowsName, stagedRowsName, stageName } from '../core/temp-tables.ts';
 import { rejectConstraintBreaks } from './checks.ts';
@@ -58,7 +59,7 @@ const GARBAGE_COLLECTION_AFTER_ROWS = 10_000;
 
 /** What steps 1–4 made of one chunk. */
 interface ChunkOutcome {
-  rejects: Reject[];
+  rejects: RunReject[];
   unresolved: UnresolvedReference[];
   conflicts: Conflict[];
   peopleCreated: number;
@@ -201,10 +202,12 @@ export async function loadTable(
   const allRejects = outcome.rejects.sort((a, b) => a.source.rowId.localeCompare(b.source.rowId));
   for (const reject of allRejects)
     context.rejectedRows.set(`${table.id}/${reject.source.rowId}`, {
-      table: table.name,
-      rowId: reject.source.rowId,
-      rowName: reject.source.rowName,
-      browserLink: reject.source.browserLink,
+      row: {
+        table: table.name,
+        rowId: reject.source.rowId,
+        rowName: reject.source.rowName,
+        browserLink: reject.source.browserLink,
+      },
       reasons: reject.problems.map((problem) => problem.reason),
     });
 

@@ -2,8 +2,9 @@
  * Rows the database side of the load rejects (a link that does not resolve, a broken CHECK),
  * gathered per row as the transform's rejects are.
  */
-import type { Reject, RejectedParent, TableContext } from '../../transform/transform.ts';
+import type { Reject, TableContext } from '../../transform/transform.ts';
 import type { TableLoad } from '../core/load-plan.ts';
+import type { LoadReason, RunReject } from '../core/reasons.ts';
 import type { RowSummary } from '../core/reports.ts';
 import { refColumn } from './shape.ts';
 
@@ -11,8 +12,7 @@ export interface StagedRowProblem extends RowSummary {
   column: string;
   label: string;
   value: unknown;
-  reason: string;
-  rejectedParent?: RejectedParent;
+  reason: LoadReason;
   /** The staged row as JSON: what did convert, for the row's share of Coda's totals. */
   staged: Record<string, unknown>;
 }
@@ -44,8 +44,8 @@ export function problemReject(
   table: TableContext['table'],
   docId: string,
   problems: StagedRowProblem[],
-): Reject[] {
-  const byRow = new Map<string, Reject>();
+): RunReject[] {
+  const byRow = new Map<string, RunReject>();
   for (const problem of problems) {
     const reject = byRow.get(problem.rowId) ?? {
       ...stagedParts(load, problem.staged),
@@ -64,7 +64,6 @@ export function problemReject(
       codaColumn: problem.label,
       value: problem.value,
       reason: problem.reason,
-      ...(problem.rejectedParent ? { rejectedParent: problem.rejectedParent } : {}),
     });
     byRow.set(problem.rowId, reject);
   }

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { TableContext } from '../../transform/transform.ts';
 import { quoteQualified } from '../../db/identifiers.ts';
-import { codaColumnLabel } from '../core/column-labels.ts';
+import { codaColumnLabel } from '../../transform/column-labels.ts';
 import type { ReferenceColumn, TableLoad } from '../core/load-plan.ts';
 
 const { escapeIdentifier: q } = pg;
@@ -40,7 +40,7 @@ export function isRequired(load: TableLoad, column: string): boolean {
   return spec !== undefined && spec.as !== 'constant' && spec.required;
 }
 
-/** The Coda column's name as the doc has it now (core/column-labels.ts). */
+/** The Coda column's name as the doc has it now (transform/column-labels.ts). */
 export function labelOf(load: TableLoad, table: TableContext['table'], column: string): string {
   return codaColumnLabel(load.mapping, column, table.columns);
 }

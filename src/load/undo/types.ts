@@ -1,4 +1,5 @@
 /** What an undo reports, as data: src/report/undo.ts words it. */
+import type { OutcomeNote } from '../core/outcomes.ts';
 import type { FieldChange } from '../core/reports.ts';
 import type { AbandonedRun } from '../lifecycle/with-run.ts';
 
@@ -39,7 +40,8 @@ export interface UndoReport {
   startedAt: string;
   finishedAt: string;
   outcome: 'undone' | 'planned' | 'rolled_back';
-  outcomeNote: string | null;
+  /** Why nothing was undone (src/report words it). */
+  outcomeNote: OutcomeNote | null;
   tables: UndoTable[];
   /** erp table -> the Coda table it is loaded from, by the mapping's name for it. */
   codaTables: Record<string, string>;

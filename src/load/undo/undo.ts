@@ -18,7 +18,7 @@
  */
 import type pg from 'pg';
 import type { LoadedMapping } from '../../transform/mapping-spec.ts';
-import { codaColumnLabel } from '../core/column-labels.ts';
+import { codaColumnLabel } from '../../transform/column-labels.ts';
 import { recordRowHistoryAs } from '../lifecycle/connection.ts';
 import { LoadRefusedError, withRun } from '../lifecycle/with-run.ts';
 import {
@@ -83,46 +83,43 @@ async function findCutover(
   let cutover: CutoverRun | undefined;
   if (runId === undefined) {
     cutover = standing.find((run) => run.changed);
-    if (!cutover)
-      throw new LoadRefusedError(
-        standing.length
-          ? `no committed cutover to undo changed anything: the last ${standing.length} changed no row`
-          : 'no committed cutover to undo',
-      );
+    if (!cutover) throw new LoadRefusedError({ code: 'nothing_to_undo', unchanged: standing.length });
   } else {
-    if (!/^\d+$/.test(runId))
-      throw new LoadRefusedError(
-        `"${runId}" is no run id; give the number the cutover's report shows after "Run"`,
-      );
+    if (!/^\d+$/.test(runId)) throw new LoadRefusedError({ code: 'not_a_run_id', given: runId });
     const { rows } = await client.query<CutoverRun>(
       `SELECT ${RUN_COLUMNS} FROM pipeline.runs r WHERE r.id = $1`,
       [runId],
     );
     cutover = rows[0];
-    if (!cutover) throw new LoadRefusedError(`there is no run ${runId}`);
+    if (!cutover) throw new LoadRefusedError({ code: 'no_such_run', runId });
     if (cutover.mode !== 'cutover' || cutover.outcome !== 'committed')
-      throw new LoadRefusedError(
-        `run ${cutover.id} is a ${cutover.mode} that ended ${cutover.outcome.replace('_', ' ')}; only a committed cutover can be undone`,
-      );
+      throw new LoadRefusedError({
+        code: 'not_a_committed_cutover',
+        runId: cutover.id,
+        mode: cutover.mode,
+        outcome: cutover.outcome,
+      });
     if (cutover.undone_by_run_id)
-      throw new LoadRefusedError(
-        `cutover ${cutover.id} was already undone (by run ${cutover.undone_by_run_id})`,
-      );
+      throw new LoadRefusedError({
+        code: 'already_undone',
+        runId: cutover.id,
+        undoneBy: cutover.undone_by_run_id,
+      });
   }
   const target = cutover;
   const later = standing.filter((run) => BigInt(run.id) > BigInt(target.id));
   const changing = later.filter((run) => run.changed).reverse();
   if (changing.length)
-    throw new LoadRefusedError(
-      `cutover ${target.id} was followed by cutover ${changing.map((run) => run.id).join(', ')}, which may have changed the same rows; undo ${changing.length > 1 ? 'those' : 'that one'} first (\`erp undo\` undoes the latest that changed something)`,
-    );
+    throw new LoadRefusedError({
+      code: 'later_cutovers',
+      runId: target.id,
+      later: changing.map((run) => run.id),
+    });
   const history = await client.query(`SELECT FROM pipeline.row_changes WHERE run_id = $1 LIMIT 1`, [
     target.id,
   ]);
   if (!history.rowCount && target.changed)
-    throw new LoadRefusedError(
-      `cutover ${target.id} ran before row history was kept (migration 007), so it cannot be undone row by row; restore the backup it took instead (docs/RUNBOOK.md, "Backup and restore")`,
-    );
+    throw new LoadRefusedError({ code: 'before_row_history', runId: target.id });
   return { cutover: target, skipped: later.reverse() };
 }
 
@@ -225,7 +222,7 @@ export function runUndo(options: UndoOptions): Promise<UndoReport> {
         finishedAt: new Date().toISOString(),
         outcome: refused ? 'rolled_back' : commit ? 'undone' : 'planned',
         outcomeNote: refused
-          ? `${summary.blockers.length} row(s) changed in Postgres or depended on since cutover ${cutover.id}; nothing was undone. Run again with --keep-changed to undo the rest and keep those rows as they are now`
+          ? { code: 'undo_blocked', rows: summary.blockers.length, cutover: cutover.id }
           : null,
         tables: summary.tables,
         codaTables: Object.fromEntries(

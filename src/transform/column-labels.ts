@@ -3,7 +3,7 @@
  * names it now when the doc is at hand, else as the mapping remembers it (`label`), else the erp
  * column itself (a constant has no Coda column). Never the Coda column's id.
  */
-import type { LoadedMapping } from '../../transform/mapping-spec.ts';
+import type { LoadedMapping } from './mapping-spec.ts';
 
 export function codaColumnLabel(
   mapping: LoadedMapping,

@@ -1,0 +1,10 @@
+/** An error as the command line says it: the load's refusals and stops in the reports' words. */
+import { CommittedRunError, LoadRefusedError, RunStoppedError } from '../load/lifecycle/with-run.ts';
+import { committedThenFailedText, refusalText, stoppedText } from '../report/reasons.ts';
+
+export function errorText(error: unknown): string {
+  if (error instanceof LoadRefusedError) return refusalText(error.refusal);
+  if (error instanceof RunStoppedError) return stoppedText(error.note);
+  if (error instanceof CommittedRunError) return committedThenFailedText(error.runId, error.message);
+  return error instanceof Error ? error.message : String(error);
+}
