@@ -53,7 +53,10 @@ const backupEnv = (extra: Record<string, string> = {}) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await db.query(`INSERT INTO agent.events (event_type, message) VALUES ('observation', $1)`, [EVENT]);
+  await db.query(
+    `INSERT INTO agent.events (client_id, event_type, message) VALUES ('client_a', 'observation', $1)`,
+    [EVENT],
+  );
   workDir = await mkdtemp(path.join(os.tmpdir(), 'erp-backup-'));
   server = new S3rver({
     port: 0,
