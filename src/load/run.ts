@@ -39,6 +39,7 @@ import {
 import { reconcileWithinTransaction } from './reconcile/reconcile.ts';
 import type { Difference, Reconciliation, TimedTableReport } from './reconcile/types.ts';
 import { loadTable } from './table/load-table.ts';
+import { refreshStaleBookkeepingStatistics } from './table/statistics.ts';
 
 export type RunMode = 'plan' | 'cutover' | 'reconcile';
 
@@ -273,6 +274,7 @@ export function runLoad(options: RunOptions): Promise<RunReport> {
     let found: Difference[] = [];
     await client.query('BEGIN');
     try {
+      await refreshStaleBookkeepingStatistics(client);
       if (options.mode === 'cutover') await recordRowHistoryAs(client, runId);
       if (options.mode === 'reconcile') {
         ({ reconciliation, tables } = await reconcileWithinTransaction(

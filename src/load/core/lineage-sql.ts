@@ -27,3 +27,27 @@ export function isLineageOf(keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): strin
 export function lineageWithRows(targetSql: string, keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): string {
   return `pipeline.coda_lineage l JOIN ${targetSql} t ON t.id = l.target_id AND ${isLineageOf(keys)}`;
 }
+
+/*
+ * A chunk's statements reach the lineage and the erp table through these probes rather than
+ * through joins. Joined, a chunk of a few thousand rows lets the planner read the table's whole
+ * lineage into a hash, or all of the erp table up to the chunk's last id in a merge join: fine
+ * once, but a load runs them for every chunk, so a plan of a table whose rows changed cost the
+ * square of its size (155 s for 10% changed at 1M tasks). A LATERAL subquery with LIMIT or OFFSET
+ * is never flattened into a join: it is one index lookup per row of the chunk, whatever the sizes.
+ */
+
+/** A LATERAL item: `target_id`, the erp row the Coda row `rowIdSql` was loaded into and that still exists. */
+export function ownRowProbe(rowIdSql: string, targetSql: string, keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): string {
+  return `LATERAL (SELECT t.id AS target_id FROM ${lineageWithRows(targetSql, keys)} WHERE l.coda_row_id = ${rowIdSql} LIMIT 1)`;
+}
+
+/** A LATERAL item: the lineage row `l` of the Coda row `rowIdSql`, whether or not its erp row still exists. */
+export function lineageRowProbe(rowIdSql: string, keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): string {
+  return `LATERAL (SELECT l.* FROM pipeline.coda_lineage l WHERE ${isLineageOf(keys)} AND l.coda_row_id = ${rowIdSql} LIMIT 1)`;
+}
+
+/** A LATERAL item: the row of `targetSql` whose id is `idSql`, every column. */
+export function rowByIdProbe(targetSql: string, idSql: string): string {
+  return `LATERAL (SELECT * FROM ${targetSql} t WHERE t.id = ${idSql} LIMIT 1)`;
+}

@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import type { TableContext } from '../../transform/transform.ts';
 import type { LoadContext } from '../core/context.ts';
-import { isLineageOf, KEYS_AS_FIRST_PARAMETERS, lineageWithRows } from '../core/lineage-sql.ts';
+import { lineageRowProbe, rowByIdProbe } from '../core/lineage-sql.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import type { Conflict } from '../core/reports.ts';
 import { stageName } from '../core/temp-tables.ts';
@@ -63,7 +63,7 @@ export async function settleConflicts(
   }>(
     `WITH changing AS MATERIALIZED (
        SELECT s._coda_row_id, t.id
-         FROM ${stage} s JOIN (${lineageWithRows(target)}) ON l.coda_row_id = s._coda_row_id
+         FROM ${stage} s JOIN ${rowByIdProbe(target, 's._target_id')} t ON true
         WHERE ROW(${load.columns.map((column) => `t.${q(column)}`).join(', ')}) IS DISTINCT FROM ROW(${load.columns.map((column) => `s.${q(column)}`).join(', ')})
      )
      SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link,
@@ -71,17 +71,17 @@ export async function settleConflicts(
             to_jsonb(s) AS coda, to_jsonb(t) AS postgres, h.after AS last_load
        FROM changing c
        JOIN ${stage} s ON s._coda_row_id = c._coda_row_id
-       JOIN ${target} t ON t.id = c.id
+       JOIN ${rowByIdProbe(target, 'c.id')} t ON true
        -- Each field as the cutovers last set it: a write that left a field as it was (kept) did not set it.
        JOIN LATERAL (SELECT jsonb_object_agg(f.key, f.value) AS after
                        FROM (SELECT DISTINCT ON (e.key) e.key, e.value
                                FROM pipeline.load_writes w, jsonb_each(w.after) e
-                              WHERE w.target_table = $3 AND w.target_id = c.id AND w.run_id <> $4
+                              WHERE w.target_table = $1 AND w.target_id = c.id AND w.run_id <> $2
                                 AND (w.before IS NULL OR w.before -> e.key IS DISTINCT FROM e.value)
                               ORDER BY e.key, w.id DESC) f) h ON h.after IS NOT NULL
       WHERE ${load.columns.map(edited).join(' OR ')}
       ORDER BY s._coda_row_id`,
-    [context.docId, table.id, load.target.name, context.runId],
+    [load.target.name, context.runId],
   );
   const found = rows.map(
     (row): Conflict => ({
@@ -110,9 +110,9 @@ export async function settleConflicts(
   for (const [column, rowIds] of keep) {
     await context.client.query(
       `UPDATE ${stage} s SET ${q(column)} = t.${q(column)}
-         FROM ${lineageWithRows(target)}
-        WHERE l.coda_row_id = s._coda_row_id AND s._coda_row_id = ANY ($4::text[])`,
-      [context.docId, table.id, load.target.name, rowIds],
+         FROM ${target} t
+        WHERE t.id = s._target_id AND s._coda_row_id = ANY ($1::text[])`,
+      [rowIds],
     );
   }
   const staysDeleted = conflicts
@@ -180,8 +180,10 @@ async function findDeletions(
   const { rows } = await context.client.query<{ row_id: string; row_name: string; browser_link: string }>(
     `SELECT s._coda_row_id AS row_id, s._row_name AS row_name, s._browser_link AS browser_link
        FROM ${q(stageName(load))} s
-       JOIN pipeline.coda_lineage l ON ${isLineageOf(KEYS_AS_FIRST_PARAMETERS)} AND l.coda_row_id = s._coda_row_id
-      WHERE NOT EXISTS (SELECT FROM ${targetSql(load)} t WHERE t.id = l.target_id)`,
+       JOIN ${lineageRowProbe('s._coda_row_id')} l ON true
+      -- A staged row with an erp row of its own was not deleted.
+      WHERE s._target_id IS NULL
+        AND NOT EXISTS (SELECT FROM ${targetSql(load)} t WHERE t.id = l.target_id)`,
     [context.docId, codaTableId, load.target.name],
   );
   return rows.map(

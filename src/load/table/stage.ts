@@ -8,7 +8,7 @@ import type { TableContext } from '../../transform/transform.ts';
 import { quoteQualified } from '../../db/identifiers.ts';
 import type { LoadContext } from '../core/context.ts';
 import { copyInto } from '../core/copy.ts';
-import { lineageWithRows } from '../core/lineage-sql.ts';
+import { lineageWithRows, ownRowProbe } from '../core/lineage-sql.ts';
 import type { ReferenceColumn, TableLoad } from '../core/load-plan.ts';
 import {
   arrivalName,
@@ -100,9 +100,8 @@ export async function resolveIntoStage(
   let ownRow = 'NULL::bigint';
   if (lineageHeld) {
     joins.push(
-      `LEFT JOIN (SELECT l.coda_row_id, t.id AS target_id
-                   FROM ${lineageWithRows(targetSql(load), { doc: param(context.docId), codaTable: param(table.id), target: param(load.target.name) })}) own
-         ON own.coda_row_id = a._coda_row_id`,
+      `LEFT JOIN ${ownRowProbe('a._coda_row_id', targetSql(load), { doc: param(context.docId), codaTable: param(table.id), target: param(load.target.name) })} own
+         ON true`,
     );
     ownRow = 'own.target_id';
   }

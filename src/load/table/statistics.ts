@@ -53,3 +53,24 @@ export async function refreshLineageStatistics(context: LoadContext, inserted: n
   statistics.insertedSince = 0;
   statistics.refreshed = true;
 }
+
+/** Bookkeeping tables a load reads one row at a time, through pipeline.load_writes. */
+const BOOKKEEPING_TABLES = ['pipeline.row_changes', 'pipeline.runs'] as const;
+
+/**
+ * Right after a cutover, autovacuum has usually not analysed the row history it wrote: the planner
+ * still takes it for a few rows, and looking up one erp row's last write became a scan of every
+ * change of the run, per row (two minutes for a plan of 100k tasks started right after their
+ * cutover). A run refreshes these statistics first when they lag that far behind.
+ */
+export async function refreshStaleBookkeepingStatistics(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ table: (typeof BOOKKEEPING_TABLES)[number] }>(
+    `SELECT t.name AS table
+       FROM unnest($1::text[]) AS t(name)
+       JOIN pg_stat_user_tables s ON s.relid = t.name::regclass
+      WHERE s.n_mod_since_analyze > greatest($2, s.n_live_tup / 10)`,
+    [BOOKKEEPING_TABLES, REFRESH_STATISTICS_AFTER_ROWS],
+  );
+  for (const { table } of rows)
+    if (BOOKKEEPING_TABLES.includes(table)) await client.query(`ANALYZE ${table}`);
+}

@@ -106,6 +106,9 @@ export async function findUnchangedRows(
     }
   }
   await copyInto(client, sourceHashesName(named), null, inPieces(lines()));
+  // Autovacuum never analyses a temporary table: without this the planner takes it for a few
+  // hundred rows whatever it holds.
+  await client.query(`ANALYZE ${hashes}`);
   // A row id seen twice is never skipped: the transform reports its second copy.
   await client.query(
     `CREATE TEMP TABLE ${q(unchanged)} ON COMMIT DROP AS
@@ -115,11 +118,14 @@ export async function findUnchangedRows(
         AND h.row_id NOT IN (SELECT row_id FROM ${hashes} GROUP BY row_id HAVING count(*) > 1)
         -- Edited in Postgres since a cutover last wrote it (its writes that still stand, 015; an
         -- undo's restoring an edit is no load): compared, so the edit shows as a conflict even
-        -- when Coda did not change.
-        AND NOT EXISTS (
-          SELECT FROM (SELECT w.finished_at FROM pipeline.load_writes w
-                        WHERE w.target_table = $3 AND w.target_id = t.id ORDER BY w.id DESC LIMIT 1) w
-           WHERE t.updated_at > w.finished_at)`,
+        -- when Coda did not change. A row not stamped since the first cutover finished cannot
+        -- be: looking up its last write is only needed for the rows changed since (by a later
+        -- cutover, an undo or an edit), so a plan's cost follows what changed, not the table's size.
+        AND (t.updated_at <= (SELECT min(r.finished_at) FROM pipeline.runs r WHERE r.mode = 'cutover')
+             OR NOT EXISTS (
+               SELECT FROM (SELECT w.finished_at FROM pipeline.load_writes w
+                             WHERE w.target_table = $3 AND w.target_id = t.id ORDER BY w.id DESC LIMIT 1) w
+                WHERE t.updated_at > w.finished_at))`,
     [lineage.docId, lineage.codaTableId, lineage.targetTable],
   );
   await client.query(`DROP TABLE ${hashes}`);

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { TableContext } from '../../transform/transform.ts';
 import type { LoadContext } from '../core/context.ts';
-import { isLineageOf } from '../core/lineage-sql.ts';
+import { isLineageOf, rowByIdProbe } from '../core/lineage-sql.ts';
 import type { TableLoad } from '../core/load-plan.ts';
 import { changedRowsName, stageName } from '../core/temp-tables.ts';
 import { REFRESH_STATISTICS_AFTER_ROWS, refreshLineageStatistics } from './statistics.ts';
@@ -58,14 +58,17 @@ export async function upsertChunk(
          SELECT s._coda_row_id, s._row_name, s._browser_link,
                 array_remove(ARRAY[${load.columns.map((column) => `CASE WHEN t.${q(column)} IS DISTINCT FROM s.${q(column)} THEN ${pg.escapeLiteral(column)} END`).join(', ')}], NULL),
                 to_jsonb(t), to_jsonb(s)
-           FROM ${stage} s JOIN ${target} t ON t.id = s._target_id
+           FROM ${stage} s JOIN ${rowByIdProbe(target, 's._target_id')} t ON true
           WHERE ${targetRow} IS DISTINCT FROM ${stageRow}`,
         )
       ).rowCount ?? 0);
   // The query above found every row that differs; with none, the update would scan the table for nothing.
   if (updated)
     await context.client.query(
-      `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s WHERE t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
+      // The chunk's own ids as an array: the target is then read by its key, never scanned (see lineage-sql.ts).
+      `UPDATE ${target} t SET (${columns.join(', ')}) = ${stageRow} FROM ${stage} s
+        WHERE t.id = ANY (ARRAY(SELECT _target_id FROM ${stage} WHERE _target_id IS NOT NULL))
+          AND t.id = s._target_id AND ${targetRow} IS DISTINCT FROM ${stageRow}`,
     );
   // Without counts every staged row is new, and the insert says how many there were.
   const inserted =
@@ -106,7 +109,8 @@ export async function upsertChunk(
       `UPDATE pipeline.coda_lineage l
           SET browser_link = s._browser_link, content_hash = s._content_hash, source_hash = s._recorded_source_hash, last_run_id = $4
          FROM (SELECT *, ${recordedSourceHash} AS _recorded_source_hash FROM ${stage}) s
-        WHERE s._target_id IS NOT NULL AND ${isLineageOf()} AND l.coda_row_id = s._coda_row_id`,
+        WHERE s._target_id IS NOT NULL AND ${isLineageOf()} AND l.coda_row_id = s._coda_row_id
+          AND l.coda_row_id = ANY (ARRAY(SELECT _coda_row_id FROM ${stage} WHERE _target_id IS NOT NULL))`,
       [context.docId, table.id, load.target.name, context.runId],
     );
   }
