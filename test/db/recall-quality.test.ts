@@ -79,6 +79,13 @@ describe('words, forgivingly', () => {
     ]);
   });
 
+  it('never corrects a word to a stop word, which most memories hold', async () => {
+    await remember('stops', 'Read that report before Friday');
+    // "thaw" is one letter from "that", an English stop word: no memory holds "thaw".
+    expect(await recall('stops', 'thaw')).toEqual([]);
+    expect(await recall('stops', 'reprot')).toEqual(['Read that report before Friday']);
+  });
+
   it('corrects neither numbers nor short words', async () => {
     expect(await recall('typos', 'code 4711')).toEqual(['Door code is 4712']);
     expect(await recall('typos', '4711')).toEqual([]);
@@ -207,6 +214,32 @@ describe("the client's vocabulary", () => {
     );
     expect(await words('vocabulary')).toEqual(['client', 'cliente', 'liga', 'nunc', 'nunca']);
     expect(await recall('vocabulary', 'fatura')).toEqual([]);
+  });
+
+  it('counts a word once per memory through repeats and an expired memory remembered afresh', async () => {
+    const counts = async () =>
+      (
+        await db.query<{ word: string; memories: number }>(
+          `SELECT word, memories FROM agent_private.memory_words WHERE client_id = 'counts' ORDER BY word`,
+        )
+      ).rows;
+    await remember('counts', 'Invoices go to Berlin');
+    await remember('counts', 'invoices go to berlin.');
+    const expiring = await db.query<{ id: string }>(
+      `SELECT id FROM agent.remember('counts', 'Invoices wait in Hamburg', ttl_minutes => 1)`,
+    );
+    await db.query(
+      `UPDATE agent.memory_entries SET created_at = now() - interval '1 hour', last_seen_at = NULL WHERE id = $1`,
+      [expiring.rows[0]!.id],
+    );
+    const afresh = await remember('counts', 'Invoices wait in Hamburg');
+    expect(afresh.id).not.toBe(expiring.rows[0]!.id);
+    expect(await counts()).toEqual([
+      { word: 'berlin', memories: 1 },
+      { word: 'hamburg', memories: 1 },
+      { word: 'invoices', memories: 2 },
+      { word: 'wait', memories: 1 },
+    ]);
   });
 });
 
