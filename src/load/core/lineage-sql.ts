@@ -13,7 +13,7 @@ export interface LineageKeys {
 }
 
 /** The keys as $1, $2 and $3: the parameters most of these queries start with. */
-export const KEYS_AS_FIRST_PARAMETERS: LineageKeys = { doc: '$1', codaTable: '$2', target: '$3' };
+const KEYS_AS_FIRST_PARAMETERS: LineageKeys = { doc: '$1', codaTable: '$2', target: '$3' };
 
 /** A condition: the lineage row `l` is of that Coda table and that erp table. */
 export function isLineageOf(keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): string {
@@ -38,7 +38,11 @@ export function lineageWithRows(targetSql: string, keys: LineageKeys = KEYS_AS_F
  */
 
 /** A LATERAL item: `target_id`, the erp row the Coda row `rowIdSql` was loaded into and that still exists. */
-export function ownRowProbe(rowIdSql: string, targetSql: string, keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS): string {
+export function ownRowProbe(
+  rowIdSql: string,
+  targetSql: string,
+  keys: LineageKeys = KEYS_AS_FIRST_PARAMETERS,
+): string {
   return `LATERAL (SELECT t.id AS target_id FROM ${lineageWithRows(targetSql, keys)} WHERE l.coda_row_id = ${rowIdSql} LIMIT 1)`;
 }
 
