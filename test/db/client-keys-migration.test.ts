@@ -64,7 +64,8 @@ describe('migrations 020 and 021 on existing agent rows', () => {
     const moved = statements.findIndex((statement) => statement.includes('moved jsonb'));
     expect(moved).toBeGreaterThan(0);
     for (const statement of statements.slice(0, moved + 1)) await db.query(statement);
-    expect((await migrate(db.url, { dir })).applied).toEqual([
+    // 020 again from where it stopped, then 021 (and whatever later files there are).
+    expect((await migrate(db.url, { dir })).applied.slice(0, 2)).toEqual([
       CLIENT_KEYS_MIGRATION,
       '021_client_keys_switch',
     ]);
