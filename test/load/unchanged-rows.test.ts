@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/extract/index.ts';
 import { runLoad, type RunOptions } from '../../src/load/run.ts';
-import { findUnchangedRows, rowId } from '../../src/load/table/unchanged-rows.ts';
+import { findUnchangedRows, rowId, sourceHash } from '../../src/load/table/unchanged-rows.ts';
 import { loadMappings, type LoadedMapping } from '../../src/transform/mapping-spec.ts';
 import { fixtureDoc, projectsTable } from '../../bench/coda-server/fixture-doc.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -34,8 +34,8 @@ const load = (overrides: Partial<RunOptions>) =>
 
 const projectsMapping = () => mappings.find((mapping) => mapping.spec.target === 'erp.projects')!;
 
-/** How many rows of erp.projects a plan would skip, with the given mapping. */
-async function skippableProjects(mapping: LoadedMapping): Promise<number> {
+/** How many rows of erp.projects a plan would skip, with the given mapping (of the given snapshot). */
+async function skippableProjects(mapping: LoadedMapping, source: Snapshot = snapshot): Promise<number> {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
@@ -48,7 +48,7 @@ async function skippableProjects(mapping: LoadedMapping): Promise<number> {
         target: 'erp.projects',
         targetTable: 'erp.projects',
       },
-      snapshot,
+      source,
       mapping,
     );
     return unchanged?.count ?? 0;
@@ -88,6 +88,26 @@ describe('rowId', () => {
   });
 });
 
+describe('sourceHash', () => {
+  const row = (address: string, name: string) =>
+    `{"id":"i-1","type":"row","href":"${address}/apis/v1/docs/d/tables/t/rows/i-1","name":"${name}","values":{"c-1":"${name}","c-2":{"href":"kept"}}}`;
+
+  it('hashes what a row holds, not the API address it was read through', () => {
+    expect(sourceHash('f', row('http://127.0.0.1:4001', 'a'))).toBe(
+      sourceHash('f', row('https://coda.io', 'a')),
+    );
+    expect(sourceHash('f', row('https://coda.io', 'a'))).not.toBe(
+      sourceHash('f', row('https://coda.io', 'b')),
+    );
+    expect(sourceHash('f', row('https://coda.io', 'a'))).not.toBe(
+      sourceHash('g', row('https://coda.io', 'a')),
+    );
+    // An href among the values is content.
+    const inValues = (value: string) => `{"id":"i-1","values":{"c-2":{"href":"${value}"}}}`;
+    expect(sourceHash('f', inValues('x'))).not.toBe(sourceHash('f', inValues('y')));
+  });
+});
+
 describe('a plan after a cutover', () => {
   it('skips every loaded row of an unchanged doc and still accounts for every row read', async () => {
     const loaded = Number(
@@ -124,6 +144,10 @@ describe('a plan after a cutover', () => {
     const plan = await load({ source: edited });
     const projects = plan.tables.find((table) => table.target === 'erp.projects')!;
     expect(projects.updated.slice().map((row) => row.rowId)).toEqual(['i-jNwDisc1A']);
+    // Read again through another server (another port in every row's href): only the edited row is compared.
+    expect(await skippableProjects(projectsMapping(), edited)).toBe(
+      (await skippableProjects(projectsMapping())) - 1,
+    );
   });
 
   it('reads no row ahead for a table the lineage holds no hash of', async () => {
