@@ -3,7 +3,9 @@
  * against the local Coda server at Coda's rate limit, the transform, `erp cutover` (as a child
  * process, for its memory), the load into an empty database (in-process, to time each table) in
  * turns with its baselines fed the rows the cutover loaded, then `plan` of the same doc and of one
- * where 10% of the rows changed. Each figure is paired with baselines from this run.
+ * where 10% of the rows changed, and the owner's nightly dry run: `erp plan` reading the unchanged
+ * doc live from the same server, since the first extract. Each figure is paired with baselines from
+ * this run.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
