@@ -279,6 +279,13 @@ async function measureWithCoda(
         `a plan of the unchanged doc would write ${unchangedTotals.inserted + unchangedTotals.updated} rows`,
       );
 
+    log(`[${taskRows} tasks] plan with 10% of the rows changed…`);
+    const revised = await snapshotOf(syntheticDoc({ taskRows, revised: true }), sizeDir);
+    const changed = await plan(revised);
+    const changedTotals = totals(changed.result);
+
+    // Last: the plans above are timed as they were before it existed (in one run at 100k tasks, the
+    // 10%-changed plan took 16-17 s right after it, 12 s right after the no-change plan).
     log(
       `[${taskRows} tasks] the nightly dry run: erp plan reading the unchanged doc since the first extract…`,
     );
@@ -298,11 +305,6 @@ async function measureWithCoda(
       { DATABASE_URL: url },
     );
     const nightlyTables = (await readSnapshot(nightlySnapshot)).manifest().tables;
-
-    log(`[${taskRows} tasks] plan with 10% of the rows changed…`);
-    const revised = await snapshotOf(syntheticDoc({ taskRows, revised: true }), sizeDir);
-    const changed = await plan(revised);
-    const changedTotals = totals(changed.result);
 
     return {
       taskRows,
