@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionUrl } from '../../src/db/target.ts';
 import { explainTargets } from '../../bench/explanations.ts';
 import { CHART_FILE, writeResults } from '../../bench/report.ts';
-import type { BenchResults, Figure } from '../../bench/results.ts';
+import { TARGETS, type BenchResults, type Figure } from '../../bench/results.ts';
 import { runBench } from '../../bench/run-bench.ts';
 import { REPO_ROOT } from '../support/cli.ts';
 import { testCluster } from '../support/db.ts';
@@ -78,13 +78,26 @@ describe.skipIf(!gitCheckout)('the benchmark, at 200 tasks', () => {
     expectMeasured('plan, unchanged', size.planUnchangedSeconds, 1);
     expectMeasured('plan, 10% changed', size.planChangedSeconds, 1);
     expectMeasured('cutover memory', size.cutoverPeakRssBytes, 1);
+    expectMeasured('cutover against its load', size.cutoverSeconds, 1);
+    expectMeasured('nightly plan against the plan with the snapshot given', size.nightlyPlan.seconds, 1);
     expectMeasured('migrations', results.migrationSeconds, 1);
     expectMeasured('CLI start-up', results.cliStartup.seconds, 1);
     expect(size.extraction.requests).toBeGreaterThan(0);
     expect(size.extraction.rateLimited).toBe(0);
     // Every tenth task, project and engagement of the revised doc differs.
     expect(size.changedRowsPlanned).toBe(20 + 1 + 2);
-    expect(results.targets.map((target) => target.target)).toHaveLength(7);
+    // The nightly dry run of the unchanged doc reads no table's rows: the doc, its table list, a
+    // request per table.
+    expect(size.nightlyPlan.tables).toBe(4);
+    expect(size.nightlyPlan.tablesUnchanged).toBe(4);
+    expect(size.nightlyPlan.requests).toBe(4 + 2);
+    const judged = Object.fromEntries(results.targets.map((target) => [target.target, target.met]));
+    expect(Object.keys(judged).sort()).toEqual(Object.values(TARGETS).sort());
+    expect(judged[TARGETS.nightlyRequests]).toBe(true);
+    // Targets of 100k or 1M tasks are not judged at 200.
+    expect(judged[TARGETS.noChangePlan1M]).toBeNull();
+    expect(judged[TARGETS.nightlySeconds]).toBeNull();
+    expect(judged[TARGETS.cutover]).toBeNull();
   });
 
   it('writes Markdown that links the chart, JSON and the chart', async () => {
@@ -94,6 +107,11 @@ describe.skipIf(!gitCheckout)('the benchmark, at 200 tasks', () => {
     expect(markdown).toContain(`](${CHART_FILE})`);
     expect(markdown).toContain(results.machine.cpuModel);
     expect(markdown).toContain(results.commit.sha.slice(0, 12));
+    for (const target of Object.values(TARGETS)) expect(markdown).toContain(`| ${target} |`);
+    expect(markdown).toMatch(
+      /\| nightly dry run: `erp plan`[^|]* \| 200 \|[^\n]*6 requests to Coda for 4 tables/,
+    );
+    expect(markdown).toMatch(/\| erp cutover into an empty database \| 200 \|/);
     expect(JSON.parse(await readFile(path.join(dir, 'latest.json'), 'utf8'))).toMatchObject({
       sizes: [{ taskRows: 200 }],
     });
