@@ -6,7 +6,6 @@ import pg from 'pg';
 import { z } from 'zod';
 import { quoteQualified } from '../../db/identifiers.ts';
 import { compareCodeUnits } from '../../shared/compare.ts';
-import { rowTitle } from '../../shared/names.ts';
 import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
 import { textDefault } from '../../catalog/target-tables.ts';
 import { numberInCell } from '../../transform/transform.ts';
@@ -58,8 +57,8 @@ function ownersLabel(measure: Measure, load: TableLoad, codaTable: CodaTableName
 /** The Coda table a total reads, by the names the doc gives it and its columns. */
 type CodaTableNames = { name: string; columns: readonly { id: string; name: string }[] };
 
-/** How an empty group is shown. */
-const EMPTY_GROUP = '(empty)';
+/** The key of the group of rows whose group cell is empty (of the one group when a total is not split). */
+const EMPTY_GROUP = '';
 
 export function measuresOf(load: TableLoad): Measure[] {
   const mapped = (column: string | undefined) => column === undefined || load.columns.includes(column);
@@ -131,7 +130,7 @@ async function takeMeasure(
   const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   const figures: Figures = new Map();
   for (const row of rows)
-    addTo(figures, row.key === '' ? (measure.groupBy ? EMPTY_GROUP : '') : (labels.get(row.key) ?? row.key), {
+    addTo(figures, labels.get(row.key) ?? row.key, {
       amount: row.value,
       rows: row.rows,
     });
@@ -232,7 +231,7 @@ export async function bridgeMeasure(
     ...notConverted.keys(),
     ...textCells.keys(),
   ]);
-  if (!groups.size) groups.add(measure.groupBy ? EMPTY_GROUP : '');
+  if (!groups.size) groups.add(EMPTY_GROUP);
   const figureOf = (shares: { share: string }[]): BridgeFigure => ({
     amount: shares.map((item) => item.share).reduce(addDecimals, '0'),
     rows: shares.length,
@@ -249,8 +248,7 @@ export async function bridgeMeasure(
     return {
       label: ownersLabel(measure, load, codaTable),
       target: load.target.name,
-      // A linked row with a blank name is a group too, and reads as one.
-      group: measure.groupBy ? rowTitle(group) : null,
+      group: measure.groupBy ? { name: group === EMPTY_GROUP ? null : group } : null,
       unit: measure.sum ? 'sum' : 'rows',
       coda: {
         amount: addDecimals(addDecimals(loadedHere.amount, rejectedHere.amount), unconvertedHere.amount),
@@ -266,11 +264,9 @@ export async function bridgeMeasure(
     };
   });
   const size = (total: BusinessTotal) => Number(total.coda.amount);
-  totals.sort((a, b) =>
-    measure.largest
-      ? size(b) - size(a) || compareCodeUnits(a.group ?? '', b.group ?? '')
-      : compareCodeUnits(a.group ?? '', b.group ?? ''),
-  );
+  const byGroup = (a: BusinessTotal, b: BusinessTotal) =>
+    compareCodeUnits(a.group?.name ?? EMPTY_GROUP, b.group?.name ?? EMPTY_GROUP);
+  totals.sort((a, b) => (measure.largest ? size(b) - size(a) || byGroup(a, b) : byGroup(a, b)));
   return measure.largest
     ? totals.filter((total, index) => index < measure.largest! || total.unexplained !== '0')
     : totals;
