@@ -131,7 +131,8 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
     expect(shareReason.code).toBe('breaks_rule');
     expect(shareReason.text).toMatch(/^Start Date is 2024-03-15, .*which breaks /);
     const rejectedParent = json.differences.find(
-      (item: { kind: string; row: { rowId: string } }) => item.kind === 'rejected' && item.row.rowId === PARENT,
+      (item: { kind: string; row: { rowId: string } }) =>
+        item.kind === 'rejected' && item.row.rowId === PARENT,
     );
     expect(rejectedParent.reasons).toEqual([
       expect.objectContaining({ code: 'breaks_rule', text: shareReason.text }),
