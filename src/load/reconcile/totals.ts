@@ -12,6 +12,7 @@ import { numberInCell } from '../../transform/transform.ts';
 import type { RunReject } from '../core/reasons.ts';
 import { codaColumnLabel } from '../../transform/column-labels.ts';
 import type { TableLoad } from '../core/load-plan.ts';
+import { rowNameSql } from '../core/row-names.ts';
 import { stageName } from '../core/temp-tables.ts';
 import businessTotals from './totals.json' with { type: 'json' };
 import type { BridgeFigure, BusinessTotal, RejectedShare, TextCell, UnconvertedShare } from './types.ts';
@@ -29,8 +30,8 @@ const measure = z
     table: z.string().regex(/^\w+\.\w+$/),
     sum: z.string().min(1).optional(),
     groupBy: z.string().min(1).optional(),
-    /** For a link: the linked table's column that names its rows. */
-    groupName: z.object({ table: z.string().regex(/^\w+\.\w+$/), column: z.string().min(1) }).optional(),
+    /** For a link: the groups are the linked rows by their names (core/row-names.ts), not their ids. */
+    groupName: z.literal(true).optional(),
     /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
     largest: z.number().int().positive().optional(),
     /**
@@ -107,18 +108,20 @@ async function takeMeasure(
   relation: string,
   { where = 'true', codaSide = false } = {},
 ): Promise<Figures> {
-  const name = measure.groupName;
+  const linked =
+    measure.groupName && measure.groupBy ? load.target.references.get(measure.groupBy) : undefined;
   const fixedGroup = codaSide ? unmappedGroup(load, measure) : null;
   const key = !measure.groupBy
     ? `''`
     : fixedGroup !== null
       ? pg.escapeLiteral(fixedGroup)
-      : name
-        ? `coalesce(g.${q(name.column)}::text, '')`
+      : linked
+        ? `coalesce(g.name, '')`
         : `coalesce(r.${q(measure.groupBy)}::text, '')`;
+  // The linked table's rows are named once each, before they are joined to the rows they group.
   const join =
-    name && measure.groupBy
-      ? `LEFT JOIN ${quoteQualified(name.table)} g ON g.id = r.${q(measure.groupBy)}`
+    linked && measure.groupBy
+      ? `LEFT JOIN (SELECT n.id, ${rowNameSql('to_jsonb(n)')} AS name FROM ${quoteQualified(linked)} n) g ON g.id = r.${q(measure.groupBy)}`
       : '';
   // The rows behind a sum are those with a number in the column.
   const [value, counted] = measure.sum
