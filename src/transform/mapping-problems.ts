@@ -5,22 +5,24 @@
  * (transform.ts) and the check against the database (src/load/core/load-plan.ts) all say it here.
  */
 
-/** A rule of the file's shape whose fix the report spells out, by the value the field needs. */
-export type FieldRule =
-  | 'coda_column_id'
-  | 'coda_column_id_not_name'
-  | 'coda_table_id'
-  | 'coda_base_table_id'
-  | 'person_policy'
-  | 'multiple_policy'
-  | 'rejected_parent_policy'
-  | 'value_map'
-  | 'currency_code'
-  | 'needs_as'
-  | 'skip_reason'
-  | 'target_column_name'
-  | 'target_table'
-  | 'some_column';
+/** The rules of the file's shape whose fix the report spells out, by the value the field needs. */
+export const FIELD_RULES = [
+  'coda_column_id',
+  'coda_column_id_not_name',
+  'coda_table_id',
+  'coda_base_table_id',
+  'person_policy',
+  'multiple_policy',
+  'rejected_parent_policy',
+  'value_map',
+  'currency_code',
+  'needs_as',
+  'skip_reason',
+  'target_column_name',
+  'target_table',
+  'some_column',
+] as const;
+export type FieldRule = (typeof FIELD_RULES)[number];
 
 /** A Coda table or column by its id and the name the doc gives it. */
 export interface CodaNamed {

@@ -10,7 +10,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { MappingError, type FieldRule, type FileProblem, type MappingProblem } from './mapping-problems.ts';
+import {
+  FIELD_RULES,
+  MappingError,
+  type FieldRule,
+  type FileProblem,
+  type MappingProblem,
+} from './mapping-problems.ts';
 
 export const MAPPINGS_DIR = 'mappings';
 
@@ -18,22 +24,8 @@ export const MAPPINGS_DIR = 'mappings';
  * A check's message is the code of the rule it enforces, worded by the report: the schema library
  * carries it to the issue, describeIssues takes it back as a code.
  */
-const FIELD_RULES = new Set<string>([
-  'coda_column_id',
-  'coda_column_id_not_name',
-  'coda_table_id',
-  'coda_base_table_id',
-  'person_policy',
-  'multiple_policy',
-  'rejected_parent_policy',
-  'value_map',
-  'currency_code',
-  'needs_as',
-  'skip_reason',
-  'target_column_name',
-  'target_table',
-  'some_column',
-] satisfies FieldRule[]);
+const isFieldRule = (message: string): message is FieldRule =>
+  (FIELD_RULES as readonly string[]).includes(message);
 const rule = (code: FieldRule) => code;
 
 const codaColumnId = z
@@ -213,8 +205,8 @@ function describeIssues(file: string, issues: z.core.$ZodIssue[]): MappingError 
         return { code: 'unknown_fields', file, field, keys: issue.keys };
       const message =
         issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-      return FIELD_RULES.has(message)
-        ? { code: 'breaks_rule', file, field, rule: message as FieldRule }
+      return isFieldRule(message)
+        ? { code: 'breaks_rule', file, field, rule: message }
         : { code: 'invalid_field', file, field, detail: message };
     }),
   );

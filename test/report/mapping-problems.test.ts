@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mappingErrorText, mappingProblemsText } from '../../src/report/mapping-problems.ts';
-import { MappingError, type FieldRule, type MappingProblem } from '../../src/transform/mapping-problems.ts';
+import { FIELD_RULES, MappingError, type MappingProblem } from '../../src/transform/mapping-problems.ts';
 
 const FILE = 'mappings/to-dos ✓.yaml';
 const TABLE = { id: 'grid-tOdos001', name: 'To-dos ✓' };
@@ -169,23 +169,6 @@ const EVERY_CODE: { [C in MappingProblem['code']]: Extract<MappingProblem, { cod
   },
 };
 
-const RULES: FieldRule[] = [
-  'coda_column_id',
-  'coda_column_id_not_name',
-  'coda_table_id',
-  'coda_base_table_id',
-  'person_policy',
-  'multiple_policy',
-  'rejected_parent_policy',
-  'value_map',
-  'currency_code',
-  'needs_as',
-  'skip_reason',
-  'target_column_name',
-  'target_table',
-  'some_column',
-];
-
 describe('mapping problems in words', () => {
   it.each(Object.values(EVERY_CODE))(
     '$code: a sentence with what to do, no code and no undefined',
@@ -204,11 +187,11 @@ describe('mapping problems in words', () => {
   );
 
   it('says what each rule of the file wants', () => {
-    const texts = RULES.map((rule) =>
+    const texts = FIELD_RULES.map((rule) =>
       mappingProblemsText([{ code: 'breaks_rule', file: FILE, field: 'f', rule }]),
     );
     for (const text of texts) expect(text).toMatch(/\n {2}f: (must|needs) /);
-    expect(new Set(texts).size).toBe(RULES.length);
+    expect(new Set(texts).size).toBe(FIELD_RULES.length);
   });
 
   it('answers a column the doc lacks with its new id, or the closest names', () => {
