@@ -40,6 +40,12 @@ export interface TargetTable {
   references: Map<string, string>;
 }
 
+/**
+ * The columns erp tables name their rows by (see the data model), in the order they are tried:
+ * the load names an erp row by them, and a draft fills the first with the Coda table's row names.
+ */
+export const ROW_NAME_COLUMNS: readonly string[] = ['name', 'title', 'full_name', 'objective'];
+
 /** Every table a mapping may target, schema-qualified. */
 export async function listTargetTables(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(

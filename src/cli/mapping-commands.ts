@@ -17,7 +17,9 @@ import {
   type DraftPlan,
 } from '../draft/write-drafts.ts';
 import { prepareLoads } from '../load/core/load-plan.ts';
-import { MAPPINGS_DIR, MappingError, readMappingFolder } from '../transform/mapping-spec.ts';
+import { mappingProblemsText } from '../report/mapping-problems.ts';
+import { MappingError, type MappingProblem } from '../transform/mapping-problems.ts';
+import { MAPPINGS_DIR, readMappingFolder } from '../transform/mapping-spec.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { addCodaOptions, codaClient, openSource, type CodaOptions } from './coda-options.ts';
 import { displayPath } from './extract-commands.ts';
@@ -78,11 +80,11 @@ export function registerMappingCommands(program: Command): void {
     // A table or column the doc lacks is told from the doc's columns: the rows, which only the
     // choices need, are then not read at all.
     let docTables = new Set<string>();
-    const unlikeTheDoc: string[] = [];
+    const unlikeTheDoc: MappingProblem[] = [];
     const opened = await openSource(options, (outline) => {
       docTables = new Set(outline.tables.map((table) => table.id));
       unlikeTheDoc.push(...mappingProblemsAgainstDoc(loaded, outline.doc, outline.tables));
-      if (unlikeTheDoc.length) throw new MappingError(unlikeTheDoc.join('\n'));
+      if (unlikeTheDoc.length) throw new MappingError(unlikeTheDoc);
     }).catch((error: unknown) => {
       if (unlikeTheDoc.length) return null;
       throw error;
@@ -99,7 +101,7 @@ export function registerMappingCommands(program: Command): void {
       await withClient(target.url, (client) => prepareLoads(client, loaded, docTables)).catch(
         (error: unknown) => {
           if (!(error instanceof MappingError)) throw error;
-          problems.push(error.message);
+          problems.push(...error.problems);
         },
       );
     });
@@ -108,7 +110,7 @@ export function registerMappingCommands(program: Command): void {
         ? ''
         : ' No row was read, so the choices in the doc are not checked yet: run the check again once the mappings fit the doc.';
       console.log(
-        `${problems.join('\n')}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.${unread}`,
+        `${mappingProblemsText(problems)}\n\n${problems.length} problem(s) in ${displayPath(options.mappings)}.${unread}`,
       );
       process.exitCode = 1;
     } else

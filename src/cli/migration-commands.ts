@@ -16,12 +16,8 @@ import { CommittedRunError, recordReportFailure, RunInterruptedError } from '../
 import { runLoad, type RunMode, type RunReport } from '../load/run.ts';
 import { formatTerminalReport } from '../report/terminal.ts';
 import { writeRunReports } from '../report/write.ts';
-import {
-  loadMappingFolder,
-  MAPPINGS_DIR,
-  MappingError,
-  type LoadedMapping,
-} from '../transform/mapping-spec.ts';
+import { MappingError } from '../transform/mapping-problems.ts';
+import { loadMappingFolder, MAPPINGS_DIR, type LoadedMapping } from '../transform/mapping-spec.ts';
 import type { DocOutline } from '../extract/index.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { addCodaOptions, openSource, type CodaOptions } from './coda-options.ts';
@@ -68,11 +64,14 @@ function refuseMappingsOfAnotherDoc(
 ): void {
   const docTables = new Set(tables.map((table) => table.id));
   if (mappings.some((mapping) => docTables.has(mapping.spec.coda.table))) return;
-  const example =
-    path.resolve(dir) === path.resolve(MAPPINGS_DIR) ? ` (${MAPPINGS_DIR}/ holds the example doc's)` : '';
-  throw new MappingError(
-    `none of the mappings in ${displayPath(dir)}${example} is for a table of doc ${doc.id}; draft yours with \`npm run erp -- mappings draft --table <names...>\` and pass its folder with --mappings DIR`,
-  );
+  throw new MappingError([
+    {
+      code: 'mappings_of_another_doc',
+      dir: displayPath(dir),
+      docId: doc.id,
+      example: path.resolve(dir) === path.resolve(MAPPINGS_DIR),
+    },
+  ]);
 }
 
 /**
@@ -82,10 +81,7 @@ function refuseMappingsOfAnotherDoc(
 function refuseMappingsUnlikeTheDoc(mappings: LoadedMapping[], outline: DocOutline, dir: string): void {
   refuseMappingsOfAnotherDoc(mappings, outline, dir);
   const problems = mappingProblemsAgainstDoc(mappings, outline.doc, outline.tables);
-  if (problems.length)
-    throw new MappingError(
-      `${problems.join('\n')}\nNo row was read and nothing was written: fix the mappings in ${displayPath(dir)} and run again.`,
-    );
+  if (problems.length) throw new MappingError(problems, displayPath(dir));
 }
 
 /**

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { withDatabase } from '../db/target.ts';
 import { runUndo } from '../load/undo/undo.ts';
-import { loadMappings, MappingError, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
+import { MappingError } from '../transform/mapping-problems.ts';
+import { loadMappings, MAPPINGS_DIR } from '../transform/mapping-spec.ts';
 import { formatUndoTerminal, writeUndoReports } from '../report/undo.ts';
 import { displayPath } from './extract-commands.ts';
 import { runDirectory } from './migration-commands.ts';

@@ -7,8 +7,9 @@ import type { Snapshot } from '../extract/index.ts';
 import { toSelect, toTags } from '../transform/convert.ts';
 import type { LoadedMapping, MappingFolder } from '../transform/mapping-spec.ts';
 import { CoverageCounter, leftBehind } from '../transform/coverage.ts';
+import type { DocProblem } from '../transform/mapping-problems.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
-import { countChoices, describeChoice } from './choices.ts';
+import { countChoices } from './choices.ts';
 import { allowedValues } from './choice-matching.ts';
 import type { TargetTable } from './target-schema.ts';
 
@@ -17,9 +18,9 @@ export async function checkMappingsAgainstDoc(
   source: Snapshot,
   mappings: LoadedMapping[],
   schema: TargetTable[],
-): Promise<string[]> {
+): Promise<DocProblem[]> {
   const { doc, tables } = source.manifest();
-  const problems: string[] = [];
+  const problems: DocProblem[] = [];
   for (const mapping of mappings) {
     const { file, spec } = mapping;
     const found = mappingProblemsAgainstDoc([mapping], doc, tables);
@@ -35,16 +36,17 @@ export async function checkMappingsAgainstDoc(
     );
     const counts = await countChoices(source, table.id, choiceColumns);
     const target = schema.find((candidate) => candidate.name === spec.target);
-    const uncovered = choiceColumns.flatMap(({ name, id, multiple, values }) =>
-      [...(counts.get(id) ?? [])]
-        .filter(([choice]) => !(multiple ? toTags([choice], values) : toSelect(choice, values)).ok)
-        .map(([choice, rows]) => {
-          const allowed = target && allowedValues(target, name);
-          const value = allowed ? `one of ${allowed.join(', ')}` : '<database value>';
-          return `  columns.${name}.values: ${describeChoice(choice, rows)} is not mapped, so those rows are rejected; add "${choice}": ${value}`;
-        }),
-    );
-    if (uncovered.length) problems.push(`${file}:\n${uncovered.join('\n')}`);
+    for (const { name, id, multiple, values } of choiceColumns)
+      for (const [choice, rows] of counts.get(id) ?? [])
+        if (!(multiple ? toTags([choice], values) : toSelect(choice, values)).ok)
+          problems.push({
+            code: 'choice_not_mapped',
+            file,
+            field: `columns.${name}.values`,
+            choice,
+            rows,
+            allowed: (target && allowedValues(target, name)) ?? null,
+          });
   }
   return problems;
 }
@@ -53,18 +55,17 @@ export async function checkMappingsAgainstDoc(
  * Coda data the folder neither loads nor skips: each column holding data in a mapped table, and
  * each table with rows that no file names. Only tables with such a column are read.
  */
-export async function checkCoverage(source: Snapshot, folder: MappingFolder): Promise<string[]> {
+export async function checkCoverage(source: Snapshot, folder: MappingFolder): Promise<DocProblem[]> {
   const { tables } = source.manifest();
   const coverage = new CoverageCounter(tables, folder);
   for (const tableId of coverage.tablesWithUndeclaredColumns()) {
     const countCells = coverage.rowCounter(tableId)!;
     for await (const row of source.rows(tableId)) countCells(row);
   }
-  return leftBehind(coverage.result()).map((item) => {
-    if (item.kind === 'table')
-      return `Coda table "${item.table.name}" (${item.table.id}) has ${item.rows} row(s), but no mapping names it: draft one (\`erp mappings draft --table "${item.table.name}"\`), or add a file with coda: { table: ${item.table.id}, name: "${item.table.name}" } and skip: "why it stays in Coda"`;
+  return leftBehind(coverage.result()).map((item): DocProblem => {
+    if (item.kind === 'table') return { code: 'table_left_behind', table: item.table, rows: item.rows };
     const file = folder.mappings.find((mapping) => mapping.spec.coda.table === item.table.id)?.file ?? '';
-    const examples = item.column.examples.map((text) => `"${text}"`).join(', ');
-    return `${file}:\n  Coda column "${item.column.label}" (${item.column.id}) holds data in ${item.column.cells} row(s), e.g. ${examples}, but is neither loaded nor skipped: map it under columns:, or add it under skip: with the reason, e.g. ${item.column.id}: "kept in Coda"`;
+    const { id, label, cells, examples } = item.column;
+    return { code: 'column_left_behind', file, column: { id, name: label }, cells, examples };
   });
 }

@@ -169,9 +169,6 @@ const TABLE_MEANINGS: Record<string, string> = {
   package: 'erp.offers',
 };
 
-/** Target columns a table's display column (its row names) fills, in order of preference. */
-export const TITLE_COLUMNS = ['name', 'title', 'full_name', 'objective'];
-
 export function snakeCase(name: string): string {
   return name
     .normalize('NFKD')

@@ -11,8 +11,8 @@ import { TARGET_TYPES } from '../transform/mapping-spec.ts';
 import { allowedMatch, allowedValues, choiceValues } from './choice-matching.ts';
 import type { ColumnProfile } from './choices.ts';
 import { conversionFor, formatOf, formatOptions, type Conversion } from './coda-columns.ts';
-import { FILLER, MEANINGS, snakeCase, TITLE_COLUMNS, UNITS, wordsOf } from './column-words.ts';
-import { textDefault, type TargetColumn, type TargetTable } from './target-schema.ts';
+import { FILLER, MEANINGS, snakeCase, UNITS, wordsOf } from './column-words.ts';
+import { ROW_NAME_COLUMNS, textDefault, type TargetColumn, type TargetTable } from './target-schema.ts';
 
 export interface DraftTable {
   id: string;
@@ -104,7 +104,7 @@ function likeness(
   const label = `'${column.name}'`;
   const scores: { score: number; why: string }[] = [];
   if (column.display) {
-    const index = TITLE_COLUMNS.indexOf(target.name);
+    const index = ROW_NAME_COLUMNS.indexOf(target.name);
     if (index >= 0) scores.push({ score: 110 - index, why: 'the row names' });
   }
   if (base === target.name || `${base}_id` === target.name) scores.push({ score: 100, why: 'by name' });

@@ -15,7 +15,7 @@ import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../db/target.ts'
 import { listTargetTables, readTargetTable, type TargetTable } from '../catalog/target-tables.ts';
 
 export type { TargetColumn, TargetTable } from '../catalog/target-tables.ts';
-export { textDefault } from '../catalog/target-tables.ts';
+export { ROW_NAME_COLUMNS, textDefault } from '../catalog/target-tables.ts';
 
 /** Every erp table of a database, with its columns, CHECKs and foreign keys. */
 export function readSchema(url: string): Promise<TargetTable[]> {

@@ -11,7 +11,8 @@
  */
 import type pg from 'pg';
 import type { Snapshot } from '../extract/index.ts';
-import { MappingError, type LoadedMapping, type SkippedTable } from '../transform/mapping-spec.ts';
+import { MappingError } from '../transform/mapping-problems.ts';
+import type { LoadedMapping, SkippedTable } from '../transform/mapping-spec.ts';
 import { CoverageCounter, leftBehind, type Coverage } from '../transform/coverage.ts';
 import { mappingProblemsAgainstDoc } from '../transform/transform.ts';
 import { vocabularyOf, type Vocabulary } from '../transform/vocabulary.ts';
@@ -197,7 +198,7 @@ export function runLoad(options: RunOptions): Promise<RunReport> {
   const manifest = options.source.manifest();
   // From the doc's columns alone, before the database is touched or a backup taken.
   const problems = mappingProblemsAgainstDoc(options.mappings, manifest.doc, manifest.tables);
-  if (problems.length) return Promise.reject(new MappingError(problems.join('\n')));
+  if (problems.length) return Promise.reject(new MappingError(problems));
   return withRun(options.databaseUrl, options.mode, async (run) => {
     const { client } = run;
     const coverage = new CoverageCounter(manifest.tables, {

@@ -19,7 +19,12 @@ export function differenceName(item: Difference): string {
 }
 
 export function totalName(total: BusinessTotal): string {
-  return total.group === null ? total.label : `${total.label}: ${total.group}`;
+  return total.group === null ? total.label : `${total.label}: ${groupTitle(total.group)}`;
+}
+
+/** A total's group as the owner reads it: the rows whose group cell is empty as "(empty)", a blank name as "(no name)". */
+export function groupTitle(group: NonNullable<BusinessTotal['group']>): string {
+  return group.name === null ? '(empty)' : rowTitle(group.name);
 }
 
 /** What is different, in words. */

@@ -4,9 +4,12 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { Reason } from '../load/core/reasons.ts';
+import type { BusinessTotal, Difference, Reconciliation } from '../load/reconcile/types.ts';
 import type { RunReport } from '../load/run.ts';
 import { SpooledList } from '../shared/spooled-list.ts';
 import { splitReport, type ReportTable } from './document.ts';
+import { groupTitle } from './differences.ts';
 import { reasonText } from './reasons.ts';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -74,10 +77,45 @@ function withReasonTexts(table: ReportTable) {
   };
 }
 
+/** Reasons with their sentences, each beside its code and data. */
+const reasonsWithTexts = (reasons: readonly Reason[]) =>
+  reasons.map((reason) => ({ ...reason, text: reasonText(reason) }));
+
+/** A total with its group's words beside its name, and its shares' reasons with their sentences. */
+function totalWithTexts(total: BusinessTotal) {
+  const shares = <T extends { reasons: readonly Reason[] }>(list: readonly T[]) =>
+    list.map((share) => ({ ...share, reasons: reasonsWithTexts(share.reasons) }));
+  return {
+    ...total,
+    group: total.group && { ...total.group, text: groupTitle(total.group) },
+    rejected: { ...total.rejected, shares: shares(total.rejected.shares) },
+    notConverted: { ...total.notConverted, shares: shares(total.notConverted.shares) },
+    notANumber: shares(total.notANumber),
+  };
+}
+
+function differenceWithTexts(item: Difference) {
+  return {
+    ...item,
+    reasons: reasonsWithTexts(item.reasons),
+    ...(item.total ? { total: totalWithTexts(item.total) } : {}),
+  };
+}
+
+function reconciliationWithTexts(reconciliation: Reconciliation | null) {
+  return reconciliation && { ...reconciliation, totals: reconciliation.totals.map(totalWithTexts) };
+}
+
 /** The JSON report's content: the header under its own key, the body's fields at the top level. */
 function jsonDocument(report: RunReport): Record<string, unknown> {
   const { header, body } = splitReport(report);
-  return { header, ...body, tables: body.tables.map(withReasonTexts) };
+  return {
+    header,
+    ...body,
+    tables: body.tables.map(withReasonTexts),
+    reconciliation: reconciliationWithTexts(body.reconciliation),
+    differences: body.differences.map(differenceWithTexts),
+  };
 }
 
 /** About 64 k characters per write. */

@@ -3,34 +3,40 @@
  * and, per target column, which Coda column (by id: names change, ids do not) and conversion.
  * Renaming a Coda column, or adding a select value, is an edit to a file, not to code.
  *
- * Files are checked when loaded; an error names the file, the field and the fix.
+ * Files are checked when loaded; each problem is a code with its file and field
+ * (mapping-problems.ts), which src/report words with the fix.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import {
+  FIELD_RULES,
+  MappingError,
+  type FieldRule,
+  type FileProblem,
+  type MappingProblem,
+} from './mapping-problems.ts';
 
 export const MAPPINGS_DIR = 'mappings';
 
+/**
+ * A check's message is the code of the rule it enforces, worded by the report: the schema library
+ * carries it to the issue, describeIssues takes it back as a code.
+ */
+const isFieldRule = (message: string): message is FieldRule =>
+  (FIELD_RULES as readonly string[]).includes(message);
+const rule = (code: FieldRule) => code;
+
 const codaColumnId = z
-  .string({ error: 'must be a Coda column id such as c-AbC123xyz (the mapping bootstrap writes them)' })
-  .regex(
-    /^c-[A-Za-z0-9_-]+$/,
-    'must be a Coda column id such as c-AbC123xyz, not a column name (names change, ids do not)',
-  );
+  .string({ error: rule('coda_column_id') })
+  .regex(/^c-[A-Za-z0-9_-]+$/, rule('coda_column_id_not_name'));
 const codaTableId = z
-  .string({ error: 'must be a Coda table id such as grid-AbC123xyz' })
-  .regex(
-    /^grid-[A-Za-z0-9_-]+$/,
-    'must be a Coda base table id such as grid-AbC123xyz (views, table-…, hide columns)',
-  );
+  .string({ error: rule('coda_table_id') })
+  .regex(/^grid-[A-Za-z0-9_-]+$/, rule('coda_base_table_id'));
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const personPolicy = z.enum(['create', 'reject'], {
-  error: 'must be "create" (add unknown people to erp.people) or "reject" (reject the row)',
-});
-const valueMap = z.record(z.string(), z.string(), {
-  error: 'must map each Coda choice to a database value, e.g. "In Progress": active',
-});
+const personPolicy = z.enum(['create', 'reject'], { error: rule('person_policy') });
+const valueMap = z.record(z.string(), z.string(), { error: rule('value_map') });
 
 /** What every column that reads a Coda cell has in common. */
 const fromCoda = {
@@ -55,7 +61,7 @@ const columnSpec = z.discriminatedUnion(
       part: z.enum(['amount', 'code']).default('amount'),
       currency: z
         .string()
-        .regex(/^[A-Z]{3}$/, 'must be a currency code such as USD')
+        .regex(/^[A-Z]{3}$/, rule('currency_code'))
         .optional(),
     }),
     z.strictObject({
@@ -77,12 +83,7 @@ const columnSpec = z.discriminatedUnion(
        * A cell naming several people, for a column that keeps one: reject (default) rejects the
        * row; first loads the first person and lists the others on the row in every report.
        */
-      multiple: z
-        .enum(['reject', 'first'], {
-          error:
-            'must be "reject" (reject a row naming several people) or "first" (load the first, list the others on the row)',
-        })
-        .default('reject'),
+      multiple: z.enum(['reject', 'first'], { error: rule('multiple_policy') }).default('reject'),
     }),
     z.strictObject({ as: z.literal('lookup'), ...fromCoda, table: codaTableId }),
     z.strictObject({ as: z.literal('constant'), value: scalar }),
@@ -90,15 +91,15 @@ const columnSpec = z.discriminatedUnion(
   {
     error: (issue) =>
       issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
-        ? 'needs "as:" set to one of text, number, currency, percent, date, datetime, checkbox, select, tags, list, person, lookup, constant'
+        ? rule('needs_as')
         : undefined,
   },
 );
 
 const skipReason = z
-  .string({ error: 'must say why the column stays in Coda, e.g. "kept in Coda: no place for it in erp"' })
+  .string({ error: rule('skip_reason') })
   .trim()
-  .min(1, 'must say why the column stays in Coda, e.g. "kept in Coda: no place for it in erp"');
+  .min(1, rule('skip_reason'));
 
 /**
  * A Coda column deliberately not loaded, with the reason the owner reads in every report:
@@ -109,9 +110,7 @@ const skippedColumn = z.preprocess(
   z.strictObject({ label: z.string().optional(), reason: skipReason }),
 );
 
-const targetColumnName = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name of the target table (lowercase, e.g. owner_person_id)');
+const targetColumnName = z.string().regex(/^[a-z_][a-z0-9_]*$/, rule('target_column_name'));
 
 const mappingSpecSchema = z.strictObject({
   coda: z.strictObject({
@@ -119,9 +118,7 @@ const mappingSpecSchema = z.strictObject({
     /** The table's name when the file was written, for humans. */
     name: z.string(),
   }),
-  target: z
-    .string()
-    .regex(/^erp\.[a-z_][a-z0-9_]*$/, 'must name a table in the erp schema, e.g. erp.projects'),
+  target: z.string().regex(/^erp\.[a-z_][a-z0-9_]*$/, rule('target_table')),
   /** What happens to a Person value that matches nobody in erp.people (by email, then exact name). */
   people: z.strictObject({ unknown: personPolicy }).default({ unknown: 'reject' }),
   /**
@@ -131,14 +128,12 @@ const mappingSpecSchema = z.strictObject({
    */
   links: z
     .strictObject({
-      rejected_parent: z.enum(['reject', 'load_without_link'], {
-        error: 'must be "reject" (reject the row too) or "load_without_link" (load it with the link empty)',
-      }),
+      rejected_parent: z.enum(['reject', 'load_without_link'], { error: rule('rejected_parent_policy') }),
     })
     .default({ rejected_parent: 'reject' }),
   columns: z
     .record(targetColumnName, columnSpec)
-    .refine((columns) => Object.keys(columns).length > 0, 'must map at least one column'),
+    .refine((columns) => Object.keys(columns).length > 0, rule('some_column')),
   /** Coda columns (by id) that are not loaded on purpose, each with its reason. */
   skip: z.record(codaColumnId, skippedColumn).default({}),
 });
@@ -186,8 +181,6 @@ export interface SkippedTable {
   reason: string;
 }
 
-export class MappingError extends Error {}
-
 function fieldPath(segments: readonly PropertyKey[]): string {
   return (
     segments
@@ -201,22 +194,22 @@ function fieldPath(segments: readonly PropertyKey[]): string {
 export function parseMappingSpec(file: string, text: string): LoadedMapping {
   const parsed = parseMappingFile(file, text);
   if ('spec' in parsed) return parsed;
-  throw new MappingError(
-    `${file} declares the Coda table "${parsed.table.name}" skipped; a mapping needs target: and columns:`,
-  );
+  throw new MappingError([{ code: 'declared_skipped', file, codaTable: parsed.table.name }]);
 }
 
 function describeIssues(file: string, issues: z.core.$ZodIssue[]): MappingError {
-  const problems = issues.map((issue) => {
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown field ${issue.keys.map((key) => `"${key}"`).join(', ')}: check the spelling, or remove it`
-        : issue.code === 'invalid_key'
-          ? (issue.issues[0]?.message ?? issue.message)
-          : issue.message;
-    return `  ${fieldPath(issue.path)}: ${message}`;
-  });
-  return new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
+  return new MappingError(
+    issues.map((issue): FileProblem => {
+      const field = fieldPath(issue.path);
+      if (issue.code === 'unrecognized_keys')
+        return { code: 'unknown_fields', file, field, keys: issue.keys };
+      const message =
+        issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+      return isFieldRule(message)
+        ? { code: 'breaks_rule', file, field, rule: message }
+        : { code: 'invalid_field', file, field, detail: message };
+    }),
+  );
 }
 
 /**
@@ -228,10 +221,14 @@ export function parseMappingFile(file: string, text: string): LoadedMapping | Sk
   try {
     document = parseYaml(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` line ${error.linePos[0].line}` : '';
-    throw new MappingError(
-      `${file}:${where} is not valid YAML: ${(error as Error).message.split('\n')[0]}. Fix the indentation or quoting there.`,
-    );
+    throw new MappingError([
+      {
+        code: 'not_yaml',
+        file,
+        line: error instanceof YAMLParseError && error.linePos ? error.linePos[0].line : null,
+        error: (error as Error).message.split('\n')[0]!,
+      },
+    ]);
   }
   const isSkippedTable =
     typeof document === 'object' &&
@@ -249,14 +246,12 @@ export function parseMappingFile(file: string, text: string): LoadedMapping | Sk
   }
   const parsed = mappingSpecSchema.safeParse(document);
   if (!parsed.success) throw describeIssues(file, parsed.error.issues);
-  const problems = Object.entries(parsed.data.columns).flatMap(([target, column]) =>
+  const problems = Object.entries(parsed.data.columns).flatMap(([target, column]): FileProblem[] =>
     column.as !== 'constant' && column.from in parsed.data.skip
-      ? [
-          `  skip.${column.from}: the column is also loaded into columns.${target}; remove it from one of them`,
-        ]
+      ? [{ code: 'skipped_and_loaded', file, field: `skip.${column.from}`, target }]
       : [],
   );
-  if (problems.length) throw new MappingError(`${file} is not a valid mapping:\n${problems.join('\n')}`);
+  if (problems.length) throw new MappingError(problems);
   return { file, spec: parsed.data };
 }
 
@@ -269,9 +264,7 @@ async function readFolder(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new MappingError(
-      `there is no mappings folder ${dir}; write drafts into it with \`npm run erp -- mappings draft --table <names...> --mappings ${dir}\`, or pass the folder that holds your mappings with --mappings DIR`,
-    );
+    throw new MappingError([{ code: 'no_mappings_folder', dir }]);
   }
 }
 
@@ -280,17 +273,15 @@ export interface MappingFolder {
   skippedTables: SkippedTable[];
 }
 
-export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFolder & { problems: string[] }> {
+export async function readMappingFolder(
+  dir = MAPPINGS_DIR,
+): Promise<MappingFolder & { problems: MappingProblem[] }> {
   const files = (await readFolder(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
   if (!files.length)
-    return {
-      mappings: [],
-      skippedTables: [],
-      problems: [`${dir} holds no mapping files (*.yaml); run \`erp mappings draft\` to write drafts`],
-    };
+    return { mappings: [], skippedTables: [], problems: [{ code: 'no_mapping_files', dir }] };
   const mappings: LoadedMapping[] = [];
   const skippedTables: SkippedTable[] = [];
-  const problems: string[] = [];
+  const problems: MappingProblem[] = [];
   for (const name of files) {
     const file = path.join(dir, name);
     try {
@@ -299,7 +290,7 @@ export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFold
       else skippedTables.push(parsed);
     } catch (error) {
       if (!(error instanceof MappingError)) throw error;
-      problems.push(error.message);
+      problems.push(...error.problems);
     }
   }
   const codaTables = [
@@ -308,13 +299,13 @@ export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFold
   ];
   const targets = mappings.map(({ file, spec }) => ({ file, value: spec.target }));
   for (const [entries, what] of [
-    [codaTables, 'Coda table'],
-    [targets, 'target table'],
+    [codaTables, 'coda_table'],
+    [targets, 'target_table'],
   ] as const) {
     const seen = new Map<string, string>();
     for (const { file, value } of entries) {
       const other = seen.get(value);
-      if (other) problems.push(`${file} and ${other} both map ${value}; keep one mapping per ${what}`);
+      if (other) problems.push({ code: 'mapped_twice', what, value, files: [file, other] });
       seen.set(value, file);
     }
   }
@@ -324,7 +315,7 @@ export async function readMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFold
 /** Every mapping and skipped table in a folder, or an error listing every problem. */
 export async function loadMappingFolder(dir = MAPPINGS_DIR): Promise<MappingFolder> {
   const { problems, ...folder } = await readMappingFolder(dir);
-  if (problems.length) throw new MappingError(problems.join('\n'));
+  if (problems.length) throw new MappingError(problems);
   return folder;
 }
 

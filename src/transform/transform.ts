@@ -6,7 +6,7 @@
  * erp ids they become.
  */
 import { hash } from 'node:crypto';
-import type { CodaRow, PublicApiColumn, SnapshotTable } from '../extract/index.ts';
+import type { CodaRow, SnapshotTable } from '../extract/index.ts';
 import {
   containsNul,
   toAmount,
@@ -29,10 +29,10 @@ import {
   type PgValue,
   type RowRef,
 } from './convert.ts';
-import { didYouMean } from '../shared/names.ts';
 import { codaColumnLabel } from './column-labels.ts';
 import type { CellFailure, ColumnRef, PeopleLeftOut, PersonRef, TransformReason } from './reasons.ts';
-import { MappingError, type CodaColumnSpec, type ColumnSpec, type LoadedMapping } from './mapping-spec.ts';
+import { MappingError, type DocProblem } from './mapping-problems.ts';
+import type { CodaColumnSpec, ColumnSpec, LoadedMapping } from './mapping-spec.ts';
 
 /** Where a row came from, carried into staging, lineage, rejects and reports. */
 export interface SourceRow {
@@ -107,79 +107,75 @@ export interface TableContext {
   table: Pick<SnapshotTable, 'id' | 'name' | 'columns'>;
 }
 
-/**
- * Checks a mapping against the table Coda actually sent: every mapped column must exist.
- * An error names the file, the field and the fix.
- */
-export function checkMappingAgainstTable({ mapping, table }: TableContext): void {
+/** Every problem of a mapping against the table Coda actually sent: each mapped or skipped column must exist. */
+function problemsAgainstTable({ mapping, table }: TableContext): DocProblem[] {
   const { file, spec } = mapping;
   if (spec.coda.table !== table.id)
-    throw new MappingError(`${file}: coda.table is ${spec.coda.table} but was checked against ${table.id}`);
+    return [
+      { code: 'other_coda_table', file, field: 'coda.table', mapped: spec.coda.table, checked: table.id },
+    ];
   const byId = new Map(table.columns.map((column) => [column.id, column]));
-  const problems: string[] = [];
+  const named = { id: table.id, name: table.name };
+  const columns = table.columns.map(({ id, name }) => ({ id, name }));
+  const problems: DocProblem[] = [];
   for (const [target, column] of Object.entries(spec.columns)) {
     if (column.as === 'constant' || byId.has(column.from)) continue;
-    const sameName = table.columns.find((candidate) => candidate.name === column.label);
-    const closest = column.label
-      ? didYouMean(
-          column.label,
-          table.columns.map((candidate) => candidate.name),
-        )
-      : '';
-    const hint = sameName
-      ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id`
-      : `${closest}the table's columns are ${describeColumns(table.columns)}`;
-    problems.push(
-      `  columns.${target}.from: Coda table "${table.name}" (${table.id}) has no column ${column.from}${column.label ? ` ("${column.label}")` : ''}; ${hint}`,
-    );
+    problems.push({
+      code: 'no_such_coda_column',
+      file,
+      field: `columns.${target}.from`,
+      table: named,
+      column: column.from,
+      label: column.label ?? null,
+      columns,
+    });
   }
   // A skip naming a column the doc no longer has says something untrue about the doc.
   for (const [id, skipped] of Object.entries(spec.skip)) {
     if (byId.has(id)) continue;
-    const sameName = table.columns.find((candidate) => candidate.name === skipped.label);
-    problems.push(
-      `  skip.${id}: Coda table "${table.name}" (${table.id}) has no column ${id}${skipped.label ? ` ("${skipped.label}")` : ''}; ${sameName ? `a column named "${sameName.name}" now has id ${sameName.id}: use that id` : 'remove the entry'}`,
-    );
+    problems.push({
+      code: 'skipped_column_gone',
+      file,
+      field: `skip.${id}`,
+      table: named,
+      column: id,
+      label: skipped.label ?? null,
+      columns,
+    });
   }
-  if (problems.length)
-    throw new MappingError(`${file} does not match the Coda table:\n${problems.join('\n')}`);
+  return problems;
+}
+
+/** Checks a mapping against the table Coda actually sent, before a row is transformed. */
+export function checkMappingAgainstTable(context: TableContext): void {
+  const problems = problemsAgainstTable(context);
+  if (problems.length) throw new MappingError(problems);
 }
 
 /**
- * Every mapping against the doc's tables and their columns, before a row is read: each problem
- * with its file, field and fix, a table the doc lacks answered with the closest names it has.
+ * Every mapping against the doc's tables and their columns, before a row is read: a table or a
+ * column the doc lacks, with the doc's tables and columns to answer it with the closest names.
  */
 export function mappingProblemsAgainstDoc(
   mappings: readonly LoadedMapping[],
   doc: { id: string },
   tables: readonly TableContext['table'][],
-): string[] {
-  const problems: string[] = [];
-  for (const mapping of mappings) {
+): DocProblem[] {
+  return mappings.flatMap((mapping): DocProblem[] => {
     const { file, spec } = mapping;
     const table = tables.find((candidate) => candidate.id === spec.coda.table);
-    if (!table) {
-      const closest = didYouMean(
-        spec.coda.name,
-        tables.map((candidate) => candidate.name),
-      );
-      problems.push(
-        `${file}:\n  coda.table: doc ${doc.id} has no table ${spec.coda.table} ("${spec.coda.name}"); ${closest}its tables are ${tables.map((candidate) => `${candidate.id} (${candidate.name})`).join(', ')}`,
-      );
-      continue;
-    }
-    try {
-      checkMappingAgainstTable({ mapping, docId: doc.id, table });
-    } catch (error) {
-      if (!(error instanceof MappingError)) throw error;
-      problems.push(error.message);
-    }
-  }
-  return problems;
-}
-
-function describeColumns(columns: PublicApiColumn[]): string {
-  return columns.map((column) => `"${column.name}" (${column.id})`).join(', ');
+    if (table) return problemsAgainstTable({ mapping, docId: doc.id, table });
+    return [
+      {
+        code: 'no_such_coda_table',
+        file,
+        field: 'coda.table',
+        docId: doc.id,
+        table: { id: spec.coda.table, name: spec.coda.name },
+        tables: tables.map(({ id, name }) => ({ id, name })),
+      },
+    ];
+  });
 }
 
 type ConvertedCell = { ok: true; value: PgValue | ReferenceTarget } | { ok: false; reason: CellFailure };

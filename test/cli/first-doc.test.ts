@@ -220,7 +220,7 @@ describe('a first doc, drafted with no database and loaded unedited', () => {
     });
     expect(checked.code, checked.stderr).toBe(1);
     expect(checked.stdout).toMatch(
-      /service_blueprints\.yaml:\n {2}columns\.status\.values: "Beta" \(1 row\) is not mapped/,
+      /service_blueprints\.yaml does not match the Coda doc:\n {2}columns\.status\.values: "Beta" \(1 row\) is not mapped/,
     );
     expect(checked.stdout).toMatch(/add "Beta": one of draft, active, deprecated/);
     // Deals names no erp table, so no draft was written for it: its row is left behind in Coda.
@@ -258,7 +258,7 @@ describe('a first doc, drafted with no database and loaded unedited', () => {
     });
     expect(checked.code).toBe(1);
     expect(checked.stdout).toMatch(
-      /offers\.yaml does not match the Coda table:\n {2}columns\.name\.from: .*has no column c-fOgone \("Name"\); a column named "Name" now has id c-fOname: use that id/,
+      /offers\.yaml does not match the Coda doc:\n {2}columns\.name\.from: .*has no column c-fOgone \("Name"\); a column named "Name" now has id c-fOname: use that id/,
     );
     expect(checked.stdout).toMatch(
       /projects\.yaml is not a valid mapping:\n {2}columns\.owner_person_id[.\w]*: needs "as:" set to one of/,

@@ -217,7 +217,7 @@ describe('a mapping that does not fit the doc', () => {
     const cut = await run(['cutover', ...live(), '--mappings', mappings, '--runs', runs]);
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(
-      /tasks\.yaml does not match the Coda table:\n {2}columns\.title\.from: Coda table "To-dos" \(grid-tOdos001\) has no column c-tDgone \("what\?"\); did you mean "What"\? the table's columns are/,
+      /tasks\.yaml does not match the Coda doc:\n {2}columns\.title\.from: Coda table "To-dos" \(grid-tOdos001\) has no column c-tDgone \("what\?"\); did you mean "What"\? the table's columns are/,
     );
     expect(cut.stderr).toContain('No row was read and nothing was written');
     expect(rowRequests()).toBe(before);
@@ -236,7 +236,7 @@ describe('a mapping that does not fit the doc', () => {
     const checked = await run(['mappings', 'check', ...live(), '--mappings', mappings]);
     expect(checked.code).toBe(1);
     expect(checked.stdout).toMatch(
-      /projects\.yaml:\n {2}coda\.table: doc pArEnTsD0c has no table grid-pRojectsX \("client work"\); did you mean "Client Work"\? its tables are/,
+      /projects\.yaml does not match the Coda doc:\n {2}coda\.table: doc pArEnTsD0c has no table grid-pRojectsX \("client work"\); did you mean "Client Work"\? its tables are/,
     );
     expect(checked.stdout).toContain('No row was read, so the choices in the doc are not checked yet');
     expect(rowRequests()).toBe(before);

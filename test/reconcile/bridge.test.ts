@@ -130,7 +130,7 @@ function htmlLines(html: string): PrintedLine[] {
 
 function jsonLines(totals: BusinessTotal[]): PrintedLine[] {
   return totals.map((total) => ({
-    name: `${total.label} ${total.group ?? ''}`,
+    name: `${total.label} ${total.group?.name ?? ''}`,
     figures: [
       total.coda.amount,
       total.rejected.amount,

@@ -119,12 +119,23 @@ describe('a doc whose project is rejected, and a task with a NUL byte', () => {
       projectsTable.columnIds.status
     ];
     const statusTotal = json.reconciliation.totals.find(
-      (total: { label: string; group: string }) =>
-        total.label === 'Projects by Status' && total.group === parentStatus,
+      (total: { label: string; group: { name: string; text: string } }) =>
+        total.label === 'Projects by Status' && total.group.text === parentStatus,
     );
     expect(Number(statusTotal.coda.amount) - Number(statusTotal.postgres.amount)).toBe(1);
     expect(statusTotal.rejected.shares).toEqual([
       expect.objectContaining({ rowId: PARENT, rowName: PARENT_NAME, share: '1' }),
+    ]);
+    // A share's reasons and a difference's are each a code and its data with the sentence beside it.
+    const [shareReason] = statusTotal.rejected.shares[0].reasons;
+    expect(shareReason.code).toBe('breaks_rule');
+    expect(shareReason.text).toMatch(/^Start Date is 2024-03-15, .*which breaks /);
+    const rejectedParent = json.differences.find(
+      (item: { kind: string; row: { rowId: string } }) =>
+        item.kind === 'rejected' && item.row.rowId === PARENT,
+    );
+    expect(rejectedParent.reasons).toEqual([
+      expect.objectContaining({ code: 'breaks_rule', text: shareReason.text }),
     ]);
     expect(result.reports['report.md']).toMatch(
       new RegExp(

@@ -1,5 +1,6 @@
 /**
- * Mapping files with mistakes: every message names the file, the field and the fix.
+ * Mapping files with mistakes: every problem, as the report words it, names the file, the field
+ * and the fix.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import {
 } from '../../src/transform/mapping-spec.ts';
 import { checkMappingAgainstTable } from '../../src/transform/transform.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { mappingErrorWords } from '../support/mapping-errors.ts';
 
 const FILE = 'mappings/projects.yaml';
 const valid = `
@@ -23,14 +25,7 @@ columns:
   name: { from: c-name, label: Name, as: text, required: true }
 `;
 
-const parseError = (text: string) => {
-  try {
-    parseMappingSpec(FILE, text);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the mapping to be refused');
-};
+const parseError = (text: string) => mappingErrorWords(() => parseMappingSpec(FILE, text));
 
 describe('a mapping file with a mistake', () => {
   it.each([
@@ -75,7 +70,11 @@ describe('a mapping file with a mistake', () => {
       /columns\.owner_person_id\.multiple: must be "reject" \(reject a row naming several people\) or "first"/,
     ],
     ['a person policy typo', `${valid}people: { unknown: add }\n`, /people\.unknown: must be "create"/],
-    ['broken YAML', `${valid}  bad: [1, 2\n`, /mappings\/projects\.yaml: line \d+ is not valid YAML/],
+    [
+      'broken YAML',
+      `${valid}  bad: [1, 2\n`,
+      /^mappings\/projects\.yaml is not a valid mapping:\n {2}line \d+ is not valid YAML: .*\. Fix the indentation or quoting there\.$/,
+    ],
     [
       'a skipped column without a reason',
       `${valid}skip: { c-budget: { label: Budget } }\n`,
@@ -101,10 +100,28 @@ describe('a mapping file with a mistake', () => {
       `coda: { table: grid-Pr0j, name: Projects }\nskip: "kept in Coda"\ncolumns: {}\n`,
       /unknown field "columns"/,
     ],
-  ])('%s', (_name, text, message) => {
-    const error = parseError(text);
-    expect(error).toMatch(/^mappings\/projects\.yaml/);
+    [
+      'a skipped table where a mapping is needed',
+      `coda: { table: grid-Pr0j, name: Projects }\nskip: "kept in Coda"\n`,
+      /it declares the Coda table "Projects" skipped; a mapping needs target: and columns:/,
+    ],
+  ])('%s', async (_name, text, message) => {
+    const error = await parseError(text);
+    expect(error).toMatch(/^mappings\/projects\.yaml is not a valid mapping:\n {2}/);
     expect(error).toMatch(message);
+  });
+
+  it('lists each problem of a file under it, on a line of its own', async () => {
+    const error = await parseError(
+      valid.replace('from: c-name', 'from: Name').replace('erp.projects', 'agent.sessions'),
+    );
+    expect(error).toBe(
+      [
+        'mappings/projects.yaml is not a valid mapping:',
+        '  target: must name a table in the erp schema, e.g. erp.projects',
+        '  columns.name.from: must be a Coda column id such as c-AbC123xyz, not a column name (names change, ids do not)',
+      ].join('\n'),
+    );
   });
 
   it('names both files when two map the same Coda table', async () => {
@@ -112,8 +129,8 @@ describe('a mapping file with a mistake', () => {
     try {
       await writeFile(path.join(dir, 'a.yaml'), valid);
       await writeFile(path.join(dir, 'b.yaml'), valid.replace('erp.projects', 'erp.tasks'));
-      await expect(loadMappings(dir)).rejects.toThrow(
-        /b\.yaml and .*a\.yaml both map grid-Pr0j; keep one mapping per Coda table/,
+      expect(await mappingErrorWords(() => loadMappings(dir))).toMatch(
+        /^\S*b\.yaml and \S*a\.yaml both map grid-Pr0j; keep one mapping per Coda table$/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -158,7 +175,7 @@ describe('a mapping file with a mistake', () => {
         path.join(dir, 'projects-skipped.yaml'),
         'coda: { table: grid-Pr0j, name: Projects }\nskip: "later"\n',
       );
-      await expect(loadMappingFolder(dir)).rejects.toThrow(
+      expect(await mappingErrorWords(() => loadMappingFolder(dir))).toMatch(
         /both map grid-Pr0j; keep one mapping per Coda table/,
       );
     } finally {
@@ -166,7 +183,7 @@ describe('a mapping file with a mistake', () => {
     }
   });
 
-  it('refuses a skip entry for a column the Coda table no longer has, pointing at the new id', () => {
+  it('refuses a skip entry for a column the Coda table no longer has, pointing at the new id', async () => {
     const mapping = parseMappingSpec(
       FILE,
       `${valid}skip:\n  c-gone: { label: Budget, reason: kept in Coda }\n  c-old: gone too\n`,
@@ -179,19 +196,19 @@ describe('a mapping file with a mistake', () => {
         { id: 'c-budget2', name: 'Budget' },
       ],
     } as never;
-    expect(() => checkMappingAgainstTable({ mapping, docId: 'doc', table })).toThrow(
-      /skip\.c-gone: Coda table "Projects" \(grid-Pr0j\) has no column c-gone \("Budget"\); a column named "Budget" now has id c-budget2: use that id\n {2}skip\.c-old: Coda table "Projects" \(grid-Pr0j\) has no column c-old; remove the entry/,
+    expect(await mappingErrorWords(() => checkMappingAgainstTable({ mapping, docId: 'doc', table }))).toMatch(
+      /^mappings\/projects\.yaml does not match the Coda doc:\n {2}skip\.c-gone: Coda table "Projects" \(grid-Pr0j\) has no column c-gone \("Budget"\); a column named "Budget" now has id c-budget2: use that id\n {2}skip\.c-old: Coda table "Projects" \(grid-Pr0j\) has no column c-old; remove the entry/,
     );
   });
 
-  it('points at the new id when a mapped Coda column was recreated under another id', () => {
+  it('points at the new id when a mapped Coda column was recreated under another id', async () => {
     const mapping = parseMappingSpec(FILE, valid);
     const table = {
       id: 'grid-Pr0j',
       name: 'Projects',
       columns: [{ id: 'c-newName', name: 'Name' }],
     } as never;
-    expect(() => checkMappingAgainstTable({ mapping, docId: 'doc', table })).toThrow(
+    expect(await mappingErrorWords(() => checkMappingAgainstTable({ mapping, docId: 'doc', table }))).toMatch(
       /columns\.name\.from: Coda table "Projects" \(grid-Pr0j\) has no column c-name \("Name"\); a column named "Name" now has id c-newName: use that id/,
     );
   });
@@ -252,24 +269,22 @@ describe('a mapping that does not fit the database', () => {
       /target: there is no table erp\.projets/,
     ],
   ])('%s', async (_name, text, message) => {
-    const error = await prepare(text).then(
-      () => undefined,
-      (caught: Error) => caught.message,
-    );
-    expect(error).toMatch(/mappings\/projects\.yaml/);
+    const error = await mappingErrorWords(() => prepare(text));
+    expect(error).toMatch(/^mappings\/projects\.yaml does not fit the database:\n {2}/);
     expect(error).toMatch(message);
   });
 
   it('needs every column the database requires', async () => {
-    await expect(
+    const error = await mappingErrorWords(() =>
       prepare(
         valid.replace(
           '  name: { from: c-name, label: Name, as: text, required: true }\n',
           '  description: { from: c-d, as: text }\n',
         ),
       ),
-    ).rejects.toThrow(
-      /erp\.projects\.name must be filled, but the mapping does not map it; add columns\.name/,
+    );
+    expect(error).toMatch(
+      /\n {2}columns: erp\.projects\.name must be filled, but the mapping does not map it; add columns\.name/,
     );
   });
 

@@ -1,18 +1,15 @@
 /**
  * Turns the mapping files into an ordered list of table loads, after checking every mapping
  * against the live catalog: target tables and columns exist, conversions fit the column types,
- * links point where the foreign keys point, and columns that may not be empty cannot be.
+ * links point where the foreign keys point, and columns that may not be empty cannot be. Each
+ * problem is a code with its file and field (src/transform/mapping-problems.ts); report words it.
  *
  * Tables load parents first, in the order the mappings' links imply. A cycle is an error that
  * names it: loading a cycle would need a second pass, and the owner's doc has none.
  */
 import type pg from 'pg';
-import {
-  MappingError,
-  TARGET_TYPES,
-  type ColumnSpec,
-  type LoadedMapping,
-} from '../../transform/mapping-spec.ts';
+import { MappingError, type DatabaseProblem } from '../../transform/mapping-problems.ts';
+import { TARGET_TYPES, type ColumnSpec, type LoadedMapping } from '../../transform/mapping-spec.ts';
 import { readTargetTable, type TargetTable } from '../../catalog/target-tables.ts';
 
 export const PEOPLE_TABLE = 'erp.people';
@@ -50,20 +47,19 @@ function checkColumns(
   load: TableLoad,
   byCodaTable: Map<string, LoadedMapping>,
   docTables: Set<string>,
-  problems: string[],
+  problems: DatabaseProblem[],
 ): void {
   const { mapping, target } = load;
+  const { file } = mapping;
   for (const [name, column] of Object.entries(mapping.spec.columns)) {
-    const where = `columns.${name}`;
+    const at = { file, field: `columns.${name}`, target: target.name, column: name };
     const targetColumn = target.columns.get(name);
     if (!targetColumn) {
-      problems.push(
-        `${where}: ${target.name} has no column ${name}; its columns are ${[...target.columns.keys()].join(', ')}`,
-      );
+      problems.push({ ...at, code: 'no_such_target_column', columns: [...target.columns.keys()] });
       continue;
     }
     if (targetColumn.generated) {
-      problems.push(`${where}: ${target.name}.${name} is filled by the database; remove it from the mapping`);
+      problems.push({ ...at, code: 'filled_by_database' });
       continue;
     }
     const baseType = targetColumn.type.replace(/\(.*\)/, '');
@@ -74,16 +70,10 @@ function checkColumns(
           ? undefined
           : TARGET_TYPES[column.as];
     if (produces && !produces.includes(baseType)) {
-      problems.push(
-        `${where}: "as: ${column.as}" cannot fill ${target.name}.${name}, which is ${targetColumn.type}; use a conversion that produces ${targetColumn.type}`,
-      );
+      problems.push({ ...at, code: 'conversion_unfit', as: column.as, type: targetColumn.type });
       continue;
     }
-    if (targetColumn.notNull && !neverEmpty(column)) {
-      problems.push(
-        `${where}: ${target.name}.${name} may not be empty; add a default (default: …) or mark it required (required: true) so such rows are rejected`,
-      );
-    }
+    if (targetColumn.notNull && !neverEmpty(column)) problems.push({ ...at, code: 'may_be_empty' });
     if (column.as === 'person' || column.as === 'lookup') {
       const referenced = target.references.get(name);
       // A Coda table that no mapping of this run loads still resolves through earlier runs' lineage.
@@ -93,13 +83,20 @@ function checkColumns(
           : (byCodaTable.get(column.table)?.spec.target ??
             (docTables.has(column.table) ? referenced : undefined));
       if (column.as === 'lookup' && !wanted) {
-        problems.push(
-          `${where}.table: the doc has no table ${column.table}; use the id of the table this column links to`,
-        );
+        problems.push({
+          code: 'no_such_linked_table',
+          file,
+          field: `${at.field}.table`,
+          codaTable: column.table,
+        });
       } else if (!wanted || referenced !== wanted) {
-        problems.push(
-          `${where}: ${target.name}.${name} references ${referenced ?? 'nothing'}, but the ${column.as} resolves to ${wanted}`,
-        );
+        problems.push({
+          ...at,
+          code: 'links_elsewhere',
+          as: column.as,
+          references: referenced ?? null,
+          resolvesTo: wanted ?? null,
+        });
       } else {
         load.references.push({
           column: name,
@@ -111,11 +108,14 @@ function checkColumns(
     }
   }
   for (const column of target.columns.values()) {
-    if (column.notNull && !column.hasDefault && !column.generated && !(column.name in mapping.spec.columns)) {
-      problems.push(
-        `columns: ${target.name}.${column.name} must be filled, but the mapping does not map it; add columns.${column.name}`,
-      );
-    }
+    if (column.notNull && !column.hasDefault && !column.generated && !(column.name in mapping.spec.columns))
+      problems.push({
+        code: 'must_be_mapped',
+        file,
+        field: 'columns',
+        target: target.name,
+        column: column.name,
+      });
   }
 }
 
@@ -137,9 +137,9 @@ export function dependencyOrder(loads: TableLoad[]): TableLoad[] {
         (reference) => reference.kind === 'row' && reference.referencedTable === load.target.name,
       )
     ) {
-      throw new MappingError(
-        `${load.mapping.file}: ${load.target.name} links to itself; self-links are not supported yet, map that column as text`,
-      );
+      throw new MappingError([
+        { code: 'links_to_itself', file: load.mapping.file, target: load.target.name },
+      ]);
     }
   }
   const ordered: TableLoad[] = [];
@@ -149,12 +149,10 @@ export function dependencyOrder(loads: TableLoad[]): TableLoad[] {
       (load) => !placed.has(load) && [...(parents.get(load) ?? [])].every((parent) => placed.has(parent)),
     );
     if (!ready.length) {
-      const stuck = loads
+      const tables = loads
         .filter((load) => !placed.has(load))
-        .map((load) => `${load.mapping.file} (${load.target.name})`);
-      throw new MappingError(
-        `the mappings link in a cycle, so no table can load first: ${stuck.join(', ')}; make one of those links a text column`,
-      );
+        .map((load) => ({ file: load.mapping.file, target: load.target.name }));
+      throw new MappingError([{ code: 'link_cycle', tables }]);
     }
     for (const load of ready) {
       ordered.push(load);
@@ -172,22 +170,22 @@ export async function prepareLoads(
 ): Promise<TableLoad[]> {
   const byCodaTable = new Map(mappings.map((mapping) => [mapping.spec.coda.table, mapping]));
   const loads: TableLoad[] = [];
-  const errors: string[] = [];
+  const problems: DatabaseProblem[] = [];
   for (const mapping of mappings) {
     const target = await readTargetTable(client, mapping.spec.target);
     if (!target) {
-      errors.push(
-        `${mapping.file}:\n  target: there is no table ${mapping.spec.target}; run \`erp migrate\`, or fix the name`,
-      );
+      problems.push({
+        code: 'no_such_target_table',
+        file: mapping.file,
+        field: 'target',
+        target: mapping.spec.target,
+      });
       continue;
     }
     const load: TableLoad = { mapping, target, columns: Object.keys(mapping.spec.columns), references: [] };
-    const problems: string[] = [];
     checkColumns(load, byCodaTable, docTables, problems);
-    if (problems.length)
-      errors.push(`${mapping.file}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
     loads.push(load);
   }
-  if (errors.length) throw new MappingError(`The mappings do not fit the database:\n${errors.join('\n')}`);
+  if (problems.length) throw new MappingError(problems);
   return dependencyOrder(loads);
 }

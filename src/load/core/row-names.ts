@@ -4,16 +4,14 @@
  * travel with the rows the load reads and are shown by src/shared/names.ts.
  */
 import pg from 'pg';
-
-/** The columns erp tables name their rows by (see the data model), in the order they are tried. */
-const NAME_COLUMNS = ['name', 'title', 'full_name', 'objective'];
+import { ROW_NAME_COLUMNS } from '../../catalog/target-tables.ts';
 
 /**
  * SQL: the name in the JSON image `image` of an erp row, or NULL. `preferred` (SQL: a parameter
  * or a literal) is tried first: a load's first mapped column, which names the row in its mapping.
  */
 export function rowNameSql(image: string, preferred?: string): string {
-  return `coalesce(${[...(preferred ? [preferred] : []), ...NAME_COLUMNS.map(pg.escapeLiteral)]
+  return `coalesce(${[...(preferred ? [preferred] : []), ...ROW_NAME_COLUMNS.map(pg.escapeLiteral)]
     .map((key) => `${image} ->> ${key}`)
     .join(', ')})`;
 }

@@ -108,7 +108,7 @@ export async function classifyDifferences(
       found.push({
         kind: 'total',
         target: total.target,
-        rowKey: `${total.label}|${total.group ?? ''}`,
+        rowKey: `${total.label}|${total.group?.name ?? ''}`,
         row: { rowId: '', rowName: '', browserLink: '' },
         reasons: [],
         acceptedByRun: null,

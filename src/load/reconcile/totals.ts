@@ -6,13 +6,13 @@ import pg from 'pg';
 import { z } from 'zod';
 import { quoteQualified } from '../../db/identifiers.ts';
 import { compareCodeUnits } from '../../shared/compare.ts';
-import { rowTitle } from '../../shared/names.ts';
 import { addDecimals, subtractDecimals } from '../../shared/decimal.ts';
 import { textDefault } from '../../catalog/target-tables.ts';
 import { numberInCell } from '../../transform/transform.ts';
 import type { RunReject } from '../core/reasons.ts';
 import { codaColumnLabel } from '../../transform/column-labels.ts';
 import type { TableLoad } from '../core/load-plan.ts';
+import { rowNameSql } from '../core/row-names.ts';
 import { stageName } from '../core/temp-tables.ts';
 import businessTotals from './totals.json' with { type: 'json' };
 import type { BridgeFigure, BusinessTotal, RejectedShare, TextCell, UnconvertedShare } from './types.ts';
@@ -30,8 +30,8 @@ const measure = z
     table: z.string().regex(/^\w+\.\w+$/),
     sum: z.string().min(1).optional(),
     groupBy: z.string().min(1).optional(),
-    /** For a link: the linked table's column that names its rows. */
-    groupName: z.object({ table: z.string().regex(/^\w+\.\w+$/), column: z.string().min(1) }).optional(),
+    /** For a link: the groups are the linked rows by their names (core/row-names.ts), not their ids. */
+    groupName: z.literal(true).optional(),
     /** Only the largest groups (by Coda's figure) are shown, and any group that does not agree. */
     largest: z.number().int().positive().optional(),
     /**
@@ -58,8 +58,8 @@ function ownersLabel(measure: Measure, load: TableLoad, codaTable: CodaTableName
 /** The Coda table a total reads, by the names the doc gives it and its columns. */
 type CodaTableNames = { name: string; columns: readonly { id: string; name: string }[] };
 
-/** How an empty group is shown. */
-const EMPTY_GROUP = '(empty)';
+/** The key of the group of rows whose group cell is empty (of the one group when a total is not split). */
+const EMPTY_GROUP = '';
 
 export function measuresOf(load: TableLoad): Measure[] {
   const mapped = (column: string | undefined) => column === undefined || load.columns.includes(column);
@@ -108,18 +108,20 @@ async function takeMeasure(
   relation: string,
   { where = 'true', codaSide = false } = {},
 ): Promise<Figures> {
-  const name = measure.groupName;
+  const linked =
+    measure.groupName && measure.groupBy ? load.target.references.get(measure.groupBy) : undefined;
   const fixedGroup = codaSide ? unmappedGroup(load, measure) : null;
   const key = !measure.groupBy
     ? `''`
     : fixedGroup !== null
       ? pg.escapeLiteral(fixedGroup)
-      : name
-        ? `coalesce(g.${q(name.column)}::text, '')`
+      : linked
+        ? `coalesce(g.name, '')`
         : `coalesce(r.${q(measure.groupBy)}::text, '')`;
+  // The linked table's rows are named once each, before they are joined to the rows they group.
   const join =
-    name && measure.groupBy
-      ? `LEFT JOIN ${quoteQualified(name.table)} g ON g.id = r.${q(measure.groupBy)}`
+    linked && measure.groupBy
+      ? `LEFT JOIN (SELECT n.id, ${rowNameSql('to_jsonb(n)')} AS name FROM ${quoteQualified(linked)} n) g ON g.id = r.${q(measure.groupBy)}`
       : '';
   // The rows behind a sum are those with a number in the column.
   const [value, counted] = measure.sum
@@ -131,7 +133,7 @@ async function takeMeasure(
   const labels = measure.groupBy ? codaLabels(load, measure.groupBy) : new Map<string, string>();
   const figures: Figures = new Map();
   for (const row of rows)
-    addTo(figures, row.key === '' ? (measure.groupBy ? EMPTY_GROUP : '') : (labels.get(row.key) ?? row.key), {
+    addTo(figures, labels.get(row.key) ?? row.key, {
       amount: row.value,
       rows: row.rows,
     });
@@ -232,7 +234,7 @@ export async function bridgeMeasure(
     ...notConverted.keys(),
     ...textCells.keys(),
   ]);
-  if (!groups.size) groups.add(measure.groupBy ? EMPTY_GROUP : '');
+  if (!groups.size) groups.add(EMPTY_GROUP);
   const figureOf = (shares: { share: string }[]): BridgeFigure => ({
     amount: shares.map((item) => item.share).reduce(addDecimals, '0'),
     rows: shares.length,
@@ -249,8 +251,7 @@ export async function bridgeMeasure(
     return {
       label: ownersLabel(measure, load, codaTable),
       target: load.target.name,
-      // A linked row with a blank name is a group too, and reads as one.
-      group: measure.groupBy ? rowTitle(group) : null,
+      group: measure.groupBy ? { name: group === EMPTY_GROUP ? null : group } : null,
       unit: measure.sum ? 'sum' : 'rows',
       coda: {
         amount: addDecimals(addDecimals(loadedHere.amount, rejectedHere.amount), unconvertedHere.amount),
@@ -266,11 +267,9 @@ export async function bridgeMeasure(
     };
   });
   const size = (total: BusinessTotal) => Number(total.coda.amount);
-  totals.sort((a, b) =>
-    measure.largest
-      ? size(b) - size(a) || compareCodeUnits(a.group ?? '', b.group ?? '')
-      : compareCodeUnits(a.group ?? '', b.group ?? ''),
-  );
+  const byGroup = (a: BusinessTotal, b: BusinessTotal) =>
+    compareCodeUnits(a.group?.name ?? EMPTY_GROUP, b.group?.name ?? EMPTY_GROUP);
+  totals.sort((a, b) => (measure.largest ? size(b) - size(a) || byGroup(a, b) : byGroup(a, b)));
   return measure.largest
     ? totals.filter((total, index) => index < measure.largest! || total.unexplained !== '0')
     : totals;

@@ -38,8 +38,11 @@ export interface BridgeFigure {
 export interface BusinessTotal {
   label: string;
   target: string;
-  /** The group in Coda's words (a status label, a currency, a project's name); null when the figure is not split. */
-  group: string | null;
+  /**
+   * The group in Coda's words (a status label, a currency, a linked row's name, blank or not), its
+   * name null for the rows whose group cell is empty; null when the figure is not split.
+   */
+  group: { name: string | null } | null;
   /** `rows` when the total counts rows; `sum` when it adds a column up (hours, money). */
   unit: 'rows' | 'sum';
   /** Every number Coda shows: loaded rows, and rejected rows with their share. */
