@@ -26,6 +26,25 @@ export async function collectChanges(client: pg.ClientBase, cutoverId: string): 
       WHERE NOT (f.operation = 'insert' AND l.after IS NULL)`,
     [cutoverId],
   );
+  // The lineage rows the cutover inserted are not in the row history (migration 026): their
+  // first_run_id names it, and the row itself is its image after the run. An update the cutover
+  // made to one of them later in the run is part of inserting it.
+  const lineageKey = `u.row_key = jsonb_build_object('coda_doc_id', l.coda_doc_id, 'coda_table_id', l.coda_table_id, 'coda_row_id', l.coda_row_id)`;
+  await client.query(
+    `UPDATE ${UNDO_ROWS} u SET inserted = true, before = NULL
+       FROM pipeline.coda_lineage l
+      WHERE u.target_table = 'pipeline.coda_lineage' AND l.first_run_id = $1 AND ${lineageKey}`,
+    [cutoverId],
+  );
+  await client.query(
+    `INSERT INTO ${UNDO_ROWS} (target_table, target_id, row_key, inserted, before, after, current, edited, kept, dependants)
+     SELECT 'pipeline.coda_lineage', NULL, jsonb_build_object('coda_doc_id', l.coda_doc_id, 'coda_table_id', l.coda_table_id, 'coda_row_id', l.coda_row_id),
+            true, NULL, to_jsonb(l), NULL, false, false, '{}'
+       FROM pipeline.coda_lineage l
+      WHERE l.first_run_id = $1
+        AND NOT EXISTS (SELECT FROM ${UNDO_ROWS} u WHERE u.target_table = 'pipeline.coda_lineage' AND ${lineageKey})`,
+    [cutoverId],
+  );
   await client.query(`CREATE INDEX ON ${UNDO_ROWS} (target_table, target_id)`);
   await client.query(`ANALYZE ${UNDO_ROWS}`);
   const { rows } = await client.query<{ target_table: string }>(
