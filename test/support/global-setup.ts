@@ -32,6 +32,9 @@ async function withoutExitHook<T>(start: () => Promise<T>): Promise<T> {
 
 export default async function setup(project: TestProject) {
   buildCli();
+  // One schema cache for the run (`mappings draft` reads the migrated schema once), never the user's.
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-cache-'));
+  process.env.ERP_CACHE_DIR = cacheDir;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
   const server = await withoutExitHook(() =>
     startEmbeddedPostgres({ dataDir, persistent: false, durable: false }),
@@ -61,5 +64,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(cacheDir, { recursive: true, force: true });
   };
 }
