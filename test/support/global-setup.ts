@@ -6,8 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { buildCli } from '../../bench/cli-process.ts';
+import { buildCli, COMPILED_CLI } from '../../bench/cli-process.ts';
 import { startEmbeddedPostgres, SUPERUSER } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrations.ts';
 import { connectionUrl, ensureOwnedDatabase, OWNER_ROLE } from '../../src/db/target.ts';
@@ -32,6 +33,15 @@ async function withoutExitHook<T>(start: () => Promise<T>): Promise<T> {
 
 export default async function setup(project: TestProject) {
   buildCli();
+  // One schema cache for the run, never the user's, filled once here: each `mappings draft` then
+  // reads it instead of starting a cluster of its own (test/draft/schema-cache.test.ts tests a miss).
+  // Filled by the compiled module the CLI runs, since the reader's code is part of the cache key.
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-cache-'));
+  process.env.ERP_CACHE_DIR = cacheDir;
+  const compiled: typeof import('../../src/draft/target-schema.ts') = await import(
+    pathToFileURL(path.join(path.dirname(COMPILED_CLI), '..', 'draft', 'target-schema.js')).href
+  );
+  await withoutExitHook(() => compiled.readMigratedSchema());
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'erp-test-pg-'));
   const server = await withoutExitHook(() =>
     startEmbeddedPostgres({ dataDir, persistent: false, durable: false }),
@@ -61,5 +71,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(cacheDir, { recursive: true, force: true });
   };
 }
