@@ -30,6 +30,8 @@ const RULES: Record<FieldRule, string> = {
   target_column_name: 'must be a column name of the target table (lowercase, e.g. owner_person_id)',
   target_table: 'must name a table in the erp schema, e.g. erp.projects',
   some_column: 'must map at least one column',
+  required:
+    'must be given: every mapping has it (`erp mappings draft` writes a complete file to compare with)',
 };
 
 /** What a file's problems were found against, after its name. */

@@ -21,6 +21,7 @@ export const FIELD_RULES = [
   'target_column_name',
   'target_table',
   'some_column',
+  'required',
 ] as const;
 export type FieldRule = (typeof FIELD_RULES)[number];
 

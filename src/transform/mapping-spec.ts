@@ -197,6 +197,12 @@ export function parseMappingSpec(file: string, text: string): LoadedMapping {
   throw new MappingError([{ code: 'declared_skipped', file, codaTable: parsed.table.name }]);
 }
 
+/** A field left out reads as the rule that it is required, not as the schema library's type error. */
+const MISSING_IS_REQUIRED = {
+  error: (issue: z.core.$ZodRawIssue) =>
+    issue.code === 'invalid_type' && issue.input === undefined ? ('required' satisfies FieldRule) : undefined,
+};
+
 function describeIssues(file: string, issues: z.core.$ZodIssue[]): MappingError {
   return new MappingError(
     issues.map((issue): FileProblem => {
@@ -236,7 +242,7 @@ export function parseMappingFile(file: string, text: string): LoadedMapping | Sk
     !('target' in document) &&
     typeof (document as { skip?: unknown }).skip === 'string';
   if (isSkippedTable) {
-    const skipped = skippedTableSchema.safeParse(document);
+    const skipped = skippedTableSchema.safeParse(document, MISSING_IS_REQUIRED);
     if (!skipped.success) throw describeIssues(file, skipped.error.issues);
     return {
       file,
@@ -244,7 +250,7 @@ export function parseMappingFile(file: string, text: string): LoadedMapping | Sk
       reason: skipped.data.skip,
     };
   }
-  const parsed = mappingSpecSchema.safeParse(document);
+  const parsed = mappingSpecSchema.safeParse(document, MISSING_IS_REQUIRED);
   if (!parsed.success) throw describeIssues(file, parsed.error.issues);
   const problems = Object.entries(parsed.data.columns).flatMap(([target, column]): FileProblem[] =>
     column.as !== 'constant' && column.from in parsed.data.skip

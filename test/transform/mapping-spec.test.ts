@@ -49,6 +49,7 @@ describe('a mapping file with a mistake', () => {
       valid.replace('grid-Pr0j', 'table-Pr0j'),
       /coda\.table: must be a Coda base table id/,
     ],
+    ['no target', valid.replace('target: erp.projects\n', ''), /target: must be given: every mapping has it/],
     [
       'a target outside erp',
       valid.replace('erp.projects', 'agent.sessions'),
