@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { errorOf, newRun } from '../support/runs.ts';
 
 let db: TestDatabase;
 let run: string;
@@ -15,27 +16,15 @@ const insertLineage = (rowId: string, firstRun: string, lastRun: string) =>
      VALUES ('doc', 'grid-1', $1, 'erp.tasks', $2, 'hash', $3, $4)`,
     [rowId, Math.floor(Math.random() * 1e9), firstRun, lastRun],
   );
-const newRun = async () =>
-  (
-    await db.query<{ id: string }>(
-      `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ('cutover', 'doc', 'test', 'test') RETURNING id`,
-    )
-  ).rows[0]!.id;
-const errorOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => null,
-    (error: { code?: string; column?: string; message: string }) => error,
-  );
-
 beforeAll(async () => {
   db = await createTestDatabase();
-  run = await newRun();
+  run = await newRun(db);
 });
 afterAll(() => db.drop());
 
 describe('the lineage names runs that exist', () => {
   it('accepts rows naming existing runs, many in one statement', async () => {
-    const later = await newRun();
+    const later = await newRun(db);
     await insertLineage('i-ok', run, later);
     await db.query(
       `INSERT INTO pipeline.coda_lineage (coda_doc_id, coda_table_id, coda_row_id, target_table, target_id, content_hash, first_run_id, last_run_id)
@@ -68,7 +57,7 @@ describe('the lineage names runs that exist', () => {
     const renumbered = await errorOf(db.query(`UPDATE pipeline.runs SET id = DEFAULT WHERE id = $1`, [run]));
     expect(renumbered).toMatchObject({ code: '23503' });
     await db.query(`UPDATE pipeline.runs SET outcome_note = 'still here' WHERE id = $1`, [run]);
-    const unused = await newRun();
+    const unused = await newRun(db);
     await db.query(`DELETE FROM pipeline.runs WHERE id = $1`, [unused]);
   });
 });

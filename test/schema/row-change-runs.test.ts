@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { errorOf, newRun } from '../support/runs.ts';
 
 let db: TestDatabase;
 let run: string;
@@ -15,27 +16,15 @@ const recordChange = (runId: string, targetId: number) =>
      VALUES ($1, 'erp.tasks', $2, jsonb_build_object('id', $2::bigint), 'insert', jsonb_build_object('id', $2::bigint))`,
     [runId, targetId],
   );
-const newRun = async () =>
-  (
-    await db.query<{ id: string }>(
-      `INSERT INTO pipeline.runs (mode, coda_doc_id, source, tool_version) VALUES ('cutover', 'doc', 'test', 'test') RETURNING id`,
-    )
-  ).rows[0]!.id;
-const errorOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => null,
-    (error: { code?: string; column?: string; message: string }) => error,
-  );
-
 beforeAll(async () => {
   db = await createTestDatabase();
-  run = await newRun();
+  run = await newRun(db);
 });
 afterAll(() => db.drop());
 
 describe('the row history names runs that exist', () => {
   it('accepts changes of existing runs, many in one statement', async () => {
-    const later = await newRun();
+    const later = await newRun(db);
     await recordChange(run, 1);
     await db.query(
       `INSERT INTO pipeline.row_changes (run_id, target_table, target_id, row_key, operation, after)
@@ -66,7 +55,7 @@ describe('the row history names runs that exist', () => {
     const renumbered = await errorOf(db.query(`UPDATE pipeline.runs SET id = DEFAULT WHERE id = $1`, [run]));
     expect(renumbered).toMatchObject({ code: '23503' });
     await db.query(`UPDATE pipeline.runs SET outcome_note = 'still here' WHERE id = $1`, [run]);
-    const unused = await newRun();
+    const unused = await newRun(db);
     await db.query(`DELETE FROM pipeline.runs WHERE id = $1`, [unused]);
   });
 });
